@@ -1,0 +1,16 @@
+"""Why the intake refuses a message; every refusal ends on the dead-letter topic."""
+
+from __future__ import annotations
+
+
+class Rejected(Exception):  # noqa: N818 - a verdict, not an error in the code
+    """The message cannot become an incident.
+
+    `code` is stable and machine-readable (it keys translations and metrics); `reason` tells a person
+    what was wrong with this very message.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
