@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.base import Event
 
@@ -46,3 +46,78 @@ class AlertStatus(StrEnum):
     SYSTEM = "System"
     TEST = "Test"
     DRAFT = "Draft"
+
+
+class IncidentSource(StrEnum):
+    CAP = "cap"
+    MISSING_PERSON = "missing_person"
+
+
+class LocalizedText(BaseModel):
+    """One language's wording of an alert (CAP `<info>`): kk, ru or en first, any other kept."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    language: str
+    event: str
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+
+
+class SubjectSummary(BaseModel):
+    """What a searcher needs to know of a missing person."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    category: str
+    age_years: int
+    last_seen_at: datetime
+    last_seen_lon: float
+    last_seen_lat: float
+
+
+class IncidentFacts(Event):
+    """What every incident event carries: the incident as it now stands."""
+
+    incident_id: UUID
+    type: IncidentType
+    priority: Priority
+    status: IncidentStatus
+    alert_status: AlertStatus
+    is_exercise: bool = Field(description="True for Exercise alerts: drills only, never real call-outs")
+    source: IncidentSource
+    severity: str | None = None
+    urgency: str | None = None
+    certainty: str | None = None
+    texts: tuple[LocalizedText, ...] = ()
+    area: dict[str, Any] = Field(description="RFC 7946 MultiPolygon, lon/lat")
+    area_km2: float
+    center_lon: float
+    center_lat: float
+    region_codes: tuple[str, ...] = Field(description="ISO 3166-2 codes the area touches, largest share first")
+    opened_at: datetime
+    expires_at: datetime | None = None
+    subject: SubjectSummary | None = None
+
+
+class IncidentOpened(IncidentFacts):
+    """A new incident: mobilisation may start (unless `is_exercise`)."""
+
+    kind: Literal["IncidentOpened"] = "IncidentOpened"
+
+
+class IncidentUpdated(IncidentFacts):
+    """The incident changed: a CAP Update, a newer report, or it expired."""
+
+    kind: Literal["IncidentUpdated"] = "IncidentUpdated"
+
+
+class IncidentCancelled(IncidentFacts):
+    """The sender withdrew the alert: stand everyone down."""
+
+    kind: Literal["IncidentCancelled"] = "IncidentCancelled"
+    reason: str | None = None
+
+
+IncidentEvent = IncidentOpened | IncidentUpdated | IncidentCancelled

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Install and start everything Jedel needs on a Debian machine, without Docker. Safe to run again.
+#   Python deps (from uv.lock), PostgreSQL 15 + PostGIS 3, Redis, and the Tansu broker binary.
+# usage: infra/local/setup.sh [DATABASE ...]   (default databases: jedel)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+PG_VERSION="${PG_VERSION:-15}"
+PGHOST="${PGHOST:-127.0.0.1}"
+PGPORT="${PGPORT:-5432}"
+PGUSER="${PGUSER:-postgres}"
+export PGHOST PGPORT PGUSER
+
+# --- Python -----------------------------------------------------------------------------------
+if command -v uv >/dev/null 2>&1; then uv=(uv); else
+  if ! python3 -m uv --version >/dev/null 2>&1; then
+    say "installing uv"
+    python3 -m pip install --quiet --disable-pip-version-check "uv>=0.5" 2>&1 | grep -v WARNING || true
+  fi
+  uv=(python3 -m uv)
+fi
+say "installing Python dependencies from uv.lock"
+"${uv[@]}" sync --frozen --quiet
+
+# --- PostgreSQL + PostGIS ---------------------------------------------------------------------
+if ! command -v pg_lsclusters >/dev/null 2>&1; then
+  say "installing PostgreSQL $PG_VERSION"
+  apt_install "postgresql-$PG_VERSION"
+fi
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+  say "starting PostgreSQL"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start || true
+  for _ in $(seq 1 50); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 0.2; done
+  pg_isready -h "$PGHOST" -p "$PGPORT" >/dev/null || { echo "PostgreSQL did not start" >&2; exit 1; }
+fi
+if [ ! -f "/usr/share/postgresql/$PG_VERSION/extension/postgis.control" ]; then
+  say "installing PostGIS (postgresql-$PG_VERSION-postgis-3)"
+  apt_install "postgresql-$PG_VERSION-postgis-3"
+fi
+databases=("$@")
+[ ${#databases[@]} -gt 0 ] || databases=(jedel)
+for db in "${databases[@]}"; do
+  if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    say "creating database $db"
+    psql -q -d postgres -c "CREATE DATABASE \"$db\""
+  fi
+  psql -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis" 2>&1 | grep -v NOTICE || true
+done
+
+# --- Redis ------------------------------------------------------------------------------------
+if ! (redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    say "installing Redis"
+    apt_install redis-server
+  fi
+  say "starting Redis"
+  mkdir -p .run
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir "$PWD/.run" --logfile "$PWD/.run/redis.log"
+  for _ in $(seq 1 50); do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+fi
+
+say "ready: PostgreSQL+PostGIS on $PGHOST:$PGPORT, Redis on 127.0.0.1:6379, broker binary in .venv"

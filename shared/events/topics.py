@@ -1,0 +1,27 @@
+"""Every Kafka topic Jedel uses; topic names live here and nowhere else."""
+
+from __future__ import annotations
+
+ALERTS_CAP = "alerts.cap.v1"
+ALERTS_MISSING_PERSON = "alerts.missing_person.v1"
+ALERTS_DEAD_LETTER = "alerts.dead_letter.v1"
+INCIDENTS = "incidents.v1"
+MOBILIZATION = "mobilization.v1"
+RESPONSES = "responses.v1"
+NOTIFICATIONS = "notifications.v1"
+LOCATIONS = "locations.v1"
+TRACKING = "tracking.v1"
+SEARCH = "search.v1"
+
+ALL = (
+    ALERTS_CAP,
+    ALERTS_MISSING_PERSON,
+    ALERTS_DEAD_LETTER,
+    INCIDENTS,
+    MOBILIZATION,
+    RESPONSES,
+    NOTIFICATIONS,
+    LOCATIONS,
+    TRACKING,
+    SEARCH,
+)

@@ -1,0 +1,77 @@
+"""Kafka plumbing: the broker factory, topic creation and a raw publish function for relays."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from shared.events import topics
+from shared.outbox import Publish
+from shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_broker(settings: KafkaSettings, *, client_id: str | None = None) -> KafkaBroker:
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=client_id or settings.client_id,
+        max_request_size=settings.max_request_size,
+        # Tansu has no idempotent producer; ordering per key holds with one request in flight.
+        enable_idempotence=False,
+        acks="all",
+        logger=log,
+    )
+
+
+def subscriber_options(settings: KafkaSettings) -> dict[str, object]:
+    """Consumer knobs every subscriber shares (offsets, fetch sizes, group timing)."""
+    return {
+        "auto_offset_reset": settings.auto_offset_reset,
+        "max_partition_fetch_bytes": settings.max_partition_fetch_bytes,
+        "fetch_max_bytes": settings.max_partition_fetch_bytes * 2,
+        "session_timeout_ms": settings.session_timeout_ms,
+        "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+    }
+
+
+async def ensure_topics(
+    settings: KafkaSettings, names: Iterable[str] = topics.ALL, *, attempts: int = 20
+) -> None:
+    """Create the topics that are missing; safe to call from every service at start."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.client_id}-admin"
+    )
+    for attempt in range(attempts):
+        try:
+            await admin.start()
+            break
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name, settings.partitions, replication_factor=1) for name in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", ", ".join(missing))
+    finally:
+        await admin.close()
+
+
+def raw_publisher(broker: KafkaBroker) -> Publish:
+    async def publish(topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        await broker.publish(value, topic, key=key, headers=headers)
+
+    return publish

@@ -1,0 +1,206 @@
+"""The transactional outbox: events are written with the change that caused them, relayed after commit.
+
+Each service owns its own outbox table (one writer per table). A relay drains it in id order, one
+relay at a time per table (a PostgreSQL advisory lock), so one key's events keep their order.
+Delivery is at-least-once: a crash between publish and mark publishes a row again, and consumers
+are idempotent on `event_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import Base
+from shared.events.base import Event
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[None]]
+
+
+def outbox_table(service: str) -> Table:
+    name = f"{service}_outbox"
+    return Table(
+        name,
+        Base.metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=True),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index(f"ix_{name}_pending", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    topic: str
+    key: str
+    event: Event
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "event_id": str(self.event.event_id),
+            "event_type": type(self.event).__name__,
+            "content-type": "application/json",
+        }
+
+
+class Outbox:
+    """Adds events to a service's outbox inside the caller's transaction; never commits."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.channel = f"{table.name}_ready"
+
+    async def add_all(self, session: AsyncSession, events: Iterable[OutgoingEvent]) -> int:
+        rows = [
+            {
+                "topic": item.topic,
+                "key": item.key,
+                "payload": item.event.model_dump_json().encode(),
+                "headers": item.headers(),
+            }
+            for item in events
+        ]
+        if not rows:
+            return 0
+        await session.execute(self.table.insert(), rows)
+        # Delivered on commit only: the relay wakes exactly when there is something to send.
+        await session.execute(select(func.pg_notify(self.channel, "")))
+        return len(rows)
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows in order and marks them sent."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        publish: Publish,
+        listen_dsn: str | None,
+        batch_size: int = 500,
+        idle_poll_s: float = 1.0,
+        keep_published_s: int = 7 * 24 * 3600,
+    ) -> None:
+        self.outbox = outbox
+        self.sessionmaker = sessionmaker
+        self.publish = publish
+        self.listen_dsn = listen_dsn
+        self.batch_size = batch_size
+        self.idle_poll_s = idle_poll_s
+        self.keep_published_s = keep_published_s
+        self._lock_key = zlib.crc32(outbox.table.name.encode())
+        self._wakeup = asyncio.Event()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were sent (0 when idle or another relay leads)."""
+        table = self.outbox.table
+        async with self.sessionmaker() as session, session.begin():
+            leader = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
+            if not leader:
+                return 0
+            rows: Sequence[tuple[int, str, str | None, bytes, dict[str, str]]] = (
+                await session.execute(
+                    select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()  # type: ignore[assignment]
+            for _, topic, key, payload, headers in rows:
+                await self.publish(topic, key.encode() if key else None, payload, headers)
+            if rows:
+                await session.execute(
+                    update(table)
+                    .where(table.c.id.in_([row[0] for row in rows]))
+                    .values(published_at=func.now())
+                )
+            return len(rows)
+
+    async def prune(self) -> None:
+        table = self.outbox.table
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                delete(table).where(
+                    table.c.published_at
+                    < func.now() - text(f"interval '{int(self.keep_published_s)} seconds'")
+                )
+            )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set; survives broker and database hiccups by retrying."""
+        listener = await self._listen()
+        backoff_s = 0.2
+        try:
+            while not stop.is_set():
+                try:
+                    sent = await self.relay_once()
+                    backoff_s = 0.2
+                except Exception:
+                    log.exception("outbox relay failed; retrying in %.1fs", backoff_s)
+                    await _wait(stop, backoff_s)
+                    backoff_s = min(backoff_s * 2, 10.0)
+                    continue
+                if sent == self.batch_size:
+                    continue
+                self._wakeup.clear()
+                await _wait_any(stop, self._wakeup, self.idle_poll_s)
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        if self.listen_dsn is None:
+            return None
+        try:
+            connection = await asyncpg.connect(self.listen_dsn)
+            await connection.add_listener(self.outbox.channel, lambda *_: self._wakeup.set())
+        except Exception:
+            log.warning("outbox relay cannot LISTEN; polling every %.1fs", self.idle_poll_s)
+            return None
+        return connection
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_any(stop: asyncio.Event, wakeup: asyncio.Event, seconds: float) -> None:
+    waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wakeup.wait())}
+    _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in pending:
+        waiter.cancel()
