@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -75,3 +76,21 @@ def raw_publisher(broker: KafkaBroker) -> Publish:
         await broker.publish(value, topic, key=key, headers=headers)
 
     return publish
+
+
+async def tail_from_beginning(settings: KafkaSettings, names: Iterable[str]) -> AIOKafkaConsumer:
+    """A group-less consumer that reads the given topics from their first offset (tools, tests)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
+    )
+    await consumer.start()
+    partitions = [
+        TopicPartition(name, partition)
+        for name in names
+        for partition in sorted(consumer.partitions_for_topic(name) or {0})
+    ]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
+from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-
-from shared.events.base import Event
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
@@ -73,14 +73,33 @@ class MissingPersonReported(BaseModel):
     is_exercise: bool = False
 
 
-class DeadLetter(Event):
-    """A message the intake could not turn into an incident, with why and where it came from."""
+class DeadLetter(BaseModel):
+    """Why a message was refused and where it came from.
 
+    A dead letter's value is the original message, byte for byte; these fields travel in its
+    headers (`dead_letter.*`), the convention Kafka tooling already understands.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: UUID = Field(default_factory=uuid4)
+    code: str
+    reason: str
     source_topic: str
     source_partition: int
     source_offset: int
-    source_key: str | None
-    code: str
-    reason: str
-    original_size_bytes: int
     received_at: datetime
+
+    HEADER_PREFIX: ClassVar[str] = "dead_letter."
+
+    def to_headers(self) -> dict[str, str]:
+        return {f"{self.HEADER_PREFIX}{name}": str(value) for name, value in self}
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str | bytes]) -> DeadLetter:
+        fields = {
+            name.removeprefix(cls.HEADER_PREFIX): value.decode() if isinstance(value, bytes) else value
+            for name, value in headers.items()
+            if name.startswith(cls.HEADER_PREFIX)
+        }
+        return cls.model_validate(fields)

@@ -99,6 +99,7 @@ class IncidentFacts(Event):
     opened_at: datetime
     expires_at: datetime | None = None
     subject: SubjectSummary | None = None
+    version: int = Field(default=1, description="Grows with every change; ignore older versions")
 
 
 class IncidentOpened(IncidentFacts):

@@ -1,0 +1,55 @@
+# Jedel — every command a newcomer needs. `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := .venv/bin
+export JEDEL_BROKER_PORT ?= 19092
+
+.PHONY: help setup migrate seed demo down test test-unit test-integration test-e2e lint format typecheck bench-env bench check
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+setup: ## install and start PostgreSQL+PostGIS, Redis, Python deps and the broker
+	@infra/local/setup.sh jedel
+	@infra/local/broker.sh start
+
+migrate: setup ## apply database migrations
+	@$(RUN)/jedel migrate
+
+seed: migrate ## load Kazakhstan reference data and 20,000 synthetic volunteers
+	@$(RUN)/jedel seed reference
+	@$(RUN)/jedel seed volunteers --count $${COUNT:-20000}
+
+demo: seed ## start the services and show sample alerts becoming incidents
+	@$(RUN)/jedel up
+	@$(RUN)/jedel demo
+
+down: ## stop the services and the broker the demo started
+	@-$(RUN)/jedel down 2>/dev/null
+	@infra/local/broker.sh stop
+
+test: ## run every test (unit, integration, end-to-end) against real PostGIS, Redis and broker
+	@infra/local/setup.sh jedel_test
+	@$(RUN)/pytest -q
+
+test-unit: ## the pure tests only (seconds, no services)
+	@$(RUN)/pytest -q tests/unit
+
+lint: ## ruff and mypy
+	@$(RUN)/ruff check .
+	@$(RUN)/ruff format --check .
+	@$(RUN)/mypy shared services bench tests
+
+format: ## fix formatting and safe lint findings
+	@$(RUN)/ruff format .
+	@$(RUN)/ruff check --fix .
+
+check: lint test ## what CI runs
+
+bench-env: setup ## prepare what the benchmarks need (database, broker)
+	@infra/local/setup.sh jedel_bench
+	@JEDEL_DATABASE__URL=postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_bench $(RUN)/jedel migrate
+
+bench: bench-env ## run the benchmarks
+	@$(RUN)/python bench/intake.py

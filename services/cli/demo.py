@@ -1,0 +1,160 @@
+"""`jedel demo`: publish sample alerts and watch each become an incident or a dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from sqlalchemy import text
+
+from services.cli.samples import Sample, build_samples
+from shared.db import build_engine
+from shared.events import topics
+from shared.events.alerts import DeadLetter
+from shared.kafka import build_broker, ensure_topics, tail_from_beginning
+from shared.reference import region_by_code
+from shared.settings import Settings
+
+INCIDENTS_OF = text(
+    """
+    SELECT a.identifier, i.id, i.type, i.priority, i.status, i.alert_status, i.area_km2,
+           i.region_codes
+    FROM alerts a JOIN incidents i ON i.id = a.incident_id
+    WHERE a.identifier = ANY(:identifiers)
+    """
+)
+
+
+@dataclass
+class Row:
+    sample: Sample
+    position: tuple[int, int] | None = None  # partition, offset
+    incident: dict[str, Any] | None = None
+    announced: str | None = None
+    dead_letter: DeadLetter | None = None
+    started: float = field(default_factory=time.monotonic)
+    seconds: float | None = None
+
+    @property
+    def done(self) -> bool:
+        if self.sample.expect_dead_letter:
+            return self.dead_letter is not None
+        return self.incident is not None and self.announced is not None
+
+
+async def run_demo(settings: Settings, *, console: Console, timeout_s: float) -> bool:
+    await ensure_topics(settings.kafka)
+    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    rows = [Row(sample) for sample in build_samples(datetime.now(UTC), run_id)]
+    engine = build_engine(settings.database, application_name="jedel-demo")
+    watcher = await tail_from_beginning(settings.kafka, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER))
+    broker = build_broker(settings.kafka, client_id="jedel-demo")
+    await broker.connect()
+    try:
+        for row in rows:
+            metadata = await broker.publish(
+                row.sample.payload, row.sample.topic, key=row.sample.identifier.encode()
+            )
+            row.position = (metadata.partition, metadata.offset)
+            row.started = time.monotonic()
+        console.print(f"published {len(rows)} sample alerts (run {run_id})")
+        deadline = time.monotonic() + timeout_s
+        with Live(_table(rows), console=console, refresh_per_second=4) as live:
+            while not all(row.done for row in rows) and time.monotonic() < deadline:
+                await _poll_database(engine, rows)
+                await _poll_topics(watcher, rows)
+                live.update(_table(rows))
+        missing = [row.sample.label for row in rows if not row.done]
+        if missing:
+            console.print(f"[red]not seen within {timeout_s:.0f}s:[/] {', '.join(missing)}")
+            console.print("see .run/intake.log")
+            return False
+        console.print(
+            "[green]every alert became an incident on incidents.v1, and the malformed one went "
+            "to alerts.dead_letter.v1 with its reason[/]\n"
+            "incidents as GeoJSON: http://127.0.0.1:8000/api/v1/incidents · "
+            "API docs: http://127.0.0.1:8000/docs · events: http://127.0.0.1:8000/asyncapi"
+        )
+        return True
+    finally:
+        await broker.stop()
+        await watcher.stop()
+        await engine.dispose()
+
+
+async def _poll_database(engine: Any, rows: list[Row]) -> None:
+    identifiers = [row.sample.identifier for row in rows if row.incident is None]
+    if not identifiers:
+        return
+    async with engine.connect() as connection:
+        found = {
+            record.identifier: record._asdict()
+            for record in await connection.execute(INCIDENTS_OF, {"identifiers": identifiers})
+        }
+    for row in rows:
+        if row.incident is None and row.sample.identifier in found:
+            row.incident = found[row.sample.identifier]
+
+
+async def _poll_topics(consumer: AIOKafkaConsumer, rows: list[Row]) -> None:
+    batches = await consumer.getmany(timeout_ms=250)
+    for records in batches.values():
+        for record in records:
+            headers = {name: value.decode() for name, value in record.headers}
+            if record.topic == topics.ALERTS_DEAD_LETTER:
+                letter = DeadLetter.from_headers(headers)
+                for row in rows:
+                    where = (letter.source_partition, letter.source_offset)
+                    if row.sample.topic == letter.source_topic and row.position == where:
+                        row.dead_letter = letter
+                        row.seconds = row.seconds or time.monotonic() - row.started
+            else:
+                for row in rows:
+                    if row.incident and str(row.incident["id"]).encode() == record.key:
+                        row.announced = headers.get("event_type", "?")
+                        row.seconds = row.seconds or time.monotonic() - row.started
+    # Rows whose incident appeared after its event was read: look again next poll.
+
+
+def _table(rows: list[Row]) -> Table:
+    regions = region_by_code()
+    table = Table(title="Alerts → incidents", expand=True)
+    for column in ("alert", "type", "priority", "region", "area km²", "status", "on the wire", "s"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        seconds = f"{row.seconds:.2f}" if row.seconds is not None else ""
+        if row.dead_letter is not None:
+            table.add_row(
+                row.sample.label,
+                "[red]refused[/]",
+                "",
+                "",
+                "",
+                f"[red]{row.dead_letter.code}[/]",
+                f"alerts.dead_letter.v1: {row.dead_letter.reason}",
+                seconds,
+            )
+        elif row.incident is not None:
+            incident = row.incident
+            codes = incident["region_codes"] or []
+            region = f"{codes[0]} {regions[codes[0]].name_kk}" if codes else "—"
+            table.add_row(
+                row.sample.label,
+                incident["type"],
+                incident["priority"],
+                region,
+                f"{incident['area_km2']:,.1f}",
+                f"{incident['status']} ({incident['alert_status']})",
+                f"incidents.v1: {row.announced}" if row.announced else "[yellow]waiting…[/]",
+                seconds,
+            )
+        else:
+            table.add_row(row.sample.label, "[yellow]waiting…[/]", "", "", "", "", "", "")
+    return table

@@ -1,0 +1,181 @@
+"""`jedel`: migrate, seed, run services, publish alerts, watch the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from services.cli import processes
+from shared.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Jedel: volunteers for emergencies in Kazakhstan.")
+seed_app = typer.Typer(no_args_is_help=True, help="Load reference data and volunteers.")
+app.add_typer(seed_app, name="seed")
+console = Console()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (and create the PostGIS extension)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "infra" / "migrations"))
+    config.attributes["database_url"] = Settings().database.url
+    command.upgrade(config, "head")
+    console.print("[green]database migrated[/]")
+
+
+@app.command()
+def topics() -> None:
+    """Create the Kafka topics that are missing."""
+    from shared.kafka import ensure_topics
+
+    asyncio.run(ensure_topics(Settings().kafka))
+    console.print("[green]topics ready[/]")
+
+
+@seed_app.command("reference")
+def seed_reference() -> None:
+    """The 20 regions of Kazakhstan and its settlements (GeoNames, CC BY 4.0)."""
+    from services.api.seed import seed_reference as run_seed
+    from shared.db import build_engine
+
+    async def main() -> None:
+        engine = build_engine(Settings().database, application_name="jedel-seed")
+        try:
+            await run_seed(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    console.print("[green]regions and settlements loaded[/]")
+
+
+@seed_app.command("volunteers")
+def seed_volunteers(
+    count: Annotated[int, typer.Option(min=0, help="How many synthetic volunteers")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same people")] = 7,
+) -> None:
+    """Replace the synthetic volunteer population, their certificates and the mobile groups."""
+    from rich.progress import Progress
+
+    from services.api.seed import seed_volunteers as run_seed
+    from shared.db import build_engine
+
+    async def main() -> None:
+        engine = build_engine(Settings().database, application_name="jedel-seed")
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("seeding volunteers", total=count)
+                report = await run_seed(
+                    engine,
+                    count=count,
+                    today=date.today(),
+                    seed=seed,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+        finally:
+            await engine.dispose()
+        console.print(f"[green]{report}[/]")
+
+    asyncio.run(main())
+
+
+@app.command()
+def run(
+    service: Annotated[str, typer.Argument(help="intake or api")],
+) -> None:
+    """Run one service in the foreground."""
+    logging.basicConfig(level=Settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if service == "intake":
+        from services.intake.main import create_app
+
+        asyncio.run(create_app().run())
+    elif service == "api":
+        import uvicorn
+
+        from services.api.main import create_app as create_api
+        from services.api.settings import ApiSettings
+
+        settings = ApiSettings()
+        uvicorn.run(create_api(settings), host=settings.api.host, port=settings.api.port)
+    else:
+        raise typer.BadParameter(f"unknown service {service!r}; choose intake or api")
+
+
+@app.command()
+def up() -> None:
+    """Start every service in the background (logs in .run/)."""
+    processes.up(console)
+
+
+@app.command()
+def down() -> None:
+    """Stop the services `jedel up` started."""
+    processes.down(console)
+
+
+@app.command()
+def publish(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    topic: Annotated[str, typer.Option(help="alerts.cap.v1 or alerts.missing_person.v1")] = "",
+    key: Annotated[str | None, typer.Option(help="message key")] = None,
+) -> None:
+    """Publish a file as one message (CAP XML goes to alerts.cap.v1, JSON to the missing-person topic)."""
+    from shared.events import topics as names
+    from shared.kafka import build_broker
+
+    chosen = topic or (names.ALERTS_CAP if file.suffix == ".xml" else names.ALERTS_MISSING_PERSON)
+
+    async def main() -> None:
+        broker = build_broker(Settings().kafka, client_id="jedel-cli")
+        await broker.connect()
+        try:
+            await broker.publish(file.read_bytes(), chosen, key=key.encode() if key else None)
+        finally:
+            await broker.stop()
+
+    asyncio.run(main())
+    console.print(f"published {file.name} to {chosen}")
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Check a CAP file as the intake would, and say what incident it would become."""
+    from services.intake.cap import parse_cap
+    from services.intake.from_cap import draft_from_cap
+    from services.intake.regions import RegionIndex
+    from services.intake.rejections import Rejected
+    from shared.reference import load_regions
+
+    try:
+        alert = parse_cap(file.read_bytes())
+        draft = draft_from_cap(alert, regions=RegionIndex(load_regions()))
+    except Rejected as rejection:
+        console.print(f"[red]refused[/] ({rejection.code}): {rejection.reason}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]valid CAP {alert.version}[/] {alert.msg_type}/{alert.status}: "
+        f"{draft.type.value}, priority {draft.priority.value}, {draft.area_km2:,.0f} km², "
+        f"regions {', '.join(draft.region_codes) or '—'}"
+    )
+
+
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for every alert")] = 60.0,
+) -> None:
+    """Publish sample alerts and show each become an incident (or a dead letter)."""
+    from services.cli.demo import run_demo
+
+    ok = asyncio.run(run_demo(Settings(), console=console, timeout_s=timeout))
+    raise typer.Exit(0 if ok else 1)

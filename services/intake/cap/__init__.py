@@ -1,0 +1,29 @@
+"""CAP 1.1 and 1.2 alerts: read safely (`parse_cap`), then classified (`classify_alert`)."""
+
+from services.intake.cap.classify import (
+    Classification,
+    MappingError,
+    Rules,
+    classify,
+    classify_alert,
+    load_rules,
+)
+from services.intake.cap.model import CapAlert, CapArea, CapInfo, CapReference, CapVersion
+from services.intake.cap.parser import MAX_CAP_BYTES, parse_cap, validate_only
+
+__all__ = [
+    "MAX_CAP_BYTES",
+    "CapAlert",
+    "CapArea",
+    "CapInfo",
+    "CapReference",
+    "CapVersion",
+    "Classification",
+    "MappingError",
+    "Rules",
+    "classify",
+    "classify_alert",
+    "load_rules",
+    "parse_cap",
+    "validate_only",
+]

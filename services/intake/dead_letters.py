@@ -1,0 +1,54 @@
+"""Refused messages go to `alerts.dead_letter.v1`: the original bytes, why, and where from."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from faststream.kafka import KafkaBroker
+
+from services.intake.rejections import Rejected
+from shared.events import topics
+from shared.events.alerts import DeadLetter
+
+log = logging.getLogger(__name__)
+
+
+class DeadLetters:
+    def __init__(self, broker: KafkaBroker, *, clock: Callable[[], datetime]) -> None:
+        self.broker = broker
+        self.clock = clock
+
+    async def send(
+        self,
+        *,
+        value: bytes,
+        key: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        rejection: Rejected,
+    ) -> DeadLetter:
+        letter = DeadLetter(
+            code=rejection.code,
+            reason=rejection.reason,
+            source_topic=topic,
+            source_partition=partition,
+            source_offset=offset,
+            received_at=self.clock(),
+        )
+        # Awaited: the source offset is committed only once the dead letter is safely written.
+        await self.broker.publish(
+            value, topics.ALERTS_DEAD_LETTER, key=key, headers=letter.to_headers()
+        )
+        log.warning(
+            "dead-lettered %s/%d@%d: %s: %s",
+            topic,
+            partition,
+            offset,
+            rejection.code,
+            rejection.reason,
+            extra={"dead_letter_code": rejection.code},
+        )
+        return letter

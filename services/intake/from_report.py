@@ -1,0 +1,101 @@
+"""A police missing-person report → an incident draft (pure)."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from shapely.geometry import Point
+
+from services.intake.draft import AreaPart, IncidentDraft
+from services.intake.regions import RegionIndex
+from services.intake.rejections import Rejected
+from shared.events.alerts import MissingPersonReported, SubjectCategory
+from shared.events.incidents import (
+    AlertStatus,
+    IncidentSource,
+    IncidentType,
+    LocalizedText,
+    Priority,
+    SubjectSummary,
+)
+from shared.geo import as_multipolygon, geodesic_area_km2, geodesic_circle
+from shared.i18n import LANGUAGES, translate
+
+MAX_REPORT_BYTES = 64 * 1024
+
+# Initial search radius by subject category: roughly the 75th-percentile distance from the initial
+# planning point in lost-person-behaviour statistics (Koester, 2008), flat/steppe terrain. The
+# search service replaces it with proper distance rings.
+DEFAULT_RADIUS_KM: dict[SubjectCategory, float] = {
+    SubjectCategory.CHILD: 3.0,
+    SubjectCategory.ADULT: 5.0,
+    SubjectCategory.ELDERLY: 3.0,
+    SubjectCategory.DEMENTIA: 2.5,
+    SubjectCategory.DESPONDENT: 3.0,
+    SubjectCategory.HIKER: 10.0,
+    SubjectCategory.HUNTER: 10.0,
+    SubjectCategory.OTHER: 5.0,
+}
+_VULNERABLE = {SubjectCategory.CHILD, SubjectCategory.ELDERLY, SubjectCategory.DEMENTIA}
+
+
+def parse_report(data: bytes) -> MissingPersonReported:
+    if len(data) > MAX_REPORT_BYTES:
+        raise Rejected(
+            "too_large", f"the report is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}"
+        )
+    try:
+        return MissingPersonReported.model_validate_json(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or 'body'}: {issue['msg']}"
+            for issue in error.errors()[:5]
+        )
+        raise Rejected("invalid_report", problems) from None
+
+
+def draft_from_report(report: MissingPersonReported, *, regions: RegionIndex) -> IncidentDraft:
+    person, seen = report.person, report.last_seen
+    radius_km = report.search_radius_km or DEFAULT_RADIUS_KM[person.category]
+    circle = geodesic_circle(seen.longitude, seen.latitude, radius_km * 1000)
+    area = as_multipolygon(circle)
+    vulnerable = person.category in _VULNERABLE or person.age_years < 14 or person.age_years >= 65
+    place = seen.place or f"{seen.latitude:.4f}, {seen.longitude:.4f}"
+    texts = tuple(
+        LocalizedText(
+            language=language,
+            event=translate("missing_person.event", language),
+            headline=translate(
+                "missing_person.headline",
+                language,
+                name=person.full_name,
+                age=person.age_years,
+                place=place,
+            ),
+            description=person.description,
+            instruction=person.medical_needs,
+        )
+        for language in LANGUAGES
+    )
+    return IncidentDraft(
+        source=IncidentSource.MISSING_PERSON,
+        type=IncidentType.MISSING_PERSON,
+        priority=Priority.CRITICAL if vulnerable else Priority.HIGH,
+        alert_status=AlertStatus.EXERCISE if report.is_exercise else AlertStatus.ACTUAL,
+        severity=None,
+        urgency="Immediate",
+        certainty="Observed",
+        texts=texts,
+        parts=(AreaPart(place, (), area),),
+        area=area,
+        area_km2=geodesic_area_km2(area),
+        center=Point(seen.longitude, seen.latitude),
+        region_codes=regions.touched_by(area),
+        expires_at=None,
+        subject=SubjectSummary(
+            category=person.category.value,
+            age_years=person.age_years,
+            last_seen_at=seen.at,
+            last_seen_lon=seen.longitude,
+            last_seen_lat=seen.latitude,
+        ),
+    )

@@ -1,0 +1,146 @@
+"""What an accepted message does to incidents: the intake's decisions, inside one transaction.
+
+Each function takes the parsed message and its draft, records the alert (once per key), changes
+incidents and returns the events to announce; the caller owns the transaction and the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from services.intake.announcements import announce
+from services.intake.cap import CapAlert
+from services.intake.draft import IncidentDraft
+from services.intake.repository import AlertRecord, IncidentRepository
+from services.intake.rejections import Rejected
+from services.intake.tables import IncidentRow
+from shared.events.incidents import (
+    AlertStatus,
+    IncidentCancelled,
+    IncidentOpened,
+    IncidentStatus,
+    IncidentUpdated,
+)
+from shared.outbox import OutgoingEvent
+
+
+class Action(StrEnum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    DUPLICATE = "duplicate"
+    RECORDED = "recorded"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    incident_ids: tuple[UUID, ...] = ()
+    events: tuple[OutgoingEvent, ...] = field(default=(), repr=False)
+
+
+async def ingest_cap(
+    repo: IncidentRepository,
+    *,
+    alert: CapAlert,
+    draft: IncidentDraft | None,
+    record: AlertRecord,
+    now: datetime,
+) -> Outcome:
+    alert_id = await repo.record_alert(record)
+    if alert_id is None:
+        return Outcome(Action.DUPLICATE)
+    if alert.msg_type == "Cancel":
+        return await _cancel(repo, alert, now=now)
+    if alert.msg_type not in ("Alert", "Update") or draft is None:
+        return Outcome(Action.RECORDED)  # Ack and Error answer other alerts; nothing to change
+    referenced = await repo.incidents_referenced_by(ref.key for ref in alert.references)
+    if alert.msg_type == "Update" and referenced:
+        return await _revise(repo, referenced, draft, alert_id=alert_id, now=now)
+    # An Update whose original never reached us still describes a live hazard: open it.
+    return await _open(repo, draft, alert_id=alert_id, now=now)
+
+
+async def ingest_report(
+    repo: IncidentRepository,
+    *,
+    report_id: str,
+    draft: IncidentDraft,
+    record: AlertRecord,
+    now: datetime,
+) -> Outcome:
+    existing = await repo.latest_report(report_id)
+    alert_id = await repo.record_alert(record)
+    if alert_id is None:
+        return Outcome(Action.DUPLICATE)
+    if existing is None:
+        return await _open(repo, draft, alert_id=alert_id, now=now)
+    row, newest_sent = existing
+    if record.sent <= newest_sent:
+        await repo.link_alert(alert_id, row.id)
+        return Outcome(Action.RECORDED, (row.id,))  # an older report arriving late changes nothing
+    return await _revise(repo, [row], draft, alert_id=alert_id, now=now)
+
+
+async def expire_due(repo: IncidentRepository, *, now: datetime) -> Outcome:
+    events = []
+    ids = []
+    for row in await repo.due_to_expire(now):
+        await repo.close_incident(row, status=IncidentStatus.EXPIRED, now=now)
+        ids.append(row.id)
+        if _announces(row):
+            events.append(announce(IncidentUpdated, row))
+    return Outcome(Action.EXPIRED, tuple(ids), tuple(events))
+
+
+async def _open(
+    repo: IncidentRepository, draft: IncidentDraft, *, alert_id: UUID, now: datetime
+) -> Outcome:
+    status = IncidentStatus.EXPIRED if draft.is_expired(now) else IncidentStatus.OPEN
+    row = await repo.open_incident(draft, alert_id=alert_id, status=status, now=now)
+    # An alert already past its `expires` is kept for the record but mobilises no one.
+    opened = _announces(row) and status is IncidentStatus.OPEN
+    events = (announce(IncidentOpened, row),) if opened else ()
+    return Outcome(Action.OPENED, (row.id,), events)
+
+
+async def _revise(
+    repo: IncidentRepository,
+    rows: list[IncidentRow],
+    draft: IncidentDraft,
+    *,
+    alert_id: UUID,
+    now: datetime,
+) -> Outcome:
+    status = IncidentStatus.EXPIRED if draft.is_expired(now) else IncidentStatus.OPEN
+    events = []
+    for row in rows:
+        await repo.revise_incident(row, draft, alert_id=alert_id, status=status, now=now)
+        if _announces(row):
+            events.append(announce(IncidentUpdated, row))
+    return Outcome(Action.UPDATED, tuple(row.id for row in rows), tuple(events))
+
+
+async def _cancel(repo: IncidentRepository, alert: CapAlert, *, now: datetime) -> Outcome:
+    rows = await repo.incidents_referenced_by(ref.key for ref in alert.references)
+    if not rows:
+        named = " ".join(",".join((r.sender, r.identifier, r.sent.isoformat())) for r in alert.references)
+        raise Rejected(
+            "unknown_reference",
+            f"Cancel refers to {named or 'no alert'}, which Jedel never received; nothing to cancel",
+        )
+    reason = alert.note or (alert.infos[0].headline if alert.infos else None)
+    events = []
+    for row in rows:
+        await repo.close_incident(row, status=IncidentStatus.CANCELLED, now=now)
+        if _announces(row):
+            events.append(announce(IncidentCancelled, row, reason=reason))
+    return Outcome(Action.CANCELLED, tuple(row.id for row in rows), tuple(events))
+
+
+def _announces(row: IncidentRow) -> bool:
+    return row.alert_status in (AlertStatus.ACTUAL.value, AlertStatus.EXERCISE.value)

@@ -1,0 +1,184 @@
+"""Reads and writes of alerts and incidents; flushes at most, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.draft import IncidentDraft
+from services.intake.tables import AlertRow, IncidentAreaRow, IncidentRow
+from shared.events.incidents import IncidentStatus
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """An incoming message as it will be kept."""
+
+    source: str
+    sender: str
+    identifier: str
+    sent: datetime
+    msg_type: str
+    status: str
+    references: tuple[tuple[str, str, str], ...]
+    topic: str
+    partition: int
+    offset: int
+    raw: bytes
+
+
+class IncidentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record_alert(self, record: AlertRecord) -> UUID | None:
+        """Keep the alert; None when (sender, identifier, sent) was seen before."""
+        alert_id = uuid4()
+        inserted = await self.session.scalar(
+            insert(AlertRow)
+            .values(
+                id=alert_id,
+                source=record.source,
+                sender=record.sender,
+                identifier=record.identifier,
+                sent=record.sent,
+                msg_type=record.msg_type,
+                status=record.status,
+                references=[list(reference) for reference in record.references],
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                raw=record.raw,
+            )
+            .on_conflict_do_nothing(constraint="uq_alerts_key")
+            .returning(AlertRow.id)
+        )
+        return inserted
+
+    async def link_alert(self, alert_id: UUID, incident_id: UUID) -> None:
+        await self.session.execute(
+            update(AlertRow).where(AlertRow.id == alert_id).values(incident_id=incident_id)
+        )
+
+    async def incidents_referenced_by(
+        self, keys: Iterable[tuple[str, str, datetime]]
+    ) -> list[IncidentRow]:
+        """The incidents that earlier alerts (sender, identifier, sent) became, locked for change."""
+        wanted = list(keys)
+        if not wanted:
+            return []
+        incident_ids = select(AlertRow.incident_id).where(
+            tuple_(AlertRow.sender, AlertRow.identifier, AlertRow.sent).in_(wanted),
+            AlertRow.incident_id.is_not(None),
+        )
+        rows = await self.session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.id.in_(incident_ids))
+            .order_by(IncidentRow.opened_at)
+            .with_for_update()
+        )
+        return list(rows)
+
+    async def latest_report(self, report_id: str) -> tuple[IncidentRow, datetime] | None:
+        """The incident a missing-person report id became, with the newest report's time."""
+        row = (
+            await self.session.execute(
+                select(IncidentRow, AlertRow.sent)
+                .join(AlertRow, AlertRow.incident_id == IncidentRow.id)
+                .where(and_(AlertRow.source == "missing_person", AlertRow.identifier == report_id))
+                .order_by(AlertRow.sent.desc())
+                .limit(1)
+                .with_for_update(of=IncidentRow)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def open_incident(
+        self, draft: IncidentDraft, *, alert_id: UUID, status: IncidentStatus, now: datetime
+    ) -> IncidentRow:
+        row = IncidentRow(id=uuid4(), opened_at=now, version=1, status=status.value)
+        _apply(row, draft, now=now)
+        self.session.add(row)
+        await self.session.flush()
+        await self._add_parts(row.id, alert_id, draft)
+        await self.link_alert(alert_id, row.id)
+        return row
+
+    async def revise_incident(
+        self,
+        row: IncidentRow,
+        draft: IncidentDraft,
+        *,
+        alert_id: UUID,
+        status: IncidentStatus,
+        now: datetime,
+    ) -> IncidentRow:
+        _apply(row, draft, now=now)
+        row.status = status.value
+        row.version += 1
+        await self.session.flush()
+        await self._add_parts(row.id, alert_id, draft)
+        await self.link_alert(alert_id, row.id)
+        return row
+
+    async def close_incident(
+        self, row: IncidentRow, *, status: IncidentStatus, now: datetime
+    ) -> IncidentRow:
+        row.status = status.value
+        row.updated_at = now
+        row.version += 1
+        await self.session.flush()
+        return row
+
+    async def due_to_expire(self, now: datetime, *, limit: int = 500) -> Sequence[IncidentRow]:
+        rows = await self.session.scalars(
+            select(IncidentRow)
+            .where(
+                IncidentRow.status == IncidentStatus.OPEN.value,
+                IncidentRow.expires_at.is_not(None),
+                IncidentRow.expires_at <= now,
+            )
+            .order_by(IncidentRow.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return rows.all()
+
+    async def _add_parts(self, incident_id: UUID, alert_id: UUID, draft: IncidentDraft) -> None:
+        self.session.add_all(
+            IncidentAreaRow(
+                incident_id=incident_id,
+                alert_id=alert_id,
+                description=part.description,
+                geocodes=[list(pair) for pair in part.geocodes],
+                geometry=from_shape(part.geometry, srid=4326),
+            )
+            for part in draft.parts
+        )
+        await self.session.flush()
+
+
+def _apply(row: IncidentRow, draft: IncidentDraft, *, now: datetime) -> None:
+    row.type = draft.type.value
+    row.priority = draft.priority.value
+    row.alert_status = draft.alert_status.value
+    row.is_exercise = draft.is_exercise
+    row.source = draft.source.value
+    row.severity = draft.severity
+    row.urgency = draft.urgency
+    row.certainty = draft.certainty
+    row.texts = [text.model_dump(mode="json") for text in draft.texts]
+    row.area = from_shape(draft.area, srid=4326)
+    row.area_km2 = draft.area_km2
+    row.center = from_shape(draft.center, srid=4326)
+    row.region_codes = list(draft.region_codes)
+    row.subject = draft.subject.model_dump(mode="json") if draft.subject else None
+    row.expires_at = draft.expires_at
+    row.updated_at = now

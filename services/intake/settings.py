@@ -1,0 +1,22 @@
+"""The intake's knobs, on top of the shared settings (`JEDEL_INTAKE__…`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from services.intake.cap import MAX_CAP_BYTES
+from shared.settings import Settings
+
+
+class IntakeOptions(BaseModel):
+    group_id: str = "jedel-intake"
+    max_cap_bytes: int = MAX_CAP_BYTES
+    expiry_sweep_interval_s: float = 15.0
+    # A message that keeps failing for a reason that is not the database or broker being away is
+    # dead-lettered after this many tries, so one bad message never stalls its partition.
+    max_attempts: int = 5
+    retry_backoff_s: float = 0.5
+
+
+class IntakeSettings(Settings):
+    intake: IntakeOptions = Field(default_factory=IntakeOptions)

@@ -1,0 +1,127 @@
+"""The intake's subscribers: decode → decide → save → announce, one transaction per message."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage, KafkaRouter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.intake.cap import CapAlert, parse_cap
+from services.intake.consumer import Consumer, Position
+from services.intake.draft import IncidentDraft
+from services.intake.from_cap import draft_from_cap
+from services.intake.from_report import draft_from_report, parse_report
+from services.intake.ingest import Outcome, ingest_cap, ingest_report
+from services.intake.regions import RegionIndex
+from services.intake.repository import AlertRecord, IncidentRepository
+from services.intake.settings import IntakeSettings
+from services.intake.tables import OUTBOX
+from shared.events import topics
+from shared.events.alerts import MissingPersonReported
+from shared.kafka import subscriber_options
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    settings: IntakeSettings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    regions: RegionIndex
+    consumer: Consumer
+    clock: Callable[[], datetime]
+
+
+def prepare_cap(
+    data: bytes, *, regions: RegionIndex, max_bytes: int
+) -> tuple[CapAlert, IncidentDraft | None]:
+    """The CPU-bound half of a CAP message: parse, validate, shape, classify."""
+    alert = parse_cap(data, max_bytes=max_bytes)
+    shaped = alert.msg_type in ("Alert", "Update")
+    return alert, draft_from_cap(alert, regions=regions) if shaped else None
+
+
+def prepare_report(
+    data: bytes, *, regions: RegionIndex
+) -> tuple[MissingPersonReported, IncidentDraft]:
+    report = parse_report(data)
+    return report, draft_from_report(report, regions=regions)
+
+
+def build_router(ctx: IntakeContext) -> KafkaRouter:
+    router = KafkaRouter()
+    options = subscriber_options(ctx.settings.kafka)
+    group_id = ctx.settings.intake.group_id
+
+    async def process_cap(data: bytes, position: Position) -> Outcome:
+        alert, draft = await asyncio.to_thread(
+            prepare_cap, data, regions=ctx.regions, max_bytes=ctx.settings.intake.max_cap_bytes
+        )
+        record = AlertRecord(
+            source="cap",
+            sender=alert.sender,
+            identifier=alert.identifier,
+            sent=alert.sent,
+            msg_type=alert.msg_type,
+            status=alert.status,
+            references=tuple(
+                (ref.sender, ref.identifier, ref.sent.isoformat()) for ref in alert.references
+            ),
+            topic=position.topic,
+            partition=position.partition,
+            offset=position.offset,
+            raw=data,
+        )
+        async with ctx.sessionmaker() as session, session.begin():
+            outcome = await ingest_cap(
+                IncidentRepository(session), alert=alert, draft=draft, record=record, now=ctx.clock()
+            )
+            await OUTBOX.add_all(session, outcome.events)
+        return outcome
+
+    async def process_report(data: bytes, position: Position) -> Outcome:
+        report, draft = await asyncio.to_thread(prepare_report, data, regions=ctx.regions)
+        record = AlertRecord(
+            source="missing_person",
+            sender=report.reporting_unit,
+            identifier=report.report_id,
+            sent=report.reported_at,
+            msg_type="Alert",
+            status=draft.alert_status.value,
+            references=(),
+            topic=position.topic,
+            partition=position.partition,
+            offset=position.offset,
+            raw=data,
+        )
+        async with ctx.sessionmaker() as session, session.begin():
+            outcome = await ingest_report(
+                IncidentRepository(session),
+                report_id=report.report_id,
+                draft=draft,
+                record=record,
+                now=ctx.clock(),
+            )
+            await OUTBOX.add_all(session, outcome.events)
+        return outcome
+
+    @router.subscriber(  # type: ignore[call-overload]
+        topics.ALERTS_CAP, group_id=f"{group_id}-cap", ack_policy=AckPolicy.MANUAL, **options
+    )
+    async def on_cap_alert(message: KafkaMessage) -> None:
+        """CAP 1.1/1.2 XML from the emergency services; each becomes or changes an incident."""
+        await ctx.consumer.handle(message, process_cap)
+
+    @router.subscriber(  # type: ignore[call-overload]
+        topics.ALERTS_MISSING_PERSON,
+        group_id=f"{group_id}-missing-person",
+        ack_policy=AckPolicy.MANUAL, **options
+    )
+    async def on_missing_person(message: KafkaMessage) -> None:
+        """Missing-person reports from the police (JSON, `MissingPersonReported`)."""
+        await ctx.consumer.handle(message, process_report)
+
+    return router

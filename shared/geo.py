@@ -1,0 +1,187 @@
+"""Geometry's one way in and one way out.
+
+Inside the code a geometry is a shapely object in lon/lat order (WGS84); on the wire it is GeoJSON.
+CAP writes `lat,lon`, so its text forms are read here and nowhere else. Areas and circles are
+geodesic (WGS84 ellipsoid), never planar degrees.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pyproj import Geod
+from shapely.errors import ShapelyError
+from shapely.geometry import GeometryCollection, MultiPolygon, Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
+from shapely.ops import unary_union
+from shapely.validation import explain_validity
+
+WGS84 = Geod(ellps="WGS84")
+
+MAX_CIRCLE_RADIUS_KM = 1000.0
+POINT_ALERT_RADIUS_M = 100.0
+"""A CAP circle of radius 0 marks a point; it becomes a circle this wide so it can hold people."""
+
+_MIN_POLYGON_POINTS = 4
+_NO_AREA_DEG2 = 1e-12  # about 0.01 m²: points on one line leave rounding noise, not an area
+_SPACE_AROUND_COMMA = re.compile(r"\s*,\s*")
+_VALIDITY_POSITION = re.compile(r"\[(\S+) (\S+)\]")
+
+
+class GeometryError(ValueError):
+    """A geometry that cannot be used; the message says what is wrong, in a sender's words."""
+
+
+def parse_cap_polygon(text: str) -> Polygon:
+    """Read a CAP `<polygon>`: whitespace-separated `lat,lon` pairs, closed, at least 4 pairs.
+
+    Returns a valid lon/lat polygon with its exterior counter-clockwise.
+    """
+    tokens = _SPACE_AROUND_COMMA.sub(",", text.strip()).split()
+    if len(tokens) < _MIN_POLYGON_POINTS:
+        raise GeometryError(
+            f"polygon has {len(tokens)} points; CAP needs at least {_MIN_POLYGON_POINTS} "
+            "(the first repeated as the last)"
+        )
+    points = [_parse_lat_lon(token, what=f"polygon point {n}") for n, token in enumerate(tokens, 1)]
+    if points[0] != points[-1]:
+        raise GeometryError(
+            f"polygon does not close: first point {tokens[0]}, last point {tokens[-1]} "
+            "(CAP repeats the first point at the end)"
+        )
+    polygon = Polygon([(lon, lat) for lat, lon in points])
+    if not polygon.is_valid:
+        raise GeometryError(f"polygon is not valid: {_explain(polygon)}")
+    if polygon.area < _NO_AREA_DEG2:
+        raise GeometryError("polygon is not valid: it encloses no area (its points are in a line)")
+    return orient(polygon, sign=1.0)
+
+
+def parse_cap_circle(text: str, *, segments: int = 64) -> Polygon:
+    """Read a CAP `<circle>`: `lat,lon radius_km`, as a geodesic polygon.
+
+    A radius of 0 is a point alert and becomes a circle of `POINT_ALERT_RADIUS_M`.
+    """
+    tokens = _SPACE_AROUND_COMMA.sub(",", text.strip()).split()
+    if len(tokens) != 2:
+        raise GeometryError(f"circle {text.strip()!r} is not 'lat,lon radius_km'")
+    lat, lon = _parse_lat_lon(tokens[0], what="circle centre")
+    radius_km = _parse_float(tokens[1], what="circle radius")
+    if radius_km < 0:
+        raise GeometryError(f"circle radius {tokens[1]} km is negative")
+    if radius_km > MAX_CIRCLE_RADIUS_KM:
+        raise GeometryError(
+            f"circle radius {tokens[1]} km is larger than {MAX_CIRCLE_RADIUS_KM:g} km"
+        )
+    radius_m = radius_km * 1000.0 if radius_km > 0 else POINT_ALERT_RADIUS_M
+    return geodesic_circle(lon, lat, radius_m, segments=segments)
+
+
+def geodesic_circle(lon: float, lat: float, radius_m: float, *, segments: int = 64) -> Polygon:
+    """The points `radius_m` from (lon, lat) on the WGS84 ellipsoid, as a CCW polygon."""
+    if not (math.isfinite(radius_m) and radius_m > 0):
+        raise GeometryError(f"circle radius {radius_m} m must be a positive number")
+    if segments < 3:
+        raise GeometryError(f"a circle needs at least 3 segments, not {segments}")
+    _check_lat_lon(lat, lon, what="circle centre", shown=f"{lat},{lon}")
+    # Azimuths run clockwise from north; walking them downwards traces the ring counter-clockwise.
+    azimuths = np.linspace(360.0, 0.0, segments, endpoint=False)
+    lons, lats, _ = WGS84.fwd(
+        np.full(segments, lon), np.full(segments, lat), azimuths, np.full(segments, radius_m)
+    )
+    if float(np.max(lons) - np.min(lons)) > 180.0:
+        raise GeometryError(
+            f"circle of {radius_m / 1000:g} km around {lat},{lon} crosses the antimeridian "
+            "or a pole, which is not supported"
+        )
+    circle = Polygon(zip(lons.tolist(), lats.tolist(), strict=True))
+    if not circle.is_valid:
+        raise GeometryError(f"circle around {lat},{lon} is not valid: {_explain(circle)}")
+    return circle
+
+
+def geodesic_area_km2(geom: BaseGeometry) -> float:
+    """The area on the WGS84 ellipsoid in km², whatever the ring orientation."""
+    area_m2, _perimeter_m = WGS84.geometry_area_perimeter(geom)
+    return abs(area_m2) / 1e6
+
+
+def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    """A Polygon, MultiPolygon or a collection of them as one MultiPolygon; nothing else."""
+    if geom.is_empty:
+        raise GeometryError("geometry is empty")
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    if isinstance(geom, GeometryCollection):
+        parts = [part for part in geom.geoms if not part.is_empty]
+        strays = sorted({part.geom_type for part in parts} - {"Polygon", "MultiPolygon"})
+        if strays:
+            raise GeometryError(f"collection holds {', '.join(strays)}, not only polygons")
+        return as_multipolygon(unary_union(parts))
+    raise GeometryError(f"expected a polygon or multipolygon, got a {geom.geom_type}")
+
+
+def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
+    """The GeoJSON geometry object (coordinates as tuples, lon/lat)."""
+    return dict(mapping(geom))
+
+
+def from_geojson(obj: Mapping[str, Any]) -> BaseGeometry:
+    """A shapely geometry from GeoJSON; malformed, invalid or off-Earth geometries are refused."""
+    try:
+        geom: BaseGeometry = shape(obj)
+    except (ShapelyError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise GeometryError(f"not a GeoJSON geometry: {exc}") from exc
+    if geom.is_empty:
+        return geom
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise GeometryError(
+            f"coordinates outside lon [-180, 180] / lat [-90, 90]: bounds {geom.bounds} "
+            "(GeoJSON is lon,lat)"
+        )
+    if not geom.is_valid:
+        raise GeometryError(f"{geom.geom_type} is not valid: {_explain(geom)}")
+    return geom
+
+
+def _parse_lat_lon(token: str, *, what: str) -> tuple[float, float]:
+    parts = token.split(",")
+    if len(parts) != 2:
+        raise GeometryError(f"{what} {token!r} is not 'lat,lon'")
+    lat = _parse_float(parts[0], what=f"{what} latitude")
+    lon = _parse_float(parts[1], what=f"{what} longitude")
+    _check_lat_lon(lat, lon, what=what, shown=token)
+    return lat, lon
+
+
+def _check_lat_lon(lat: float, lon: float, *, what: str, shown: str) -> None:
+    if not -90 <= lat <= 90:
+        raise GeometryError(
+            f"{what} {shown}: latitude {lat:g} is outside [-90, 90] (CAP is lat,lon)"
+        )
+    if not -180 <= lon <= 180:
+        raise GeometryError(f"{what} {shown}: longitude {lon:g} is outside [-180, 180]")
+
+
+def _parse_float(text: str, *, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise GeometryError(f"{what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise GeometryError(f"{what} {text!r} is not a finite number")
+    return value
+
+
+def _explain(geom: BaseGeometry) -> str:
+    """GEOS's explanation, its `[lon lat]` position rewritten as the `lat,lon` CAP authors write."""
+    reason: str = explain_validity(geom)
+    return _VALIDITY_POSITION.sub(lambda m: f" at {m[2]},{m[1]} (lat,lon)", reason)

@@ -1,0 +1,98 @@
+"""User-facing wording in Kazakh, Russian and English (kk first); lookups fall back to kk."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+Language = Literal["kk", "ru", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("kk", "ru", "en")
+
+CATALOGUE: Final[dict[str, dict[Language, str]]] = {
+    "missing_person.event": {
+        "kk": "Адам жоғалды",
+        "ru": "Пропал человек",
+        "en": "Missing person",
+    },
+    "missing_person.headline": {
+        "kk": "{name}, {age} жаста, соңғы рет көрген жері: {place}",
+        "ru": "{name}, {age} лет, последний раз видели: {place}",
+        "en": "{name}, aged {age}, last seen: {place}",
+    },
+    "rejection.too_large": {
+        "kk": "Хабарлама тым үлкен",
+        "ru": "Сообщение слишком большое",
+        "en": "Message too large",
+    },
+    "rejection.malformed_xml": {
+        "kk": "XML бүлінген",
+        "ru": "Повреждённый XML",
+        "en": "Malformed XML",
+    },
+    "rejection.forbidden_dtd": {
+        "kk": "DTD мен сыртқы нысандарға тыйым салынған",
+        "ru": "DTD и внешние сущности запрещены",
+        "en": "DTDs and external entities are forbidden",
+    },
+    "rejection.not_cap": {
+        "kk": "Бұл CAP хабарламасы емес",
+        "ru": "Это не сообщение CAP",
+        "en": "Not a CAP message",
+    },
+    "rejection.schema_violation": {
+        "kk": "CAP схемасына сәйкес келмейді",
+        "ru": "Не соответствует схеме CAP",
+        "en": "Does not match the CAP schema",
+    },
+    "rejection.bad_polygon": {
+        "kk": "Аумақтың көпбұрышы дұрыс емес",
+        "ru": "Неверный многоугольник области",
+        "en": "Invalid area polygon",
+    },
+    "rejection.bad_circle": {
+        "kk": "Аумақтың шеңбері дұрыс емес",
+        "ru": "Неверный круг области",
+        "en": "Invalid area circle",
+    },
+    "rejection.bad_reference": {
+        "kk": "Сілтеме дұрыс емес",
+        "ru": "Неверная ссылка на сообщение",
+        "en": "Invalid reference",
+    },
+    "rejection.unknown_geocode": {
+        "kk": "Белгісіз аймақ коды",
+        "ru": "Неизвестный код региона",
+        "en": "Unknown region code",
+    },
+    "rejection.no_area": {
+        "kk": "Хабарламада аумақ жоқ",
+        "ru": "В сообщении нет области",
+        "en": "The alert has no area",
+    },
+    "rejection.unknown_reference": {
+        "kk": "Сілтеме белгісіз хабарламаға апарады",
+        "ru": "Ссылка на неизвестное сообщение",
+        "en": "Refers to an unknown alert",
+    },
+    "rejection.invalid_report": {
+        "kk": "Жоғалған адам туралы хабарлама толық емес",
+        "ru": "Неполное сообщение о пропавшем человеке",
+        "en": "Incomplete missing-person report",
+    },
+    "rejection.internal_error": {
+        "kk": "Хабарламаны өңдеу мүмкін болмады",
+        "ru": "Сообщение не удалось обработать",
+        "en": "The message could not be processed",
+    },
+}
+
+
+def normalize_language(tag: str | None) -> Language:
+    """`kk-KZ` → `kk`; anything Jedel does not speak → `kk`."""
+    primary = (tag or "").split("-")[0].strip().casefold()
+    return primary if primary in LANGUAGES else "kk"  # type: ignore[return-value]
+
+
+def translate(key: str, language: str | None = None, /, **values: object) -> str:
+    entry = CATALOGUE[key]
+    text = entry.get(normalize_language(language)) or entry["kk"]
+    return text.format(**values) if values else text

@@ -1,0 +1,71 @@
+"""Real services for the integration and end-to-end tests: PostGIS, Redis and a broker of their own.
+
+The database is `jedel_test` (override with JEDEL_TEST_DATABASE_URL), migrated once per run; each
+test that writes starts from empty service tables. The broker is a fresh Tansu on a free port.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import build_engine
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from tests.broker import LocalBroker
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DATABASE_URL = os.environ.get(
+    "JEDEL_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_test"
+)
+INTAKE_TABLES = ("incident_areas", "alerts", "incidents", "intake_outbox")
+
+
+@pytest.fixture(scope="session")
+def database_settings() -> DatabaseSettings:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "infra" / "migrations"))
+    config.attributes["database_url"] = TEST_DATABASE_URL
+    command.upgrade(config, "head")
+    return DatabaseSettings(url=TEST_DATABASE_URL, pool_size=5)
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[LocalBroker]:
+    local = LocalBroker().start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(broker: LocalBroker) -> KafkaSettings:
+    return KafkaSettings(
+        bootstrap_servers=broker.bootstrap,
+        session_timeout_ms=3000,
+        heartbeat_interval_ms=300,
+        partitions=2,
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_settings() -> RedisSettings:
+    return RedisSettings(url="redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+async def engine(database_settings: DatabaseSettings) -> AsyncIterator[AsyncEngine]:
+    engine = build_engine(database_settings, application_name="jedel-tests")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_intake(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {', '.join(INTAKE_TABLES)} CASCADE"))

@@ -1,0 +1,67 @@
+"""Test data: CAP fixtures made unique per test, missing-person reports, a settable clock."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shared.reference import KAZAKHSTAN_TZ
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CAP = FIXTURES / "cap"
+HOSTILE = CAP / "hostile"
+# The fixtures' alerts are live during this window (the flood expires on 2026-04-05 18:00).
+FLOOD_DAY = datetime(2026, 4, 2, 7, 0, tzinfo=KAZAKHSTAN_TZ)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = FLOOD_DAY) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def cap(name: str, *, run: str) -> bytes:
+    """A fixture whose identifiers (and the references between them) are unique to `run`."""
+    return (CAP / name).read_bytes().replace(b"KZ-TZhM-", f"KZ-TZhM-{run}-".encode())
+
+
+def new_run() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def missing_person_report(**overrides: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "report_id": f"POL-ALM-{new_run()}",
+        "reported_at": "2026-04-02T06:30:00+05:00",
+        "reporting_unit": "Almaty City Police Department",
+        "contact_phone": "+77272540000",
+        "language": "ru",
+        "person": {
+            "full_name": "Айгерім Нұрланқызы",
+            "age_years": 7,
+            "sex": "female",
+            "category": "child",
+            "description": "Рост 120 см, красная куртка",
+        },
+        "last_seen": {
+            "latitude": 43.2389,
+            "longitude": 76.8897,
+            "at": "2026-04-02T04:00:00+05:00",
+            "place": "Парк Горького, Алматы",
+        },
+    }
+    for key, value in overrides.items():
+        report[key] = value
+    return report
+
+
+def as_json(report: dict[str, Any]) -> bytes:
+    return json.dumps(report, ensure_ascii=False).encode()
