@@ -7,12 +7,14 @@ geodesic (WGS84 ellipsoid), never planar degrees.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pyproj import Geod
 from shapely.errors import ShapelyError
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon, mapping, shape
@@ -89,20 +91,29 @@ def geodesic_circle(lon: float, lat: float, radius_m: float, *, segments: int = 
     if segments < 3:
         raise GeometryError(f"a circle needs at least 3 segments, not {segments}")
     _check_lat_lon(lat, lon, what="circle centre", shown=f"{lat},{lon}")
-    # Azimuths run clockwise from north; walking them downwards traces the ring counter-clockwise.
-    azimuths = np.linspace(360.0, 0.0, segments, endpoint=False)
     lons, lats, _ = WGS84.fwd(
-        np.full(segments, lon), np.full(segments, lat), azimuths, np.full(segments, radius_m)
+        np.full(segments, lon),
+        np.full(segments, lat),
+        _azimuths(segments),
+        np.full(segments, radius_m),
     )
-    if float(np.max(lons) - np.min(lons)) > 180.0:
+    if float(lons.max() - lons.min()) > 180.0:
         raise GeometryError(
             f"circle of {radius_m / 1000:g} km around {lat},{lon} crosses the antimeridian "
             "or a pole, which is not supported"
         )
-    circle = Polygon(zip(lons.tolist(), lats.tolist(), strict=True))
+    circle = Polygon(np.column_stack((lons, lats)))
     if not circle.is_valid:
         raise GeometryError(f"circle around {lat},{lon} is not valid: {_explain(circle)}")
     return circle
+
+
+@functools.cache
+def _azimuths(segments: int) -> npt.NDArray[np.float64]:
+    # Azimuths run clockwise from north; walking them downwards traces the ring counter-clockwise.
+    azimuths = np.linspace(360.0, 0.0, segments, endpoint=False)
+    azimuths.flags.writeable = False
+    return azimuths
 
 
 def geodesic_area_km2(geom: BaseGeometry) -> float:

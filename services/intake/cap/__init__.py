@@ -9,10 +9,11 @@ from services.intake.cap.classify import (
     load_rules,
 )
 from services.intake.cap.model import CapAlert, CapArea, CapInfo, CapReference, CapVersion
-from services.intake.cap.parser import MAX_CAP_BYTES, parse_cap, validate_only
+from services.intake.cap.parser import MAX_CAP_BYTES, MAX_CAP_SHAPES, parse_cap, validate_only
 
 __all__ = [
     "MAX_CAP_BYTES",
+    "MAX_CAP_SHAPES",
     "CapAlert",
     "CapArea",
     "CapInfo",
