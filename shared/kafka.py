@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Literal, TypedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -30,15 +32,23 @@ def build_broker(settings: KafkaSettings, *, client_id: str | None = None) -> Ka
     )
 
 
-def subscriber_options(settings: KafkaSettings) -> dict[str, object]:
+class SubscriberOptions(TypedDict):
+    auto_offset_reset: Literal["earliest", "latest"]
+    max_partition_fetch_bytes: int
+    fetch_max_bytes: int
+    session_timeout_ms: int
+    heartbeat_interval_ms: int
+
+
+def subscriber_options(settings: KafkaSettings) -> SubscriberOptions:
     """Consumer knobs every subscriber shares (offsets, fetch sizes, group timing)."""
-    return {
-        "auto_offset_reset": settings.auto_offset_reset,
-        "max_partition_fetch_bytes": settings.max_partition_fetch_bytes,
-        "fetch_max_bytes": settings.max_partition_fetch_bytes * 2,
-        "session_timeout_ms": settings.session_timeout_ms,
-        "heartbeat_interval_ms": settings.heartbeat_interval_ms,
-    }
+    return SubscriberOptions(
+        auto_offset_reset=settings.auto_offset_reset,
+        max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
+        fetch_max_bytes=settings.max_partition_fetch_bytes * 2,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+    )
 
 
 async def ensure_topics(
@@ -60,12 +70,10 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another service was quicker
                 await admin.create_topics(
                     [NewTopic(name, settings.partitions, replication_factor=1) for name in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
             log.info("created topics %s", ", ".join(missing))
     finally:
         await admin.close()

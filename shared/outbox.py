@@ -134,7 +134,7 @@ class OutboxRelay:
                     .order_by(table.c.id)
                     .limit(self.batch_size)
                 )
-            ).all()  # type: ignore[assignment]
+            ).all()
             for _, topic, key, payload, headers in rows:
                 await self.publish(topic, key.encode() if key else None, payload, headers)
             if rows:

@@ -34,7 +34,7 @@ class LocalBroker:
 
     def start(self) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
+        self.process = subprocess.Popen(
             [
                 str(tansu_binary()),
                 "broker",

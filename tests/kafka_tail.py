@@ -44,7 +44,9 @@ class Tail:
             if len(matched) >= count:
                 return matched
             if time.monotonic() > deadline:
-                raise AssertionError(f"saw {len(matched)} of {count} expected records in {timeout_s}s")
+                raise AssertionError(
+                    f"saw {len(matched)} of {count} expected records in {timeout_s}s"
+                )
             batches = await self.consumer.getmany(timeout_ms=200)
             for batch in batches.values():
                 self.records.extend(

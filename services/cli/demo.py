@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +53,9 @@ async def run_demo(settings: Settings, *, console: Console, timeout_s: float) ->
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     rows = [Row(sample) for sample in build_samples(datetime.now(UTC), run_id)]
     engine = build_engine(settings.database, application_name="jedel-demo")
-    watcher = await tail_from_beginning(settings.kafka, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER))
+    watcher = await tail_from_beginning(
+        settings.kafka, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER)
+    )
     broker = build_broker(settings.kafka, client_id="jedel-demo")
     await broker.connect()
     try:

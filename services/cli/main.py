@@ -95,7 +95,9 @@ def run(
     service: Annotated[str, typer.Argument(help="intake or api")],
 ) -> None:
     """Run one service in the foreground."""
-    logging.basicConfig(level=Settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=Settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     if service == "intake":
         from services.intake.main import create_app
 

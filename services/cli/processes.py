@@ -36,7 +36,7 @@ def up(console: Console, *, api_url: str = "http://127.0.0.1:8000") -> None:
             console.print(f"{service} already running (pid {pid})")
             continue
         log = (RUN_DIR / f"{service}.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own entry point
+        process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", service],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -72,7 +72,9 @@ def _wait_healthy(console: Console, api_url: str, timeout_s: float = 30.0) -> No
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{api_url}/healthz", timeout=1.0).status_code == 200:
-                console.print(f"api healthy at {api_url} (docs: {api_url}/docs, {api_url}/asyncapi)")
+                console.print(
+                    f"api healthy at {api_url} (docs: {api_url}/docs, {api_url}/asyncapi)"
+                )
                 return
         except httpx.HTTPError:
             pass

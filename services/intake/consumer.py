@@ -56,6 +56,7 @@ class Consumer:
 
     async def handle(self, message: KafkaMessage, process: Process) -> Outcome | None:
         record = message.raw_message
+        assert not isinstance(record, tuple), "subscribers here take one record at a time"
         position = Position(record.topic, record.partition, record.offset, record.key)
         value: bytes = record.value or b""
         try:

@@ -64,7 +64,7 @@ def texts_of(infos: Iterable[CapInfo]) -> tuple[LocalizedText, ...]:
                 instruction=info.instruction,
             ),
         )
-    order = {language: rank for rank, language in enumerate(LANGUAGES)}
+    order: dict[str, int] = {language: rank for rank, language in enumerate(LANGUAGES)}
     return tuple(sorted(by_language.values(), key=lambda text: order.get(text.language, 99)))
 
 
@@ -111,9 +111,7 @@ def _resolve_area(area: CapArea, regions: RegionIndex) -> AreaPart:
             f"area '{area.description}' has no polygon or circle, and none of its geocodes "
             f"({named}) is an ISO 3166-2 region code",
         )
-    return AreaPart(
-        area.description, area.geocodes, as_multipolygon(shapely.union_all(boundaries))
-    )
+    return AreaPart(area.description, area.geocodes, as_multipolygon(shapely.union_all(boundaries)))
 
 
 def _expiry(infos: Iterable[CapInfo]) -> datetime | None:

@@ -14,8 +14,8 @@ from uuid import UUID
 from services.intake.announcements import announce
 from services.intake.cap import CapAlert
 from services.intake.draft import IncidentDraft
-from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.rejections import Rejected
+from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.tables import IncidentRow
 from shared.events.incidents import (
     AlertStatus,
@@ -128,7 +128,9 @@ async def _revise(
 async def _cancel(repo: IncidentRepository, alert: CapAlert, *, now: datetime) -> Outcome:
     rows = await repo.incidents_referenced_by(ref.key for ref in alert.references)
     if not rows:
-        named = " ".join(",".join((r.sender, r.identifier, r.sent.isoformat())) for r in alert.references)
+        named = " ".join(
+            ",".join((r.sender, r.identifier, r.sent.isoformat())) for r in alert.references
+        )
         raise Rejected(
             "unknown_reference",
             f"Cancel refers to {named or 'no alert'}, which Jedel never received; nothing to cancel",

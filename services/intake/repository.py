@@ -41,7 +41,7 @@ class IncidentRepository:
     async def record_alert(self, record: AlertRecord) -> UUID | None:
         """Keep the alert; None when (sender, identifier, sent) was seen before."""
         alert_id = uuid4()
-        inserted = await self.session.scalar(
+        return await self.session.scalar(
             insert(AlertRow)
             .values(
                 id=alert_id,
@@ -60,7 +60,6 @@ class IncidentRepository:
             .on_conflict_do_nothing(constraint="uq_alerts_key")
             .returning(AlertRow.id)
         )
-        return inserted
 
     async def link_alert(self, alert_id: UUID, incident_id: UUID) -> None:
         await self.session.execute(

@@ -77,7 +77,11 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
         )
         async with ctx.sessionmaker() as session, session.begin():
             outcome = await ingest_cap(
-                IncidentRepository(session), alert=alert, draft=draft, record=record, now=ctx.clock()
+                IncidentRepository(session),
+                alert=alert,
+                draft=draft,
+                record=record,
+                now=ctx.clock(),
             )
             await OUTBOX.add_all(session, outcome.events)
         return outcome
@@ -108,17 +112,18 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
             await OUTBOX.add_all(session, outcome.events)
         return outcome
 
-    @router.subscriber(  # type: ignore[call-overload]
+    @router.subscriber(
         topics.ALERTS_CAP, group_id=f"{group_id}-cap", ack_policy=AckPolicy.MANUAL, **options
     )
     async def on_cap_alert(message: KafkaMessage) -> None:
         """CAP 1.1/1.2 XML from the emergency services; each becomes or changes an incident."""
         await ctx.consumer.handle(message, process_cap)
 
-    @router.subscriber(  # type: ignore[call-overload]
+    @router.subscriber(
         topics.ALERTS_MISSING_PERSON,
         group_id=f"{group_id}-missing-person",
-        ack_policy=AckPolicy.MANUAL, **options
+        ack_policy=AckPolicy.MANUAL,
+        **options,
     )
     async def on_missing_person(message: KafkaMessage) -> None:
         """Missing-person reports from the police (JSON, `MissingPersonReported`)."""

@@ -45,9 +45,7 @@ class IncidentRow(Base):
     urgency: Mapped[str | None] = mapped_column(String(20))
     certainty: Mapped[str | None] = mapped_column(String(20))
     texts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
-    area: Mapped[Any] = mapped_column(
-        Geography("MULTIPOLYGON", srid=4326, spatial_index=False)
-    )
+    area: Mapped[Any] = mapped_column(Geography("MULTIPOLYGON", srid=4326, spatial_index=False))
     area_km2: Mapped[float] = mapped_column(Float)
     center: Mapped[Any] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
     region_codes: Mapped[list[str]] = mapped_column(ARRAY(String(8)))
@@ -99,7 +97,9 @@ class AlertRow(Base):
     partition: Mapped[int] = mapped_column(Integer)
     offset: Mapped[int] = mapped_column(BigInteger)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
     __table_args__ = (
         UniqueConstraint("sender", "identifier", "sent", name="uq_alerts_key"),

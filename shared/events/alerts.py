@@ -31,7 +31,9 @@ class LastSeen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     latitude: float = Field(ge=40.0, le=56.0, description="WGS 84; Kazakhstan lies within 40–56 °N")
-    longitude: float = Field(ge=46.0, le=88.0, description="WGS 84; Kazakhstan lies within 46–88 °E")
+    longitude: float = Field(
+        ge=46.0, le=88.0, description="WGS 84; Kazakhstan lies within 46–88 °E"
+    )
     at: AwareDatetime = Field(description="When the person was last seen, with an offset")
     place: NonEmpty | None = Field(default=None, description="Where, in words")
 
@@ -67,7 +69,10 @@ class MissingPersonReported(BaseModel):
     person: MissingPerson
     last_seen: LastSeen
     search_radius_km: float | None = Field(
-        default=None, gt=0, le=100, description="Initial search radius; derived from the category when absent"
+        default=None,
+        gt=0,
+        le=100,
+        description="Initial search radius; derived from the category when absent",
     )
     language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     is_exercise: bool = False
@@ -98,7 +103,9 @@ class DeadLetter(BaseModel):
     @classmethod
     def from_headers(cls, headers: Mapping[str, str | bytes]) -> DeadLetter:
         fields = {
-            name.removeprefix(cls.HEADER_PREFIX): value.decode() if isinstance(value, bytes) else value
+            name.removeprefix(cls.HEADER_PREFIX): value.decode()
+            if isinstance(value, bytes)
+            else value
             for name, value in headers.items()
             if name.startswith(cls.HEADER_PREFIX)
         }

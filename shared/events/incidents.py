@@ -85,7 +85,9 @@ class IncidentFacts(Event):
     priority: Priority
     status: IncidentStatus
     alert_status: AlertStatus
-    is_exercise: bool = Field(description="True for Exercise alerts: drills only, never real call-outs")
+    is_exercise: bool = Field(
+        description="True for Exercise alerts: drills only, never real call-outs"
+    )
     source: IncidentSource
     severity: str | None = None
     urgency: str | None = None
@@ -95,7 +97,9 @@ class IncidentFacts(Event):
     area_km2: float
     center_lon: float
     center_lat: float
-    region_codes: tuple[str, ...] = Field(description="ISO 3166-2 codes the area touches, largest share first")
+    region_codes: tuple[str, ...] = Field(
+        description="ISO 3166-2 codes the area touches, largest share first"
+    )
     opened_at: datetime
     expires_at: datetime | None = None
     subject: SubjectSummary | None = None

@@ -205,10 +205,15 @@ async def test_hostile_messages_are_dead_lettered_and_valid_ones_still_pass(
     sent[await publish(topics.ALERTS_CAP, oversized)] = ("oversized", oversized)
 
     letters = await tail.wait_for(
-        lambda r: r.topic == topics.ALERTS_DEAD_LETTER
-        and r.headers.get("dead_letter.source_topic") == topics.ALERTS_CAP
-        and (int(r.headers["dead_letter.source_partition"]), int(r.headers["dead_letter.source_offset"]))
-        in sent,
+        lambda r: (
+            r.topic == topics.ALERTS_DEAD_LETTER
+            and r.headers.get("dead_letter.source_topic") == topics.ALERTS_CAP
+            and (
+                int(r.headers["dead_letter.source_partition"]),
+                int(r.headers["dead_letter.source_offset"]),
+            )
+            in sent
+        ),
         count=len(sent),
     )
     codes = {}
@@ -230,7 +235,9 @@ async def test_hostile_messages_are_dead_lettered_and_valid_ones_still_pass(
         "oversized": "too_large",
     }
     for run in valid_runs:
-        assert await eventually(lambda run=run: incident_of(engine, f"KZ-TZhM-{run}-AKT-2026-0718-014"))
+        assert await eventually(
+            lambda run=run: incident_of(engine, f"KZ-TZhM-{run}-AKT-2026-0718-014")
+        )
 
 
 async def test_missing_person_report_opens_a_missing_person_incident(
@@ -256,10 +263,15 @@ async def test_incomplete_missing_person_report_is_dead_lettered_with_the_missin
     del report["last_seen"]
     where = await publish(topics.ALERTS_MISSING_PERSON, as_json(report))
     [letter] = await tail.wait_for(
-        lambda r: r.topic == topics.ALERTS_DEAD_LETTER
-        and r.headers.get("dead_letter.source_topic") == topics.ALERTS_MISSING_PERSON
-        and (int(r.headers["dead_letter.source_partition"]), int(r.headers["dead_letter.source_offset"]))
-        == where
+        lambda r: (
+            r.topic == topics.ALERTS_DEAD_LETTER
+            and r.headers.get("dead_letter.source_topic") == topics.ALERTS_MISSING_PERSON
+            and (
+                int(r.headers["dead_letter.source_partition"]),
+                int(r.headers["dead_letter.source_offset"]),
+            )
+            == where
+        )
     )
     meta = DeadLetter.from_headers(letter.headers)
     assert meta.code == "invalid_report"
