@@ -68,4 +68,11 @@ if ! (redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then
   for _ in $(seq 1 50); do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 fi
 
+# --- Compose checker (tests validate docker-compose.yml statically; no Docker engine here) -----
+if [ "${JEDEL_SETUP_COMPOSE:-0}" = 1 ] && ! docker compose version >/dev/null 2>&1 \
+    && ! command -v docker-compose >/dev/null 2>&1; then
+  say "installing docker-compose (to check docker-compose.yml)"
+  apt_install docker-compose
+fi
+
 say "ready: PostgreSQL+PostGIS on $PGHOST:$PGPORT, Redis on 127.0.0.1:6379, broker binary in .venv"

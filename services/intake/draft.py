@@ -24,6 +24,8 @@ class AreaPart:
     description: str
     geocodes: tuple[tuple[str, str], ...]
     geometry: MultiPolygon
+    # Set when the shape is a whole region named by its code: no need to intersect it again.
+    region_codes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

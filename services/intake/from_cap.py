@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 import shapely
@@ -11,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from services.intake.cap import CapAlert, CapArea, CapInfo, classify_alert
 from services.intake.draft import AreaPart, IncidentDraft
-from services.intake.regions import RegionIndex, is_region_geocode
+from services.intake.regions import RegionIndex, is_region_geocode, normalize_region_code
 from services.intake.rejections import Rejected
 from shared.events.incidents import AlertStatus, IncidentSource, LocalizedText
 from shared.geo import as_multipolygon, geodesic_area_km2
@@ -44,7 +45,7 @@ def draft_from_cap(alert: CapAlert, *, regions: RegionIndex) -> IncidentDraft:
         area=area,
         area_km2=geodesic_area_km2(area),
         center=center_of(area),
-        region_codes=regions.touched_by(area),
+        region_codes=_regions_of(parts, area, regions),
         expires_at=_expiry(alert.infos),
     )
 
@@ -74,20 +75,17 @@ def center_of(area: BaseGeometry) -> Point:
 
 
 def _distinct_areas(infos: Iterable[CapInfo]) -> list[CapArea]:
-    # Each language's <info> usually repeats the same areas; keep each shape once.
-    seen: set[tuple[str, bytes | None, tuple[tuple[str, str], ...]]] = set()
-    distinct = []
+    """Each language's <info> usually repeats the same areas: keep each shape once, with the
+    descriptions of every language joined (Kazakh first when the sender put it first)."""
+    by_shape: dict[tuple[bytes | None, tuple[tuple[str, str], ...]], list[CapArea]] = {}
     for info in infos:
         for area in info.areas:
-            key = (
-                area.description,
-                area.geometry.normalize().wkb if area.geometry is not None else None,
-                area.geocodes,
-            )
-            if key not in seen:
-                seen.add(key)
-                distinct.append(area)
-    return distinct
+            shape = area.geometry.normalize().wkb if area.geometry is not None else None
+            by_shape.setdefault((shape, area.geocodes), []).append(area)
+    return [
+        replace(same[0], description=" / ".join(dict.fromkeys(a.description for a in same)))
+        for same in by_shape.values()
+    ]
 
 
 def _resolve_area(area: CapArea, regions: RegionIndex) -> AreaPart:
@@ -111,7 +109,22 @@ def _resolve_area(area: CapArea, regions: RegionIndex) -> AreaPart:
             f"area '{area.description}' has no polygon or circle, and none of its geocodes "
             f"({named}) is an ISO 3166-2 region code",
         )
-    return AreaPart(area.description, area.geocodes, as_multipolygon(shapely.union_all(boundaries)))
+    return AreaPart(
+        area.description,
+        area.geocodes,
+        as_multipolygon(shapely.union_all(boundaries)),
+        region_codes=tuple(
+            dict.fromkeys(normalize_region_code(code) or code for code in region_codes)
+        ),
+    )
+
+
+def _regions_of(
+    parts: tuple[AreaPart, ...], area: BaseGeometry, regions: RegionIndex
+) -> tuple[str, ...]:
+    if all(part.region_codes is not None for part in parts):
+        return tuple(dict.fromkeys(code for part in parts for code in part.region_codes or ()))
+    return regions.touched_by(area)
 
 
 def _expiry(infos: Iterable[CapInfo]) -> datetime | None:

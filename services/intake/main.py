@@ -14,6 +14,7 @@ from datetime import datetime
 
 from faststream import FastStream
 
+from services.intake.cap import load_rules
 from services.intake.consumer import Consumer
 from services.intake.dead_letters import DeadLetters
 from services.intake.ingest import expire_due
@@ -37,6 +38,7 @@ class IntakeService:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        load_rules()  # a broken mapping file stops the service at start, not at the first alert
         self.engine = build_engine(settings.database, application_name="jedel-intake")
         self.sessionmaker = build_sessionmaker(self.engine)
         self.broker = build_broker(settings.kafka, client_id="jedel-intake")

@@ -1,0 +1,40 @@
+"""The 20 first-level regions as GeoJSON: the web map's basemap, so it needs no tile server."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.api import queries
+from services.api.deps import SessionDep
+from services.api.geojson import MEDIA_TYPE, GeoJSONResponse, collection_json, feature_json
+from services.api.schemas import RegionCollection, RegionProperties
+
+router = APIRouter(prefix="/api/v1/regions", tags=["regions"])
+
+# Boundaries change by law, not by the minute.
+CACHE_CONTROL = "public, max-age=3600"
+
+
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": RegionCollection, "content": {MEDIA_TYPE: {}}}},
+    summary="Regions with simplified boundaries; empty until the reference data is seeded",
+)
+async def list_regions(session: SessionDep) -> GeoJSONResponse:
+    regions = await queries.list_regions(session)
+    features = (
+        feature_json(
+            region.code,
+            region.geometry,
+            RegionProperties(
+                code=region.code,
+                name_kk=region.name_kk,
+                name_ru=region.name_ru,
+                name_en=region.name_en,
+                area_km2=region.area_km2,
+            ),
+        )
+        for region in regions
+    )
+    return GeoJSONResponse(collection_json(features), headers={"Cache-Control": CACHE_CONTROL})

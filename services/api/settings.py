@@ -1,0 +1,31 @@
+"""The API's knobs, on top of the shared settings (`JEDEL_API__…`)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from shared.settings import Settings
+
+
+class ApiOptions(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    default_page_size: int = Field(default=100, ge=1)
+    max_page_size: int = Field(default=1000, ge=1)
+    # A health check that waits for a connect timeout tells the orchestrator nothing in time.
+    health_timeout_s: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _default_page_fits_the_maximum(self) -> Self:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError(
+                f"default_page_size {self.default_page_size} is larger than "
+                f"max_page_size {self.max_page_size}"
+            )
+        return self
+
+
+class ApiSettings(Settings):
+    api: ApiOptions = Field(default_factory=ApiOptions)

@@ -1,0 +1,116 @@
+"""The consumer's promise: a bad message never crashes or stalls it, and nothing is lost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from faststream.kafka import KafkaMessage
+from sqlalchemy.exc import OperationalError
+
+from services.intake.consumer import Consumer, Position
+from services.intake.ingest import Action, Outcome
+from services.intake.rejections import Rejected
+
+
+@dataclass
+class FakeRecord:
+    topic: str = "alerts.cap.v1"
+    partition: int = 1
+    offset: int = 7
+    key: bytes | None = b"k"
+    value: bytes | None = b"<alert/>"
+
+
+@dataclass
+class FakeMessage:
+    raw_message: FakeRecord = field(default_factory=FakeRecord)
+    acked: int = 0
+    nacked: int = 0
+
+    async def ack(self) -> None:
+        self.acked += 1
+
+    async def nack(self) -> None:
+        self.nacked += 1
+
+
+@dataclass
+class FakeDeadLetters:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+
+    async def send(self, **letter: Any) -> None:
+        if self.fail:
+            raise OSError("broker away")
+        self.sent.append(letter)
+
+
+def consumer(dead_letters: FakeDeadLetters, max_attempts: int = 3) -> Consumer:
+    return Consumer(cast(Any, dead_letters), max_attempts=max_attempts, retry_backoff_s=0)
+
+
+async def test_a_processed_message_is_committed() -> None:
+    message = FakeMessage()
+
+    async def process(value: bytes, position: Position) -> Outcome:
+        return Outcome(Action.OPENED)
+
+    outcome = await consumer(FakeDeadLetters()).handle(cast(KafkaMessage, message), process)
+    assert outcome is not None and outcome.action is Action.OPENED
+    assert (message.acked, message.nacked) == (1, 0)
+
+
+async def test_a_rejected_message_goes_to_dead_letters_with_its_bytes_then_is_committed() -> None:
+    message, letters = FakeMessage(), FakeDeadLetters()
+
+    async def process(value: bytes, position: Position) -> Outcome:
+        raise Rejected("bad_polygon", "polygon does not close")
+
+    await consumer(letters).handle(cast(KafkaMessage, message), process)
+    [letter] = letters.sent
+    assert letter["value"] == b"<alert/>"
+    assert (letter["topic"], letter["partition"], letter["offset"]) == ("alerts.cap.v1", 1, 7)
+    assert letter["rejection"].code == "bad_polygon"
+    assert message.acked == 1
+
+
+async def test_a_message_is_not_committed_when_its_dead_letter_cannot_be_written() -> None:
+    message = FakeMessage()
+
+    async def process(value: bytes, position: Position) -> Outcome:
+        raise Rejected("malformed_xml", "unclosed tag")
+
+    await consumer(FakeDeadLetters(fail=True)).handle(cast(KafkaMessage, message), process)
+    assert (message.acked, message.nacked) == (0, 1), "retried, not lost"
+
+
+async def test_database_outage_is_retried_for_as_long_as_it_lasts() -> None:
+    letters, handler = FakeDeadLetters(), consumer(FakeDeadLetters(), max_attempts=2)
+    handler.dead_letters = cast(Any, letters)
+    message = FakeMessage()
+
+    async def process(value: bytes, position: Position) -> Outcome:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    for _ in range(5):
+        await handler.handle(cast(KafkaMessage, message), process)
+    assert message.nacked == 5
+    assert letters.sent == [], "an outage is not the message's fault"
+
+
+async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partition_moves_on() -> None:
+    letters = FakeDeadLetters()
+    handler = consumer(letters, max_attempts=3)
+    message = FakeMessage()
+
+    async def process(value: bytes, position: Position) -> Outcome:
+        raise KeyError("a bug this message triggers")
+
+    for _ in range(3):
+        await handler.handle(cast(KafkaMessage, message), process)
+    assert message.nacked == 2
+    assert message.acked == 1
+    [letter] = letters.sent
+    assert letter["rejection"].code == "internal_error"
+    assert "KeyError" in letter["rejection"].reason
