@@ -29,6 +29,7 @@ def build_broker(settings: KafkaSettings, *, client_id: str | None = None) -> Ka
         enable_idempotence=False,
         acks="all",
         logger=log,
+        log_level=logging.DEBUG,  # per-message lines; our handlers log what matters
     )
 
 

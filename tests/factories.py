@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,20 @@ class FakeClock:
 def cap(name: str, *, run: str) -> bytes:
     """A fixture whose identifiers (and the references between them) are unique to `run`."""
     return (CAP / name).read_bytes().replace(b"KZ-TZhM-", f"KZ-TZhM-{run}-".encode())
+
+
+_STAMP = re.compile(rb"2026-\d\d-\d\dT\d\d:\d\d:\d\d\+05:00")
+
+
+def cap_live(name: str, *, run: str, now: datetime) -> bytes:
+    """`cap()` moved in time so that the fixture's FLOOD_DAY is `now`: live for a real clock."""
+    shift = now - FLOOD_DAY
+
+    def moved(match: re.Match[bytes]) -> bytes:
+        stamp = datetime.fromisoformat(match.group().decode()) + shift
+        return stamp.astimezone(KAZAKHSTAN_TZ).isoformat(timespec="seconds").encode()
+
+    return _STAMP.sub(moved, cap(name, run=run))
 
 
 def new_run() -> str:
