@@ -36,11 +36,11 @@ from shared.events import topics
 from shared.events.base import utc_now
 from shared.kafka import build_broker, ensure_topics, tail_from_beginning
 from shared.settings import DatabaseSettings, KafkaSettings
+from tests.broker import LocalBroker
 
 DATABASE_URL = os.environ.get(
     "JEDEL_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_bench"
 )
-BOOTSTRAP = os.environ.get("JEDEL_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 STEADY_AIM = 0.8
 
 
@@ -105,10 +105,16 @@ async def run_phase(engine: AsyncEngine, settings: KafkaSettings, phase: Phase) 
 
     announced: dict[bytes, float] = {}
     dead: set[tuple[int, int]] = set()
+    incident_of: dict[str, str] = {}
+    checked = 0.0
     deadline = time.perf_counter() + 600
     while time.perf_counter() < deadline:
-        if len(announced) >= len(published) and hostile_offsets <= dead:
-            break
+        if time.perf_counter() - checked > 1.0:
+            checked = time.perf_counter()
+            incident_of = await incidents_for(engine, list(published))
+            seen = sum(1 for incident in incident_of.values() if incident.encode() in announced)
+            if seen == len(published) and hostile_offsets <= dead:
+                break
         for records in (await tail.getmany(timeout_ms=100)).values():
             arrived = time.perf_counter()
             for record in records:
@@ -126,13 +132,19 @@ async def run_phase(engine: AsyncEngine, settings: KafkaSettings, phase: Phase) 
                         )
                     )
     await tail.stop()
-    incident_of = await incidents_for(engine, list(published))
     latencies = [
         announced[incident_of[identifier].encode()] - stamp
         for identifier, stamp in published.items()
         if identifier in incident_of and incident_of[identifier].encode() in announced
     ]
-    finished = max(announced.values(), default=time.perf_counter())
+    finished = max(
+        (
+            announced[incident.encode()]
+            for incident in incident_of.values()
+            if incident.encode() in announced
+        ),
+        default=time.perf_counter(),
+    )
     return {
         "rate": len(phase.messages) / (finished - began),
         "p50_ms": 1000 * statistics.median(latencies or [float("nan")]),
@@ -159,12 +171,12 @@ async def incidents_for(engine: AsyncEngine, identifiers: list[str]) -> dict[str
         return {identifier: incident for identifier, incident in rows if incident}
 
 
-def start_intake(group_id: str) -> subprocess.Popen[bytes]:
+def start_intake(group_id: str, bootstrap: str) -> subprocess.Popen[bytes]:
     """The intake as it runs in production: its own process, configured by the environment."""
     env = {
         **os.environ,
         "JEDEL_DATABASE__URL": DATABASE_URL,
-        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": BOOTSTRAP,
+        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
         "JEDEL_INTAKE__GROUP_ID": group_id,
@@ -179,8 +191,10 @@ def start_intake(group_id: str) -> subprocess.Popen[bytes]:
 
 
 async def main(count: int) -> int:
+    # A broker of its own: no history from earlier runs for a new consumer group to replay.
+    local_broker = LocalBroker().start()
     kafka = KafkaSettings(
-        bootstrap_servers=BOOTSTRAP, session_timeout_ms=6000, heartbeat_interval_ms=500
+        bootstrap_servers=local_broker.bootstrap, session_timeout_ms=6000, heartbeat_interval_ms=500
     )
     await ensure_topics(kafka)
     engine = build_engine(DatabaseSettings(url=DATABASE_URL), application_name="jedel-bench")
@@ -192,7 +206,7 @@ async def main(count: int) -> int:
     hostile = build_phase("hostile", count, hostile_every=10)
 
     xsd_rate, xsd_durations = baseline(hostile.messages)
-    intake = start_intake(f"bench-{uuid.uuid4().hex[:8]}")
+    intake = start_intake(f"bench-{uuid.uuid4().hex[:8]}", local_broker.bootstrap)
     try:
         await run_phase(engine, kafka, build_phase("warmup", 50, hostile_every=None))
         clean_result = await run_phase(engine, kafka, clean)
@@ -203,6 +217,7 @@ async def main(count: int) -> int:
     finally:
         intake.terminate()
         intake.wait(timeout=30)
+        local_broker.stop()
         await engine.dispose()
 
     steady = hostile_result["rate"] / clean_result["rate"]

@@ -12,13 +12,18 @@ import typer
 from rich.console import Console
 
 from services.cli import processes
-from shared.settings import Settings
+from shared.settings import DatabaseSettings, Settings
 
 app = typer.Typer(no_args_is_help=True, help="Jedel: volunteers for emergencies in Kazakhstan.")
 seed_app = typer.Typer(no_args_is_help=True, help="Load reference data and volunteers.")
 app.add_typer(seed_app, name="seed")
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bulk(settings: Settings) -> DatabaseSettings:
+    """Bulk loads of a million rows outlast the per-statement timeout meant for services."""
+    return settings.database.model_copy(update={"statement_timeout_ms": 0})
 
 
 @app.command()
@@ -50,7 +55,7 @@ def seed_reference() -> None:
     from shared.db import build_engine
 
     async def main() -> None:
-        engine = build_engine(Settings().database, application_name="jedel-seed")
+        engine = build_engine(_bulk(Settings()), application_name="jedel-seed")
         try:
             await run_seed(engine)
         finally:
@@ -72,7 +77,7 @@ def seed_volunteers(
     from shared.db import build_engine
 
     async def main() -> None:
-        engine = build_engine(Settings().database, application_name="jedel-seed")
+        engine = build_engine(_bulk(Settings()), application_name="jedel-seed")
         try:
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("seeding volunteers", total=count)

@@ -55,6 +55,7 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
     group_id = ctx.settings.intake.group_id
+    workers = ctx.settings.intake.consumers_per_topic
 
     async def process_cap(data: bytes, position: Position) -> Outcome:
         alert, draft = await asyncio.to_thread(
@@ -113,7 +114,11 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
         return outcome
 
     @router.subscriber(
-        topics.ALERTS_CAP, group_id=f"{group_id}-cap", ack_policy=AckPolicy.MANUAL, **options
+        topics.ALERTS_CAP,
+        group_id=f"{group_id}-cap",
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=workers,
+        **options,
     )
     async def on_cap_alert(message: KafkaMessage) -> None:
         """CAP 1.1/1.2 XML from the emergency services; each becomes or changes an incident."""
@@ -123,6 +128,7 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
         topics.ALERTS_MISSING_PERSON,
         group_id=f"{group_id}-missing-person",
         ack_policy=AckPolicy.MANUAL,
+        max_workers=workers,
         **options,
     )
     async def on_missing_person(message: KafkaMessage) -> None:
