@@ -32,7 +32,9 @@ def build_engine(settings: DatabaseSettings, *, application_name: str = "jedel")
     return create_async_engine(
         settings.url,
         pool_size=settings.pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs two round trips per transaction. A connection that died is
+        # replaced after its first failure, and every consumer retries what failed transiently.
+        pool_recycle=1800,
         connect_args={
             "server_settings": {
                 "application_name": application_name,

@@ -88,11 +88,10 @@ class Outbox:
             }
             for item in events
         ]
-        if not rows:
-            return 0
-        await session.execute(self.table.insert(), rows)
-        # Delivered on commit only: the relay wakes exactly when there is something to send.
-        await session.execute(select(func.pg_notify(self.channel, "")))
+        if rows:
+            # A statement trigger (see the migrations) NOTIFYs `<table>_ready`, delivered on
+            # commit only: the relay wakes exactly when there is something to send.
+            await session.execute(self.table.insert(), rows)
         return len(rows)
 
 

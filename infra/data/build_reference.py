@@ -171,7 +171,7 @@ def pip_command() -> list[str]:
 
 def download_wheel(requirement: str, filename: str, dest: Path) -> Path:
     log(f"downloading {requirement} ...")
-    subprocess.run(  # noqa: S603 - fixed arguments, no shell
+    subprocess.run(
         [*pip_command(), "download", "--no-deps", "--only-binary=:all:", "-d", str(dest),
          requirement],
         check=True,

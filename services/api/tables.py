@@ -74,14 +74,18 @@ class VolunteerRow(Base):
     availability: Mapped[str] = mapped_column(String(10), default="available")
     quiet_hours_start: Mapped[time | None] = mapped_column(Time)
     quiet_hours_end: Mapped[time | None] = mapped_column(Time)
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    registered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
     __table_args__ = (
         CheckConstraint("phone ~ '^\\+[1-9][0-9]{6,14}$'", name="phone_e164"),
         CheckConstraint(
             "transport_mode IN ('foot', 'bicycle', 'car', 'offroad')", name="transport_mode"
         ),
-        CheckConstraint("availability IN ('available', 'off_duty', 'inactive')", name="availability"),
+        CheckConstraint(
+            "availability IN ('available', 'off_duty', 'inactive')", name="availability"
+        ),
         Index("ix_volunteers_home", "home", postgresql_using="gist"),
         Index("ix_volunteers_region", "region_code"),
     )

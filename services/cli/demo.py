@@ -49,6 +49,8 @@ class Row:
 
 
 async def run_demo(settings: Settings, *, console: Console, timeout_s: float) -> bool:
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 132))  # under make: no terminal, no width
     await ensure_topics(settings.kafka)
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     rows = [Row(sample) for sample in build_samples(datetime.now(UTC), run_id)]
@@ -72,6 +74,10 @@ async def run_demo(settings: Settings, *, console: Console, timeout_s: float) ->
                 await _poll_database(engine, rows)
                 await _poll_topics(watcher, rows)
                 live.update(_table(rows))
+        console.print()
+        for row in rows:
+            if row.dead_letter is not None:
+                console.print(f"[red]{row.sample.label}[/]: {row.dead_letter.reason}")
         missing = [row.sample.label for row in rows if not row.done]
         if missing:
             console.print(f"[red]not seen within {timeout_s:.0f}s:[/] {', '.join(missing)}")
@@ -126,36 +132,33 @@ async def _poll_topics(consumer: AIOKafkaConsumer, rows: list[Row]) -> None:
 
 def _table(rows: list[Row]) -> Table:
     regions = region_by_code()
-    table = Table(title="Alerts → incidents", expand=True)
-    for column in ("alert", "type", "priority", "region", "area km²", "status", "on the wire", "s"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="Alerts → incidents", title_justify="left")
+    for column in ("alert", "became", "region", "km²", "published", "s"):
+        table.add_column(column, no_wrap=True)
     for row in rows:
-        seconds = f"{row.seconds:.2f}" if row.seconds is not None else ""
+        seconds = f"{row.seconds:.1f}" if row.seconds is not None else ""
         if row.dead_letter is not None:
+            letter = row.dead_letter
             table.add_row(
                 row.sample.label,
-                "[red]refused[/]",
+                f"[red]refused: {letter.code}[/]",
                 "",
                 "",
-                "",
-                f"[red]{row.dead_letter.code}[/]",
-                f"alerts.dead_letter.v1: {row.dead_letter.reason}",
+                "dead letter",
                 seconds,
             )
         elif row.incident is not None:
             incident = row.incident
             codes = incident["region_codes"] or []
-            region = f"{codes[0]} {regions[codes[0]].name_kk}" if codes else "—"
+            flag = " [magenta](drill)[/]" if incident["alert_status"] == "Exercise" else ""
             table.add_row(
                 row.sample.label,
-                incident["type"],
-                incident["priority"],
-                region,
-                f"{incident['area_km2']:,.1f}",
-                f"{incident['status']} ({incident['alert_status']})",
-                f"incidents.v1: {row.announced}" if row.announced else "[yellow]waiting…[/]",
+                f"{incident['type']} · {incident['priority']} · {incident['status']}{flag}",
+                f"{codes[0]} {regions[codes[0]].name_kk}" if codes else "—",
+                f"{incident['area_km2']:,.0f}",
+                row.announced if row.announced else "[yellow]waiting…[/]",
                 seconds,
             )
         else:
-            table.add_row(row.sample.label, "[yellow]waiting…[/]", "", "", "", "", "", "")
+            table.add_row(row.sample.label, "[yellow]waiting…[/]", "", "", "", "")
     return table

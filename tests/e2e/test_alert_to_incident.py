@@ -8,8 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def services(
-    database_settings: DatabaseSettings, kafka_settings: KafkaSettings
-) -> Iterator[str]:
+def services(database_settings: DatabaseSettings, kafka_settings: KafkaSettings) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -43,7 +41,8 @@ def services(
         "JEDEL_INTAKE__GROUP_ID": f"e2e-{new_run()}",
         "JEDEL_API__PORT": str(port),
     }
-    log = (ROOT / ".run").mkdir(exist_ok=True) or (ROOT / ".run" / "e2e.log").open("ab")
+    (ROOT / ".run").mkdir(exist_ok=True)
+    log = (ROOT / ".run" / "e2e.log").open("ab")
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", name],
@@ -73,7 +72,9 @@ async def test_alerts_become_incidents_through_running_services(
     await broker.publish(
         cap_live("flood_kostanay_12.xml", run=run, now=datetime.now(UTC)), topics.ALERTS_CAP
     )
-    await broker.publish(as_json(report), topics.ALERTS_MISSING_PERSON, key=report["report_id"].encode())
+    await broker.publish(
+        as_json(report), topics.ALERTS_MISSING_PERSON, key=report["report_id"].encode()
+    )
     broken = await broker.publish((HOSTILE / "malformed.xml").read_bytes(), topics.ALERTS_CAP)
     await broker.stop()
 
@@ -81,7 +82,9 @@ async def test_alerts_become_incidents_through_running_services(
         async with engine.connect() as connection:
             rows = (
                 await connection.execute(
-                    text("SELECT identifier, incident_id::text FROM alerts WHERE identifier = ANY(:ids)"),
+                    text(
+                        "SELECT identifier, incident_id::text FROM alerts WHERE identifier = ANY(:ids)"
+                    ),
                     {"ids": [f"KZ-TZhM-{run}-KST-2026-0402-001", report["report_id"]]},
                 )
             ).all()
@@ -96,18 +99,22 @@ async def test_alerts_become_incidents_through_running_services(
     tail = await Tail.open(kafka_settings, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER))
     try:
         opened = await tail.wait_for(
-            lambda r: r.topic == topics.INCIDENTS
-            and r.key in (flood_id.encode(), missing_id.encode())
-            and r.headers.get("event_type") == "IncidentOpened",
+            lambda r: (
+                r.topic == topics.INCIDENTS
+                and r.key in (flood_id.encode(), missing_id.encode())
+                and r.headers.get("event_type") == "IncidentOpened"
+            ),
             count=2,
         )
         kinds = {json.loads(record.value)["type"] for record in opened}
         assert kinds == {"flood", "missing_person"}
         await tail.wait_for(
-            lambda r: r.topic == topics.ALERTS_DEAD_LETTER
-            and r.headers.get("dead_letter.source_offset") == str(broken.offset)
-            and r.headers.get("dead_letter.source_partition") == str(broken.partition)
-            and r.headers.get("dead_letter.code") == "malformed_xml"
+            lambda r: (
+                r.topic == topics.ALERTS_DEAD_LETTER
+                and r.headers.get("dead_letter.source_offset") == str(broken.offset)
+                and r.headers.get("dead_letter.source_partition") == str(broken.partition)
+                and r.headers.get("dead_letter.code") == "malformed_xml"
+            )
         )
     finally:
         await tail.close()

@@ -16,11 +16,13 @@ SECRETS = {"POSTGRES_PASSWORD": "not-a-real-password", "JEDEL_SECRET_KEY": "not-
 
 
 def compose_command() -> list[str]:
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:  # noqa: PLW1510
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor `docker-compose` is installed; run infra/local/setup.sh with JEDEL_SETUP_COMPOSE=1")
+    pytest.fail(
+        "neither `docker compose` nor `docker-compose` is installed; run infra/local/setup.sh with JEDEL_SETUP_COMPOSE=1"
+    )
 
 
 def render(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -42,7 +44,9 @@ def rendered() -> dict[str, Any]:
     return config
 
 
-def test_compose_runs_every_service_against_kafka_postgis_and_redis(rendered: dict[str, Any]) -> None:
+def test_compose_runs_every_service_against_kafka_postgis_and_redis(
+    rendered: dict[str, Any],
+) -> None:
     services = rendered["services"]
     assert {"kafka", "postgis", "redis", "migrate", "intake", "api"} <= set(services)
     for name in ("intake", "api"):
@@ -67,6 +71,8 @@ def test_compose_refuses_to_start_without_real_secrets() -> None:
 
 def test_every_service_package_with_an_entry_point_is_deployed(rendered: dict[str, Any]) -> None:
     deployable = {
-        path.parent.name for path in (ROOT / "services").glob("*/main.py") if path.parent.name != "cli"
+        path.parent.name
+        for path in (ROOT / "services").glob("*/main.py")
+        if path.parent.name != "cli"
     }
     assert deployable <= set(rendered["services"])

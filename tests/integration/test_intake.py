@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -235,9 +236,8 @@ async def test_hostile_messages_are_dead_lettered_and_valid_ones_still_pass(
         "oversized": "too_large",
     }
     for run in valid_runs:
-        assert await eventually(
-            lambda run=run: incident_of(engine, f"KZ-TZhM-{run}-AKT-2026-0718-014")
-        )
+        identifier = f"KZ-TZhM-{run}-AKT-2026-0718-014"
+        assert await eventually(partial(incident_of, engine, identifier))
 
 
 async def test_missing_person_report_opens_a_missing_person_incident(

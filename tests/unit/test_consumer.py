@@ -99,7 +99,9 @@ async def test_database_outage_is_retried_for_as_long_as_it_lasts() -> None:
     assert letters.sent == [], "an outage is not the message's fault"
 
 
-async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partition_moves_on() -> None:
+async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partition_moves_on() -> (
+    None
+):
     letters = FakeDeadLetters()
     handler = consumer(letters, max_attempts=3)
     message = FakeMessage()

@@ -112,10 +112,15 @@ def test_an_adult_hiker_gets_a_wider_circle_and_high_priority() -> None:
         ({"last_seen": {"latitude": 43.2, "longitude": 76.9}}, "last_seen.at"),
         ({"reported_at": "2026-04-02T06:30:00"}, "reported_at"),
         ({"contact_phone": "8 777 123 45 67"}, "contact_phone"),
-        ({"last_seen": {"latitude": 10.0, "longitude": 76.9, "at": "2026-04-02T04:00:00+05:00"}}, "latitude"),
+        (
+            {"last_seen": {"latitude": 10.0, "longitude": 76.9, "at": "2026-04-02T04:00:00+05:00"}},
+            "latitude",
+        ),
     ],
 )
-def test_incomplete_reports_are_refused_naming_the_field(broken: dict[str, object], mentioned: str) -> None:
+def test_incomplete_reports_are_refused_naming_the_field(
+    broken: dict[str, object], mentioned: str
+) -> None:
     with pytest.raises(Rejected) as refused:
         parse_report(as_json(missing_person_report(**broken)))
     assert refused.value.code == "invalid_report"

@@ -66,31 +66,31 @@ def build_samples(now: datetime, run_id: str) -> list[Sample]:
     )
     return [
         Sample(
-            "CAP 1.2 spring flood, Kostanay (polygon)",
+            "CAP 1.2 flood, Kostanay, polygon",
             topics.ALERTS_CAP,
             _cap("flood_kostanay_12", identifier=flood_id, now=now, lasts=timedelta(days=3)),
             flood_id,
         ),
         Sample(
-            "CAP 1.1 steppe fire, Aktobe (circle)",
+            "CAP 1.1 steppe fire, Aktobe, circle",
             topics.ALERTS_CAP,
             _cap("steppe_fire_11", identifier=fire_id, now=now, lasts=timedelta(hours=12)),
             fire_id,
         ),
         Sample(
-            "CAP 1.2 blizzard, Akmola (geocode KZ-11)",
+            "CAP 1.2 blizzard, geocode KZ-11",
             topics.ALERTS_CAP,
             _cap("blizzard_geocode_12", identifier=blizzard_id, now=now, lasts=timedelta(days=1)),
             blizzard_id,
         ),
         Sample(
-            "Missing child near Almaty (police report)",
+            "Police: missing child, Almaty",
             topics.ALERTS_MISSING_PERSON,
             json.dumps(missing_person, ensure_ascii=False).encode(),
             report_id,
         ),
         Sample(
-            "Malformed CAP (unclosed <info>)",
+            "Malformed CAP",
             topics.ALERTS_CAP,
             malformed,
             f"{run_id}-BROKEN",
