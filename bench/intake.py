@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.cap_stream import cap_alert, hostile_messages
 from services.intake.cap import validate_only
-from services.intake.rejections import Rejected
 from shared.db import build_engine
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.kafka import build_broker, ensure_topics, tail_from_beginning
+from shared.rejections import Rejected
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.broker import LocalBroker
 

@@ -161,8 +161,8 @@ def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)])
     from services.intake.cap import parse_cap
     from services.intake.from_cap import draft_from_cap
     from services.intake.regions import RegionIndex
-    from services.intake.rejections import Rejected
     from shared.reference import load_regions
+    from shared.rejections import Rejected
 
     try:
         alert = parse_cap(file.read_bytes())

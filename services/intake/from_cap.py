@@ -13,10 +13,10 @@ from shapely.geometry.base import BaseGeometry
 from services.intake.cap import CapAlert, CapArea, CapInfo, classify_alert
 from services.intake.draft import AreaPart, IncidentDraft
 from services.intake.regions import RegionIndex, is_region_geocode, normalize_region_code
-from services.intake.rejections import Rejected
 from shared.events.incidents import AlertStatus, IncidentSource, LocalizedText
 from shared.geo import as_multipolygon, geodesic_area_km2
 from shared.i18n import LANGUAGES
+from shared.rejections import Rejected
 
 _SEVERITY_RANK = {"Extreme": 4, "Severe": 3, "Moderate": 2, "Minor": 1}
 

@@ -7,7 +7,6 @@ from shapely.geometry import Point
 
 from services.intake.draft import AreaPart, IncidentDraft
 from services.intake.regions import RegionIndex
-from services.intake.rejections import Rejected
 from shared.events.alerts import MissingPersonReported, SubjectCategory
 from shared.events.incidents import (
     AlertStatus,
@@ -19,6 +18,7 @@ from shared.events.incidents import (
 )
 from shared.geo import as_multipolygon, geodesic_area_km2, geodesic_circle
 from shared.i18n import LANGUAGES, translate
+from shared.rejections import Rejected
 
 MAX_REPORT_BYTES = 64 * 1024
 

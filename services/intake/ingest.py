@@ -14,7 +14,6 @@ from uuid import UUID
 from services.intake.announcements import announce
 from services.intake.cap import CapAlert
 from services.intake.draft import IncidentDraft
-from services.intake.rejections import Rejected
 from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.tables import IncidentRow
 from shared.events.incidents import (
@@ -25,6 +24,7 @@ from shared.events.incidents import (
     IncidentUpdated,
 )
 from shared.outbox import OutgoingEvent
+from shared.rejections import Rejected
 
 
 class Action(StrEnum):

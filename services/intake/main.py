@@ -15,15 +15,15 @@ from datetime import datetime
 from faststream import FastStream
 
 from services.intake.cap import load_rules
-from services.intake.consumer import Consumer
-from services.intake.dead_letters import DeadLetters
 from services.intake.ingest import expire_due
 from services.intake.regions import RegionIndex
 from services.intake.repository import IncidentRepository
 from services.intake.settings import IntakeSettings
 from services.intake.subscribers import IntakeContext, build_router
 from services.intake.tables import OUTBOX
+from shared.consumer import Consumer
 from shared.db import build_engine, build_sessionmaker
+from shared.dead_letters import DeadLetters
 from shared.events.base import utc_now
 from shared.kafka import build_broker, ensure_topics, raw_publisher
 from shared.outbox import OutboxRelay, asyncpg_dsn

@@ -12,7 +12,6 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake.cap import CapAlert, parse_cap
-from services.intake.consumer import Consumer, Position
 from services.intake.draft import IncidentDraft
 from services.intake.from_cap import draft_from_cap
 from services.intake.from_report import draft_from_report, parse_report
@@ -21,6 +20,7 @@ from services.intake.regions import RegionIndex
 from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.settings import IntakeSettings
 from services.intake.tables import OUTBOX
+from shared.consumer import Consumer, Position
 from shared.events import topics
 from shared.events.alerts import MissingPersonReported
 from shared.kafka import subscriber_options

@@ -12,6 +12,8 @@ NOTIFICATIONS = "notifications.v1"
 LOCATIONS = "locations.v1"
 TRACKING = "tracking.v1"
 SEARCH = "search.v1"
+# Events between services that a consumer could not handle (alerts have their own).
+EVENTS_DEAD_LETTER = "events.dead_letter.v1"
 
 ALL = (
     ALERTS_CAP,
@@ -24,4 +26,5 @@ ALL = (
     LOCATIONS,
     TRACKING,
     SEARCH,
+    EVENTS_DEAD_LETTER,
 )

@@ -8,8 +8,8 @@ from lxml import etree
 
 from services.intake.cap import MAX_CAP_BYTES, MAX_CAP_SHAPES, CapAlert, parse_cap, validate_only
 from services.intake.cap.parser import _PARSER, _refuse_dtd_in_tree
-from services.intake.rejections import Rejected
 from shared.geo import geodesic_area_km2
+from shared.rejections import Rejected
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cap"
 ALMATY_TIME = timezone(timedelta(hours=5))

@@ -8,9 +8,9 @@ from typing import Any, cast
 from faststream.kafka import KafkaMessage
 from sqlalchemy.exc import OperationalError
 
-from services.intake.consumer import Consumer, Position
 from services.intake.ingest import Action, Outcome
-from services.intake.rejections import Rejected
+from shared.consumer import Consumer, Position
+from shared.rejections import Rejected
 
 
 @dataclass

@@ -10,9 +10,9 @@ from services.intake.cap import parse_cap
 from services.intake.from_cap import draft_from_cap
 from services.intake.from_report import draft_from_report, parse_report
 from services.intake.regions import RegionIndex, normalize_region_code
-from services.intake.rejections import Rejected
 from shared.events.incidents import AlertStatus, IncidentType, Priority
 from shared.reference import load_regions
+from shared.rejections import Rejected
 from tests.factories import CAP, FLOOD_DAY, as_json, missing_person_report
 
 REGIONS = RegionIndex(load_regions())

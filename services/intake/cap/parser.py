@@ -19,8 +19,8 @@ from shapely.geometry import MultiPolygon
 from shapely.ops import unary_union
 
 from services.intake.cap.model import CapAlert, CapArea, CapInfo, CapReference, CapVersion
-from services.intake.rejections import Rejected
 from shared.geo import GeometryError, as_multipolygon, parse_cap_circle, parse_cap_polygon
+from shared.rejections import Rejected
 
 MAX_CAP_BYTES: Final = 1_048_576
 MAX_CAP_SHAPES: Final = 500

@@ -13,14 +13,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaMessage
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from services.intake.dead_letters import DeadLetters
-from services.intake.ingest import Outcome
-from services.intake.rejections import Rejected
+from shared.dead_letters import DeadLetters
+from shared.rejections import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class Position:
     key: bytes | None
 
 
-Process = Callable[[bytes, Position], Awaitable[Outcome]]
+T = TypeVar("T")
+Process = Callable[[bytes, Position], Awaitable[T]]
 
 
 class Consumer:
@@ -54,7 +55,7 @@ class Consumer:
         self.retry_backoff_s = retry_backoff_s
         self._failures: dict[tuple[str, int, int], int] = {}
 
-    async def handle(self, message: KafkaMessage, process: Process) -> Outcome | None:
+    async def handle(self, message: KafkaMessage, process: Process[T]) -> T | None:
         record = message.raw_message
         assert not isinstance(record, tuple), "subscribers here take one record at a time"
         position = Position(record.topic, record.partition, record.offset, record.key)

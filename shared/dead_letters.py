@@ -1,4 +1,4 @@
-"""Refused messages go to `alerts.dead_letter.v1`: the original bytes, why, and where from."""
+"""Refused messages go to a dead-letter topic: the original bytes, why, and where from."""
 
 from __future__ import annotations
 
@@ -8,17 +8,24 @@ from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
-from services.intake.rejections import Rejected
 from shared.events import topics
 from shared.events.alerts import DeadLetter
+from shared.rejections import Rejected
 
 log = logging.getLogger(__name__)
 
 
 class DeadLetters:
-    def __init__(self, broker: KafkaBroker, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        clock: Callable[[], datetime],
+        topic: str = topics.ALERTS_DEAD_LETTER,
+    ) -> None:
         self.broker = broker
         self.clock = clock
+        self.topic = topic
 
     async def send(
         self,
@@ -39,9 +46,7 @@ class DeadLetters:
             received_at=self.clock(),
         )
         # Awaited: the source offset is committed only once the dead letter is safely written.
-        await self.broker.publish(
-            value, topics.ALERTS_DEAD_LETTER, key=key, headers=letter.to_headers()
-        )
+        await self.broker.publish(value, self.topic, key=key, headers=letter.to_headers())
         log.warning(
             "dead-lettered %s/%d@%d: %s: %s",
             topic,

@@ -1,0 +1,192 @@
+"""Contracts of `mobilization.v1`, `responses.v1` and `notifications.v1`.
+
+The mobilizer calls volunteers out in waves and says so on `mobilization.v1` (keyed by incident id);
+volunteers answer on `responses.v1` (keyed by incident id); the notifier reports every delivery
+attempt on `notifications.v1` (keyed by volunteer id).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.base import Event
+from shared.events.incidents import IncidentType, Priority
+from shared.events.volunteers import Role
+
+
+class StandDownReason(StrEnum):
+    GROUP_COMPLETE = "group_complete"
+    INCIDENT_CANCELLED = "incident_cancelled"
+    INCIDENT_EXPIRED = "incident_expired"
+    COMMITTED_ELSEWHERE = "committed_elsewhere"
+
+
+class ResponseRefusal(StrEnum):
+    """Why an answer changed nothing; each is told to the volunteer in their language."""
+
+    UNKNOWN_OFFER = "unknown_offer"
+    NOT_YOUR_OFFER = "not_your_offer"
+    OFFER_CLOSED = "offer_closed"  # timed out, stood down, or the incident ended
+    ALREADY_COMMITTED = "already_committed"  # committed to another incident
+    ROLE_FILLED = "role_filled"  # the last place went to someone quicker
+
+
+class MobilizationEvent(Event):
+    incident_id: UUID
+
+
+class MobilizationStarted(MobilizationEvent):
+    kind: Literal["MobilizationStarted"] = "MobilizationStarted"
+    playbook: str
+    needed: dict[Role, int]
+    deadline_at: datetime
+    is_exercise: bool = False
+
+
+class WaveSent(MobilizationEvent):
+    kind: Literal["WaveSent"] = "WaveSent"
+    wave: int
+    radius_m: int
+    offers: dict[Role, int] = Field(description="offers sent in this wave, per role")
+
+
+class VolunteerOffered(MobilizationEvent):
+    """A volunteer is asked to join the group; they answer before `expires_at`."""
+
+    kind: Literal["VolunteerOffered"] = "VolunteerOffered"
+    offer_id: UUID
+    volunteer_id: UUID
+    role: Role
+    wave: int
+    eta_s: int
+    distance_m: int
+    expires_at: datetime
+    language: str = Field(description="kk, ru or en: the volunteer's first language")
+    contact_phone: str = Field(description="E.164")
+    incident_type: IncidentType
+    priority: Priority
+    is_exercise: bool = False
+    headline: str | None = None
+
+
+class OfferAccepted(MobilizationEvent):
+    kind: Literal["OfferAccepted"] = "OfferAccepted"
+    offer_id: UUID
+    volunteer_id: UUID
+    role: Role
+    eta_s: int
+
+
+class OfferDeclined(MobilizationEvent):
+    kind: Literal["OfferDeclined"] = "OfferDeclined"
+    offer_id: UUID
+    volunteer_id: UUID
+    role: Role
+    reason: str | None = None
+
+
+class OfferTimedOut(MobilizationEvent):
+    kind: Literal["OfferTimedOut"] = "OfferTimedOut"
+    offer_id: UUID
+    volunteer_id: UUID
+    role: Role
+
+
+class OfferStoodDown(MobilizationEvent):
+    """An outstanding offer is withdrawn: the volunteer is no longer needed."""
+
+    kind: Literal["OfferStoodDown"] = "OfferStoodDown"
+    offer_id: UUID
+    volunteer_id: UUID
+    role: Role
+    reason: StandDownReason
+    language: str = "kk"
+    contact_phone: str | None = None
+
+
+class ResponseRefused(MobilizationEvent):
+    """An answer that changed nothing (late, duplicate, already committed, place taken)."""
+
+    kind: Literal["ResponseRefused"] = "ResponseRefused"
+    offer_id: UUID
+    volunteer_id: UUID
+    reason: ResponseRefusal
+
+
+class GroupMember(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    volunteer_id: UUID
+    role: Role
+    eta_s: int
+
+
+class GroupCompleted(MobilizationEvent):
+    kind: Literal["GroupCompleted"] = "GroupCompleted"
+    members: tuple[GroupMember, ...]
+
+
+class GroupUnderstaffed(MobilizationEvent):
+    """The deadline cannot be met (or has passed) with the places still open: tell the dispatcher."""
+
+    kind: Literal["GroupUnderstaffed"] = "GroupUnderstaffed"
+    missing: dict[Role, int]
+    deadline_at: datetime
+    reason: str
+
+
+class Answer(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class RespondToOffer(Event):
+    """A volunteer's answer (`responses.v1`, keyed by incident id), from the app or the API."""
+
+    kind: Literal["RespondToOffer"] = "RespondToOffer"
+    incident_id: UUID
+    offer_id: UUID
+    volunteer_id: UUID
+    answer: Answer
+    reason: str | None = None
+    channel: str = "app"
+
+
+class DeliveryStatus(StrEnum):
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class NotificationReported(Event):
+    """One delivery attempt of an offer or stand-down (`notifications.v1`, keyed by volunteer)."""
+
+    kind: Literal["NotificationReported"] = "NotificationReported"
+    notification_id: UUID
+    source_event_id: UUID
+    incident_id: UUID
+    offer_id: UUID
+    volunteer_id: UUID
+    channel: str
+    status: DeliveryStatus
+    attempt: int = 1
+    detail: str | None = None
+
+
+MobilizationMessage = (
+    MobilizationStarted
+    | WaveSent
+    | VolunteerOffered
+    | OfferAccepted
+    | OfferDeclined
+    | OfferTimedOut
+    | OfferStoodDown
+    | ResponseRefused
+    | GroupCompleted
+    | GroupUnderstaffed
+)

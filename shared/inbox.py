@@ -1,0 +1,38 @@
+"""Idempotent consumers: each service remembers the event ids it has acted on.
+
+`first_time` inserts the id in the caller's transaction; the effect and the memory of it commit or
+roll back together, so an event delivered twice changes things once.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import Column, DateTime, Table, Uuid, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import Base
+
+
+def inbox_table(service: str) -> Table:
+    return Table(
+        f"{service}_inbox",
+        Base.metadata,
+        Column("event_id", Uuid, primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class Inbox:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def first_time(self, session: AsyncSession, event_id: UUID) -> bool:
+        inserted = await session.execute(
+            insert(self.table)
+            .values(event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(self.table.c.event_id)
+        )
+        return inserted.first() is not None
