@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection
 
 import services.api.tables
 import services.intake.tables  # noqa: F401 - registers the tables on the shared metadata
+import services.mobilizer.tables
+import services.notifier.tables
 from shared.db import Base, build_engine
 from shared.settings import DatabaseSettings, Settings
 

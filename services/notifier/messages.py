@@ -1,0 +1,173 @@
+"""What a volunteer reads: offer and stand-down texts in Kazakh, Russian and English (kk first).
+
+The same text goes by SMS and to the in-app inbox, so it is written for SMS:
+- One Cyrillic letter (and every Kazakh one: ә ғ қ ң ө ұ ү һ і) makes the whole SMS UCS-2, 70
+  characters for a single segment and 67 per segment once it is split. GSM-7 (the English texts)
+  gives 160, or 153 per segment.
+- An offer carries the answer link `{public_url}/r/{offer_id}`, and the offer id alone is 36
+  characters, so a Kazakh or Russian offer cannot fit one segment. Offers are kept to at most
+  `MAX_OFFER_SEGMENTS` segments (typically two) for any role and incident type with a public URL of
+  up to `MAX_PUBLIC_URL_CHARS`; stand-downs fit one segment in every language.
+- No place name and no CAP headline in the SMS: both are unbounded. The in-app inbox has them.
+- English texts stay within GSM-7 (a plain hyphen, never an em dash).
+
+Unknown languages fall back to Kazakh.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final, Literal
+
+from shared.events.incidents import IncidentType
+from shared.events.mobilization import StandDownReason
+from shared.events.volunteers import Role
+from shared.i18n import Language, normalize_language
+
+# All of Kazakhstan is UTC+5 (since 2024-03-01); a fixed offset spares loading the reference data.
+LOCAL_TIME: Final = timezone(timedelta(hours=5), "UTC+5")
+
+MAX_OFFER_SEGMENTS: Final = 3
+MAX_STAND_DOWN_SEGMENTS: Final = 1
+MAX_PUBLIC_URL_CHARS: Final = 24
+
+INCIDENT_TYPES: Final[dict[IncidentType, dict[Language, str]]] = {
+    IncidentType.FLOOD: {"kk": "су тасқыны", "ru": "паводок", "en": "flood"},
+    IncidentType.WILDFIRE: {"kk": "табиғи өрт", "ru": "природный пожар", "en": "wildfire"},
+    IncidentType.BLIZZARD: {"kk": "боран", "ru": "буран", "en": "blizzard"},
+    IncidentType.MUDFLOW: {"kk": "сел", "ru": "сель", "en": "mudflow"},
+    IncidentType.EARTHQUAKE: {"kk": "жер сілкінісі", "ru": "землетрясение", "en": "earthquake"},
+    IncidentType.BUILDING_COLLAPSE: {
+        "kk": "ғимарат құлауы",
+        "ru": "обрушение здания",
+        "en": "building collapse",
+    },
+    IncidentType.MISSING_PERSON: {
+        "kk": "адам жоғалды",
+        "ru": "пропал человек",
+        "en": "missing person",
+    },
+    IncidentType.OTHER: {"kk": "төтенше жағдай", "ru": "ЧС", "en": "emergency"},
+}
+
+ROLES: Final[dict[Role, dict[Language, str]]] = {
+    Role.LEADER: {"kk": "топ жетекшісі", "ru": "старший группы", "en": "group leader"},
+    Role.MEDIC: {"kk": "медик", "ru": "медик", "en": "medic"},
+    Role.WATER_RESCUER: {
+        "kk": "су құтқарушысы",
+        "ru": "спасатель на воде",
+        "en": "water rescuer",
+    },
+    Role.MOUNTAIN_RESCUER: {
+        "kk": "тау құтқарушысы",
+        "ru": "горный спасатель",
+        "en": "mountain rescuer",
+    },
+    Role.SEARCHER: {"kk": "іздестіруші", "ru": "поисковик", "en": "searcher"},
+    Role.DRONE_PILOT: {"kk": "дрон операторы", "ru": "оператор дрона", "en": "drone pilot"},
+    Role.DRIVER_4X4: {"kk": "4x4 жүргізушісі", "ru": "водитель 4x4", "en": "4x4 driver"},
+    Role.PSYCHOLOGIST: {"kk": "психолог", "ru": "психолог", "en": "psychologist"},
+    Role.DOG_HANDLER: {"kk": "кинолог", "ru": "кинолог", "en": "dog handler"},
+    Role.RADIO_OPERATOR: {"kk": "радист", "ru": "радист", "en": "radio operator"},
+    Role.FIREFIGHTER: {"kk": "өрт сөндіруші", "ru": "пожарный", "en": "firefighter"},
+}
+
+# A drill must never be mistaken for the real thing: the word comes first, in capitals.
+EXERCISE_PREFIX: Final[dict[Language, str]] = {
+    "kk": "ЖАТТЫҒУ! ",
+    "ru": "УЧЕНИЯ! ",
+    "en": "EXERCISE! ",
+}
+
+OFFER: Final[dict[Language, str]] = {
+    "kk": "Jedel: {incident}. Рөліңіз: {role}. Жол ~{eta_min} мин. Жауап {deadline} дейін: {link}",
+    "ru": "Jedel: {incident}. Ваша роль: {role}. Путь ~{eta_min} мин. Ответьте до {deadline}: {link}",
+    "en": "Jedel: {incident}. Your role: {role}. ETA ~{eta_min} min. Reply by {deadline}: {link}",
+}
+
+STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {
+    StandDownReason.GROUP_COMPLETE: {
+        "kk": "Jedel: топ жасақталды, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: группа собрана, спасибо — приезжать не нужно.",
+        "en": "Jedel: the group is complete, thank you - no need to come.",
+    },
+    StandDownReason.INCIDENT_CANCELLED: {
+        "kk": "Jedel: шақыру тоқтатылды, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: вызов отменён, спасибо — приезжать не нужно.",
+        "en": "Jedel: the call-out is cancelled, thank you - no need to come.",
+    },
+    StandDownReason.INCIDENT_EXPIRED: {
+        "kk": "Jedel: шақыру аяқталды, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: вызов завершён, спасибо — приезжать не нужно.",
+        "en": "Jedel: the call-out has ended, thank you - no need to come.",
+    },
+    StandDownReason.COMMITTED_ELSEWHERE: {
+        "kk": "Jedel: сіз басқа топтасыз — бұл шақыруға келудің қажеті жоқ.",
+        "ru": "Jedel: вы уже в другой группе — сюда приезжать не нужно.",
+        "en": "Jedel: you are already in another group - no need to come here.",
+    },
+}
+
+
+def offer_text(
+    *,
+    language: str | None,
+    incident_type: IncidentType,
+    role: Role,
+    eta_s: int,
+    expires_at: datetime,
+    answer_url: str,
+    is_exercise: bool,
+) -> str:
+    """The call-out: what happened, the volunteer's role, the ETA, answer by when (UTC+5), where."""
+    lang = normalize_language(language)
+    text = OFFER[lang].format(
+        incident=INCIDENT_TYPES[incident_type][lang],
+        role=ROLES[role][lang],
+        eta_min=eta_minutes(eta_s),
+        deadline=local_clock(expires_at),
+        link=answer_url,
+    )
+    return EXERCISE_PREFIX[lang] + text if is_exercise else text
+
+
+def stand_down_text(*, language: str | None, reason: StandDownReason) -> str:
+    return STAND_DOWN[reason][normalize_language(language)]
+
+
+def eta_minutes(eta_s: int) -> int:
+    """Whole minutes, rounded up: "~0 min" would send nobody running."""
+    return max(1, math.ceil(eta_s / 60))
+
+
+def local_clock(moment: datetime) -> str:
+    """HH:MM in Kazakhstan; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).strftime("%H:%M")
+
+
+# GSM 03.38: the basic table costs one septet per character, the extension table two.
+_GSM7_BASIC: Final = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
+
+SmsEncoding = Literal["gsm7", "ucs2"]
+
+
+def sms_encoding(text: str) -> SmsEncoding:
+    return "gsm7" if all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text) else "ucs2"
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments the text costs (concatenated segments lose room to their header)."""
+    if sms_encoding(text) == "gsm7":
+        units = sum(2 if c in _GSM7_EXTENSION else 1 for c in text)
+        single, multi = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    return 1 if units <= single else math.ceil(units / multi)

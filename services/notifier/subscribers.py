@@ -1,0 +1,112 @@
+"""The notifier's subscriber: decode → plan → send and record, for each message of `mobilization.v1`.
+
+Only offers and stand-downs concern the notifier; every other kind is committed untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from functools import partial
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage, KafkaRouter
+from pydantic import ValidationError
+
+from services.notifier.channels import OutgoingNotification
+from services.notifier.delivery import Delivery
+from services.notifier.plan import plan_offer, plan_stand_down
+from services.notifier.settings import NotifierSettings
+from shared.consumer import Consumer, Position
+from shared.events import topics
+from shared.events.mobilization import OfferStoodDown, VolunteerOffered
+from shared.kafka import subscriber_options
+from shared.rejections import Rejected
+
+Handled = VolunteerOffered | OfferStoodDown
+HANDLED: dict[str, type[Handled]] = {
+    "VolunteerOffered": VolunteerOffered,
+    "OfferStoodDown": OfferStoodDown,
+}
+
+
+class Outcome(StrEnum):
+    SKIPPED = "skipped"
+    NOTIFIED = "notified"
+
+
+@dataclass(frozen=True)
+class NotifierContext:
+    settings: NotifierSettings
+    consumer: Consumer
+    delivery: Delivery
+
+
+def decode(data: bytes, *, event_type: str | None) -> Handled | None:
+    """The event, or None for a kind the notifier does not handle; `Rejected` if unreadable.
+
+    The `event_type` header decides without parsing when it names another kind; otherwise the
+    payload's `kind` does.
+    """
+    if event_type is not None and event_type not in HANDLED:
+        return None
+    try:
+        payload = json.loads(data)
+    except ValueError as error:
+        raise Rejected("malformed_event", f"not JSON: {error}") from error
+    if not isinstance(payload, dict):
+        raise Rejected("malformed_event", "not a JSON object")
+    kind = payload.get("kind", event_type)
+    if not isinstance(kind, str):
+        raise Rejected("malformed_event", "neither a `kind` field nor an `event_type` header")
+    model = HANDLED.get(kind)
+    if model is None:
+        return None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise Rejected("invalid_event", f"{kind}: {problems}"[:500]) from error
+
+
+def plan(event: Handled, settings: NotifierSettings) -> list[OutgoingNotification]:
+    options = settings.notifier
+    if isinstance(event, VolunteerOffered):
+        return plan_offer(event, channels=options.enabled_channels, public_url=options.public_url)
+    return plan_stand_down(
+        event,
+        channels=options.enabled_channels,
+        max_age=timedelta(seconds=options.stand_down_max_age_s),
+    )
+
+
+def build_router(ctx: NotifierContext) -> KafkaRouter:
+    router = KafkaRouter()
+    options = ctx.settings.notifier
+
+    async def process(data: bytes, position: Position, *, event_type: str | None) -> Outcome:
+        event = decode(data, event_type=event_type)
+        if event is None:
+            return Outcome.SKIPPED
+        await ctx.delivery.deliver_all(plan(event, ctx.settings))
+        return Outcome.NOTIFIED
+
+    @router.subscriber(
+        topics.MOBILIZATION,
+        group_id=options.group_id,
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=options.consumers,
+        **subscriber_options(ctx.settings.kafka),
+    )
+    async def on_mobilization(message: KafkaMessage) -> None:
+        """Offers and stand-downs go out to volunteers; each outcome is reported on notifications.v1."""
+        await ctx.consumer.handle(
+            message, partial(process, event_type=message.headers.get("event_type"))
+        )
+
+    return router

@@ -1,0 +1,582 @@
+"""The notifier, running for real: offers and stand-downs in through the broker, out by SMS (a local
+HTTP gateway) and to the in-app inbox (Redis), delivery reports on notifications.v1.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notifier.main import NotifierService
+from services.notifier.plan import plan_offer
+from services.notifier.repository import AttemptRepository
+from services.notifier.settings import NotifierOptions, NotifierSettings
+from shared.events import topics
+from shared.events.alerts import DeadLetter
+from shared.events.base import Event
+from shared.events.incidents import IncidentType, Priority
+from shared.events.mobilization import (
+    OfferAccepted,
+    OfferStoodDown,
+    StandDownReason,
+    VolunteerOffered,
+)
+from shared.events.volunteers import Role
+from shared.kafka import build_broker
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from tests.broker import free_port
+from tests.factories import new_run
+from tests.kafka_tail import Record, Tail, eventually
+
+pytestmark = pytest.mark.integration
+
+GATEWAY_TOKEN = "test-gateway-token"
+MAX_SEND_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class GatewayRequest:
+    to: str
+    text: str
+    reference: str
+    authorization: str | None
+
+
+class FakeSmsGateway:
+    """An SMS gateway over HTTP on a free local port, keeping the contract of `channels.py`.
+
+    Records every request; answers 200 unless told otherwise per phone number; a reference it has
+    accepted is never "sent" twice.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.requests: list[GatewayRequest] = []
+        self.sent: dict[str, str] = {}  # reference → message id
+        self._answers: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+        app = FastAPI()
+        app.add_api_route("/messages", self._receive, methods=["POST"])
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self.server.run, name="fake-sms-gateway")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answer(self, phone: str, *answers: tuple[int, dict[str, Any]]) -> None:
+        with self._lock:
+            self._answers[phone] = deque(answers)
+
+    def requests_to(self, phone: str) -> list[GatewayRequest]:
+        with self._lock:
+            return [request for request in self.requests if request.to == phone]
+
+    async def _receive(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        received = GatewayRequest(
+            body["to"], body["text"], body["reference"], request.headers.get("authorization")
+        )
+        with self._lock:
+            self.requests.append(received)
+            queued = self._answers.get(received.to)
+            status, answer = queued.popleft() if queued else (200, {})
+            if 200 <= status < 300:
+                message_id = self.sent.setdefault(received.reference, f"gw-{len(self.sent) + 1}")
+                answer = {"id": message_id}
+        return JSONResponse(answer, status_code=status)
+
+    def start(self) -> FakeSmsGateway:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the fake SMS gateway did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[FakeSmsGateway]:
+    fake = FakeSmsGateway().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def inbox_prefix() -> str:
+    return f"test-notifier-{new_run()}:jedel:inbox:"
+
+
+@pytest.fixture(scope="module")
+async def redis(redis_settings: RedisSettings, inbox_prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_settings.url, decode_responses=True)
+    yield client
+    async for key in client.scan_iter(match=f"{inbox_prefix}*"):
+        await client.delete(key)
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def notifier(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+    engine: AsyncEngine,
+    gateway: FakeSmsGateway,
+    inbox_prefix: str,
+) -> AsyncIterator[NotifierService]:
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE notification_attempts, notifier_outbox"))
+    settings = NotifierSettings(
+        database=database_settings,
+        kafka=kafka_settings,
+        redis=redis_settings,
+        notifier=NotifierOptions(
+            group_id=f"notifier-{new_run()}",
+            sms_gateway_url=gateway.url,
+            sms_gateway_token=GATEWAY_TOKEN,
+            sms_timeout_s=2.0,
+            public_url="https://jedel.kz",
+            inbox_key_prefix=inbox_prefix,
+            max_send_attempts=MAX_SEND_ATTEMPTS,
+            retry_backoff_s=0.05,
+        ),
+    )
+    service = NotifierService(settings)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest.fixture(scope="module")
+async def tail(kafka_settings: KafkaSettings, notifier: NotifierService) -> AsyncIterator[Tail]:
+    opened = await Tail.open(kafka_settings, (topics.NOTIFICATIONS, topics.EVENTS_DEAD_LETTER))
+    yield opened
+    await opened.close()
+
+
+class Publisher:
+    def __init__(self, kafka_settings: KafkaSettings) -> None:
+        self.broker = build_broker(kafka_settings, client_id="notifier-tests")
+
+    async def event(self, event: Event, *, key: UUID) -> tuple[int, int]:
+        headers = {"event_type": type(event).__name__, "event_id": str(event.event_id)}
+        return await self.raw(event.model_dump_json().encode(), key=key, headers=headers)
+
+    async def raw(self, value: bytes, *, key: UUID, headers: dict[str, str]) -> tuple[int, int]:
+        metadata = await self.broker.publish(
+            value, topics.MOBILIZATION, key=str(key).encode(), headers=headers
+        )
+        return metadata.partition, metadata.offset
+
+
+@pytest.fixture
+async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publisher]:
+    publisher = Publisher(kafka_settings)
+    await publisher.broker.connect()
+    yield publisher
+    await publisher.broker.stop()
+
+
+def a_phone() -> str:
+    return f"+7701{uuid4().int % 10**7:07d}"
+
+
+def an_offer(**overrides: Any) -> VolunteerOffered:
+    values: dict[str, Any] = {
+        "incident_id": uuid4(),
+        "offer_id": uuid4(),
+        "volunteer_id": uuid4(),
+        "role": Role.MEDIC,
+        "wave": 1,
+        "eta_s": 700,
+        "distance_m": 8_500,
+        "expires_at": datetime.now(UTC) + timedelta(minutes=30),
+        "language": "ru",
+        "contact_phone": a_phone(),
+        "incident_type": IncidentType.FLOOD,
+        "priority": Priority.HIGH,
+    }
+    values.update(overrides)
+    return VolunteerOffered.model_validate(values)
+
+
+def reports_of(event: Event, channel: str | None = None) -> Any:
+    def matches(record: Record) -> bool:
+        if record.topic != topics.NOTIFICATIONS:
+            return False
+        report = json.loads(record.value)
+        return report["source_event_id"] == str(event.event_id) and channel in (
+            None,
+            report["channel"],
+        )
+
+    return matches
+
+
+async def report(tail: Tail, event: Event, channel: str) -> dict[str, Any]:
+    [record] = await tail.wait_for(reports_of(event, channel))
+    body: dict[str, Any] = json.loads(record.value)
+    assert record.key == body["volunteer_id"].encode(), "reports are keyed by volunteer"
+    assert record.headers["event_type"] == "NotificationReported"
+    return body
+
+
+async def attempt_row(engine: AsyncEngine, event: Event, channel: str) -> dict[str, Any]:
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT * FROM notification_attempts "
+                    "WHERE source_event_id = :event_id AND channel = :channel"
+                ),
+                {"event_id": event.event_id, "channel": channel},
+            )
+        ).one()
+    return row._asdict()
+
+
+async def inbox(redis: Redis, prefix: str, volunteer_id: UUID) -> list[dict[str, Any]]:
+    return [json.loads(entry) for entry in await redis.lrange(f"{prefix}{volunteer_id}", 0, -1)]
+
+
+async def test_an_offer_goes_by_sms_and_to_the_in_app_inbox_and_both_are_reported(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    redis: Redis,
+    inbox_prefix: str,
+    engine: AsyncEngine,
+) -> None:
+    offer = an_offer(role=Role.WATER_RESCUER, headline="Паводок: Костанай")
+    live: Any = redis.pubsub()  # redis-py leaves PubSub partly untyped
+    await live.subscribe(f"{inbox_prefix}{offer.volunteer_id}")
+    await publish.event(offer, key=offer.incident_id)
+
+    sms = await report(tail, offer, "sms")
+    in_app = await report(tail, offer, "in_app")
+    assert (sms["status"], sms["attempt"]) == ("sent", 1)
+    assert (in_app["status"], in_app["attempt"]) == ("delivered", 1)
+    assert sms["offer_id"] == in_app["offer_id"] == str(offer.offer_id)
+    assert sms["incident_id"] == str(offer.incident_id)
+
+    [request] = gateway.requests_to(offer.contact_phone)
+    assert request.authorization == f"Bearer {GATEWAY_TOKEN}"
+    assert request.reference == sms["notification_id"]
+    assert request.text.startswith("Jedel: паводок. Ваша роль: спасатель на воде. Путь ~12 мин.")
+    assert request.text.endswith(f"https://jedel.kz/r/{offer.offer_id}")
+
+    [entry] = await inbox(redis, inbox_prefix, offer.volunteer_id)
+    assert entry["id"] == in_app["notification_id"]
+    assert entry["text"] == request.text
+    assert entry["headline"] == "Паводок: Костанай"
+    assert entry["answer_url"] == f"https://jedel.kz/r/{offer.offer_id}"
+    ttl_s = await redis.ttl(f"{inbox_prefix}{offer.volunteer_id}")
+    assert 0 < ttl_s <= 7 * 24 * 3600
+
+    pushed = await _next_message(live)
+    assert json.loads(pushed["data"])["id"] == entry["id"]
+    await live.aclose()
+
+    row = await attempt_row(engine, offer, "sms")
+    assert (row["status"], row["attempt"], row["kind"]) == ("sent", 1, "offer")
+    assert row["provider_id"] == gateway.sent[request.reference]
+
+
+async def test_the_same_offer_delivered_twice_sends_one_sms(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    redis: Redis,
+    inbox_prefix: str,
+) -> None:
+    offer = an_offer()
+    await publish.event(offer, key=offer.incident_id)
+    await publish.event(offer, key=offer.incident_id)
+    # Same key, same partition: once the marker is reported, both copies have been handled.
+    marker = an_offer(incident_id=offer.incident_id)
+    await publish.event(marker, key=offer.incident_id)
+    await report(tail, marker, "sms")
+    await report(tail, marker, "in_app")
+
+    assert len(gateway.requests_to(offer.contact_phone)) == 1
+    assert len([r for r in tail.records if reports_of(offer)(r)]) == 2
+    assert len(await inbox(redis, inbox_prefix, offer.volunteer_id)) == 1
+
+
+async def test_a_gateway_error_is_retried_and_the_sms_goes_out_once(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    engine: AsyncEngine,
+) -> None:
+    offer = an_offer(language="kk")
+    gateway.answer(offer.contact_phone, (500, {"error": "upstream busy"}), (200, {}))
+    await publish.event(offer, key=offer.incident_id)
+
+    sms = await report(tail, offer, "sms")
+    assert (sms["status"], sms["attempt"]) == ("sent", 2)
+    first, second = gateway.requests_to(offer.contact_phone)
+    assert first.reference == second.reference == sms["notification_id"]
+    assert first.text == second.text
+    assert "Рөліңіз: медик" in first.text
+    assert len([ref for ref in gateway.sent if ref == sms["notification_id"]]) == 1
+    in_app = await report(tail, offer, "in_app")
+    assert (in_app["status"], in_app["attempt"]) == ("delivered", 1)
+    row = await attempt_row(engine, offer, "sms")
+    assert (row["status"], row["attempt"]) == ("sent", 2)
+
+
+async def test_a_gateway_refusal_is_reported_failed_and_the_consumer_moves_on(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+) -> None:
+    refused = an_offer()
+    gateway.answer(refused.contact_phone, (400, {"error": "not a mobile number"}))
+    await publish.event(refused, key=refused.incident_id)
+    following = an_offer(incident_id=refused.incident_id)
+    await publish.event(following, key=refused.incident_id)
+
+    sms = await report(tail, refused, "sms")
+    assert (sms["status"], sms["attempt"]) == ("failed", 1)
+    assert "not a mobile number" in sms["detail"]
+    assert len(gateway.requests_to(refused.contact_phone)) == 1, "a 4xx is not retried"
+    assert (await report(tail, refused, "in_app"))["status"] == "delivered"
+    assert (await report(tail, following, "sms"))["status"] == "sent"
+
+
+async def test_a_gateway_that_stays_down_is_given_up_after_bounded_attempts(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    engine: AsyncEngine,
+) -> None:
+    offer = an_offer(language="en")
+    gateway.answer(offer.contact_phone, *[(503, {"error": "maintenance"})] * 10)
+    await publish.event(offer, key=offer.incident_id)
+
+    sms = await report(tail, offer, "sms")
+    assert (sms["status"], sms["attempt"]) == ("failed", MAX_SEND_ATTEMPTS)
+    assert "given up after 3 attempts" in sms["detail"]
+    assert len(gateway.requests_to(offer.contact_phone)) == MAX_SEND_ATTEMPTS
+    assert (await report(tail, offer, "in_app"))["status"] == "delivered"
+    row = await attempt_row(engine, offer, "sms")
+    assert (row["status"], row["attempt"]) == ("failed", MAX_SEND_ATTEMPTS)
+
+
+async def test_after_a_crash_between_send_and_record_the_resend_reuses_the_reference(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    engine: AsyncEngine,
+) -> None:
+    offer = an_offer()
+    [sms_notification] = plan_offer(
+        offer, channels=("sms",), public_url=notifier.settings.notifier.public_url
+    )
+    # What a crash leaves: the claim committed, the SMS accepted by the gateway, nothing settled.
+    async with notifier.sessionmaker() as session, session.begin():
+        assert await AttemptRepository(session).claim(sms_notification) == 1
+    before_crash = await notifier.channels["sms"].send(sms_notification)
+    assert before_crash.status == "sent"
+
+    await publish.event(offer, key=offer.incident_id)  # the redelivery
+
+    sms = await report(tail, offer, "sms")
+    assert (sms["status"], sms["attempt"]) == ("sent", 2)
+    first, resent = gateway.requests_to(offer.contact_phone)
+    assert first.reference == resent.reference == str(sms_notification.notification_id)
+    assert gateway.sent[first.reference] == before_crash.provider_id, "the gateway sent it once"
+    row = await attempt_row(engine, offer, "sms")
+    assert row["provider_id"] == before_crash.provider_id
+
+
+async def test_a_notification_that_keeps_crashing_its_sender_is_given_up(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+) -> None:
+    offer = an_offer()
+    [sms_notification] = plan_offer(
+        offer, channels=("sms",), public_url=notifier.settings.notifier.public_url
+    )
+    async with notifier.sessionmaker() as session, session.begin():
+        for _ in range(MAX_SEND_ATTEMPTS):
+            await AttemptRepository(session).claim(sms_notification)
+
+    await publish.event(offer, key=offer.incident_id)
+
+    sms = await report(tail, offer, "sms")
+    assert (sms["status"], sms["attempt"]) == ("failed", MAX_SEND_ATTEMPTS + 1)
+    assert sms["detail"] == f"given up after {MAX_SEND_ATTEMPTS} attempts"
+    assert gateway.requests_to(offer.contact_phone) == []
+
+
+async def test_an_offer_that_expired_before_it_could_be_sent_is_not_sent(
+    notifier: NotifierService, tail: Tail, publish: Publisher, gateway: FakeSmsGateway
+) -> None:
+    offer = an_offer(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    await publish.event(offer, key=offer.incident_id)
+    sms = await report(tail, offer, "sms")
+    assert (sms["status"], sms["detail"]) == ("failed", "expired before it could be sent")
+    assert gateway.requests_to(offer.contact_phone) == []
+
+
+async def test_malformed_messages_are_dead_lettered_and_the_next_offer_still_goes_out(
+    notifier: NotifierService, tail: Tail, publish: Publisher
+) -> None:
+    incident_id = uuid4()
+    broken = b'{"kind": "VolunteerOffered", "offer_id": '
+    incomplete = json.dumps({"kind": "VolunteerOffered", "offer_id": str(uuid4())}).encode()
+    sent = {
+        await publish.raw(broken, key=incident_id, headers={"event_type": "VolunteerOffered"}): (
+            broken,
+            "malformed_event",
+        ),
+        await publish.raw(incomplete, key=incident_id, headers={}): (incomplete, "invalid_event"),
+    }
+    following = an_offer(incident_id=incident_id)
+    await publish.event(following, key=incident_id)
+
+    letters = await tail.wait_for(
+        lambda r: (
+            r.topic == topics.EVENTS_DEAD_LETTER
+            and r.headers.get("dead_letter.source_topic") == topics.MOBILIZATION
+            and (
+                int(r.headers["dead_letter.source_partition"]),
+                int(r.headers["dead_letter.source_offset"]),
+            )
+            in sent
+        ),
+        count=2,
+    )
+    for letter in letters:
+        meta = DeadLetter.from_headers(letter.headers)
+        original, code = sent[(meta.source_partition, meta.source_offset)]
+        assert letter.value == original
+        assert meta.code == code
+        assert meta.reason
+    assert (await report(tail, following, "sms"))["status"] == "sent"
+
+
+async def test_other_kinds_are_passed_over(
+    notifier: NotifierService, tail: Tail, publish: Publisher
+) -> None:
+    accepted = OfferAccepted(
+        incident_id=uuid4(), offer_id=uuid4(), volunteer_id=uuid4(), role=Role.MEDIC, eta_s=60
+    )
+    await publish.event(accepted, key=accepted.incident_id)
+    marker = an_offer(incident_id=accepted.incident_id)
+    await publish.event(marker, key=accepted.incident_id)
+    await report(tail, marker, "in_app")
+    assert not [r for r in tail.records if reports_of(accepted)(r)]
+    assert not [
+        r
+        for r in tail.records
+        if r.topic == topics.EVENTS_DEAD_LETTER and r.key == str(accepted.incident_id).encode()
+    ]
+
+
+async def test_a_stand_down_reaches_the_volunteer_in_their_language(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    redis: Redis,
+    inbox_prefix: str,
+) -> None:
+    phone = a_phone()
+    offer = an_offer(language="kk", contact_phone=phone)
+    stand_down = OfferStoodDown(
+        incident_id=offer.incident_id,
+        offer_id=offer.offer_id,
+        volunteer_id=offer.volunteer_id,
+        role=offer.role,
+        reason=StandDownReason.GROUP_COMPLETE,
+        language="kk",
+        contact_phone=phone,
+    )
+    await publish.event(offer, key=offer.incident_id)
+    await publish.event(stand_down, key=offer.incident_id)
+
+    assert (await report(tail, stand_down, "sms"))["status"] == "sent"
+    assert (await report(tail, stand_down, "in_app"))["status"] == "delivered"
+    offer_sms, stand_down_sms = gateway.requests_to(phone)
+    assert offer_sms.text.startswith("Jedel: су тасқыны. Рөліңіз: медик.")
+    assert stand_down_sms.text == "Jedel: топ жасақталды, рақмет — келудің қажеті жоқ."
+    latest, first = await inbox(redis, inbox_prefix, offer.volunteer_id)
+    assert (latest["kind"], latest["stand_down_reason"]) == ("stand_down", "group_complete")
+    assert latest["text"] == stand_down_sms.text
+    assert first["kind"] == "offer"
+
+
+async def test_a_stand_down_without_a_phone_goes_in_app_only(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    redis: Redis,
+    inbox_prefix: str,
+    engine: AsyncEngine,
+) -> None:
+    stand_down = OfferStoodDown(
+        incident_id=uuid4(),
+        offer_id=uuid4(),
+        volunteer_id=uuid4(),
+        role=Role.SEARCHER,
+        reason=StandDownReason.INCIDENT_CANCELLED,
+        language="en",
+    )
+    await publish.event(stand_down, key=stand_down.incident_id)
+    assert (await report(tail, stand_down, "in_app"))["status"] == "delivered"
+    [entry] = await inbox(redis, inbox_prefix, stand_down.volunteer_id)
+    assert entry["text"] == "Jedel: the call-out is cancelled, thank you - no need to come."
+    async with engine.connect() as connection:
+        channels = (
+            await connection.scalars(
+                text("SELECT channel FROM notification_attempts WHERE source_event_id = :id"),
+                {"id": stand_down.event_id},
+            )
+        ).all()
+    assert channels == ["in_app"]
+
+
+async def _next_message(pubsub: Any, timeout_s: float = 10.0) -> dict[str, Any]:
+    async def received() -> dict[str, Any] | None:
+        message: dict[str, Any] | None = await pubsub.get_message(
+            ignore_subscribe_messages=True, timeout=0.2
+        )
+        return message
+
+    found = await eventually(received, timeout_s=timeout_s)
+    assert isinstance(found, dict)
+    return found
