@@ -88,6 +88,8 @@ class OfferRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    contact_phone: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (
         # Asked once per incident, whatever the role.

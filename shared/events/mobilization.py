@@ -21,6 +21,7 @@ from shared.events.volunteers import Role
 
 class StandDownReason(StrEnum):
     GROUP_COMPLETE = "group_complete"
+    ROLE_FILLED = "role_filled"
     INCIDENT_CANCELLED = "incident_cancelled"
     INCIDENT_EXPIRED = "incident_expired"
     COMMITTED_ELSEWHERE = "committed_elsewhere"

@@ -114,6 +114,8 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_reason", sa.String(length=40), nullable=True),
+        sa.Column("language", sa.String(length=2), nullable=False),
+        sa.Column("contact_phone", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["mobilizations.incident_id"],

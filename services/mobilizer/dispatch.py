@@ -1,0 +1,394 @@
+"""The mobilizer's decisions inside one transaction: start, waves, answers, timeouts, closing.
+
+Every function takes the session (the caller owns the transaction), changes rows through the
+repository and returns the events to put in the outbox. The business `if`s are in the pure
+modules (`eligibility`, `ranking`, `waves`); this module reads, asks them, and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.mobilizer.candidates import nearest_candidates
+from services.mobilizer.eligibility import Candidate, FatigueRules, assess, local_day
+from services.mobilizer.playbooks import Playbook, Playbooks
+from services.mobilizer.progress import progress_of
+from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, rank
+from services.mobilizer.repository import MobilizationRepository
+from services.mobilizer.tables import MobilizationRow, OfferRow
+from services.mobilizer.waves import (
+    RoleProgress,
+    WavePlan,
+    group_first,
+    is_complete,
+    next_radius,
+    plan_wave,
+    understaffed,
+)
+from shared.events import topics
+from shared.events.base import Event
+from shared.events.incidents import IncidentFacts, IncidentType, Priority
+from shared.events.mobilization import (
+    GroupCompleted,
+    GroupMember,
+    GroupUnderstaffed,
+    MobilizationStarted,
+    OfferStoodDown,
+    OfferTimedOut,
+    StandDownReason,
+    VolunteerOffered,
+    WaveSent,
+)
+from shared.events.volunteers import Role
+from shared.outbox import OutgoingEvent
+
+
+@dataclass
+class Decisions:
+    """The events one transaction produces, keyed by incident id on `mobilization.v1`."""
+
+    events: list[OutgoingEvent] = field(default_factory=list)
+
+    def add(self, incident_id: UUID, event: Event) -> None:
+        self.events.append(
+            OutgoingEvent(topic=topics.MOBILIZATION, key=str(incident_id), event=event)
+        )
+
+
+@dataclass(frozen=True)
+class Matching:
+    """What a wave needs besides the database: playbooks, the router, the acceptance model."""
+
+    playbooks: Playbooks
+    router: Router
+    model: AcceptanceModel
+    rules: FatigueRules
+    candidates_per_role: int = 200
+
+    def playbook(self, mobilization: MobilizationRow) -> Playbook:
+        return self.playbooks.for_incident(
+            IncidentType(mobilization.incident_type), Priority(mobilization.priority)
+        )
+
+
+async def start(
+    session: AsyncSession, incident: IncidentFacts, *, matching: Matching, now: datetime
+) -> Decisions:
+    """A new incident: create its mobilisation and send the first wave."""
+    decisions = Decisions()
+    repo = MobilizationRepository(session)
+    if await repo.get(incident.incident_id) is not None:
+        return decisions
+    playbook = matching.playbooks.for_incident(incident.type, incident.priority)
+    headline = next((text.headline for text in incident.texts if text.headline), None)
+    mobilization = MobilizationRow(
+        incident_id=incident.incident_id,
+        status="active",
+        playbook=playbook.name,
+        incident_type=incident.type.value,
+        priority=incident.priority.value,
+        is_exercise=incident.is_exercise,
+        headline=headline,
+        center=from_shape(Point(incident.center_lon, incident.center_lat), srid=4326),
+        region_code=incident.region_codes[0] if incident.region_codes else None,
+        needed={role.value: count for role, count in playbook.roles},
+        radius_m=playbook.first_radius_m,
+        wave=0,
+        started_at=now,
+        deadline_at=now + timedelta(seconds=playbook.deadline_s),
+        incident_version=incident.version,
+    )
+    await repo.add(mobilization)
+    decisions.add(
+        incident.incident_id,
+        MobilizationStarted(
+            incident_id=incident.incident_id,
+            playbook=playbook.name,
+            needed=playbook.needed(),
+            deadline_at=mobilization.deadline_at,
+            is_exercise=incident.is_exercise,
+        ),
+    )
+    await send_wave(session, mobilization, matching=matching, now=now, decisions=decisions)
+    return decisions
+
+
+async def send_wave(
+    session: AsyncSession,
+    mobilization: MobilizationRow,
+    *,
+    matching: Matching,
+    now: datetime,
+    decisions: Decisions,
+) -> None:
+    """Ask the next people for the open places, widening the radius while a role falls short."""
+    repo = MobilizationRepository(session)
+    playbook = matching.playbook(mobilization)
+    offers = await repo.offers_of(mobilization.incident_id)
+    progress = progress_of(mobilization.needed, offers)
+    if is_complete(progress):
+        return
+    radius = mobilization.radius_m
+    while True:
+        ranked = await _ranked_by_role(session, mobilization, progress, radius, matching, now)
+        plan = plan_wave(progress, ranked, playbook=playbook, wave_number=mobilization.wave + 1)
+        wider = next_radius(radius, playbook) if plan.short_roles else None
+        if wider is None:
+            break
+        radius = wider
+    mobilization.radius_m = radius
+    if plan.offers:
+        mobilization.wave = plan.wave
+        await _send(
+            repo, mobilization, plan, ranked, playbook=playbook, now=now, decisions=decisions
+        )
+        offers = await repo.offers_of(mobilization.incident_id)
+        progress = progress_of(mobilization.needed, offers)
+    # Look again when the offers out now run out, or later if nobody could be asked at all.
+    mobilization.next_wave_at = now + timedelta(seconds=playbook.offer_timeout_s)
+    missing = understaffed(
+        progress,
+        ranked,
+        now=now,
+        deadline_at=mobilization.deadline_at,
+        offer_timeout_s=playbook.offer_timeout_s,
+    )
+    if missing and mobilization.understaffed_at is None:
+        mobilization.understaffed_at = now
+        decisions.add(
+            mobilization.incident_id,
+            GroupUnderstaffed(
+                incident_id=mobilization.incident_id,
+                missing=missing,
+                deadline_at=mobilization.deadline_at,
+                reason=(
+                    "deadline passed"
+                    if now >= mobilization.deadline_at
+                    else f"not enough likely acceptances within {radius / 1000:.0f} km"
+                ),
+            ),
+        )
+
+
+async def _ranked_by_role(
+    session: AsyncSession,
+    mobilization: MobilizationRow,
+    progress: dict[Role, RoleProgress],
+    radius_m: int,
+    matching: Matching,
+    now: datetime,
+) -> dict[Role, Sequence[Ranked]]:
+    playbook = matching.playbook(mobilization)
+    center = to_shape(mobilization.center)
+    asked = {volunteer for p in progress.values() for volunteer in p.asked}
+    ranked: dict[Role, Sequence[Ranked]] = {}
+    for role, role_progress in progress.items():
+        if role_progress.open_places == 0:
+            continue
+        found = await nearest_candidates(
+            session,
+            lon=center.x,
+            lat=center.y,
+            radius_m=radius_m,
+            certifications=matching.playbooks.roles[role].certifications,
+            asked=asked,
+            day=local_day(now),
+            now=now,
+            limit=matching.candidates_per_role,
+        )
+        eligible = [c for c in found if _eligible(c, role, mobilization, playbook, matching, now)]
+        ordered = rank(
+            eligible,
+            incident_lon=center.x,
+            incident_lat=center.y,
+            router=matching.router,
+            model=matching.model,
+            now=now,
+            is_urgent=playbook.urgent,
+        )
+        codes = [mobilization.region_code] if mobilization.region_code else []
+        ranked[role] = group_first(ordered, role, region_codes=codes)
+    return ranked
+
+
+def _eligible(
+    candidate: Candidate,
+    role: Role,
+    mobilization: MobilizationRow,
+    playbook: Playbook,
+    matching: Matching,
+    now: datetime,
+) -> bool:
+    verdict = assess(
+        candidate,
+        role,
+        playbook=playbook,
+        roles=matching.playbooks.roles,
+        now=now,
+        incident_id=mobilization.incident_id,
+        rules=matching.rules,
+    )
+    return verdict.eligible
+
+
+async def _send(
+    repo: MobilizationRepository,
+    mobilization: MobilizationRow,
+    plan: WavePlan,
+    ranked: dict[Role, Sequence[Ranked]],
+    *,
+    playbook: Playbook,
+    now: datetime,
+    decisions: Decisions,
+) -> None:
+    people = {r.volunteer_id: r.candidate for rs in ranked.values() for r in rs}
+    expires_at = now + timedelta(seconds=playbook.offer_timeout_s)
+    rows = []
+    for planned in plan.offers:
+        candidate = people[planned.volunteer_id]
+        row = OfferRow(
+            id=uuid4(),
+            incident_id=mobilization.incident_id,
+            volunteer_id=planned.volunteer_id,
+            role=planned.role.value,
+            wave=plan.wave,
+            status="pending",
+            eta_s=planned.eta_s,
+            distance_m=planned.distance_m,
+            p_accept=planned.p_accept,
+            offered_at=now,
+            expires_at=expires_at,
+            language=candidate.language,
+            contact_phone=candidate.phone,
+        )
+        rows.append(row)
+        decisions.add(
+            mobilization.incident_id,
+            VolunteerOffered(
+                incident_id=mobilization.incident_id,
+                offer_id=row.id,
+                volunteer_id=row.volunteer_id,
+                role=planned.role,
+                wave=plan.wave,
+                eta_s=planned.eta_s,
+                distance_m=planned.distance_m,
+                expires_at=expires_at,
+                language=candidate.language,
+                contact_phone=candidate.phone,
+                incident_type=IncidentType(mobilization.incident_type),
+                priority=Priority(mobilization.priority),
+                is_exercise=mobilization.is_exercise,
+                headline=mobilization.headline,
+            ),
+        )
+    await repo.add_offers(rows)
+    decisions.add(
+        mobilization.incident_id,
+        WaveSent(
+            incident_id=mobilization.incident_id,
+            wave=plan.wave,
+            radius_m=mobilization.radius_m,
+            offers=plan.offers_per_role(),
+        ),
+    )
+
+
+def stand_down(
+    offers: Sequence[OfferRow],
+    *,
+    reason: StandDownReason,
+    now: datetime,
+    decisions: Decisions,
+    role: str | None = None,
+) -> None:
+    """Withdraw the pending offers (of one role, or all) and tell each volunteer."""
+    for offer in offers:
+        if offer.status != "pending" or (role is not None and offer.role != role):
+            continue
+        offer.status = "stood_down"
+        offer.closed_reason = reason.value
+        offer.responded_at = now
+        decisions.add(
+            offer.incident_id,
+            OfferStoodDown(
+                incident_id=offer.incident_id,
+                offer_id=offer.id,
+                volunteer_id=offer.volunteer_id,
+                role=Role(offer.role),
+                reason=reason,
+                language=offer.language,
+                contact_phone=offer.contact_phone,
+            ),
+        )
+
+
+def complete(
+    mobilization: MobilizationRow,
+    offers: Sequence[OfferRow],
+    *,
+    now: datetime,
+    decisions: Decisions,
+) -> None:
+    mobilization.status = "complete"
+    mobilization.completed_at = now
+    mobilization.next_wave_at = None
+    stand_down(offers, reason=StandDownReason.GROUP_COMPLETE, now=now, decisions=decisions)
+    decisions.add(
+        mobilization.incident_id,
+        GroupCompleted(
+            incident_id=mobilization.incident_id,
+            members=tuple(
+                GroupMember(volunteer_id=o.volunteer_id, role=Role(o.role), eta_s=o.eta_s)
+                for o in offers
+                if o.status == "accepted"
+            ),
+        ),
+    )
+
+
+async def time_out(
+    session: AsyncSession, *, matching: Matching, now: datetime
+) -> tuple[Decisions, set[UUID]]:
+    """Offers past their answer time become timeouts; returns the incidents that need a wave."""
+    decisions = Decisions()
+    repo = MobilizationRepository(session)
+    touched: set[UUID] = set()
+    for offer in await repo.expired_offers(now):
+        offer.status = "timed_out"
+        offer.responded_at = now
+        touched.add(offer.incident_id)
+        decisions.add(
+            offer.incident_id,
+            OfferTimedOut(
+                incident_id=offer.incident_id,
+                offer_id=offer.id,
+                volunteer_id=offer.volunteer_id,
+                role=Role(offer.role),
+            ),
+        )
+    touched.update(await repo.due_for_a_wave(now))
+    return decisions, touched
+
+
+async def close(
+    session: AsyncSession, incident_id: UUID, *, reason: StandDownReason, now: datetime
+) -> Decisions:
+    """The incident ended: withdraw every open offer and free everyone committed to it."""
+    decisions = Decisions()
+    repo = MobilizationRepository(session)
+    mobilization = await repo.get(incident_id)
+    if mobilization is None or mobilization.status == "closed":
+        return decisions
+    mobilization.status = "closed"
+    mobilization.closed_at = now
+    mobilization.next_wave_at = None
+    stand_down(await repo.offers_of(incident_id), reason=reason, now=now, decisions=decisions)
+    await repo.release_commitments(incident_id, now=now)
+    return decisions

@@ -1,0 +1,95 @@
+"""Reads and writes of mobilisations, offers and commitments; flushes at most, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.mobilizer.tables import CommitmentRow, MobilizationRow, OfferRow
+
+
+class MobilizationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, incident_id: UUID, *, skip_locked: bool = False) -> MobilizationRow | None:
+        """The mobilisation, locked: one decision at a time per incident, across replicas."""
+        return await self.session.scalar(
+            select(MobilizationRow)
+            .where(MobilizationRow.incident_id == incident_id)
+            .with_for_update(skip_locked=skip_locked)
+        )
+
+    async def add(self, row: MobilizationRow) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def offers_of(self, incident_id: UUID) -> Sequence[OfferRow]:
+        rows = await self.session.scalars(
+            select(OfferRow)
+            .where(OfferRow.incident_id == incident_id)
+            .order_by(OfferRow.offered_at)
+        )
+        return rows.all()
+
+    async def offer(self, offer_id: UUID) -> OfferRow | None:
+        return await self.session.scalar(
+            select(OfferRow).where(OfferRow.id == offer_id).with_for_update()
+        )
+
+    async def add_offers(self, rows: Sequence[OfferRow]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def commit_volunteer(self, offer: OfferRow) -> bool:
+        """Give the volunteer their place; False when they are committed to another incident.
+
+        The partial unique index decides, so two incidents accepting the same person at the same
+        moment cannot both win.
+        """
+        try:
+            async with self.session.begin_nested():
+                self.session.add(
+                    CommitmentRow(
+                        volunteer_id=offer.volunteer_id,
+                        incident_id=offer.incident_id,
+                        offer_id=offer.id,
+                        role=offer.role,
+                        eta_s=offer.eta_s,
+                    )
+                )
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def release_commitments(self, incident_id: UUID, *, now: datetime) -> None:
+        await self.session.execute(
+            update(CommitmentRow)
+            .where(CommitmentRow.incident_id == incident_id, CommitmentRow.released_at.is_(None))
+            .values(released_at=now)
+        )
+
+    async def expired_offers(self, now: datetime, *, limit: int = 500) -> Sequence[OfferRow]:
+        rows = await self.session.scalars(
+            select(OfferRow)
+            .where(OfferRow.status == "pending", OfferRow.expires_at <= now)
+            .order_by(OfferRow.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return rows.all()
+
+    async def due_for_a_wave(self, now: datetime, *, limit: int = 100) -> Sequence[UUID]:
+        rows = await self.session.scalars(
+            select(MobilizationRow.incident_id)
+            .where(MobilizationRow.status == "active", MobilizationRow.next_wave_at <= now)
+            .order_by(MobilizationRow.next_wave_at)
+            .limit(limit)
+        )
+        return rows.all()

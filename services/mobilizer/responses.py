@@ -1,0 +1,113 @@
+"""A volunteer's answer to an offer: decided once, under the incident's lock.
+
+Late, duplicate, foreign and unknown answers change nothing and are told why (`ResponseRefused`);
+the last place of a role goes to exactly one accept; a volunteer already committed elsewhere is
+refused by the database's unique index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.mobilizer.dispatch import Decisions, Matching, complete, send_wave, stand_down
+from services.mobilizer.progress import progress_of
+from services.mobilizer.repository import MobilizationRepository
+from services.mobilizer.tables import OfferRow
+from services.mobilizer.waves import is_complete
+from shared.events.mobilization import (
+    Answer,
+    OfferAccepted,
+    OfferDeclined,
+    RespondToOffer,
+    ResponseRefusal,
+    ResponseRefused,
+    StandDownReason,
+)
+from shared.events.volunteers import Role
+
+
+async def respond(
+    session: AsyncSession, answer: RespondToOffer, *, matching: Matching, now: datetime
+) -> Decisions:
+    decisions = Decisions()
+    repo = MobilizationRepository(session)
+
+    def refuse(reason: ResponseRefusal) -> Decisions:
+        decisions.add(
+            answer.incident_id,
+            ResponseRefused(
+                incident_id=answer.incident_id,
+                offer_id=answer.offer_id,
+                volunteer_id=answer.volunteer_id,
+                reason=reason,
+            ),
+        )
+        return decisions
+
+    offer = await repo.offer(answer.offer_id)
+    if offer is None or offer.incident_id != answer.incident_id:
+        return refuse(ResponseRefusal.UNKNOWN_OFFER)
+    if offer.volunteer_id != answer.volunteer_id:
+        return refuse(ResponseRefusal.NOT_YOUR_OFFER)
+    mobilization = await repo.get(offer.incident_id)
+    if mobilization is None:
+        return refuse(ResponseRefusal.UNKNOWN_OFFER)
+    if offer.status == "accepted" and answer.answer is Answer.ACCEPT:
+        return decisions  # the same "yes" again: already counted
+    if offer.status != "pending" or mobilization.status != "active":
+        return refuse(ResponseRefusal.OFFER_CLOSED)
+
+    offer.responded_at = now
+    if answer.answer is Answer.DECLINE:
+        offer.status = "declined"
+        decisions.add(
+            offer.incident_id,
+            OfferDeclined(
+                incident_id=offer.incident_id,
+                offer_id=offer.id,
+                volunteer_id=offer.volunteer_id,
+                role=Role(offer.role),
+                reason=answer.reason,
+            ),
+        )
+        await send_wave(session, mobilization, matching=matching, now=now, decisions=decisions)
+        return decisions
+
+    offers = await repo.offers_of(offer.incident_id)
+    role_progress = progress_of(mobilization.needed, offers)[Role(offer.role)]
+    if role_progress.open_places == 0:
+        _close(offer, "role_filled")
+        return refuse(ResponseRefusal.ROLE_FILLED)
+    if not await repo.commit_volunteer(offer):
+        _close(offer, "committed_elsewhere")
+        return refuse(ResponseRefusal.ALREADY_COMMITTED)
+    offer.status = "accepted"
+    decisions.add(
+        offer.incident_id,
+        OfferAccepted(
+            incident_id=offer.incident_id,
+            offer_id=offer.id,
+            volunteer_id=offer.volunteer_id,
+            role=Role(offer.role),
+            eta_s=offer.eta_s,
+        ),
+    )
+    progress = progress_of(mobilization.needed, offers)
+    if is_complete(progress):
+        complete(mobilization, offers, now=now, decisions=decisions)
+    elif progress[Role(offer.role)].open_places == 0:
+        stand_down(
+            offers,
+            reason=StandDownReason.ROLE_FILLED,
+            now=now,
+            decisions=decisions,
+            role=offer.role,
+        )
+    return decisions
+
+
+def _close(offer: OfferRow, reason: str) -> None:
+    offer.status = "stood_down"
+    offer.closed_reason = reason

@@ -1,0 +1,26 @@
+"""The mobilizer's knobs, on top of the shared settings (`JEDEL_MOBILIZER__…`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from shared.settings import Settings
+
+
+class MobilizerOptions(BaseModel):
+    group_id: str = "jedel-mobilizer"
+    consumers: int = Field(default=2, ge=1, le=32)
+    # How often the durable timers (offer timeouts, due waves) are looked at.
+    sweep_interval_s: float = Field(default=1.0, gt=0)
+    candidates_per_role: int = Field(default=200, ge=10, le=5000)
+    max_callouts_per_day: int = 2
+    max_callouts_per_week: int = 5
+    rest_hours_after_long_deployment: float = 12.0
+    long_deployment_hours: float = 8.0
+    detour_factor: float = Field(default=1.3, ge=1.0)
+    max_attempts: int = Field(default=5, ge=1)
+    retry_backoff_s: float = Field(default=0.5, ge=0)
+
+
+class MobilizerSettings(Settings):
+    mobilizer: MobilizerOptions = Field(default_factory=MobilizerOptions)

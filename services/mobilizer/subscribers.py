@@ -1,0 +1,128 @@
+"""The mobilizer's subscribers: incidents start and end mobilisations, answers fill places."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage, KafkaRouter
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.mobilizer.dispatch import Decisions, Matching, close, start
+from services.mobilizer.responses import respond
+from services.mobilizer.settings import MobilizerSettings
+from services.mobilizer.tables import INBOX, OUTBOX
+from shared.consumer import Consumer, Position
+from shared.events import topics
+from shared.events.incidents import (
+    IncidentCancelled,
+    IncidentEvent,
+    IncidentOpened,
+    IncidentStatus,
+)
+from shared.events.mobilization import RespondToOffer, StandDownReason
+from shared.kafka import subscriber_options
+from shared.rejections import Rejected
+
+INCIDENT_EVENTS: TypeAdapter[IncidentEvent] = TypeAdapter(IncidentEvent)
+ENDED = {
+    IncidentStatus.CANCELLED: StandDownReason.INCIDENT_CANCELLED,
+    IncidentStatus.EXPIRED: StandDownReason.INCIDENT_EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class MobilizerContext:
+    settings: MobilizerSettings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    matching: Matching
+    consumer: Consumer
+    clock: Callable[[], datetime]
+
+
+def decode_incident(data: bytes) -> IncidentEvent:
+    try:
+        return INCIDENT_EVENTS.validate_json(data)
+    except ValidationError as error:
+        raise Rejected("invalid_event", _problems(error)) from None
+
+
+def decode_answer(data: bytes) -> RespondToOffer:
+    try:
+        return RespondToOffer.model_validate_json(data)
+    except ValidationError as error:
+        raise Rejected("invalid_event", _problems(error)) from None
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc']) or 'body'}: {issue['msg']}"
+        for issue in error.errors()[:5]
+    )
+
+
+def build_router(ctx: MobilizerContext) -> KafkaRouter:
+    router = KafkaRouter()
+    options = subscriber_options(ctx.settings.kafka)
+    group_id = ctx.settings.mobilizer.group_id
+    workers = ctx.settings.mobilizer.consumers
+
+    async def on_incident(data: bytes, position: Position) -> Decisions:
+        event = decode_incident(data)
+        now = ctx.clock()
+        async with ctx.sessionmaker() as session, session.begin():
+            if not await INBOX.first_time(session, event.event_id):
+                return Decisions()
+            if isinstance(event, IncidentOpened):
+                # Drills are announced but never call real people out.
+                if event.is_exercise or event.status is not IncidentStatus.OPEN:
+                    return Decisions()
+                decisions = await start(session, event, matching=ctx.matching, now=now)
+            elif isinstance(event, IncidentCancelled):
+                decisions = await close(
+                    session, event.incident_id, reason=StandDownReason.INCIDENT_CANCELLED, now=now
+                )
+            elif event.status in ENDED:
+                decisions = await close(
+                    session, event.incident_id, reason=ENDED[event.status], now=now
+                )
+            else:
+                return Decisions()
+            await OUTBOX.add_all(session, decisions.events)
+        return decisions
+
+    async def on_answer(data: bytes, position: Position) -> Decisions:
+        answer = decode_answer(data)
+        async with ctx.sessionmaker() as session, session.begin():
+            if not await INBOX.first_time(session, answer.event_id):
+                return Decisions()
+            decisions = await respond(session, answer, matching=ctx.matching, now=ctx.clock())
+            await OUTBOX.add_all(session, decisions.events)
+        return decisions
+
+    @router.subscriber(
+        topics.INCIDENTS,
+        group_id=f"{group_id}-incidents",
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=workers,
+        **options,
+    )
+    async def on_incident_event(message: KafkaMessage) -> None:
+        """Opened incidents are mobilised; cancelled or expired ones stand everyone down."""
+        await ctx.consumer.handle(message, on_incident)
+
+    @router.subscriber(
+        topics.RESPONSES,
+        group_id=f"{group_id}-responses",
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=workers,
+        **options,
+    )
+    async def on_response(message: KafkaMessage) -> None:
+        """Volunteers' answers (`RespondToOffer`) from the app, SMS links and the API."""
+        await ctx.consumer.handle(message, on_answer)
+
+    return router

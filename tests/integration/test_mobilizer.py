@@ -1,0 +1,353 @@
+"""The mobilizer running for real: incidents in, waves of offers out, answers fill the group."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.api.seed import seed_reference
+from services.api.tables import CertificationRow, VolunteerRow
+from services.mobilizer.dispatch import Matching
+from services.mobilizer.main import MobilizerService, build_matching
+from services.mobilizer.playbooks import Playbooks
+from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
+from shared.db import build_sessionmaker
+from shared.events import topics
+from shared.events.incidents import (
+    AlertStatus,
+    IncidentCancelled,
+    IncidentOpened,
+    IncidentSource,
+    IncidentStatus,
+    IncidentType,
+    Priority,
+)
+from shared.events.mobilization import Answer, RespondToOffer
+from shared.events.volunteers import Role
+from shared.kafka import build_broker
+from shared.settings import DatabaseSettings, KafkaSettings
+from tests.factories import FLOOD_DAY, FakeClock, new_run
+from tests.kafka_tail import Record, Tail
+
+pytestmark = pytest.mark.integration
+KOSTANAY = (63.6246, 53.2144)
+MOBILIZER_TABLES = "commitments, offers, mobilizations, mobilizer_outbox, mobilizer_inbox"
+
+
+def small_flood_playbooks() -> Playbooks:
+    """The shipped playbooks, with a flood group small enough to fill by hand."""
+    real = build_matching(MobilizerSettings()).playbooks
+    flood = dataclasses.replace(
+        real.for_incident(IncidentType.FLOOD, Priority.HIGH),
+        roles=((Role.LEADER, 1), (Role.MEDIC, 2)),
+        first_radius_m=5_000,
+        max_radius_m=20_000,
+        offer_timeout_s=120,
+        deadline_s=1_800,
+        target_fill_probability=0.9,
+        max_offers_per_role_per_wave=3,
+    )
+    return Playbooks(
+        roles=real.roles, table={**real.table, (IncidentType.FLOOD, Priority.HIGH): flood}
+    )
+
+
+@dataclasses.dataclass
+class Person:
+    name: str
+    km_east: float
+    certificates: tuple[tuple[str, date, date], ...]
+    born: date = date(1990, 5, 1)
+    id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+
+
+VALID = (date(2025, 1, 1), date(2028, 1, 1))
+EXPIRED = (date(2022, 1, 1), date(2025, 1, 1))
+PEOPLE = [
+    Person("leader-near", 1.0, (("team_leader", *VALID), ("first_aid", *VALID))),
+    Person("leader-far", 12.0, (("team_leader", *VALID),)),
+    Person("medic-1", 0.5, (("first_aid", *VALID),)),
+    Person("medic-2", 1.5, (("first_aid", *VALID),)),
+    Person("medic-3", 2.5, (("first_aid", *VALID),)),
+    Person("medic-4", 3.5, (("first_aid", *VALID),)),
+    Person("medic-5", 4.5, (("first_aid", *VALID),)),
+    Person("medic-expired", 0.2, (("first_aid", *EXPIRED),)),
+    Person("medic-minor", 0.3, (("first_aid", *VALID),), born=date(2010, 1, 1)),
+]
+
+
+@pytest.fixture(scope="module")
+async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
+    await seed_reference(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {MOBILIZER_TABLES} CASCADE"))
+        await connection.execute(
+            text("TRUNCATE volunteers, certifications, mobile_groups, mobile_group_members CASCADE")
+        )
+    sessions = build_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        for index, person in enumerate(PEOPLE):
+            lon = KOSTANAY[0] + person.km_east / 66.5  # ~66.5 km per degree of longitude here
+            session.add(
+                VolunteerRow(
+                    id=person.id,
+                    full_name=person.name,
+                    phone=f"+7701{index:07d}",
+                    birth_date=person.born,
+                    languages=["kk", "ru"],
+                    organisation=None,
+                    region_code="KZ-39",
+                    home=from_shape(Point(lon, KOSTANAY[1]), srid=4326),
+                    transport_mode="car",
+                    availability="available",
+                )
+            )
+        await session.flush()
+        for person in PEOPLE:
+            for kind, issued, expires in person.certificates:
+                session.add(
+                    CertificationRow(
+                        volunteer_id=person.id, type=kind, issued_on=issued, expires_on=expires
+                    )
+                )
+    return {person.name: person.id for person in PEOPLE}
+
+
+@pytest.fixture(scope="module")
+async def clock() -> FakeClock:
+    return FakeClock(FLOOD_DAY)
+
+
+@pytest.fixture(scope="module")
+async def mobilizer(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    population: dict[str, uuid.UUID],
+    clock: FakeClock,
+) -> AsyncIterator[MobilizerService]:
+    settings = MobilizerSettings(
+        database=database_settings,
+        kafka=kafka_settings,
+        mobilizer=MobilizerOptions(group_id=f"mob-{new_run()}", sweep_interval_s=3600),
+    )
+    base = build_matching(settings)
+    matching = Matching(
+        playbooks=small_flood_playbooks(), router=base.router, model=base.model, rules=base.rules
+    )
+    service = MobilizerService(settings, clock=clock, matching=matching)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest.fixture(scope="module")
+async def tail(kafka_settings: KafkaSettings, mobilizer: MobilizerService) -> AsyncIterator[Tail]:
+    opened = await Tail.open(kafka_settings, (topics.MOBILIZATION,))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
+    broker = build_broker(kafka_settings, client_id="tests")
+    await broker.connect()
+
+    async def send(topic: str, key: uuid.UUID, event: Any) -> None:
+        await broker.publish(
+            event.model_dump_json().encode(),
+            topic,
+            key=str(key).encode(),
+            headers={"event_type": type(event).__name__},
+        )
+
+    yield send
+    await broker.stop()
+
+
+def flood(now: datetime, **changes: Any) -> IncidentOpened:
+    lon, lat = KOSTANAY
+    facts: dict[str, Any] = {
+        "incident_id": uuid.uuid4(),
+        "type": IncidentType.FLOOD,
+        "priority": Priority.HIGH,
+        "status": IncidentStatus.OPEN,
+        "alert_status": AlertStatus.ACTUAL,
+        "is_exercise": False,
+        "source": IncidentSource.CAP,
+        "area": {"type": "MultiPolygon", "coordinates": []},
+        "area_km2": 10.0,
+        "center_lon": lon,
+        "center_lat": lat,
+        "region_codes": ("KZ-39",),
+        "opened_at": now,
+    }
+    facts.update(changes)
+    return IncidentOpened(**facts)
+
+
+def of(incident: uuid.UUID, kind: str) -> Any:
+    def matches(record: Record) -> bool:
+        return record.key == str(incident).encode() and json.loads(record.value).get("kind") == kind
+
+    return matches
+
+
+def payloads(tail: Tail, incident: uuid.UUID, kind: str) -> list[dict[str, Any]]:
+    return [json.loads(r.value) for r in tail.records if of(incident, kind)(r)]
+
+
+async def answer(publish: Any, offer: dict[str, Any], reply: Answer) -> None:
+    incident = uuid.UUID(offer["incident_id"])
+    await publish(
+        topics.RESPONSES,
+        incident,
+        RespondToOffer(
+            incident_id=incident,
+            offer_id=uuid.UUID(offer["offer_id"]),
+            volunteer_id=uuid.UUID(offer["volunteer_id"]),
+            answer=reply,
+        ),
+    )
+
+
+async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the_minor(
+    mobilizer: MobilizerService,
+    tail: Tail,
+    publish: Any,
+    population: dict[str, uuid.UUID],
+    clock: FakeClock,
+) -> None:
+    incident = flood(clock())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    asked = {offer["volunteer_id"] for offer in offers}
+    assert str(population["medic-expired"]) not in asked
+    assert str(population["medic-minor"]) not in asked
+    roles = {offer["role"] for offer in offers}
+    assert roles == {"leader", "medic"}
+    leaders = [o for o in offers if o["role"] == "leader"]
+    assert leaders[0]["volunteer_id"] == str(population["leader-near"])
+    # One leader within 5 km is unlikely to say yes: the wave reaches the one 12 km away at once
+    # rather than after a timeout, still nearest first.
+    assert [o["volunteer_id"] for o in leaders] == [
+        str(population["leader-near"]),
+        str(population["leader-far"]),
+    ]
+    medics = sorted((o for o in offers if o["role"] == "medic"), key=lambda o: o["eta_s"])
+    assert medics[0]["volunteer_id"] == str(population["medic-1"]), "nearest valid medic first"
+    assert all(o["contact_phone"].startswith("+7") for o in offers)
+
+
+async def test_group_completes_and_the_remaining_offers_are_stood_down(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    leader = next(o for o in offers if o["role"] == "leader")
+    medics = [o for o in offers if o["role"] == "medic"]
+    assert len(medics) >= 3, "low acceptance estimates ask more people than places"
+    for offer in (leader, medics[0], medics[1]):
+        await answer(publish, offer, Answer.ACCEPT)
+    [done] = await tail.wait_for(of(incident.incident_id, "GroupCompleted"))
+    members = {m["volunteer_id"] for m in json.loads(done.value)["members"]}
+    assert members == {leader["volunteer_id"], medics[0]["volunteer_id"], medics[1]["volunteer_id"]}
+    # Everyone else still asked is told they are not needed: the leaders' spare offer as soon as
+    # the leader place was taken, the remaining medics when the group completed.
+    stood_down = await tail.wait_for(
+        of(incident.incident_id, "OfferStoodDown"), count=len(offers) - 3
+    )
+    reasons = {
+        json.loads(r.value)["volunteer_id"]: json.loads(r.value)["reason"] for r in stood_down
+    }
+    assert set(reasons) == {o["volunteer_id"] for o in offers} - members
+    assert set(reasons.values()) <= {"role_filled", "group_complete"}
+    # A late "yes" after the group is complete changes nothing and is told so.
+    await answer(publish, medics[2], Answer.ACCEPT)
+    [late] = await tail.wait_for(of(incident.incident_id, "ResponseRefused"))
+    assert json.loads(late.value)["reason"] == "offer_closed"
+    # Free them again for the next tests.
+    facts = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+    cancel = IncidentCancelled(**facts, status=IncidentStatus.CANCELLED)
+    await publish(topics.INCIDENTS, incident.incident_id, cancel)
+    await asyncio.wait_for(_released(mobilizer, incident.incident_id), 30)
+
+
+async def _released(mobilizer: MobilizerService, incident: uuid.UUID) -> None:
+    while True:
+        async with mobilizer.engine.connect() as connection:
+            open_ = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM commitments WHERE incident_id = :i AND released_at IS NULL"
+                ),
+                {"i": incident},
+            )
+        if open_ == 0:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_a_decline_is_replaced_and_a_timeout_too(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    first = payloads(tail, incident.incident_id, "VolunteerOffered")
+    medic = next(o for o in first if o["role"] == "medic")
+    await answer(publish, medic, Answer.DECLINE)
+    [declined] = await tail.wait_for(of(incident.incident_id, "OfferDeclined"))
+    waves = await tail.wait_for(of(incident.incident_id, "WaveSent"), count=2)
+    second_wave = json.loads(waves[1].value)
+    assert set(second_wave["offers"]) == {"medic"}, "only the declined role is asked again"
+    replacements = payloads(tail, incident.incident_id, "VolunteerOffered")[len(first) :]
+    assert len(replacements) == second_wave["offers"]["medic"]
+    assert not {o["volunteer_id"] for o in replacements} & {o["volunteer_id"] for o in first}
+    # Nobody answers: after the offer timeout the sweep times everyone out and asks again.
+    clock.advance(timedelta(seconds=121))
+    try:
+        await mobilizer.sweep()
+    finally:
+        clock.advance(timedelta(seconds=-121))
+    pending = len(first) - 1 + len(replacements)
+    timed_out = await tail.wait_for(of(incident.incident_id, "OfferTimedOut"), count=pending)
+    assert declined.key == str(incident.incident_id).encode()
+    assert len(timed_out) == pending, "every unanswered offer times out, none twice"
+
+
+async def test_concurrent_accepts_for_the_last_place_fill_it_once(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock(), incident_id=uuid.uuid4())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    medics = [
+        o for o in payloads(tail, incident.incident_id, "VolunteerOffered") if o["role"] == "medic"
+    ]
+    assert len(medics) >= 3
+    await asyncio.gather(*(answer(publish, offer, Answer.ACCEPT) for offer in medics))
+    accepted = await tail.wait_for(of(incident.incident_id, "OfferAccepted"), count=2)
+    refused = await tail.wait_for(
+        of(incident.incident_id, "ResponseRefused"), count=len(medics) - 2
+    )
+    assert len({json.loads(r.value)["volunteer_id"] for r in accepted}) == 2
+    assert {json.loads(r.value)["reason"] for r in refused} <= {"role_filled", "offer_closed"}
+    async with mobilizer.engine.connect() as connection:
+        places = await connection.scalar(
+            text("SELECT count(*) FROM commitments WHERE incident_id = :i AND role = 'medic'"),
+            {"i": incident.incident_id},
+        )
+    assert places == 2
