@@ -1,8 +1,8 @@
 """Who could be asked: the nearest volunteers holding a fitting certificate, as plain values.
 
-The database does the coarse, index-backed part (a valid certificate of the role's types, within
-the radius, nearest first over the GiST index); `eligibility.assess` does the fine part in Python
-so every "no" has a reason to show. One query per role, all per-volunteer facts joined laterally.
+The database does the coarse, index-backed part (a certificate of the role's types, valid or lapsed
+within the last year, within the radius, nearest first over the GiST index); `eligibility.assess`
+does the fine part in Python so every "no" has a reason to show. One query per role, all per-volunteer facts joined laterally.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.mobilizer.eligibility import Candidate, Certificate
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
 
+# Certificates that lapsed within this window still bring their holder into view, so the
+# dispatcher sees "first aid expired on 3 March" rather than nothing.
+EXPIRED_WINDOW_DAYS = 365
+
 NEAREST = text(
     """
     WITH near AS (
@@ -31,7 +35,7 @@ NEAREST = text(
           AND EXISTS (
               SELECT 1 FROM certifications c
               WHERE c.volunteer_id = v.id AND c.type = ANY(CAST(:types AS text[]))
-                AND c.issued_on <= :day AND c.expires_on > :day
+                AND c.expires_on > CAST(:day AS date) - CAST(:expired_window_days AS integer)
           )
         ORDER BY v.home <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
         LIMIT :limit
@@ -86,7 +90,7 @@ async def nearest_candidates(
     limit: int,
 ) -> list[Candidate]:
     """Up to `limit` volunteers within `radius_m` holding a certificate of one of the types
-    valid on `day`, nearest first, not among `asked`."""
+    (valid on `day` or lapsed recently), nearest first, not among `asked`."""
     rows = await session.execute(
         NEAREST,
         {
@@ -96,6 +100,7 @@ async def nearest_candidates(
             "asked": [str(volunteer) for volunteer in asked],
             "types": [certification.value for certification in certifications],
             "day": day,
+            "expired_window_days": EXPIRED_WINDOW_DAYS,
             "now": now,
             "limit": limit,
         },

@@ -17,7 +17,8 @@ from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.candidates import nearest_candidates
-from services.mobilizer.eligibility import Candidate, FatigueRules, assess, local_day
+from services.mobilizer.eligibility import Candidate, FatigueRules, Verdict, assess, local_day
+from services.mobilizer.explaining import record_explanations
 from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.progress import progress_of
 from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, rank
@@ -137,13 +138,15 @@ async def send_wave(
         return
     radius = mobilization.radius_m
     while True:
-        ranked = await _ranked_by_role(session, mobilization, progress, radius, matching, now)
+        considered = await _consider(session, mobilization, progress, radius, matching, now)
+        ranked = considered.ranked
         plan = plan_wave(progress, ranked, playbook=playbook, wave_number=mobilization.wave + 1)
         wider = next_radius(radius, playbook) if plan.short_roles else None
         if wider is None:
             break
         radius = wider
     mobilization.radius_m = radius
+    await record_explanations(session, mobilization, considered, plan, now=now)
     if plan.offers:
         mobilization.wave = plan.wave
         await _send(
@@ -177,18 +180,27 @@ async def send_wave(
         )
 
 
-async def _ranked_by_role(
+@dataclass
+class Considered:
+    """Everyone a wave looked at: each role's eligible people in order, and every verdict."""
+
+    ranked: dict[Role, Sequence[Ranked]] = field(default_factory=dict)
+    verdicts: dict[UUID, dict[Role, Verdict]] = field(default_factory=dict)
+    people: dict[UUID, Candidate] = field(default_factory=dict)
+
+
+async def _consider(
     session: AsyncSession,
     mobilization: MobilizationRow,
     progress: dict[Role, RoleProgress],
     radius_m: int,
     matching: Matching,
     now: datetime,
-) -> dict[Role, Sequence[Ranked]]:
+) -> Considered:
     playbook = matching.playbook(mobilization)
     center = to_shape(mobilization.center)
     asked = {volunteer for p in progress.values() for volunteer in p.asked}
-    ranked: dict[Role, Sequence[Ranked]] = {}
+    considered = Considered()
     for role, role_progress in progress.items():
         if role_progress.open_places == 0:
             continue
@@ -203,7 +215,21 @@ async def _ranked_by_role(
             now=now,
             limit=matching.candidates_per_role,
         )
-        eligible = [c for c in found if _eligible(c, role, mobilization, playbook, matching, now)]
+        eligible = []
+        for candidate in found:
+            verdict = assess(
+                candidate,
+                role,
+                playbook=playbook,
+                roles=matching.playbooks.roles,
+                now=now,
+                incident_id=mobilization.incident_id,
+                rules=matching.rules,
+            )
+            considered.people[candidate.volunteer_id] = candidate
+            considered.verdicts.setdefault(candidate.volunteer_id, {})[role] = verdict
+            if verdict.eligible:
+                eligible.append(candidate)
         ordered = rank(
             eligible,
             incident_lon=center.x,
@@ -214,28 +240,8 @@ async def _ranked_by_role(
             is_urgent=playbook.urgent,
         )
         codes = [mobilization.region_code] if mobilization.region_code else []
-        ranked[role] = group_first(ordered, role, region_codes=codes)
-    return ranked
-
-
-def _eligible(
-    candidate: Candidate,
-    role: Role,
-    mobilization: MobilizationRow,
-    playbook: Playbook,
-    matching: Matching,
-    now: datetime,
-) -> bool:
-    verdict = assess(
-        candidate,
-        role,
-        playbook=playbook,
-        roles=matching.playbooks.roles,
-        now=now,
-        incident_id=mobilization.incident_id,
-        rules=matching.rules,
-    )
-    return verdict.eligible
+        considered.ranked[role] = group_first(ordered, role, region_codes=codes)
+    return considered
 
 
 async def _send(

@@ -176,10 +176,19 @@ def roles_for(
     """The playbook's roles `candidate` may be asked for, in the playbook's order."""
     if person_findings(candidate, playbook=playbook, now=now, incident_id=incident_id, rules=rules):
         return ()
+    # The same rules as `role_findings`, without building findings: this runs for every
+    # candidate in the radius.
+    day = local_day(now)
+    is_adult = candidate.age_on(day) >= ADULT_AGE_YEARS
     return tuple(
         role
         for role, _ in playbook.roles
-        if not role_findings(candidate, role, definition=roles[role], playbook=playbook, now=now)
+        if _fits(
+            candidate,
+            roles[role],
+            day=day,
+            age_ok=is_adult or not (playbook.adults_only or roles[role].adult_only),
+        )
     )
 
 
@@ -254,6 +263,16 @@ def quiet_hours_end(candidate: Candidate, *, now: datetime) -> datetime | None:
         return None
     ends_today = datetime.combine(local.date(), end, tzinfo=KAZAKHSTAN_TZ)
     return ends_today if ends_today > local else ends_today + timedelta(days=1)
+
+
+def _fits(candidate: Candidate, definition: RoleDefinition, *, day: date, age_ok: bool) -> bool:
+    modes = definition.transport_modes
+    if not age_ok or (modes is not None and candidate.transport_mode not in modes):
+        return False
+    accepted = definition.certifications
+    return any(
+        c.type in accepted and c.issued_on <= day < c.expires_on for c in candidate.certificates
+    )
 
 
 def _certificate_finding(

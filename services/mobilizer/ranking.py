@@ -174,10 +174,11 @@ class Ranked:
     eta_s: int
     distance_m: int
     p_accept: float
+    volunteer_id: UUID = field(init=False, repr=False, compare=False)
 
-    @property
-    def volunteer_id(self) -> UUID:
-        return self.candidate.volunteer_id
+    def __post_init__(self) -> None:
+        # A field, not a property: ranking and waves read it millions of times.
+        object.__setattr__(self, "volunteer_id", self.candidate.volunteer_id)
 
 
 def rank(

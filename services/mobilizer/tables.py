@@ -130,3 +130,26 @@ class CommitmentRow(Base):
         ),
         Index("ix_commitments_incident", "incident_id"),
     )
+
+
+class ExplanationRow(Base):
+    """Why a volunteer was or was not asked, as matching saw it at the wave that considered them.
+
+    Written by the mobilizer with each wave (rendered in kk, ru and en), read by the API and CLI.
+    """
+
+    __tablename__ = "explanations"
+
+    incident_id: Mapped[UUID] = mapped_column(
+        ForeignKey("mobilizations.incident_id", ondelete="CASCADE"), primary_key=True
+    )
+    volunteer_id: Mapped[UUID] = mapped_column(primary_key=True)
+    wave: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str | None] = mapped_column(String(30))
+    eta_s: Mapped[int | None] = mapped_column(Integer)
+    distance_m: Mapped[int | None] = mapped_column(Integer)
+    p_accept: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSONB)
+    text: Mapped[dict[str, list[str]]] = mapped_column(JSONB)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

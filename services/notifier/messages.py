@@ -102,6 +102,11 @@ STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {
         "ru": "Jedel: вызов завершён, спасибо — приезжать не нужно.",
         "en": "Jedel: the call-out has ended, thank you - no need to come.",
     },
+    StandDownReason.ROLE_FILLED: {
+        "kk": "Jedel: бұл рөлге адам табылды, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: на эту роль человек найден, спасибо — приезжать не нужно.",
+        "en": "Jedel: this role has been filled, thank you - no need to come.",
+    },
     StandDownReason.COMMITTED_ELSEWHERE: {
         "kk": "Jedel: сіз басқа топтасыз — бұл шақыруға келудің қажеті жоқ.",
         "ru": "Jedel: вы уже в другой группе — сюда приезжать не нужно.",

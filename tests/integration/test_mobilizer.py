@@ -73,7 +73,7 @@ class Person:
 
 
 VALID = (date(2025, 1, 1), date(2028, 1, 1))
-EXPIRED = (date(2022, 1, 1), date(2025, 1, 1))
+EXPIRED = (date(2023, 3, 1), date(2026, 3, 1))  # lapsed a month before the flood
 PEOPLE = [
     Person("leader-near", 1.0, (("team_leader", *VALID), ("first_aid", *VALID))),
     Person("leader-far", 12.0, (("team_leader", *VALID),)),
@@ -248,6 +248,18 @@ async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the
     medics = sorted((o for o in offers if o["role"] == "medic"), key=lambda o: o["eta_s"])
     assert medics[0]["volunteer_id"] == str(population["medic-1"]), "nearest valid medic first"
     assert all(o["contact_phone"].startswith("+7") for o in offers)
+    async with mobilizer.engine.connect() as connection:
+        why = {
+            row.volunteer_id: row
+            for row in await connection.execute(
+                text("SELECT * FROM explanations WHERE incident_id = :i"),
+                {"i": incident.incident_id},
+            )
+        }
+    assert "certificate_expired" in why[population["medic-expired"]].reasons
+    assert "minor" in why[population["medic-minor"]].reasons
+    assert why[population["medic-1"]].outcome == "asked"
+    assert all(why[population["medic-minor"]].text[language] for language in ("kk", "ru", "en"))
 
 
 async def test_group_completes_and_the_remaining_offers_are_stood_down(

@@ -11,8 +11,9 @@ import pytest
 
 from services.mobilizer.eligibility import Candidate
 from services.mobilizer.playbooks import Playbook, load_playbooks
-from services.mobilizer.ranking import Ranked
+from services.mobilizer.ranking import Ranked, ResponseModel
 from services.mobilizer.waves import (
+    Outstanding,
     RoleProgress,
     fill_probability,
     group_first,
@@ -27,6 +28,8 @@ from shared.reference import KAZAKHSTAN_TZ
 
 NOW = datetime(2026, 4, 2, 14, 0, tzinfo=KAZAKHSTAN_TZ)
 BASE = load_playbooks().for_incident(IncidentType.FLOOD, Priority.CRITICAL)
+# Everyone answers at once: a wave then counts plain acceptance estimates.
+INSTANT = ResponseModel(median_s=0.001, sigma=0.1)
 
 
 def playbook(**overrides: object) -> Playbook:
@@ -75,7 +78,13 @@ def test_wave_asks_more_people_when_acceptance_is_low() -> None:
     progress = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=2)}
 
     def asked(p: float) -> int:
-        plan = plan_wave(progress, {Role.MEDIC: people(1, 40, p=p)}, playbook=book, wave_number=1)
+        plan = plan_wave(
+            progress,
+            {Role.MEDIC: people(1, 40, p=p)},
+            playbook=book,
+            wave_number=1,
+            response=INSTANT,
+        )
         assert plan.fill_probability[Role.MEDIC] >= 0.9
         return len(plan.offers)
 
@@ -87,7 +96,9 @@ def test_wave_asks_more_people_when_acceptance_is_low() -> None:
 def test_wave_asks_the_next_ranked_first() -> None:
     book = playbook(roles=((Role.MEDIC, 1),))
     progress = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)}
-    plan = plan_wave(progress, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=1)
+    plan = plan_wave(
+        progress, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=1, response=INSTANT
+    )
     assert [o.volunteer_id for o in plan.offers] == [UUID(int=n) for n in range(1, 10)]
     assert plan.offers[0].eta_s == 360
     assert plan.offers[0].distance_m == 1_000
@@ -100,7 +111,9 @@ def test_nobody_more_is_asked_while_the_outstanding_offers_suffice() -> None:
             Role.MEDIC, needed=1, pending=(0.5,) * 4, asked=frozenset({UUID(int=99)})
         )
     }
-    plan = plan_wave(progress, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=2)
+    plan = plan_wave(
+        progress, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=2, response=INSTANT
+    )
     assert plan.offers == ()
     assert plan.short_roles == ()
 
@@ -109,12 +122,18 @@ def test_declines_are_replaced_in_the_next_wave() -> None:
     book = playbook(roles=((Role.MEDIC, 1),))
     candidates = {Role.MEDIC: people(1, 30)}
     first = plan_wave(
-        {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)}, candidates, playbook=book, wave_number=1
+        {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)},
+        candidates,
+        playbook=book,
+        wave_number=1,
+        response=INSTANT,
     )
     asked = frozenset(o.volunteer_id for o in first.offers)
     # Three of the nine declined; six are still outstanding.
     after_declines = RoleProgress(Role.MEDIC, needed=1, pending=(0.25,) * 6, asked=asked)
-    second = plan_wave({Role.MEDIC: after_declines}, candidates, playbook=book, wave_number=2)
+    second = plan_wave(
+        {Role.MEDIC: after_declines}, candidates, playbook=book, wave_number=2, response=INSTANT
+    )
     assert len(second.offers) == 3
     assert {o.volunteer_id for o in second.offers}.isdisjoint(asked)
     assert [o.volunteer_id for o in second.offers] == [UUID(int=n) for n in (10, 11, 12)]
@@ -141,7 +160,7 @@ def test_a_role_with_too_few_candidates_in_the_radius_is_short() -> None:
         Role.MEDIC: RoleProgress(Role.MEDIC, needed=1),
     }
     ranked = {Role.DOG_HANDLER: people(1, 2), Role.MEDIC: people(100, 30)}
-    plan = plan_wave(progress, ranked, playbook=book, wave_number=1)
+    plan = plan_wave(progress, ranked, playbook=book, wave_number=1, response=INSTANT)
     assert plan.short_roles == (Role.DOG_HANDLER,)
     assert plan.offers_per_role() == {Role.DOG_HANDLER: 2, Role.MEDIC: 9}
 
@@ -191,21 +210,24 @@ def test_group_is_complete_when_every_role_is_filled() -> None:
 
 
 def test_understaffed_is_raised_before_the_deadline() -> None:
-    deadline = NOW + timedelta(seconds=150)
     progress = {
         Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, accepted=2),
         Role.WATER_RESCUER: RoleProgress(Role.WATER_RESCUER, needed=3, accepted=1, pending=(0.3,)),
     }
-    # Plenty of candidates left, but less than one offer timeout to go: only the outstanding
-    # offer can still answer in time, and one accept is not two.
-    missing = understaffed(
-        progress,
-        {Role.WATER_RESCUER: people(1, 50)},
-        now=NOW,
-        deadline_at=deadline,
-        offer_timeout_s=180,
-    )
-    assert missing == {Role.WATER_RESCUER: 2}
+
+    def missing(time_left_s: int) -> dict[Role, int] | None:
+        return understaffed(
+            progress,
+            {Role.WATER_RESCUER: people(1, 50)},
+            now=NOW,
+            deadline_at=NOW + timedelta(seconds=time_left_s),
+            offer_timeout_s=180,
+        )
+
+    # Fifty people left to ask: enough with half an hour to go, not with half a minute, since
+    # few answer that fast (median 90 s).
+    assert missing(1800) is None
+    assert missing(30) == {Role.WATER_RESCUER: 2}
 
 
 def test_understaffed_when_nobody_is_left_to_ask() -> None:
@@ -273,3 +295,43 @@ def test_mutual_aid_comes_after_the_regions_own_volunteers() -> None:
         [across_the_border, *own], Role.MEDIC, region_codes={"KZ-39", "KZ-59"}
     )
     assert both_regions[0] is across_the_border
+
+
+def test_a_shorter_horizon_asks_more_people_up_front() -> None:
+    progress = {Role.SEARCHER: RoleProgress(Role.SEARCHER, needed=4)}
+    ranked = {Role.SEARCHER: people(1, 200)}
+
+    def asked(fill_within_s: int) -> int:
+        book = playbook(
+            roles=((Role.SEARCHER, 4),),
+            fill_within_s=fill_within_s,
+            max_offers_per_role_per_wave=200,
+        )
+        return len(plan_wave(progress, ranked, playbook=book, wave_number=1).offers)
+
+    assert asked(60) > asked(120) > asked(180)
+
+
+def test_silence_lowers_the_odds_of_an_outstanding_offer() -> None:
+    response = ResponseModel()
+    odds = [response.odds(0.25, elapsed_s=t, timeout_s=300) for t in (0, 60, 120, 240, 300)]
+    assert odds == sorted(odds, reverse=True)
+    assert odds[0] == pytest.approx(0.25 * response.answered_by(300))
+    assert odds[-1] == 0.0
+
+
+def test_an_unanswered_offer_is_replaced_before_it_lapses() -> None:
+    book = playbook(roles=((Role.MEDIC, 1),), offer_timeout_s=600, fill_within_s=600)
+    ranked = {Role.MEDIC: people(2, 30)}
+    asked = frozenset({UUID(int=1)})
+
+    def new_offers(elapsed_s: float) -> int:
+        waiting = RoleProgress(
+            Role.MEDIC, needed=1, pending=(Outstanding(0.99, elapsed_s),), asked=asked
+        )
+        return len(plan_wave({Role.MEDIC: waiting}, ranked, playbook=book, wave_number=2).offers)
+
+    # A near-certain volunteer, just asked: nobody else is needed. Still silent after 7½ of
+    # the 10 minutes, they probably will not answer: ask others before the offer lapses.
+    assert new_offers(0) == 0
+    assert new_offers(450) > 0

@@ -172,6 +172,27 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("released_at IS NULL"),
     )
+    op.create_table(
+        "explanations",
+        sa.Column("incident_id", sa.Uuid(), nullable=False),
+        sa.Column("volunteer_id", sa.Uuid(), nullable=False),
+        sa.Column("wave", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("role", sa.String(length=30), nullable=True),
+        sa.Column("eta_s", sa.Integer(), nullable=True),
+        sa.Column("distance_m", sa.Integer(), nullable=True),
+        sa.Column("p_accept", sa.Float(), nullable=True),
+        sa.Column("reasons", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("text", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["mobilizations.incident_id"],
+            name=op.f("fk_explanations_incident_id_mobilizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("incident_id", "volunteer_id", name=op.f("pk_explanations")),
+    )
     op.execute(
         "CREATE TRIGGER mobilizer_outbox_ready AFTER INSERT ON mobilizer_outbox "
         "FOR EACH STATEMENT EXECUTE FUNCTION jedel_outbox_ready()"
@@ -179,6 +200,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("explanations")
     op.drop_index(
         "uq_commitments_one_open_per_volunteer",
         table_name="commitments",

@@ -1,0 +1,105 @@
+"""Each wave writes down why every volunteer it looked at was or was not asked.
+
+The explanation is recorded when the decision is made, with what matching knew then, rendered in
+kk, ru and en: the API and `jedel explain` only read it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.mobilizer.explain import Offered, Placement, explain
+from services.mobilizer.ranking import geodesic_distance_m
+from services.mobilizer.tables import ExplanationRow, MobilizationRow
+from services.mobilizer.waves import WavePlan
+from shared.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from services.mobilizer.dispatch import Considered
+
+# A wave may look at hundreds of people per role; keep the nearest of each role's look.
+KEEP_PER_ROLE = 50
+
+
+async def record_explanations(
+    session: AsyncSession,
+    mobilization: MobilizationRow,
+    considered: Considered,
+    plan: WavePlan,
+    *,
+    now: datetime,
+) -> None:
+    center = to_shape(mobilization.center)
+    offered = {offer.volunteer_id: offer for offer in plan.offers}
+    placements = {
+        role: {
+            r.volunteer_id: Placement(rank=index + 1, asked_count=0) for index, r in enumerate(rs)
+        }
+        for role, rs in considered.ranked.items()
+    }
+    asked_per_role = plan.offers_per_role()
+    kept = []
+    per_role: dict[object, int] = {}
+    for volunteer_id, verdicts in considered.verdicts.items():
+        role_key = next(iter(verdicts))
+        per_role[role_key] = per_role.get(role_key, 0) + 1
+        if per_role[role_key] > KEEP_PER_ROLE and volunteer_id not in offered:
+            continue
+        candidate = considered.people[volunteer_id]
+        offer = offered.get(volunteer_id)
+        explanation = explain(
+            volunteer_id,
+            offer=Offered(offer.role, plan.wave, offer.eta_s, offer.p_accept) if offer else None,
+            verdicts=verdicts,
+            placements={
+                role: Placement(rank=p[volunteer_id].rank, asked_count=asked_per_role.get(role, 0))
+                for role, p in placements.items()
+                if volunteer_id in p
+            },
+            distance_m=round(
+                geodesic_distance_m(candidate.home_lon, candidate.home_lat, center.x, center.y)
+            ),
+            radius_m=mobilization.radius_m,
+        )
+        kept.append(
+            {
+                "incident_id": mobilization.incident_id,
+                "volunteer_id": volunteer_id,
+                "wave": plan.wave,
+                "outcome": explanation.outcome.value,
+                "role": explanation.role.value if explanation.role else None,
+                "eta_s": explanation.eta_s,
+                "distance_m": explanation.distance_m,
+                "p_accept": explanation.p_accept,
+                "reasons": [finding.reason.value for finding in explanation.findings],
+                "text": {language: list(explanation.lines(language)) for language in LANGUAGES},
+                "decided_at": now,
+            }
+        )
+    if not kept:
+        return
+    statement = insert(ExplanationRow).values(kept)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ExplanationRow.incident_id, ExplanationRow.volunteer_id],
+            set_={
+                column: statement.excluded[column]
+                for column in (
+                    "wave",
+                    "outcome",
+                    "role",
+                    "eta_s",
+                    "distance_m",
+                    "p_accept",
+                    "reasons",
+                    "text",
+                    "decided_at",
+                )
+            },
+        )
+    )

@@ -1,0 +1,57 @@
+"""The registry service: every step of every call-out, into an append-only activity log.
+
+`RegistryService` owns the broker and the database pool; `create_app` wraps it in a FastStream
+application for `jedel run registry`. Reports read the log through `queries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from faststream import FastStream
+
+from services.registry.recorder import Recorder, store_in
+from services.registry.settings import RegistrySettings
+from services.registry.subscribers import build_router
+from shared.db import build_engine, build_sessionmaker
+from shared.dead_letters import DeadLetters
+from shared.events import topics
+from shared.events.base import utc_now
+from shared.kafka import build_broker, ensure_topics
+
+
+class RegistryService:
+    def __init__(
+        self, settings: RegistrySettings, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.settings = settings
+        self.engine = build_engine(settings.database, application_name="jedel-registry")
+        self.sessionmaker = build_sessionmaker(self.engine)
+        self.broker = build_broker(settings.kafka, client_id="jedel-registry")
+        self.recorder = Recorder(
+            store_in(self.sessionmaker),
+            DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
+            max_attempts=settings.registry.max_attempts,
+            retry_backoff_s=settings.registry.retry_backoff_s,
+        )
+        self.broker.include_router(build_router(settings, self.recorder))
+
+    async def prepare(self) -> None:
+        await ensure_topics(self.settings.kafka)
+
+    async def start(self) -> None:
+        await self.prepare()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.engine.dispose()
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastStream:
+    service = RegistryService(settings or RegistrySettings())
+    app = FastStream(service.broker)
+    app.on_startup(service.prepare)
+    app.after_shutdown(service.engine.dispose)
+    return app

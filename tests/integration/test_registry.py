@@ -1,0 +1,505 @@
+"""The registry, running for real: contract events in through the broker, the activity log out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from services.registry.corrections import void_entry
+from services.registry.main import RegistryService
+from services.registry.queries import region_activity
+from services.registry.reports import Period, RegionActivity, to_csv
+from services.registry.settings import RegistryOptions, RegistrySettings
+from shared.events import topics
+from shared.events.alerts import DeadLetter
+from shared.events.base import Event
+from shared.events.incidents import (
+    AlertStatus,
+    IncidentCancelled,
+    IncidentOpened,
+    IncidentSource,
+    IncidentStatus,
+    IncidentType,
+    Priority,
+)
+from shared.events.mobilization import (
+    Answer,
+    DeliveryStatus,
+    GroupCompleted,
+    GroupMember,
+    GroupUnderstaffed,
+    MobilizationStarted,
+    NotificationReported,
+    OfferAccepted,
+    OfferDeclined,
+    OfferStoodDown,
+    OfferTimedOut,
+    RespondToOffer,
+    StandDownReason,
+    VolunteerOffered,
+    WaveSent,
+)
+from shared.events.volunteers import Role
+from shared.kafka import build_broker
+from shared.outbox import OutgoingEvent
+from shared.reference import KAZAKHSTAN_TZ
+from shared.settings import DatabaseSettings, KafkaSettings
+from tests.factories import new_run
+from tests.kafka_tail import Tail, eventually
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2026, 4, 2)
+Send = Callable[..., Awaitable[tuple[int, int]]]
+
+
+def at(hour: int, minute: int = 0, *, day: date = DAY) -> datetime:
+    """A Kazakhstan wall-clock time (UTC+5)."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=KAZAKHSTAN_TZ)
+
+
+@pytest.fixture(scope="module")
+async def registry(
+    database_settings: DatabaseSettings, kafka_settings: KafkaSettings
+) -> AsyncIterator[RegistryService]:
+    settings = RegistrySettings(
+        database=database_settings,
+        kafka=kafka_settings,
+        registry=RegistryOptions(group_id=f"registry-{new_run()}", retry_backoff_s=0.05),
+    )
+    service = RegistryService(settings)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest.fixture(scope="module")
+async def dead_letters(
+    kafka_settings: KafkaSettings, registry: RegistryService
+) -> AsyncIterator[Tail]:
+    opened = await Tail.open(kafka_settings, (topics.EVENTS_DEAD_LETTER,))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def send(kafka_settings: KafkaSettings) -> AsyncIterator[Send]:
+    broker = build_broker(kafka_settings, client_id="tests")
+    await broker.connect()
+
+    async def publish(
+        topic: str, event: Event | bytes, *, key: UUID | None = None, kind: str | None = None
+    ) -> tuple[int, int]:
+        if isinstance(event, Event):
+            outgoing = OutgoingEvent(topic=topic, key=str(key), event=event)
+            value, headers = event.model_dump_json().encode(), outgoing.headers()
+        else:
+            value, headers = event, {"event_type": kind} if kind else {}
+        metadata = await broker.publish(
+            value, topic, key=str(key).encode() if key else None, headers=headers
+        )
+        return metadata.partition, metadata.offset
+
+    yield publish
+    await broker.stop()
+
+
+@pytest.fixture
+async def region(engine: AsyncEngine) -> AsyncIterator[str]:
+    """A region of this test alone, so its report counts nothing else."""
+    code = f"KZ-T{uuid4().hex[:4].upper()}"
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO regions (code, name_kk, name_ru, name_en, geonames_admin1, boundary,"
+                " area_km2) VALUES (:code, 'Сынақ', 'Тест', 'Test', :code, ST_GeogFromText("
+                "'MULTIPOLYGON(((63 53, 64 53, 64 54, 63 54, 63 53)))'), 7400)"
+            ),
+            {"code": code},
+        )
+    yield code
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM volunteers WHERE region_code = :c"), {"c": code})
+        await connection.execute(text("DELETE FROM regions WHERE code = :c"), {"c": code})
+
+
+async def register_volunteers(engine: AsyncEngine, region: str, ids: Sequence[UUID]) -> None:
+    async with engine.begin() as connection:
+        for volunteer_id in ids:
+            await connection.execute(
+                text(
+                    "INSERT INTO volunteers (id, full_name, phone, birth_date, languages,"
+                    " region_code, home, transport_mode, availability, registered_at) VALUES"
+                    " (:id, 'Айбек Серікұлы', :phone, '1990-05-01', ARRAY['kk','ru'], :region,"
+                    " ST_GeogFromText('POINT(63.6 53.2)'), 'car', 'available', :registered)"
+                ),
+                {
+                    "id": volunteer_id,
+                    "phone": f"+7701{volunteer_id.int % 10_000_000:07d}",
+                    "region": region,
+                    "registered": datetime(2025, 1, 10, tzinfo=KAZAKHSTAN_TZ),
+                },
+            )
+
+
+def incident(
+    event: type[IncidentOpened] | type[IncidentCancelled],
+    incident_id: UUID,
+    region: str,
+    *,
+    occurred_at: datetime,
+    opened_at: datetime,
+    is_exercise: bool = False,
+    version: int = 1,
+) -> IncidentOpened | IncidentCancelled:
+    cancelled = event is IncidentCancelled
+    return event(
+        incident_id=incident_id,
+        occurred_at=occurred_at,
+        type=IncidentType.FLOOD,
+        priority=Priority.HIGH,
+        status=IncidentStatus.CANCELLED if cancelled else IncidentStatus.OPEN,
+        alert_status=AlertStatus.EXERCISE if is_exercise else AlertStatus.ACTUAL,
+        is_exercise=is_exercise,
+        source=IncidentSource.CAP,
+        area={"type": "MultiPolygon", "coordinates": [[[[63, 53], [64, 53], [64, 54], [63, 53]]]]},
+        area_km2=3700.0,
+        center_lon=63.6,
+        center_lat=53.3,
+        region_codes=(region, "KZ-35"),
+        opened_at=opened_at,
+        version=version,
+    )
+
+
+def offered(
+    incident_id: UUID, volunteer_id: UUID, offer_id: UUID, role: Role, when: datetime, **kw: Any
+) -> VolunteerOffered:
+    return VolunteerOffered(
+        incident_id=incident_id,
+        occurred_at=when,
+        offer_id=offer_id,
+        volunteer_id=volunteer_id,
+        role=role,
+        wave=kw.get("wave", 1),
+        eta_s=900,
+        distance_m=6_000,
+        expires_at=when + timedelta(minutes=30),
+        language="kk",
+        contact_phone="+77011234567",
+        incident_type=IncidentType.FLOOD,
+        priority=Priority.HIGH,
+        is_exercise=kw.get("is_exercise", False),
+    )
+
+
+async def rows_of(engine: AsyncEngine, event_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT * FROM activity_log WHERE event_id = ANY(:ids)"),
+            {"ids": list(event_ids)},
+        )
+        return [row._asdict() for row in rows]
+
+
+async def all_recorded(engine: AsyncEngine, events: Sequence[Event]) -> bool:
+    return len(await rows_of(engine, [event.event_id for event in events])) == len(events)
+
+
+async def report(engine: AsyncEngine, region: str, **options: Any) -> RegionActivity:
+    async with AsyncSession(engine) as session:
+        [row] = await region_activity(
+            session,
+            Period.day(DAY),
+            region_codes=[region],
+            as_of=at(12, day=DAY + timedelta(days=3)),
+            **options,
+        )
+    return row
+
+
+async def test_a_call_out_is_recorded_step_by_step_and_reported_per_region_and_day(
+    registry: RegistryService, send: Send, engine: AsyncEngine, region: str
+) -> None:
+    flood, drill, night = uuid4(), uuid4(), uuid4()
+    v1, v2, v3, v4, v5, v6, v7 = (uuid4() for _ in range(7))
+    o1, o2, o3, o4, o5, o6, o7, o_drill = (uuid4() for _ in range(8))
+    await register_volunteers(engine, region, [v1, v2, v3, v5, *(uuid4() for _ in range(4))])
+
+    # The night incident's call-out arrives before the incident itself (another topic): its
+    # entries are recorded without a region and still counted in the region's report.
+    early: list[Event] = [
+        offered(night, v6, o6, Role.SEARCHER, at(0, 20)),
+        OfferAccepted(
+            incident_id=night, occurred_at=at(0, 30), offer_id=o6, volunteer_id=v6,
+            role=Role.SEARCHER, eta_s=600,
+        ),
+        GroupUnderstaffed(
+            incident_id=night, occurred_at=at(0, 40), missing={Role.MEDIC: 1},
+            deadline_at=at(1, 10), reason="no medic within 50 km",
+        ),
+        # 00:30 on the next local day: the 3rd, not the 2nd, although still the 2nd in UTC.
+        offered(night, v7, o7, Role.SEARCHER, at(0, 20, day=DAY + timedelta(days=1))),
+        OfferAccepted(
+            incident_id=night, occurred_at=at(0, 30, day=DAY + timedelta(days=1)), offer_id=o7,
+            volunteer_id=v7, role=Role.SEARCHER, eta_s=600,
+        ),
+    ]  # fmt: skip
+    for event in early:
+        await send(topics.MOBILIZATION, event, key=night)
+    await eventually(lambda: all_recorded(engine, early))
+    assert all(row["region_code"] is None for row in await rows_of(engine, [early[1].event_id]))
+
+    steps: list[tuple[str, Event]] = [
+        (topics.INCIDENTS, incident(IncidentOpened, night, region, occurred_at=at(0, 10), opened_at=at(0, 10))),
+        (topics.INCIDENTS, incident(IncidentOpened, flood, region, occurred_at=at(9), opened_at=at(9))),
+        (topics.MOBILIZATION, MobilizationStarted(
+            incident_id=flood, occurred_at=at(9, 1), playbook="flood.high",
+            needed={Role.LEADER: 1, Role.MEDIC: 1, Role.SEARCHER: 1}, deadline_at=at(10),
+        )),
+        (topics.MOBILIZATION, WaveSent(
+            incident_id=flood, occurred_at=at(9, 1), wave=1, radius_m=25_000,
+            offers={Role.LEADER: 1, Role.MEDIC: 1, Role.SEARCHER: 1, Role.DRIVER_4X4: 1},
+        )),
+        (topics.MOBILIZATION, offered(flood, v1, o1, Role.MEDIC, at(9, 2))),
+        (topics.MOBILIZATION, offered(flood, v2, o2, Role.LEADER, at(9, 2))),
+        (topics.MOBILIZATION, offered(flood, v3, o3, Role.SEARCHER, at(9, 2))),
+        (topics.MOBILIZATION, offered(flood, v4, o4, Role.DRIVER_4X4, at(9, 2))),
+        (topics.RESPONSES, RespondToOffer(
+            incident_id=flood, occurred_at=at(9, 9), offer_id=o1, volunteer_id=v1,
+            answer=Answer.ACCEPT,
+        )),
+        (topics.MOBILIZATION, OfferAccepted(
+            incident_id=flood, occurred_at=at(9, 10), offer_id=o1, volunteer_id=v1,
+            role=Role.MEDIC, eta_s=900,
+        )),
+        (topics.MOBILIZATION, OfferDeclined(
+            incident_id=flood, occurred_at=at(9, 12), offer_id=o3, volunteer_id=v3,
+            role=Role.SEARCHER, reason="at work",
+        )),
+        (topics.MOBILIZATION, OfferAccepted(
+            incident_id=flood, occurred_at=at(9, 15), offer_id=o2, volunteer_id=v2,
+            role=Role.LEADER, eta_s=1200,
+        )),
+        (topics.MOBILIZATION, OfferTimedOut(
+            incident_id=flood, occurred_at=at(9, 32), offer_id=o4, volunteer_id=v4,
+            role=Role.DRIVER_4X4,
+        )),
+        (topics.MOBILIZATION, offered(flood, v5, o5, Role.SEARCHER, at(9, 33), wave=2)),
+        (topics.MOBILIZATION, OfferAccepted(
+            incident_id=flood, occurred_at=at(9, 45), offer_id=o5, volunteer_id=v5,
+            role=Role.SEARCHER, eta_s=700,
+        )),
+        (topics.MOBILIZATION, GroupCompleted(
+            incident_id=flood, occurred_at=at(9, 45),
+            members=(
+                GroupMember(volunteer_id=v1, role=Role.MEDIC, eta_s=900),
+                GroupMember(volunteer_id=v2, role=Role.LEADER, eta_s=1200),
+                GroupMember(volunteer_id=v5, role=Role.SEARCHER, eta_s=700),
+            ),
+        )),
+        (topics.NOTIFICATIONS, NotificationReported(
+            incident_id=flood, occurred_at=at(9, 3), notification_id=uuid4(),
+            source_event_id=uuid4(), offer_id=o1, volunteer_id=v1, channel="sms",
+            status=DeliveryStatus.DELIVERED,
+        )),
+        (topics.MOBILIZATION, OfferStoodDown(
+            incident_id=flood, occurred_at=at(12, 10), offer_id=o1, volunteer_id=v1,
+            role=Role.MEDIC, reason=StandDownReason.COMMITTED_ELSEWHERE,
+        )),
+        (topics.INCIDENTS, incident(
+            IncidentCancelled, flood, region, occurred_at=at(14, 15), opened_at=at(9), version=2,
+        )),
+        # A drill the same day: recorded, left out of the report unless asked for.
+        (topics.INCIDENTS, incident(
+            IncidentOpened, drill, region, occurred_at=at(9, 50), opened_at=at(9, 50),
+            is_exercise=True,
+        )),
+        (topics.MOBILIZATION, offered(drill, v3, o_drill, Role.SEARCHER, at(9, 55), is_exercise=True)),
+        (topics.MOBILIZATION, OfferAccepted(
+            incident_id=drill, occurred_at=at(10), offer_id=o_drill, volunteer_id=v3,
+            role=Role.SEARCHER, eta_s=600,
+        )),
+        (topics.INCIDENTS, incident(
+            IncidentCancelled, drill, region, occurred_at=at(11, 30), opened_at=at(9, 50),
+            is_exercise=True, version=2,
+        )),
+    ]  # fmt: skip
+    for topic, event in steps:
+        key = getattr(event, "volunteer_id", None) if topic == topics.NOTIFICATIONS else None
+        await send(topic, event, key=key or getattr(event, "incident_id", None))
+    await eventually(lambda: all_recorded(engine, [event for _, event in steps]))
+
+    [accepted] = await rows_of(engine, [steps[9][1].event_id])
+    assert accepted["kind"] == "OfferAccepted"
+    assert accepted["volunteer_id"] == v1 and accepted["offer_id"] == o1
+    assert accepted["role"] == "medic"
+    assert accepted["topic"] == topics.MOBILIZATION and accepted["offset"] is not None
+    assert accepted["payload"] == json.loads(steps[9][1].model_dump_json())
+    drill_rows = await rows_of(engine, [steps[-2][1].event_id])
+    assert drill_rows[0]["is_exercise"] is True
+
+    day = await report(engine, region)
+    assert (day.incidents_opened, day.offers_sent, day.deployments) == (2, 6, 4)
+    assert (day.offers_declined, day.offers_timed_out, day.offers_stood_down) == (1, 1, 1)
+    assert (day.groups_completed, day.groups_understaffed) == (1, 1)
+    # v1 09:10→12:10 stood down (3 h); v2 09:15→14:15 and v5 09:45→14:15 until the cancel (5 h,
+    # 4.5 h); v6 00:30 with no end yet: the flood shift (8 h).
+    assert day.volunteer_hours == pytest.approx(20.5)
+    assert day.unique_active_volunteers == 4
+    assert (day.registered_volunteers, day.active_registered_volunteers) == (8, 3)
+    assert day.active_share == pytest.approx(3 / 8)
+
+    with_drills = await report(engine, region, include_exercises=True)
+    assert (with_drills.incidents_opened, with_drills.offers_sent) == (3, 7)
+    assert with_drills.deployments == 5
+    assert with_drills.volunteer_hours == pytest.approx(22.0)  # the drill: 10:00→11:30
+    assert with_drills.active_registered_volunteers == 4
+
+    csv_lines = to_csv([day]).splitlines()
+    assert csv_lines[0].startswith("first_day,last_day,region_code,")
+    assert csv_lines[1].startswith(
+        f"2026-04-02,2026-04-02,{region},no,2,6,4,1,1,1,1,1,20.50,4,8,3,"
+    )
+    assert csv_lines[1].endswith(",0.3750")
+
+
+async def test_the_same_event_twice_is_one_entry(
+    registry: RegistryService, send: Send, engine: AsyncEngine
+) -> None:
+    incident_id = uuid4()
+    accepted = OfferAccepted(
+        incident_id=incident_id, offer_id=uuid4(), volunteer_id=uuid4(), role=Role.MEDIC, eta_s=60
+    )
+    await send(topics.MOBILIZATION, accepted, key=incident_id)
+    await send(topics.MOBILIZATION, accepted, key=incident_id)
+    marker = OfferTimedOut(
+        incident_id=incident_id, offer_id=uuid4(), volunteer_id=uuid4(), role=Role.LEADER
+    )
+    await send(topics.MOBILIZATION, marker, key=incident_id)  # same partition, after both copies
+    await eventually(lambda: all_recorded(engine, [marker]))
+    assert len(await rows_of(engine, [accepted.event_id])) == 1
+
+
+async def test_the_log_refuses_update_delete_and_truncate(
+    registry: RegistryService, send: Send, engine: AsyncEngine
+) -> None:
+    incident_id = uuid4()
+    event = OfferDeclined(
+        incident_id=incident_id, offer_id=uuid4(), volunteer_id=uuid4(), role=Role.MEDIC
+    )
+    await send(topics.MOBILIZATION, event, key=incident_id)
+    await eventually(lambda: all_recorded(engine, [event]))
+    for statement in (
+        "UPDATE activity_log SET kind = 'OfferAccepted' WHERE event_id = :id",
+        "DELETE FROM activity_log WHERE event_id = :id",
+        "TRUNCATE activity_log",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as connection:
+                await connection.execute(text(statement), {"id": event.event_id})
+    [row] = await rows_of(engine, [event.event_id])
+    assert row["kind"] == "OfferDeclined"
+
+
+async def test_garbage_is_dead_lettered_and_the_next_event_still_recorded(
+    registry: RegistryService, dead_letters: Tail, send: Send, engine: AsyncEngine
+) -> None:
+    incident_id = uuid4()
+    garbage = b'{"kind": "OfferAccepted", "incident_id": "not-a-uuid'
+    broken = json.dumps({"kind": "OfferAccepted", "event_id": str(uuid4())}).encode()
+    sent = {
+        await send(topics.MOBILIZATION, garbage, key=incident_id): ("invalid_json", garbage),
+        await send(topics.MOBILIZATION, broken, key=incident_id): ("not_an_event", broken),
+    }
+    # A kind this registry does not know yet is still recorded, with the kind from the header.
+    newer = {
+        "event_id": str(uuid4()),
+        "occurred_at": at(10).isoformat(),
+        "incident_id": str(incident_id),
+        "sector": "B-4",
+    }
+    await send(
+        topics.MOBILIZATION, json.dumps(newer).encode(), key=incident_id, kind="SectorSearched"
+    )
+    # So is a known kind that breaks its contract (here: a stand-down reason from a newer enum).
+    stood_down = OfferStoodDown(
+        incident_id=incident_id,
+        offer_id=uuid4(),
+        volunteer_id=uuid4(),
+        role=Role.MEDIC,
+        reason=StandDownReason.GROUP_COMPLETE,
+    )
+    newer_reason = json.loads(stood_down.model_dump_json()) | {"reason": "rota_changed"}
+    await send(topics.MOBILIZATION, json.dumps(newer_reason).encode(), key=incident_id)
+    good = OfferTimedOut(
+        incident_id=incident_id, offer_id=uuid4(), volunteer_id=uuid4(), role=Role.DRONE_PILOT
+    )
+    await send(topics.MOBILIZATION, good, key=incident_id)
+
+    letters = await dead_letters.wait_for(
+        lambda r: (
+            r.headers.get("dead_letter.source_topic") == topics.MOBILIZATION
+            and (
+                int(r.headers["dead_letter.source_partition"]),
+                int(r.headers["dead_letter.source_offset"]),
+            )
+            in sent
+        ),
+        count=len(sent),
+    )
+    for letter in letters:
+        meta = DeadLetter.from_headers(letter.headers)
+        code, original = sent[(meta.source_partition, meta.source_offset)]
+        assert (meta.code, letter.value) == (code, original)
+        assert meta.reason
+    await eventually(lambda: all_recorded(engine, [good]))
+    [unknown] = await rows_of(engine, [UUID(newer["event_id"])])
+    assert unknown["kind"] == "SectorSearched"
+    assert unknown["payload"]["sector"] == "B-4"
+    [lenient] = await rows_of(engine, [stood_down.event_id])
+    assert (lenient["kind"], lenient["volunteer_id"]) == ("OfferStoodDown", stood_down.volunteer_id)
+    assert lenient["payload"]["reason"] == "rota_changed"
+
+
+async def test_a_voided_entry_leaves_the_report_but_stays_in_the_log(
+    registry: RegistryService, send: Send, engine: AsyncEngine, region: str
+) -> None:
+    incident_id, volunteer_id, offer_id = uuid4(), uuid4(), uuid4()
+    events: list[tuple[str, Event]] = [
+        (topics.INCIDENTS, incident(IncidentOpened, incident_id, region, occurred_at=at(8), opened_at=at(8))),
+        (topics.MOBILIZATION, offered(incident_id, volunteer_id, offer_id, Role.MEDIC, at(8, 5))),
+        (topics.MOBILIZATION, OfferAccepted(
+            incident_id=incident_id, occurred_at=at(8, 10), offer_id=offer_id,
+            volunteer_id=volunteer_id, role=Role.MEDIC, eta_s=300,
+        )),
+    ]  # fmt: skip
+    for topic, event in events:
+        await send(topic, event, key=incident_id)
+    await eventually(lambda: all_recorded(engine, [event for _, event in events]))
+    assert (await report(engine, region)).deployments == 1
+
+    async with AsyncSession(engine) as session, session.begin():
+        correction = await void_entry(
+            session,
+            events[2][1].event_id,
+            reason="recorded twice by hand",
+            operator="ops",
+            now=at(18),
+        )
+    after = await report(engine, region)
+    assert (after.deployments, after.volunteer_hours, after.offers_sent) == (0, 0.0, 1)
+    [voided, voiding] = sorted(
+        await rows_of(engine, [events[2][1].event_id, correction]), key=lambda row: row["id"]
+    )
+    assert voided["kind"] == "OfferAccepted"
+    assert voiding["kind"] == "EntryVoided" and voiding["topic"] is None
+    assert voiding["payload"]["voids"] == str(events[2][1].event_id)
