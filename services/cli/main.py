@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 
 from services.cli import processes
+from services.cli.processes import SERVICES
 from shared.settings import DatabaseSettings, Settings
 
 app = typer.Typer(no_args_is_help=True, help="Jedel: volunteers for emergencies in Kazakhstan.")
@@ -19,6 +21,7 @@ seed_app = typer.Typer(no_args_is_help=True, help="Load reference data and volun
 app.add_typer(seed_app, name="seed")
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
+BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry")
 
 
 def _bulk(settings: Settings) -> DatabaseSettings:
@@ -97,16 +100,15 @@ def seed_volunteers(
 
 @app.command()
 def run(
-    service: Annotated[str, typer.Argument(help="intake or api")],
+    service: Annotated[str, typer.Argument(help=f"one of: {', '.join(SERVICES)}")],
 ) -> None:
     """Run one service in the foreground."""
     logging.basicConfig(
         level=Settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    if service == "intake":
-        from services.intake.main import create_app
-
-        asyncio.run(create_app().run())
+    if service in BROKER_SERVICES:
+        module = importlib.import_module(f"services.{service}.main")
+        asyncio.run(module.create_app().run())
     elif service == "api":
         import uvicorn
 
@@ -116,7 +118,9 @@ def run(
         settings = ApiSettings()
         uvicorn.run(create_api(settings), host=settings.api.host, port=settings.api.port)
     else:
-        raise typer.BadParameter(f"unknown service {service!r}; choose intake or api")
+        raise typer.BadParameter(
+            f"unknown service {service!r}; choose one of {', '.join(SERVICES)}"
+        )
 
 
 @app.command()

@@ -13,7 +13,7 @@ import httpx
 from rich.console import Console
 
 RUN_DIR = Path(__file__).resolve().parents[2] / ".run"
-SERVICES = ("intake", "api")
+SERVICES = ("intake", "mobilizer", "notifier", "registry", "api")
 
 
 def _pidfile(service: str) -> Path:
