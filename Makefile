@@ -22,7 +22,7 @@ seed: migrate ## load Kazakhstan reference data and 20,000 synthetic volunteers
 	@$(RUN)/jedel seed volunteers --count $${COUNT:-20000}
 
 demo: seed ## start the services and show sample alerts becoming incidents
-	@$(RUN)/jedel up
+	@$(RUN)/jedel up --simulate
 	@$(RUN)/jedel demo
 
 down: ## stop the services and the broker the demo started

@@ -17,6 +17,7 @@ from faststream.specification import AsyncAPI
 from shared.events import topics
 from shared.events.alerts import DeadLetter, MissingPersonReported
 from shared.events.incidents import IncidentCancelled, IncidentOpened, IncidentUpdated
+from shared.events.mobilization import RespondToOffer
 from shared.settings import KafkaSettings
 
 TITLE = "Jedel events"
@@ -36,6 +37,12 @@ INCIDENTS_DESCRIPTION = (
 MISSING_PERSON_DESCRIPTION = (
     "A police unit reports a missing person, as JSON keyed by `report_id`. The same `report_id` "
     "again is the same incident; a newer `reported_at` updates it. Unknown fields are refused."
+)
+RESPONSES_DESCRIPTION = (
+    "Volunteers' answers to offers (`RespondToOffer`: accept or decline), from the app, the SMS "
+    "answer link and the HTTP API (`channel`). The key is the incident id. The mobilizer decides "
+    "each answer once and says what came of it on `mobilization.v1` (`OfferAccepted`, "
+    "`OfferDeclined`, or `ResponseRefused` with a reason); the same answer again changes nothing."
 )
 CAP_DESCRIPTION = (
     "Public warnings as OASIS Common Alerting Protocol XML, version 1.1 or 1.2, UTF-8 text: one "
@@ -70,6 +77,7 @@ def build_docs_broker(kafka: KafkaSettings) -> KafkaBroker:
             INCIDENTS_DESCRIPTION,
         ),
         (topics.ALERTS_MISSING_PERSON, MissingPersonReported, MISSING_PERSON_DESCRIPTION),
+        (topics.RESPONSES, RespondToOffer, RESPONSES_DESCRIPTION),
         (topics.ALERTS_CAP, str, CAP_DESCRIPTION),
         (topics.ALERTS_DEAD_LETTER, bytes, _dead_letter_description()),
     ]

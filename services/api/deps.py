@@ -1,4 +1,5 @@
-"""Dependencies of the routes as `Annotated` aliases: settings, a page, one session per request."""
+"""Dependencies of the routes as `Annotated` aliases: settings, a page, one session per request,
+the event publisher and the language the caller reads."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.api.messages import preferred_language
+from services.api.publisher import EventPublisher
 from services.api.settings import ApiSettings
+from shared.i18n import Language
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -31,8 +35,26 @@ async def get_session(
         yield session
 
 
+def get_publisher(request: Request) -> EventPublisher:
+    publisher: EventPublisher = request.app.state.publisher
+    return publisher
+
+
+def get_language(
+    accept_language: Annotated[
+        str | None,
+        Header(description="kk, ru or en, with weights (`ru-RU,ru;q=0.9`); Kazakh otherwise"),
+    ] = None,
+) -> Language:
+    return preferred_language(accept_language)
+
+
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# For routes that hold no connection while they wait (answers poll for the mobilizer's decision).
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
+LanguageDep = Annotated[Language, Depends(get_language)]
 
 
 @dataclass(frozen=True)

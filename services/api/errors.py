@@ -13,3 +13,27 @@ class IncidentNotFound(LookupError):  # noqa: N818 - the name STYLE.md gives it
 
 class InvalidQueryError(ValueError):
     """A query parameter that passed type checks but means nothing (a bbox inside out, say)."""
+
+
+class MobilizationNotFound(LookupError):  # noqa: N818 - named like IncidentNotFound
+    """The incident was never mobilised (unknown, a drill, or not opened yet)."""
+
+    def __init__(self, incident_id: UUID) -> None:
+        super().__init__(f"incident {incident_id} has no mobilisation")
+        self.incident_id = incident_id
+
+
+class OfferNotFound(LookupError):  # noqa: N818 - named like IncidentNotFound
+    def __init__(self, offer_id: UUID) -> None:
+        super().__init__(f"offer {offer_id} not found")
+        self.offer_id = offer_id
+
+
+class NotYourOffer(PermissionError):  # noqa: N818 - a refusal, not a failure
+    def __init__(self, offer_id: UUID) -> None:
+        super().__init__(f"offer {offer_id} was made to another volunteer")
+        self.offer_id = offer_id
+
+
+class BrokerUnavailable(ConnectionError):  # noqa: N818 - named for what the caller is told
+    """The answer could not be handed to the broker; nothing was decided, the caller may retry."""

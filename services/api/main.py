@@ -1,12 +1,14 @@
-"""The HTTP API: incidents and regions as GeoJSON, health, and the contracts served offline.
+"""The HTTP API: incidents and regions as GeoJSON, answers to offers, the group and the
+explanations for dispatchers, health, and the contracts served offline.
 
-`create_app` builds the application; the database engine is made when the app starts, not here.
-Run it with `python -m services.api.main` (host and port from `JEDEL_API__HOST`/`__PORT`).
+`create_app` builds the application; the database engine and the Kafka producer are made when the
+app starts, not here. Run it with `python -m services.api.main` (host and port from
+`JEDEL_API__HOST`/`__PORT`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -17,8 +19,17 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.api.asyncapi import asyncapi_document
-from services.api.errors import IncidentNotFound, InvalidQueryError
-from services.api.routes import docs, health, incidents, regions
+from services.api.errors import (
+    BrokerUnavailable,
+    IncidentNotFound,
+    InvalidQueryError,
+    MobilizationNotFound,
+    NotYourOffer,
+    OfferNotFound,
+)
+from services.api.messages import message, preferred_language
+from services.api.publisher import EventPublisher
+from services.api.routes import docs, health, incidents, mobilization, offers, regions
 from services.api.settings import ApiSettings
 from shared.db import build_engine, build_sessionmaker
 
@@ -36,9 +47,14 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], AbstractAsyncContext
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = build_engine(settings.database, application_name="jedel-api")
         app.state.sessionmaker = build_sessionmaker(engine)
+        # Without a broker the API still serves every read; answers connect again when they come.
+        publisher = EventPublisher(settings.kafka, timeout_s=settings.api.publish_timeout_s)
+        await publisher.connect()
+        app.state.publisher = publisher
         try:
             yield
         finally:
+            await publisher.stop()
             await engine.dispose()
 
     return lifespan
@@ -50,6 +66,20 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def _bad_query(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+
+def _said(status_code: int, key: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A handler answering `status_code` with the message `key` in the caller's language."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        language = preferred_language(request.headers.get("accept-language"))
+        return JSONResponse(
+            status_code=status_code,
+            content={"detail": message(key, language)},
+            headers={"Content-Language": language},
+        )
+
+    return handler
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -69,8 +99,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_exception_handler(IncidentNotFound, _not_found)
     app.add_exception_handler(InvalidQueryError, _bad_query)
+    app.add_exception_handler(MobilizationNotFound, _said(404, "mobilization.not_found"))
+    app.add_exception_handler(OfferNotFound, _said(404, "offer.not_found"))
+    app.add_exception_handler(NotYourOffer, _said(403, "offer.not_yours"))
+    app.add_exception_handler(BrokerUnavailable, _said(503, "broker.unavailable"))
     app.include_router(health.router)
     app.include_router(incidents.router)
+    app.include_router(mobilization.router)
+    app.include_router(offers.router)
     app.include_router(regions.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

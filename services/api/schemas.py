@@ -20,6 +20,7 @@ from shared.events.incidents import (
     LocalizedText,
     Priority,
 )
+from shared.events.volunteers import Role
 
 Position = tuple[float, float]
 
@@ -125,3 +126,121 @@ class RegionCollection(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     database: str
+
+
+class Problem(BaseModel):
+    """An error, said in the language asked for by `Accept-Language` where a person reads it."""
+
+    detail: str
+
+
+class OfferAnswer(BaseModel):
+    """A volunteer's answer; the body may be left out.
+
+    There is no sign-in yet: the offer id (sent only to the volunteer, in the answer link) is what
+    identifies the answer. A `volunteer_id`, when given, must be the offer's volunteer. Once
+    authentication exists the volunteer will come from it instead.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: UUID | None = Field(
+        default=None, description="The volunteer answering; must be the one the offer was made to"
+    )
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why not, for a decline (free text, optional)"
+    )
+
+
+class OfferAnswered(BaseModel):
+    """The answer's outcome: in the group, declined, or queued (202) and decided shortly."""
+
+    status: Literal["accepted", "declined", "pending"]
+    offer_id: UUID
+    incident_id: UUID
+    role: Role
+    eta_s: int | None = Field(description="Estimated time of arrival, when accepted")
+    message: str = Field(description="For the volunteer, in the language asked for")
+
+
+class OfferRefused(BaseModel):
+    """An answer that changed nothing: the call-out is closed, or the place went to another."""
+
+    detail: str = Field(description="For the volunteer, in the language asked for")
+    reason: Literal["role_filled", "already_committed", "offer_closed", "already_accepted"]
+    offer_status: Literal["pending", "accepted", "declined", "timed_out", "stood_down"]
+    closed_reason: str | None = Field(
+        description="Why a stood-down offer was withdrawn (group_complete, role_filled, ...)"
+    )
+
+
+class RoleState(BaseModel):
+    role: Role
+    needed: int
+    asked: int = Field(description="Offers made for this role, in every state")
+    accepted: int
+    declined: int
+    timed_out: int
+    stood_down: int
+    pending: int
+    open_places: int
+
+
+class GroupMemberState(BaseModel):
+    volunteer_id: UUID
+    name: str | None
+    role: Role
+    eta_s: int
+    committed_at: datetime
+    released_at: datetime | None = Field(description="Set when the incident ended")
+
+
+class MobilizationState(BaseModel):
+    """Where the group for an incident stands, for a dispatcher."""
+
+    incident_id: UUID
+    playbook: str
+    status: str = Field(description="active, complete or closed")
+    incident_type: IncidentType
+    priority: Priority
+    is_exercise: bool
+    headline: str | None
+    region_code: str | None
+    center: Position = Field(description="[lon, lat]")
+    radius_m: int = Field(description="How far the waves have reached")
+    wave: int = Field(description="Waves sent so far")
+    started_at: datetime
+    deadline_at: datetime
+    next_wave_at: datetime | None
+    understaffed_at: datetime | None = Field(description="When the dispatcher was warned")
+    completed_at: datetime | None
+    closed_at: datetime | None
+    roles: list[RoleState] = Field(description="Leader first, in the order roles are declared")
+    members: list[GroupMemberState]
+
+
+Outcome = Literal["asked", "not_eligible", "outside_radius", "ranked_below"]
+
+
+class ExplanationEntry(BaseModel):
+    volunteer_id: UUID
+    name: str | None
+    outcome: Outcome
+    role: Role | None = Field(description="The role asked for, or the nearest to being asked")
+    wave: int = Field(description="The wave that last considered them")
+    eta_s: int | None
+    distance_m: int | None = Field(
+        description="As matching measured it; for people not eligible, from their home now"
+    )
+    p_accept: float | None = Field(description="Estimated chance they say yes, when asked")
+    reasons: list[str] = Field(description="Stable codes of why not (minor, off_duty, ...)")
+    lines: list[str] = Field(description="The explanation in the requested language")
+    offer_status: str | None = Field(description="What became of the offer, for the asked")
+    closed_reason: str | None
+    decided_at: datetime
+
+
+class ExplanationList(BaseModel):
+    incident_id: UUID
+    language: Literal["kk", "ru", "en"]
+    explanations: list[ExplanationEntry] = Field(description="The asked first, then by distance")

@@ -16,6 +16,12 @@ class ApiOptions(BaseModel):
     max_page_size: int = Field(default=1000, ge=1)
     # A health check that waits for a connect timeout tells the orchestrator nothing in time.
     health_timeout_s: float = Field(default=2.0, gt=0)
+    # How long an answer to an offer waits for the mobilizer's decision before it is reported as
+    # queued (202); the answer is decided all the same. 0 answers 202 at once.
+    answer_wait_s: float = Field(default=5.0, ge=0, le=30)
+    answer_poll_interval_s: float = Field(default=0.1, gt=0, le=5)
+    # Connecting to or publishing on the broker; past it the answer is refused (503), not lost.
+    publish_timeout_s: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _default_page_fits_the_maximum(self) -> Self:

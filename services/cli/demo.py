@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 from sqlalchemy import text
 
+from services.cli.demo_group import watch_group
 from services.cli.samples import Sample, build_samples
 from shared.db import build_engine
 from shared.events import topics
@@ -48,7 +49,9 @@ class Row:
         return self.incident is not None and self.announced is not None
 
 
-async def run_demo(settings: Settings, *, console: Console, timeout_s: float) -> bool:
+async def run_demo(
+    settings: Settings, *, console: Console, timeout_s: float, group_timeout_s: float = 180.0
+) -> bool:
     if not console.is_terminal:
         console = Console(width=max(console.width, 132))  # under make: no terminal, no width
     await ensure_topics(settings.kafka)
@@ -86,6 +89,25 @@ async def run_demo(settings: Settings, *, console: Console, timeout_s: float) ->
         console.print(
             "[green]every alert became an incident on incidents.v1, and the malformed one went "
             "to alerts.dead_letter.v1 with its reason[/]\n"
+        )
+        flood = rows[0].incident
+        assert flood is not None
+        console.print(
+            "\nThe mobilizer now calls out a mobile group for the Kostanay flood; simulated "
+            "volunteers answer as people do (some accept, some decline, some never answer)."
+        )
+        formed = await watch_group(
+            settings, flood["id"], console=console, timeout_s=group_timeout_s
+        )
+        if not formed:
+            console.print(
+                f"[red]the group was not complete within {group_timeout_s:.0f}s[/]; "
+                "see .run/mobilizer.log and `jedel explain " + str(flood["id"]) + "`"
+            )
+            return False
+        console.print(
+            f"[green]group complete; the other offers were stood down.[/] Why each volunteer "
+            f"was or was not asked: jedel explain {flood['id']}\n"
             "incidents as GeoJSON: http://127.0.0.1:8000/api/v1/incidents · "
             "API docs: http://127.0.0.1:8000/docs · events: http://127.0.0.1:8000/asyncapi"
         )

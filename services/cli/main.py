@@ -8,6 +8,7 @@ import logging
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -21,7 +22,7 @@ seed_app = typer.Typer(no_args_is_help=True, help="Load reference data and volun
 app.add_typer(seed_app, name="seed")
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry")
+BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry", "simulator")
 
 
 def _bulk(settings: Settings) -> DatabaseSettings:
@@ -100,7 +101,7 @@ def seed_volunteers(
 
 @app.command()
 def run(
-    service: Annotated[str, typer.Argument(help=f"one of: {', '.join(SERVICES)}")],
+    service: Annotated[str, typer.Argument(help=f"one of: {', '.join(SERVICES)}, simulator")],
 ) -> None:
     """Run one service in the foreground."""
     logging.basicConfig(
@@ -124,9 +125,13 @@ def run(
 
 
 @app.command()
-def up() -> None:
+def up(
+    simulate: Annotated[
+        bool, typer.Option(help="also start simulated volunteers who answer offers (demo only)")
+    ] = False,
+) -> None:
     """Start every service in the background (logs in .run/)."""
-    processes.up(console)
+    processes.up(console, simulate=simulate)
 
 
 @app.command()
@@ -179,6 +184,22 @@ def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)])
         f"{draft.type.value}, priority {draft.priority.value}, {draft.area_km2:,.0f} km², "
         f"regions {', '.join(draft.region_codes) or '—'}"
     )
+
+
+@app.command("explain")
+def explain_incident(
+    incident: Annotated[UUID, typer.Argument(help="the incident id")],
+    volunteer: Annotated[UUID | None, typer.Option(help="only this volunteer")] = None,
+    lang: Annotated[str, typer.Option(help="kk, ru or en")] = "kk",
+) -> None:
+    """Why each volunteer was or was not asked for an incident's group."""
+    from services.cli.explain import explain
+
+    found = asyncio.run(
+        explain(incident, settings=Settings(), console=console, language=lang, volunteer=volunteer)
+    )
+    if not found:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -14,6 +14,8 @@ from rich.console import Console
 
 RUN_DIR = Path(__file__).resolve().parents[2] / ".run"
 SERVICES = ("intake", "mobilizer", "notifier", "registry", "api")
+# Started by `jedel up --simulate` for the demo only: simulated volunteers answering offers.
+SIMULATOR = "simulator"
 
 
 def _pidfile(service: str) -> Path:
@@ -29,9 +31,10 @@ def running_pid(service: str) -> int | None:
     return pid
 
 
-def up(console: Console, *, api_url: str = "http://127.0.0.1:8000") -> None:
+def up(console: Console, *, simulate: bool = False, api_url: str = "http://127.0.0.1:8000") -> None:
     RUN_DIR.mkdir(exist_ok=True)
-    for service in SERVICES:
+    wanted = (*SERVICES, SIMULATOR) if simulate else SERVICES
+    for service in wanted:
         if (pid := running_pid(service)) is not None:
             console.print(f"{service} already running (pid {pid})")
             continue
@@ -46,13 +49,13 @@ def up(console: Console, *, api_url: str = "http://127.0.0.1:8000") -> None:
         _pidfile(service).write_text(str(process.pid))
         console.print(f"started {service} (pid {process.pid}, log .run/{service}.log)")
     _wait_healthy(console, api_url)
-    for service in SERVICES:
+    for service in wanted:
         if running_pid(service) is None:
             raise SystemExit(f"{service} exited at start; see .run/{service}.log")
 
 
 def down(console: Console) -> None:
-    for service in SERVICES:
+    for service in (*SERVICES, SIMULATOR):
         pid = running_pid(service)
         if pid is None:
             _pidfile(service).unlink(missing_ok=True)

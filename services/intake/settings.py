@@ -10,9 +10,10 @@ from shared.settings import Settings
 
 class IntakeOptions(BaseModel):
     group_id: str = "jedel-intake"
-    # Consumers per topic in this process, each taking its own partitions: messages of one
-    # partition stay in order, partitions are worked on side by side.
-    consumers_per_topic: int = Field(default=2, ge=1, le=32)
+    # Consumers per topic in this process, each taking its own partitions. One is the default:
+    # the work is CPU-bound under one interpreter lock, so scale out with processes (replicas)
+    # instead; and several members joining at once made Tansu's group rebalance loop.
+    consumers_per_topic: int = Field(default=1, ge=1, le=32)
     max_cap_bytes: int = MAX_CAP_BYTES
     expiry_sweep_interval_s: float = 15.0
     # A message that keeps failing for a reason that is not the database or broker being away is

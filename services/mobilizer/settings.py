@@ -9,7 +9,7 @@ from shared.settings import Settings
 
 class MobilizerOptions(BaseModel):
     group_id: str = "jedel-mobilizer"
-    consumers: int = Field(default=2, ge=1, le=32)
+    consumers: int = Field(default=1, ge=1, le=32)
     # How often the durable timers (offer timeouts, due waves) are looked at.
     sweep_interval_s: float = Field(default=1.0, gt=0)
     candidates_per_role: int = Field(default=200, ge=10, le=5000)

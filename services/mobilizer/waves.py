@@ -106,8 +106,7 @@ def plan_wave(
     response: ResponseModel | None = None,
 ) -> WavePlan:
     """The offers of the next wave; `ranked_by_role` holds each role's candidates in the radius."""
-    response = response or ResponseModel()
-    in_time = _InTime(response, playbook)
+    chances = _Chances(response or ResponseModel(), playbook)
     asked = frozenset().union(*(p.asked for p in progress_by_role.values()))
     order = {role: index for index, (role, _) in enumerate(playbook.roles)}
     open_roles = [p for p in progress_by_role.values() if p.open_places > 0]
@@ -122,12 +121,13 @@ def plan_wave(
     offers: list[PlannedOffer] = []
     short: list[Role] = []
     odds_by_role: dict[Role, float] = {}
+    role_target = playbook.target_fill_probability ** (1 / max(1, len(open_roles)))
     for progress in open_roles:
         chosen, odds, is_short = _choose(
-            _Odds(progress.open_places, (in_time.pending(o) for o in progress.outstanding())),
+            progress,
             [r for r in available[progress.role] if r.volunteer_id not in taken],
-            in_time=in_time,
-            target=playbook.target_fill_probability,
+            chances=chances,
+            target=role_target,
             cap=playbook.max_offers_per_role_per_wave,
         )
         taken.update(r.volunteer_id for r in chosen)
@@ -218,44 +218,57 @@ def group_first(
 
 
 @dataclass(frozen=True, slots=True)
-class _InTime:
-    """Each offer's chance of an accept within the playbook's horizon."""
+class _Chances:
+    """Each offer's chance of an accept within the playbook's horizon, or before it lapses."""
 
     response: ResponseModel
     playbook: Playbook
 
-    def new(self, ranked: Ranked) -> float:
+    def new(self, ranked: Ranked, *, in_time: bool = True) -> float:
         return self.response.odds(
             ranked.p_accept,
-            horizon_s=self.playbook.fill_within_s,
+            horizon_s=self.playbook.fill_within_s if in_time else None,
             timeout_s=self.playbook.offer_timeout_s,
         )
 
-    def pending(self, offer: Outstanding) -> float:
+    def pending(self, offer: Outstanding, *, in_time: bool = True) -> float:
         return self.response.odds(
             offer.p_accept,
             elapsed_s=offer.elapsed_s,
-            horizon_s=self.playbook.fill_within_s,
+            horizon_s=self.playbook.fill_within_s if in_time else None,
             timeout_s=self.playbook.offer_timeout_s,
         )
 
 
 def _choose(
-    odds: _Odds, available: Sequence[Ranked], *, in_time: _InTime, target: float, cap: int
+    progress: RoleProgress,
+    available: Sequence[Ranked],
+    *,
+    chances: _Chances,
+    target: float,
+    cap: int,
 ) -> tuple[list[Ranked], float, bool]:
-    """The next-ranked people to ask, the role's odds after asking them, and whether it is short."""
+    """The next-ranked people to ask, the role's odds after asking them, and whether it is short.
+
+    Short means that even everyone left in the radius would probably not fill the role before
+    their offers lapse: a matter of too few people, which a wider radius cures, not of time.
+    """
+    outstanding = progress.outstanding()
+    odds = _Odds(progress.open_places, (chances.pending(o) for o in outstanding))
     chosen: list[Ranked] = []
-    for index, candidate in enumerate(available):
-        if odds.filled >= target:
-            return chosen, odds.filled, False
-        if len(chosen) == cap:
-            # Capped: would asking everyone left reach the target? If not, widen now.
-            everyone = odds.copy()
-            everyone.add_all(in_time.new(r) for r in available[index:])
-            return chosen, odds.filled, everyone.filled < target
+    for candidate in available:
+        if odds.filled >= target or len(chosen) == cap:
+            break
         chosen.append(candidate)
-        odds.add(in_time.new(candidate))
-    return chosen, odds.filled, odds.filled < target
+        odds.add(chances.new(candidate))
+    eventually = _Odds(
+        progress.open_places, (chances.pending(o, in_time=False) for o in outstanding)
+    )
+    for candidate in available:
+        if eventually.filled >= target:
+            break
+        eventually.add(chances.new(candidate, in_time=False))
+    return chosen, odds.filled, eventually.filled < target
 
 
 class _Odds:
@@ -269,11 +282,6 @@ class _Odds:
     @property
     def filled(self) -> float:
         return self._p[-1]
-
-    def copy(self) -> _Odds:
-        twin = _Odds(0)
-        twin._places, twin._p = self._places, list(self._p)
-        return twin
 
     def add(self, p: float) -> None:
         if self._places == 0:

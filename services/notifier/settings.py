@@ -16,7 +16,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 class NotifierOptions(BaseModel):
     group_id: str = "jedel-notifier"
     # Consumers in this process, each taking its own partitions of `mobilization.v1`.
-    consumers: int = Field(default=2, ge=1, le=32)
+    consumers: int = Field(default=1, ge=1, le=32)
     # In sending order. Unset: SMS (when a gateway is configured) then in-app.
     channels: tuple[ChannelName, ...] | None = None
     sms_gateway_url: str | None = None

@@ -15,6 +15,7 @@ from services.mobilizer.ranking import Ranked, ResponseModel
 from services.mobilizer.waves import (
     Outstanding,
     RoleProgress,
+    WavePlan,
     fill_probability,
     group_first,
     is_complete,
@@ -93,6 +94,28 @@ def test_wave_asks_more_people_when_acceptance_is_low() -> None:
     assert asked(0.25) == 15
 
 
+def test_the_target_is_for_the_whole_group() -> None:
+    alone = playbook(roles=((Role.MEDIC, 1),))
+    with_others = playbook(roles=((Role.MEDIC, 1), (Role.SEARCHER, 1), (Role.LEADER, 1)))
+    ranked = {
+        Role.MEDIC: people(1, 60),
+        Role.SEARCHER: people(100, 60),
+        Role.LEADER: people(200, 60),
+    }
+
+    def plan(book: Playbook) -> WavePlan:
+        progress = {role: RoleProgress(role, needed=n) for role, n in book.roles}
+        return plan_wave(progress, ranked, playbook=book, wave_number=1, response=INSTANT)
+
+    assert plan(alone).offers_per_role()[Role.MEDIC] == 9
+    three = plan(with_others)
+    assert three.offers_per_role()[Role.MEDIC] > 9
+    group_odds = 1.0
+    for odds in three.fill_probability.values():
+        group_odds *= odds
+    assert group_odds >= 0.9
+
+
 def test_wave_asks_the_next_ranked_first() -> None:
     book = playbook(roles=((Role.MEDIC, 1),))
     progress = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)}
@@ -162,7 +185,8 @@ def test_a_role_with_too_few_candidates_in_the_radius_is_short() -> None:
     ranked = {Role.DOG_HANDLER: people(1, 2), Role.MEDIC: people(100, 30)}
     plan = plan_wave(progress, ranked, playbook=book, wave_number=1, response=INSTANT)
     assert plan.short_roles == (Role.DOG_HANDLER,)
-    assert plan.offers_per_role() == {Role.DOG_HANDLER: 2, Role.MEDIC: 9}
+    # Two roles open: each must reach √0.9 ≈ 0.949 for the group to reach 0.9, so 11 medics.
+    assert plan.offers_per_role() == {Role.DOG_HANDLER: 2, Role.MEDIC: 11}
 
 
 def test_a_volunteer_is_offered_one_role_where_they_are_scarcest() -> None:

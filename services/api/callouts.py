@@ -1,0 +1,253 @@
+"""Reads of the mobilizer's tables: an offer's state, a group's progress, and the explanations.
+
+The mobilizer owns `mobilizations`, `offers`, `commitments` and `explanations`; the API and
+`jedel explain` only read them. Names come from the API's own `volunteers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from geoalchemy2 import Geometry
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.api.answers import OfferState
+from services.api.errors import MobilizationNotFound
+from services.api.tables import VolunteerRow
+from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
+from shared.events.volunteers import Role
+from shared.i18n import LANGUAGES, Language
+
+Reader = AsyncSession | AsyncConnection
+OFFER_STATUSES = ("pending", "accepted", "declined", "timed_out", "stood_down")
+
+
+@dataclass(frozen=True)
+class MobilizationRecord:
+    incident_id: UUID
+    playbook: str
+    status: str
+    incident_type: str
+    priority: str
+    is_exercise: bool
+    headline: str | None
+    region_code: str | None
+    needed: dict[str, int]
+    radius_m: int
+    wave: int
+    started_at: datetime
+    deadline_at: datetime
+    next_wave_at: datetime | None
+    understaffed_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    center_lon: float
+    center_lat: float
+
+
+@dataclass(frozen=True)
+class RoleTally:
+    """How one role of the group stands: places, and the offers made for it by their state."""
+
+    role: str
+    needed: int
+    pending: int = 0
+    accepted: int = 0
+    declined: int = 0
+    timed_out: int = 0
+    stood_down: int = 0
+
+    @property
+    def asked(self) -> int:
+        return self.pending + self.accepted + self.declined + self.timed_out + self.stood_down
+
+    @property
+    def open_places(self) -> int:
+        return max(0, self.needed - self.accepted)
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    volunteer_id: UUID
+    name: str | None
+    role: str
+    eta_s: int
+    committed_at: datetime
+    released_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExplanationRecord:
+    volunteer_id: UUID
+    name: str | None
+    wave: int
+    outcome: str
+    role: str | None
+    eta_s: int | None
+    distance_m: int | None
+    p_accept: float | None
+    reasons: list[str]
+    text: dict[str, list[str]]
+    decided_at: datetime
+    offer_status: str | None
+    closed_reason: str | None
+
+    def lines(self, language: Language) -> list[str]:
+        """The explanation in `language`; else Kazakh, Russian, English, whatever there is."""
+        for candidate in (language, *LANGUAGES, *self.text):
+            if self.text.get(candidate):
+                return list(self.text[candidate])
+        return []
+
+
+async def offer_state(db: Reader, offer_id: UUID) -> OfferState | None:
+    row = (
+        await db.execute(
+            select(
+                OfferRow.id.label("offer_id"),
+                OfferRow.incident_id,
+                OfferRow.volunteer_id,
+                OfferRow.role,
+                OfferRow.status,
+                OfferRow.closed_reason,
+                OfferRow.eta_s,
+                MobilizationRow.status.label("mobilization_status"),
+            )
+            .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
+            .where(OfferRow.id == offer_id)
+        )
+    ).one_or_none()
+    return None if row is None else OfferState(**row._asdict())
+
+
+async def get_mobilization(db: Reader, incident_id: UUID) -> MobilizationRecord:
+    center = cast(MobilizationRow.center, Geometry(srid=4326))
+    row = (
+        await db.execute(
+            select(
+                MobilizationRow.incident_id,
+                MobilizationRow.playbook,
+                MobilizationRow.status,
+                MobilizationRow.incident_type,
+                MobilizationRow.priority,
+                MobilizationRow.is_exercise,
+                MobilizationRow.headline,
+                MobilizationRow.region_code,
+                MobilizationRow.needed,
+                MobilizationRow.radius_m,
+                MobilizationRow.wave,
+                MobilizationRow.started_at,
+                MobilizationRow.deadline_at,
+                MobilizationRow.next_wave_at,
+                MobilizationRow.understaffed_at,
+                MobilizationRow.completed_at,
+                MobilizationRow.closed_at,
+                func.ST_X(center).label("center_lon"),
+                func.ST_Y(center).label("center_lat"),
+            ).where(MobilizationRow.incident_id == incident_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise MobilizationNotFound(incident_id)
+    return MobilizationRecord(**row._asdict())
+
+
+async def role_tallies(db: Reader, mobilization: MobilizationRecord) -> list[RoleTally]:
+    rows = await db.execute(
+        select(OfferRow.role, OfferRow.status, func.count().label("offers"))
+        .where(OfferRow.incident_id == mobilization.incident_id)
+        .group_by(OfferRow.role, OfferRow.status)
+    )
+    return tally(mobilization.needed, {(row.role, row.status): row.offers for row in rows})
+
+
+def tally(needed: Mapping[str, int], offers: Mapping[tuple[str, str], int]) -> list[RoleTally]:
+    """Per role, the places and the offers by state (`offers` counts per (role, status)).
+
+    Roles come in the order `Role` declares them (leader first), whatever order the stored
+    JSON keeps; a role with offers but no places (a playbook changed under way) still shows.
+    """
+    roles = set(needed) | {role for role, _ in offers}
+    order = {role.value: position for position, role in enumerate(Role)}
+    tallies = []
+    for role in sorted(roles, key=lambda name: (order.get(name, len(order)), name)):
+        counts = {status: offers.get((role, status), 0) for status in OFFER_STATUSES}
+        tallies.append(RoleTally(role=role, needed=needed.get(role, 0), **counts))
+    return tallies
+
+
+async def members(db: Reader, incident_id: UUID) -> list[MemberRecord]:
+    """Everyone who took a place, with when they were released if the group stood down."""
+    rows = await db.execute(
+        select(
+            CommitmentRow.volunteer_id,
+            VolunteerRow.full_name.label("name"),
+            CommitmentRow.role,
+            CommitmentRow.eta_s,
+            CommitmentRow.committed_at,
+            CommitmentRow.released_at,
+        )
+        .outerjoin(VolunteerRow, VolunteerRow.id == CommitmentRow.volunteer_id)
+        .where(CommitmentRow.incident_id == incident_id)
+        .order_by(CommitmentRow.role, CommitmentRow.eta_s, CommitmentRow.volunteer_id)
+    )
+    return [MemberRecord(**row._asdict()) for row in rows]
+
+
+async def explanations(
+    db: Reader,
+    incident_id: UUID,
+    *,
+    volunteer_id: UUID | None = None,
+    outcomes: Sequence[str] = (),
+) -> list[ExplanationRecord]:
+    """One entry per volunteer considered: the asked first, then everyone by distance.
+
+    `distance_m` is what matching recorded; people it found not eligible have none recorded, so
+    theirs is measured from their home now (for ordering and for the dispatcher alike).
+    """
+    measured = cast(
+        func.round(func.ST_Distance(VolunteerRow.home, MobilizationRow.center)), Integer
+    )
+    distance = func.coalesce(ExplanationRow.distance_m, measured)
+    conditions: list[Any] = [ExplanationRow.incident_id == incident_id]
+    if volunteer_id is not None:
+        conditions.append(ExplanationRow.volunteer_id == volunteer_id)
+    if outcomes:
+        conditions.append(ExplanationRow.outcome.in_(outcomes))
+    rows = await db.execute(
+        select(
+            ExplanationRow.volunteer_id,
+            VolunteerRow.full_name.label("name"),
+            ExplanationRow.wave,
+            ExplanationRow.outcome,
+            ExplanationRow.role,
+            ExplanationRow.eta_s,
+            distance.label("distance_m"),
+            ExplanationRow.p_accept,
+            ExplanationRow.reasons,
+            ExplanationRow.text,
+            ExplanationRow.decided_at,
+            OfferRow.status.label("offer_status"),
+            OfferRow.closed_reason,
+        )
+        .join(MobilizationRow, MobilizationRow.incident_id == ExplanationRow.incident_id)
+        .outerjoin(VolunteerRow, VolunteerRow.id == ExplanationRow.volunteer_id)
+        .outerjoin(
+            OfferRow,
+            (OfferRow.incident_id == ExplanationRow.incident_id)
+            & (OfferRow.volunteer_id == ExplanationRow.volunteer_id),
+        )
+        .where(*conditions)
+        .order_by(
+            case((ExplanationRow.outcome == "asked", 0), else_=1),
+            distance.asc().nulls_last(),
+            ExplanationRow.volunteer_id,
+        )
+    )
+    return [ExplanationRecord(**row._asdict()) for row in rows]

@@ -1,0 +1,152 @@
+"""What the API tells volunteers and dispatchers, in Kazakh, Russian and English (kk first).
+
+The language comes from `Accept-Language` (`preferred_language`); anything Jedel does not speak
+gets Kazakh. A closed call-out is told as "this call-out is closed: <why>", the why chosen from the
+offer's state and, for a withdrawn offer, its `closed_reason`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from shared.i18n import LANGUAGES, Language
+
+Texts = dict[Language, str]
+
+MESSAGES: Final[dict[str, Texts]] = {
+    "offer.not_found": {
+        "kk": "Мұндай шақыру жоқ",
+        "ru": "Такого вызова нет",
+        "en": "No such call-out",
+    },
+    "offer.not_yours": {
+        "kk": "Бұл шақыру басқа еріктіге жіберілген",
+        "ru": "Этот вызов адресован другому волонтёру",
+        "en": "This call-out was sent to another volunteer",
+    },
+    "offer.accepted": {
+        "kk": "Сіз топқа қосылдыңыз. Рахмет!",
+        "ru": "Вы в группе. Спасибо!",
+        "en": "You are in the group. Thank you!",
+    },
+    "offer.declined": {
+        "kk": "Жауабыңыз қабылданды: сіз бас тарттыңыз",
+        "ru": "Ответ принят: вы отказались",
+        "en": "Your answer is recorded: you declined",
+    },
+    "offer.pending": {
+        "kk": "Жауабыңыз кезекке қойылды, жақында шешіледі",
+        "ru": "Ваш ответ в очереди, решение будет принято в ближайшее время",
+        "en": "Your answer is queued and will be decided shortly",
+    },
+    "offer.already_accepted": {
+        "kk": "Сіз бұл шақыруды қабылдап қойғансыз; бас тарту үшін үйлестірушіге хабарласыңыз",
+        "ru": "Вы уже приняли этот вызов; чтобы отказаться, свяжитесь с координатором",
+        "en": "You have already accepted this call-out; to withdraw, contact the coordinator",
+    },
+    "offer.closed": {
+        "kk": "Бұл шақыру жабық: {why}",
+        "ru": "Этот вызов закрыт: {why}",
+        "en": "This call-out is closed: {why}",
+    },
+    "closed.declined": {
+        "kk": "сіз бас тарттыңыз",
+        "ru": "вы отказались",
+        "en": "you declined it",
+    },
+    "closed.timed_out": {
+        "kk": "жауап беру уақыты өтіп кетті",
+        "ru": "время на ответ истекло",
+        "en": "the time to answer ran out",
+    },
+    "closed.role_filled": {
+        "kk": "бұл орынды басқа ерікті алды",
+        "ru": "это место уже занял другой волонтёр",
+        "en": "someone else took this place",
+    },
+    "closed.group_complete": {
+        "kk": "топ толық жиналды",
+        "ru": "группа уже собрана",
+        "en": "the group is complete",
+    },
+    "closed.committed_elsewhere": {
+        "kk": "сіз басқа оқиғаға тартылғансыз",
+        "ru": "вы уже задействованы на другом происшествии",
+        "en": "you are already committed to another incident",
+    },
+    "closed.incident_cancelled": {
+        "kk": "оқиға жойылды",
+        "ru": "происшествие отменено",
+        "en": "the incident was cancelled",
+    },
+    "closed.incident_expired": {
+        "kk": "оқиғаның мерзімі аяқталды",
+        "ru": "срок происшествия истёк",
+        "en": "the incident has expired",
+    },
+    "closed.mobilization_ended": {
+        "kk": "шақыру аяқталды",
+        "ru": "сбор группы завершён",
+        "en": "the call-out has ended",
+    },
+    "closed.withdrawn": {
+        "kk": "шақыру кері қайтарылды",
+        "ru": "вызов отозван",
+        "en": "the call-out was withdrawn",
+    },
+    "mobilization.not_found": {
+        "kk": "Бұл оқиға бойынша еріктілер шақырылмаған",
+        "ru": "По этому происшествию волонтёры не вызывались",
+        "en": "No volunteers were called out for this incident",
+    },
+    "broker.unavailable": {
+        "kk": "Жауапты қазір қабылдау мүмкін емес, кейінірек қайталаңыз",
+        "ru": "Сейчас не удаётся принять ответ, повторите позже",
+        "en": "Your answer cannot be taken right now; please try again",
+    },
+}
+
+
+def message(key: str, language: Language, /, **values: object) -> str:
+    entry = MESSAGES[key]
+    text = entry.get(language) or entry["kk"]
+    return text.format(**values) if values else text
+
+
+def closed(why: str, language: Language) -> str:
+    """The call-out is closed, saying why (`closed.<why>`; a generic why if there is none)."""
+    key = f"closed.{why}" if f"closed.{why}" in MESSAGES else "closed.withdrawn"
+    return message("offer.closed", language, why=message(key, language))
+
+
+def preferred_language(accept_language: str | None) -> Language:
+    """The first language of `Accept-Language` (RFC 9110 weights) that Jedel speaks; else kk.
+
+    `ru-RU,ru;q=0.9,en;q=0.8` → ru; `de, en;q=0.5` → en; `q=0` means "not this one".
+    """
+    weighted: list[tuple[float, int, Language]] = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = item.partition(";")
+        primary = tag.strip().split("-")[0].casefold()
+        weight = _weight(parameters)
+        if weight > 0 and primary in LANGUAGES:
+            weighted.append((-weight, position, _as_language(primary)))
+    return min(weighted)[2] if weighted else "kk"
+
+
+def _weight(parameters: str) -> float:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().casefold() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def _as_language(code: str) -> Language:
+    for language in LANGUAGES:
+        if language == code:
+            return language
+    return "kk"

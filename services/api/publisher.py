@@ -1,0 +1,80 @@
+"""The API's Kafka producer: volunteers' answers go to `responses.v1` from here.
+
+It connects when the app starts; if the broker is away then, the API still serves its reads and
+connects again on the first answer. Nothing the API publishes needs an outbox: it writes no row
+with the event, and an answer that could not be handed over is refused (503) for the caller to
+send again, which the mobilizer treats as the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from uuid import UUID
+
+from faststream.kafka import KafkaBroker
+
+from services.api.errors import BrokerUnavailable
+from shared.events.base import Event
+from shared.kafka import build_broker
+from shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID = "jedel-api"
+
+
+class EventPublisher:
+    def __init__(self, settings: KafkaSettings, *, timeout_s: float) -> None:
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self._broker: KafkaBroker | None = None
+        self._connecting = asyncio.Lock()
+
+    @property
+    def is_connected(self) -> bool:
+        return self._broker is not None
+
+    async def connect(self) -> bool:
+        """Connect if not connected yet; False (and logged) when the broker cannot be reached."""
+        if self._broker is not None:
+            return True
+        async with self._connecting:
+            if self._broker is not None:
+                return True
+            broker = build_broker(self.settings, client_id=CLIENT_ID)
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    await broker.connect()
+            except Exception as exc:  # unreachable, refused, timed out: all mean "not now"
+                log.warning("broker %s unavailable: %r", self.settings.bootstrap_servers, exc)
+                await broker.stop()
+                return False
+            self._broker = broker
+            return True
+
+    async def publish(self, topic: str, *, key: UUID, event: Event) -> None:
+        """Hand `event` to the broker (acks=all), keyed by `key`; `BrokerUnavailable` if not."""
+        if not await self.connect() or self._broker is None:
+            raise BrokerUnavailable(f"cannot reach the broker to publish on {topic}")
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._broker.publish(
+                    event.model_dump_json().encode(),
+                    topic,
+                    key=str(key).encode(),
+                    headers={
+                        "event_id": str(event.event_id),
+                        "event_type": type(event).__name__,
+                        "content-type": "application/json",
+                    },
+                )
+        except Exception as exc:
+            log.warning("publishing %s on %s failed: %r", type(event).__name__, topic, exc)
+            raise BrokerUnavailable(f"could not publish on {topic}") from exc
+
+    async def stop(self) -> None:
+        async with self._connecting:
+            if self._broker is not None:
+                await self._broker.stop()
+                self._broker = None

@@ -1,0 +1,123 @@
+"""For a dispatcher: how an incident's group stands, and why each volunteer was or was not asked."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from services.api import callouts
+from services.api.deps import SessionDep
+from services.api.schemas import (
+    ExplanationEntry,
+    ExplanationList,
+    GroupMemberState,
+    MobilizationState,
+    Outcome,
+    Problem,
+    RoleState,
+)
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
+
+NOT_MOBILISED: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "The incident was never mobilised"}
+}
+
+
+@router.get(
+    "/{incident_id}/mobilization",
+    response_model=MobilizationState,
+    responses=NOT_MOBILISED,
+    summary="The group being built for an incident: places, offers per role, members",
+)
+async def get_mobilization(incident_id: UUID, session: SessionDep) -> MobilizationState:
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    tallies = await callouts.role_tallies(session, mobilization)
+    people = await callouts.members(session, incident_id)
+    return MobilizationState.model_validate(
+        {
+            "incident_id": mobilization.incident_id,
+            "playbook": mobilization.playbook,
+            "status": mobilization.status,
+            "incident_type": mobilization.incident_type,
+            "priority": mobilization.priority,
+            "is_exercise": mobilization.is_exercise,
+            "headline": mobilization.headline,
+            "region_code": mobilization.region_code,
+            "center": (round(mobilization.center_lon, 6), round(mobilization.center_lat, 6)),
+            "radius_m": mobilization.radius_m,
+            "wave": mobilization.wave,
+            "started_at": mobilization.started_at,
+            "deadline_at": mobilization.deadline_at,
+            "next_wave_at": mobilization.next_wave_at,
+            "understaffed_at": mobilization.understaffed_at,
+            "completed_at": mobilization.completed_at,
+            "closed_at": mobilization.closed_at,
+            "roles": [
+                RoleState.model_validate(
+                    {
+                        "role": tally.role,
+                        "needed": tally.needed,
+                        "asked": tally.asked,
+                        "accepted": tally.accepted,
+                        "declined": tally.declined,
+                        "timed_out": tally.timed_out,
+                        "stood_down": tally.stood_down,
+                        "pending": tally.pending,
+                        "open_places": tally.open_places,
+                    }
+                )
+                for tally in tallies
+            ],
+            "members": [
+                GroupMemberState.model_validate(member, from_attributes=True) for member in people
+            ],
+        }
+    )
+
+
+@router.get(
+    "/{incident_id}/explanations",
+    response_model=ExplanationList,
+    responses=NOT_MOBILISED,
+    summary="Why each volunteer considered was or was not asked: the asked first, then nearest",
+)
+async def list_explanations(
+    incident_id: UUID,
+    session: SessionDep,
+    lang: Annotated[
+        Literal["kk", "ru", "en"], Query(description="Language of `lines`; Kazakh unless set")
+    ] = "kk",
+    volunteer_id: Annotated[UUID | None, Query(description="Only this volunteer")] = None,
+    outcome: Annotated[list[Outcome] | None, Query(description="Repeatable")] = None,
+) -> ExplanationList:
+    await callouts.get_mobilization(session, incident_id)  # 404 if never mobilised
+    records = await callouts.explanations(
+        session, incident_id, volunteer_id=volunteer_id, outcomes=outcome or ()
+    )
+    return ExplanationList(
+        incident_id=incident_id,
+        language=lang,
+        explanations=[
+            ExplanationEntry.model_validate(
+                {
+                    "volunteer_id": record.volunteer_id,
+                    "name": record.name,
+                    "outcome": record.outcome,
+                    "role": record.role,
+                    "wave": record.wave,
+                    "eta_s": record.eta_s,
+                    "distance_m": record.distance_m,
+                    "p_accept": record.p_accept,
+                    "reasons": record.reasons,
+                    "lines": record.lines(lang),
+                    "offer_status": record.offer_status,
+                    "closed_reason": record.closed_reason,
+                    "decided_at": record.decided_at,
+                }
+            )
+            for record in records
+        ],
+    )

@@ -1,0 +1,197 @@
+"""A volunteer answers an offer: `POST /api/v1/offers/{offer_id}/accept` or `/decline`.
+
+read the offer → settled already? answer at once → publish `RespondToOffer` on `responses.v1`
+→ wait (a few seconds at most) for the mobilizer's decision in the offers table → answer.
+
+The mobilizer decides; the API never writes an offer. An answer not decided in time is reported
+as queued (202): it stays on the topic and is decided all the same. No sign-in exists yet: the
+offer id is what identifies the answer, and a `volunteer_id` given in the body must match it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.api import callouts, messages
+from services.api.answers import Decided, OfferState, Refused, settled
+from services.api.deps import LanguageDep, PublisherDep, SessionmakerDep, SettingsDep
+from services.api.errors import NotYourOffer, OfferNotFound
+from services.api.publisher import EventPublisher
+from services.api.schemas import OfferAnswer, OfferAnswered, OfferRefused, Problem
+from services.api.settings import ApiSettings
+from shared.events import topics
+from shared.events.mobilization import Answer, RespondToOffer
+from shared.i18n import Language
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1/offers", tags=["offers"])
+
+AnswerBody = Annotated[OfferAnswer | None, Body()]
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": OfferAnswered, "description": "Decided (or the same answer given before)"},
+    202: {"model": OfferAnswered, "description": "Queued: not decided in time, decided shortly"},
+    403: {"model": Problem, "description": "The offer was made to another volunteer"},
+    404: {"model": Problem, "description": "No such offer"},
+    409: {"model": OfferRefused, "description": "Closed, or the place went to someone else"},
+    503: {"model": Problem, "description": "The broker cannot take the answer; send it again"},
+}
+
+
+@router.post(
+    "/{offer_id}/accept",
+    response_model=OfferAnswered,
+    responses=RESPONSES,
+    summary="Accept an offer: take a place in the group if one is still open",
+)
+async def accept_offer(
+    offer_id: UUID,
+    sessionmaker: SessionmakerDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    body: AnswerBody = None,
+) -> JSONResponse:
+    return await _answer(
+        offer_id,
+        Answer.ACCEPT,
+        body or OfferAnswer(),
+        sessionmaker=sessionmaker,
+        publisher=publisher,
+        settings=settings,
+        language=language,
+    )
+
+
+@router.post(
+    "/{offer_id}/decline",
+    response_model=OfferAnswered,
+    responses=RESPONSES,
+    summary="Decline an offer; someone else is asked in your place",
+)
+async def decline_offer(
+    offer_id: UUID,
+    sessionmaker: SessionmakerDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    body: AnswerBody = None,
+) -> JSONResponse:
+    return await _answer(
+        offer_id,
+        Answer.DECLINE,
+        body or OfferAnswer(),
+        sessionmaker=sessionmaker,
+        publisher=publisher,
+        settings=settings,
+        language=language,
+    )
+
+
+async def _answer(
+    offer_id: UUID,
+    answer: Answer,
+    body: OfferAnswer,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    publisher: EventPublisher,
+    settings: ApiSettings,
+    language: Language,
+) -> JSONResponse:
+    offer = await _read(sessionmaker, offer_id)
+    if offer is None:
+        raise OfferNotFound(offer_id)
+    if body.volunteer_id is not None and body.volunteer_id != offer.volunteer_id:
+        raise NotYourOffer(offer_id)
+    outcome = settled(offer, answer)
+    if outcome is None:
+        await publisher.publish(
+            topics.RESPONSES,
+            key=offer.incident_id,
+            event=RespondToOffer(
+                incident_id=offer.incident_id,
+                offer_id=offer.offer_id,
+                volunteer_id=offer.volunteer_id,
+                answer=answer,
+                reason=body.reason if answer is Answer.DECLINE else None,
+                channel="api",
+            ),
+        )
+        log.info(
+            "incident %s: %s of offer %s sent", offer.incident_id, answer.value, offer.offer_id
+        )
+        offer, outcome = await _decision(
+            sessionmaker,
+            offer,
+            answer,
+            wait_s=settings.api.answer_wait_s,
+            interval_s=settings.api.answer_poll_interval_s,
+        )
+    return _reply(offer, outcome, language=language)
+
+
+async def _read(
+    sessionmaker: async_sessionmaker[AsyncSession], offer_id: UUID
+) -> OfferState | None:
+    # A short session per read: a request waiting for a decision holds no pooled connection.
+    async with sessionmaker() as session:
+        return await callouts.offer_state(session, offer_id)
+
+
+async def _decision(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    offer: OfferState,
+    answer: Answer,
+    *,
+    wait_s: float,
+    interval_s: float,
+) -> tuple[OfferState, Decided | Refused | None]:
+    """The offer once the mobilizer has decided, or as it stands after `wait_s` (then `None`)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        current = await _read(sessionmaker, offer.offer_id) or offer
+        outcome = settled(current, answer)
+        remaining = deadline - time.monotonic()
+        if outcome is not None or remaining <= 0:
+            return current, outcome
+        await asyncio.sleep(min(interval_s, remaining))
+
+
+def _reply(
+    offer: OfferState, outcome: Decided | Refused | None, *, language: Language
+) -> JSONResponse:
+    headers = {"Content-Language": language}
+    if isinstance(outcome, Refused):
+        refused = OfferRefused.model_validate(
+            {
+                "detail": outcome.describe(language),
+                "reason": outcome.reason.value,
+                "offer_status": offer.status,
+                "closed_reason": offer.closed_reason,
+            }
+        )
+        return JSONResponse(refused.model_dump(mode="json"), status_code=409, headers=headers)
+    status = "pending" if outcome is None else outcome.status
+    answered = OfferAnswered.model_validate(
+        {
+            "status": status,
+            "offer_id": offer.offer_id,
+            "incident_id": offer.incident_id,
+            "role": offer.role,
+            "eta_s": offer.eta_s if status == "accepted" else None,
+            "message": messages.message(f"offer.{status}", language),
+        }
+    )
+    return JSONResponse(
+        answered.model_dump(mode="json"),
+        status_code=202 if outcome is None else 200,
+        headers=headers,
+    )

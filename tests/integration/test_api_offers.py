@@ -1,0 +1,526 @@
+"""Answers through the API, decided by a real mobilizer; the group and the explanations read back.
+
+The mobilizer runs in process against the real broker and database with a small hand-made
+population; the API runs with its lifespan (database pool and Kafka producer). Each test mobilises
+an incident of its own and cancels it afterwards, so everyone is free again for the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from geoalchemy2.shape import from_shape
+from rich.console import Console
+from shapely.geometry import Point
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.api.main import create_app
+from services.api.seed import seed_reference
+from services.api.settings import ApiOptions, ApiSettings
+from services.api.tables import CertificationRow, VolunteerRow
+from services.cli.explain import explain
+from services.mobilizer.dispatch import Matching
+from services.mobilizer.main import MobilizerService, build_matching
+from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
+from shared.db import build_sessionmaker
+from shared.events import topics
+from shared.events.incidents import IncidentCancelled, IncidentStatus
+from shared.kafka import build_broker
+from shared.settings import DatabaseSettings, KafkaSettings, Settings
+from tests.factories import FLOOD_DAY, FakeClock, new_run
+from tests.integration.test_mobilizer import KOSTANAY, PEOPLE, flood, small_flood_playbooks
+
+pytestmark = pytest.mark.integration
+
+OFFERS = "/api/v1/offers"
+INCIDENTS = "/api/v1/incidents"
+MOBILIZER_TABLES = "commitments, offers, mobilizations, mobilizer_outbox, mobilizer_inbox"
+# The same people as the mobilizer's own tests, under ids of this module's own.
+PEOPLE_HERE = [dataclasses.replace(person, id=uuid.uuid4()) for person in PEOPLE]
+
+Publish = Callable[[str, uuid.UUID, Any], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
+    await seed_reference(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {MOBILIZER_TABLES} CASCADE"))
+        await connection.execute(
+            text("TRUNCATE volunteers, certifications, mobile_groups, mobile_group_members CASCADE")
+        )
+    sessions = build_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        for index, person in enumerate(PEOPLE_HERE):
+            lon = KOSTANAY[0] + person.km_east / 66.5  # ~66.5 km per degree of longitude here
+            session.add(
+                VolunteerRow(
+                    id=person.id,
+                    full_name=person.name,
+                    phone=f"+7702{index:07d}",
+                    birth_date=person.born,
+                    languages=["kk", "ru"],
+                    organisation=None,
+                    region_code="KZ-39",
+                    home=from_shape(Point(lon, KOSTANAY[1]), srid=4326),
+                    transport_mode="car",
+                    availability="available",
+                )
+            )
+        await session.flush()
+        for person in PEOPLE_HERE:
+            for kind, issued, expires in person.certificates:
+                session.add(
+                    CertificationRow(
+                        volunteer_id=person.id, type=kind, issued_on=issued, expires_on=expires
+                    )
+                )
+    return {person.name: person.id for person in PEOPLE_HERE}
+
+
+@pytest.fixture(scope="module")
+async def clock() -> FakeClock:
+    return FakeClock(FLOOD_DAY)
+
+
+@pytest.fixture(scope="module")
+async def mobilizer(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    population: dict[str, uuid.UUID],
+    clock: FakeClock,
+) -> AsyncIterator[MobilizerService]:
+    settings = MobilizerSettings(
+        database=database_settings,
+        kafka=kafka_settings,
+        mobilizer=MobilizerOptions(
+            group_id=f"mob-api-{new_run()}",
+            sweep_interval_s=3600,
+            # Every test calls the same people out again on the same (fake) day.
+            max_callouts_per_day=1000,
+            max_callouts_per_week=1000,
+        ),
+    )
+    base = build_matching(settings)
+    matching = Matching(
+        playbooks=small_flood_playbooks(), router=base.router, model=base.model, rules=base.rules
+    )
+    service = MobilizerService(settings, clock=clock, matching=matching)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", timeout=60
+        ) as http,
+    ):
+        yield http
+
+
+def _api_settings(
+    database_settings: DatabaseSettings, kafka_settings: KafkaSettings, *, wait_s: float
+) -> ApiSettings:
+    return ApiSettings(
+        environment="test",
+        database=database_settings,
+        kafka=kafka_settings,
+        api=ApiOptions(answer_wait_s=wait_s, answer_poll_interval_s=0.05),
+    )
+
+
+@pytest.fixture(scope="module")
+async def client(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    mobilizer: MobilizerService,
+) -> AsyncIterator[httpx.AsyncClient]:
+    # Generous: a slow machine must not turn a decision into a 202 here (202 has its own test).
+    settings = _api_settings(database_settings, kafka_settings, wait_s=20)
+    async for http in _client(settings):
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publish]:
+    broker = build_broker(kafka_settings, client_id="tests-api-offers")
+    await broker.connect()
+
+    async def send(topic: str, key: uuid.UUID, event: Any) -> None:
+        await broker.publish(
+            event.model_dump_json().encode(),
+            topic,
+            key=str(key).encode(),
+            headers={"event_type": type(event).__name__},
+        )
+
+    yield send
+    await broker.stop()
+
+
+async def _eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 30.0) -> Any:
+    """`check()` once it returns something truthy; poll with a deadline, never a fixed sleep."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not so after {timeout_s}s")
+        await asyncio.sleep(0.05)
+
+
+async def _offers(engine: AsyncEngine, incident_id: uuid.UUID) -> list[Any]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT id, volunteer_id, role, wave, status, closed_reason, eta_s FROM offers "
+                "WHERE incident_id = :i ORDER BY wave, eta_s"
+            ),
+            {"i": incident_id},
+        )
+        return list(rows)
+
+
+async def _count(engine: AsyncEngine, sql: str, **values: Any) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(text(sql), values) or 0)
+
+
+@pytest.fixture
+async def incident(
+    mobilizer: MobilizerService, publish: Publish, clock: FakeClock, engine: AsyncEngine
+) -> AsyncIterator[uuid.UUID]:
+    """A flood mobilised with its first wave out; cancelled afterwards, freeing everyone."""
+    opened = flood(clock())
+    await publish(topics.INCIDENTS, opened.incident_id, opened)
+
+    async def first_wave() -> bool:
+        return bool(await _offers(engine, opened.incident_id))
+
+    await _eventually(first_wave)
+    yield opened.incident_id
+    facts = opened.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+    await publish(
+        topics.INCIDENTS,
+        opened.incident_id,
+        IncidentCancelled(**facts, status=IncidentStatus.CANCELLED),
+    )
+
+    async def released() -> bool:
+        still = await _count(
+            engine,
+            "SELECT count(*) FROM commitments WHERE incident_id = :i AND released_at IS NULL",
+            i=opened.incident_id,
+        )
+        closed = await _count(
+            engine,
+            "SELECT count(*) FROM mobilizations WHERE incident_id = :i AND status = 'closed'",
+            i=opened.incident_id,
+        )
+        return still == 0 and closed == 1
+
+    await _eventually(released)
+
+
+def _pending(offers: list[Any], role: str) -> list[Any]:
+    return [offer for offer in offers if offer.role == role and offer.status == "pending"]
+
+
+async def test_an_accept_takes_the_place_and_the_same_accept_again_changes_nothing(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    [leader, *_] = _pending(await _offers(engine, incident), "leader")
+
+    first = await client.post(
+        f"{OFFERS}/{leader.id}/accept", json={"volunteer_id": str(leader.volunteer_id)}
+    )
+    again = await client.post(f"{OFFERS}/{leader.id}/accept")
+
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["status"] == "accepted"
+    assert body["role"] == "leader"
+    assert body["eta_s"] == leader.eta_s
+    assert body["incident_id"] == str(incident)
+    assert body["message"] == "Сіз топқа қосылдыңыз. Рахмет!"
+    assert first.headers["content-language"] == "kk"
+    assert again.status_code == 200
+    assert again.json()["status"] == "accepted"
+    commitments = await _count(
+        engine,
+        "SELECT count(*) FROM commitments WHERE offer_id = :o AND released_at IS NULL",
+        o=leader.id,
+    )
+    assert commitments == 1
+    # Changing one's mind after a "yes" goes through the coordinator, not a decline.
+    change = await client.post(f"{OFFERS}/{leader.id}/decline", headers={"Accept-Language": "en"})
+    assert change.status_code == 409
+    assert change.json()["reason"] == "already_accepted"
+    assert "contact the coordinator" in change.json()["detail"]
+
+
+async def test_a_decline_is_recorded_and_someone_else_is_asked_in_their_place(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    first_wave = await _offers(engine, incident)
+    medic = _pending(first_wave, "medic")[0]
+
+    declined = await client.post(
+        f"{OFFERS}/{medic.id}/decline",
+        json={"volunteer_id": str(medic.volunteer_id), "reason": "at work until 18:00"},
+        headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"},
+    )
+
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["status"] == "declined"
+    assert declined.json()["eta_s"] is None
+    assert declined.json()["message"] == "Ответ принят: вы отказались"
+
+    async def replacement() -> list[Any]:
+        offers = await _offers(engine, incident)
+        return [o for o in offers if o.role == "medic" and o.wave > 1]
+
+    [new, *_] = await _eventually(replacement)
+    assert new.volunteer_id not in {offer.volunteer_id for offer in first_wave}
+    # The same "no" again is answered as the first; a "yes" after it is too late.
+    again = await client.post(f"{OFFERS}/{medic.id}/decline")
+    assert again.status_code == 200
+    assert again.json()["status"] == "declined"
+    late = await client.post(f"{OFFERS}/{medic.id}/accept", headers={"Accept-Language": "en"})
+    assert late.status_code == 409
+    assert late.json() == {
+        "detail": "This call-out is closed: you declined it",
+        "reason": "offer_closed",
+        "offer_status": "declined",
+        "closed_reason": None,
+    }
+
+
+async def test_an_accept_of_a_stood_down_offer_is_refused_with_the_reason(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    offers = await _offers(engine, incident)
+    leader = _pending(offers, "leader")[0]
+    medics = _pending(offers, "medic")
+    assert len(medics) >= 3, "low acceptance estimates ask more people than places"
+    for offer in (leader, medics[0], medics[1]):
+        answered = await client.post(f"{OFFERS}/{offer.id}/accept")
+        assert answered.json()["status"] == "accepted", answered.text
+
+    spare = medics[2].id
+    kk = await client.post(f"{OFFERS}/{spare}/accept")
+    ru = await client.post(f"{OFFERS}/{spare}/accept", headers={"Accept-Language": "ru"})
+    en = await client.post(f"{OFFERS}/{spare}/accept", headers={"Accept-Language": "en-GB"})
+
+    assert kk.status_code == ru.status_code == en.status_code == 409
+    assert kk.json()["reason"] == "offer_closed"
+    assert kk.json()["offer_status"] == "stood_down"
+    assert kk.json()["closed_reason"] == "group_complete"
+    assert kk.json()["detail"] == "Бұл шақыру жабық: топ толық жиналды"
+    assert ru.json()["detail"] == "Этот вызов закрыт: группа уже собрана"
+    assert en.json()["detail"] == "This call-out is closed: the group is complete"
+    assert en.headers["content-language"] == "en"
+    places = await _count(
+        engine,
+        "SELECT count(*) FROM commitments WHERE incident_id = :i AND released_at IS NULL",
+        i=incident,
+    )
+    assert places == 3, "the refused accept took no place"
+
+
+async def test_unknown_offers_and_other_peoples_offers_are_refused(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    medic = _pending(await _offers(engine, incident), "medic")[0]
+
+    unknown = await client.post(f"{OFFERS}/{uuid.uuid4()}/accept")
+    unknown_en = await client.post(
+        f"{OFFERS}/{uuid.uuid4()}/decline", headers={"Accept-Language": "en"}
+    )
+    foreign = await client.post(
+        f"{OFFERS}/{medic.id}/accept",
+        json={"volunteer_id": str(uuid.uuid4())},
+        headers={"Accept-Language": "en"},
+    )
+    malformed = await client.post(f"{OFFERS}/not-an-id/accept")
+
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": "Мұндай шақыру жоқ"}
+    assert unknown_en.json() == {"detail": "No such call-out"}
+    assert foreign.status_code == 403
+    assert foreign.json() == {"detail": "This call-out was sent to another volunteer"}
+    assert malformed.status_code == 422
+    [still] = [o for o in await _offers(engine, incident) if o.id == medic.id]
+    assert still.status == "pending", "a refused answer changes nothing"
+
+
+async def test_concurrent_accepts_for_the_last_place_fill_it_once(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    medics = _pending(await _offers(engine, incident), "medic")
+    assert len(medics) >= 3
+    first = await client.post(f"{OFFERS}/{medics[0].id}/accept")
+    assert first.json()["status"] == "accepted", first.text
+
+    rivals = await asyncio.gather(
+        *(client.post(f"{OFFERS}/{offer.id}/accept") for offer in medics[1:])
+    )
+
+    codes = sorted(response.status_code for response in rivals)
+    assert codes == [200] + [409] * (len(medics) - 2), [r.text for r in rivals]
+    refused = [response.json() for response in rivals if response.status_code == 409]
+    assert {body["reason"] for body in refused} == {"role_filled"}
+    assert all(
+        body["detail"] == "Бұл шақыру жабық: бұл орынды басқа ерікті алды" for body in refused
+    )
+    places = await _count(
+        engine,
+        "SELECT count(*) FROM commitments WHERE incident_id = :i AND role = 'medic'",
+        i=incident,
+    )
+    assert places == 2
+
+
+async def test_an_answer_not_decided_in_time_is_queued_and_decided_all_the_same(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+) -> None:
+    medic = _pending(await _offers(engine, incident), "medic")[0]
+    impatient = _api_settings(database_settings, kafka_settings, wait_s=0)
+    async for http in _client(impatient):
+        queued = await http.post(f"{OFFERS}/{medic.id}/decline", headers={"Accept-Language": "en"})
+
+    assert queued.status_code == 202
+    assert queued.json()["status"] == "pending"
+    assert queued.json()["message"] == "Your answer is queued and will be decided shortly"
+
+    async def decided() -> bool:
+        [offer] = [o for o in await _offers(engine, incident) if o.id == medic.id]
+        return bool(offer.status == "declined")
+
+    await _eventually(decided)
+
+
+async def test_without_a_broker_reads_work_and_answers_are_refused_to_be_sent_again(
+    database_settings: DatabaseSettings, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    medic = _pending(await _offers(engine, incident), "medic")[0]
+    nowhere = _api_settings(
+        database_settings, KafkaSettings(bootstrap_servers="127.0.0.1:1"), wait_s=1
+    )
+    async for http in _client(nowhere):
+        state = await http.get(f"{INCIDENTS}/{incident}/mobilization")
+        answer = await http.post(f"{OFFERS}/{medic.id}/accept", headers={"Accept-Language": "en"})
+
+    assert state.status_code == 200
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": "Your answer cannot be taken right now; please try again"}
+    [still] = [o for o in await _offers(engine, incident) if o.id == medic.id]
+    assert still.status == "pending"
+
+
+async def test_the_mobilization_shows_places_offers_and_members_per_role(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    offers = await _offers(engine, incident)
+    leader = _pending(offers, "leader")[0]
+    assert (await client.post(f"{OFFERS}/{leader.id}/accept")).json()["status"] == "accepted"
+
+    response = await client.get(f"{INCIDENTS}/{incident}/mobilization")
+    missing = await client.get(
+        f"{INCIDENTS}/{uuid.uuid4()}/mobilization", headers={"Accept-Language": "en"}
+    )
+
+    assert response.status_code == 200, response.text
+    state = response.json()
+    assert state["status"] == "active"
+    assert state["wave"] >= 1
+    assert state["radius_m"] >= 5_000
+    assert state["deadline_at"]
+    roles = {role["role"]: role for role in state["roles"]}
+    assert [role["role"] for role in state["roles"]] == ["leader", "medic"]
+    assert roles["leader"]["needed"] == 1
+    assert roles["leader"]["accepted"] == 1
+    assert roles["leader"]["open_places"] == 0
+    assert roles["leader"]["asked"] == sum(1 for o in offers if o.role == "leader")
+    assert roles["leader"]["pending"] == 0, "the spare leaders are stood down"
+    assert roles["medic"]["needed"] == 2
+    assert roles["medic"]["pending"] == sum(1 for o in offers if o.role == "medic")
+    assert roles["medic"]["open_places"] == 2
+    [member] = state["members"]
+    assert member["volunteer_id"] == str(leader.volunteer_id)
+    assert member["role"] == "leader"
+    assert member["eta_s"] == leader.eta_s
+    assert member["name"] == "leader-near"
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No volunteers were called out for this incident"}
+
+
+async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    population: dict[str, uuid.UUID],
+    database_settings: DatabaseSettings,
+) -> None:
+    minor = population["medic-minor"]
+    every = await client.get(f"{INCIDENTS}/{incident}/explanations")
+    lines = {}
+    for language in ("kk", "ru", "en"):
+        response = await client.get(
+            f"{INCIDENTS}/{incident}/explanations",
+            params={"lang": language, "volunteer_id": str(minor)},
+        )
+        assert response.status_code == 200, response.text
+        [entry] = response.json()["explanations"]
+        lines[language] = entry["lines"]
+    asked = await client.get(f"{INCIDENTS}/{incident}/explanations", params={"outcome": "asked"})
+    never = await client.get(f"{INCIDENTS}/{uuid.uuid4()}/explanations")
+
+    entries = every.json()["explanations"]
+    outcomes = [entry["outcome"] for entry in entries]
+    assert outcomes[0] == "asked"
+    assert outcomes == sorted(outcomes, key=lambda outcome: outcome != "asked"), "asked first"
+    rest = [entry["distance_m"] for entry in entries if entry["outcome"] != "asked"]
+    assert rest == sorted(rest), "then nearest first"
+    by_id = {entry["volunteer_id"]: entry for entry in entries}
+    assert by_id[str(minor)]["outcome"] == "not_eligible"
+    assert "minor" in by_id[str(minor)]["reasons"]
+    assert by_id[str(minor)]["name"] == "medic-minor"
+    assert by_id[str(minor)]["distance_m"] == pytest.approx(300, abs=30)
+    assert "certificate_expired" in by_id[str(population["medic-expired"])]["reasons"]
+    nearest_medic = by_id[str(population["medic-1"])]
+    assert nearest_medic["outcome"] == "asked"
+    assert nearest_medic["role"] == "medic"
+    assert nearest_medic["offer_status"] == "pending"
+    assert 0 < nearest_medic["p_accept"] < 1
+    assert all(lines.values())
+    assert len({tuple(text) for text in lines.values()}) == 3, "one text per language"
+    assert any("18" in line for line in lines["en"])
+    assert {entry["outcome"] for entry in asked.json()["explanations"]} == {"asked"}
+    assert never.status_code == 404
+
+    console = Console(record=True, width=200)
+    settings = Settings(database=database_settings)
+    assert await explain(incident, settings=settings, console=console, language="en")
+    printed = console.export_text()
+    assert "medic-minor" in printed
+    assert "Under 18" in printed
+    assert "not_eligible" in printed
+    quiet = Console(record=True, width=200)
+    assert not await explain(uuid.uuid4(), settings=settings, console=quiet, language="en")
+    assert "never mobilised" in quiet.export_text()

@@ -1,0 +1,175 @@
+"""Answers to offers as the API reads them back, the words it says them in, and group tallies."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+
+from services.api.answers import Decided, OfferState, Refusal, Refused, settled
+from services.api.callouts import ExplanationRecord, tally
+from services.api.messages import MESSAGES, closed, preferred_language
+from shared.events.mobilization import Answer, StandDownReason
+from shared.i18n import LANGUAGES
+
+PENDING = OfferState(
+    offer_id=UUID("00000000-0000-4000-8000-000000000001"),
+    incident_id=UUID("00000000-0000-4000-8000-000000000002"),
+    volunteer_id=UUID("00000000-0000-4000-8000-000000000003"),
+    role="medic",
+    status="pending",
+    closed_reason=None,
+    eta_s=600,
+    mobilization_status="active",
+)
+
+
+def _offer(
+    status: str, closed_reason: str | None = None, *, mobilization_status: str = "active"
+) -> OfferState:
+    return dataclasses.replace(
+        PENDING,
+        status=status,
+        closed_reason=closed_reason,
+        mobilization_status=mobilization_status,
+    )
+
+
+@pytest.mark.parametrize("answer", list(Answer))
+def test_an_open_offer_waits_for_the_mobilizer(answer: Answer) -> None:
+    assert settled(PENDING, answer) is None
+
+
+def test_the_same_answer_again_is_answered_as_the_first() -> None:
+    assert settled(_offer("accepted"), Answer.ACCEPT) == Decided("accepted")
+    assert settled(_offer("declined"), Answer.DECLINE) == Decided("declined")
+
+
+def test_a_decline_after_an_accept_is_refused_as_already_accepted() -> None:
+    assert settled(_offer("accepted"), Answer.DECLINE) == Refused(
+        Refusal.ALREADY_ACCEPTED, "accepted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("offer", "reason", "why"),
+    [
+        (_offer("declined"), Refusal.OFFER_CLOSED, "declined"),
+        (_offer("timed_out"), Refusal.OFFER_CLOSED, "timed_out"),
+        (_offer("stood_down", "role_filled"), Refusal.ROLE_FILLED, "role_filled"),
+        (
+            _offer("stood_down", "committed_elsewhere"),
+            Refusal.ALREADY_COMMITTED,
+            "committed_elsewhere",
+        ),
+        (_offer("stood_down", "group_complete"), Refusal.OFFER_CLOSED, "group_complete"),
+        (_offer("stood_down", "incident_cancelled"), Refusal.OFFER_CLOSED, "incident_cancelled"),
+        (_offer("stood_down"), Refusal.OFFER_CLOSED, "withdrawn"),
+        (_offer("something_new"), Refusal.OFFER_CLOSED, "withdrawn"),
+        (
+            _offer("pending", mobilization_status="complete"),
+            Refusal.OFFER_CLOSED,
+            "mobilization_ended",
+        ),
+    ],
+)
+def test_an_accept_of_a_closed_offer_is_refused_with_why(
+    offer: OfferState, reason: Refusal, why: str
+) -> None:
+    assert settled(offer, Answer.ACCEPT) == Refused(reason, why)
+
+
+def test_every_stand_down_reason_has_its_own_words() -> None:
+    generic = closed("withdrawn", "en")
+    for reason in StandDownReason:
+        assert closed(reason.value, "en") != generic, reason
+
+
+def test_a_refusal_is_told_in_the_volunteers_language() -> None:
+    refused = settled(_offer("stood_down", "role_filled"), Answer.ACCEPT)
+    assert isinstance(refused, Refused)
+    assert refused.describe("kk") == "Бұл шақыру жабық: бұл орынды басқа ерікті алды"
+    assert refused.describe("ru") == "Этот вызов закрыт: это место уже занял другой волонтёр"
+    assert refused.describe("en") == "This call-out is closed: someone else took this place"
+
+
+def test_every_message_is_written_in_kazakh_russian_and_english() -> None:
+    for key, texts in MESSAGES.items():
+        assert set(texts) == set(LANGUAGES), key
+        assert all(text.strip() for text in texts.values()), key
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "kk"),
+        ("", "kk"),
+        ("ru", "ru"),
+        ("en-GB", "en"),
+        ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
+        ("de-DE, en;q=0.5, ru;q=0.4", "en"),
+        ("en;q=0.2, kk;q=0.8", "kk"),
+        ("ru;q=0, en", "en"),
+        ("fr, de", "kk"),
+        ("*", "kk"),
+        ("EN", "en"),
+        ("ru;q=abc, en;q=0.1", "en"),
+    ],
+)
+def test_the_language_comes_from_accept_language_with_kazakh_otherwise(
+    header: str | None, language: str
+) -> None:
+    assert preferred_language(header) == language
+
+
+def test_a_tally_counts_offers_per_role_and_state_with_the_leader_first() -> None:
+    tallies = tally(
+        {"medic": 2, "leader": 1},
+        {
+            ("medic", "pending"): 3,
+            ("medic", "accepted"): 1,
+            ("medic", "declined"): 1,
+            ("leader", "accepted"): 1,
+            ("leader", "stood_down"): 1,
+        },
+    )
+
+    leader, medic = tallies
+    assert (leader.role, leader.needed, leader.accepted, leader.stood_down) == ("leader", 1, 1, 1)
+    assert (leader.asked, leader.open_places) == (2, 0)
+    assert (medic.role, medic.pending, medic.declined, medic.timed_out) == ("medic", 3, 1, 0)
+    assert (medic.asked, medic.open_places) == (5, 1)
+
+
+def test_a_tally_shows_roles_with_offers_but_no_places_and_places_nobody_was_asked_for() -> None:
+    tallies = tally({"drone_pilot": 1}, {("searcher", "pending"): 2})
+
+    assert [(t.role, t.needed, t.asked) for t in tallies] == [
+        ("searcher", 0, 2),
+        ("drone_pilot", 1, 0),
+    ]
+
+
+def test_explanation_lines_fall_back_to_kazakh_then_any_language() -> None:
+    record = ExplanationRecord(
+        volunteer_id=PENDING.volunteer_id,
+        name=None,
+        wave=1,
+        outcome="not_eligible",
+        role=None,
+        eta_s=None,
+        distance_m=None,
+        p_accept=None,
+        reasons=["minor"],
+        text={"kk": ["Жасы толмаған"], "ru": []},
+        decided_at=datetime(2026, 4, 2, tzinfo=UTC),
+        offer_status=None,
+        closed_reason=None,
+    )
+
+    assert record.lines("kk") == ["Жасы толмаған"]
+    assert record.lines("ru") == ["Жасы толмаған"]
+    assert dataclasses.replace(record, text={"en": ["Under 18"]}).lines("kk") == ["Under 18"]
+    assert dataclasses.replace(record, text={}).lines("en") == []
