@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Literal, TypedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -81,8 +81,10 @@ async def ensure_topics(
 
 
 def raw_publisher(broker: KafkaBroker) -> Publish:
-    async def publish(topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
-        await broker.publish(value, topic, key=key, headers=headers)
+    async def publish(
+        topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+    ) -> Awaitable[object]:
+        return await broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
 
     return publish
 

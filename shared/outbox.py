@@ -38,7 +38,9 @@ from shared.events.base import Event
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[None]]
+# Hands one message to the producer and returns the wait for its acknowledgement, so a batch is
+# sent in one go and acknowledged together (the producer keeps each partition's order).
+Publish = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[Awaitable[object]]]
 
 
 def outbox_table(service: str) -> Table:
@@ -134,8 +136,11 @@ class OutboxRelay:
                     .limit(self.batch_size)
                 )
             ).all()
-            for _, topic, key, payload, headers in rows:
+            acknowledgements = [
                 await self.publish(topic, key.encode() if key else None, payload, headers)
+                for _, topic, key, payload, headers in rows
+            ]
+            await asyncio.gather(*acknowledgements)
             if rows:
                 await session.execute(
                     update(table)

@@ -72,10 +72,11 @@ async def run_demo(
             row.started = time.monotonic()
         console.print(f"published {len(rows)} sample alerts (run {run_id})")
         deadline = time.monotonic() + timeout_s
+        announced: dict[bytes, str] = {}
         with Live(_table(rows), console=console, refresh_per_second=4) as live:
             while not all(row.done for row in rows) and time.monotonic() < deadline:
                 await _poll_database(engine, rows)
-                await _poll_topics(watcher, rows)
+                await _poll_topics(watcher, rows, announced)
                 live.update(_table(rows))
         console.print()
         for row in rows:
@@ -99,6 +100,11 @@ async def run_demo(
         formed = await watch_group(
             settings, flood["id"], console=console, timeout_s=group_timeout_s
         )
+        await _withdraw(broker, rows)
+        console.print(
+            "the demo withdrew its CAP alerts (msgType Cancel): their incidents are cancelled and "
+            "everyone still called out is stood down, so the next run starts clean"
+        )
         if not formed:
             console.print(
                 f"[red]the group was not complete within {group_timeout_s:.0f}s[/]; "
@@ -118,6 +124,14 @@ async def run_demo(
         await engine.dispose()
 
 
+async def _withdraw(broker: Any, rows: list[Row]) -> None:
+    now = datetime.now(UTC)
+    for row in rows:
+        cancel = row.sample.cancel(now)
+        if cancel is not None:
+            await broker.publish(cancel, topics.ALERTS_CAP, key=row.sample.identifier.encode())
+
+
 async def _poll_database(engine: Any, rows: list[Row]) -> None:
     identifiers = [row.sample.identifier for row in rows if row.incident is None]
     if not identifiers:
@@ -132,7 +146,11 @@ async def _poll_database(engine: Any, rows: list[Row]) -> None:
             row.incident = found[row.sample.identifier]
 
 
-async def _poll_topics(consumer: AIOKafkaConsumer, rows: list[Row]) -> None:
+async def _poll_topics(
+    consumer: AIOKafkaConsumer, rows: list[Row], announced: dict[bytes, str]
+) -> None:
+    """Read what arrived; an event may come before its incident is found in the database, so
+    every incident event seen is remembered by key and matched on each pass."""
     batches = await consumer.getmany(timeout_ms=250)
     for records in batches.values():
         for record in records:
@@ -144,12 +162,14 @@ async def _poll_topics(consumer: AIOKafkaConsumer, rows: list[Row]) -> None:
                     if row.sample.topic == letter.source_topic and row.position == where:
                         row.dead_letter = letter
                         row.seconds = row.seconds or time.monotonic() - row.started
-            else:
-                for row in rows:
-                    if row.incident and str(row.incident["id"]).encode() == record.key:
-                        row.announced = headers.get("event_type", "?")
-                        row.seconds = row.seconds or time.monotonic() - row.started
-    # Rows whose incident appeared after its event was read: look again next poll.
+            elif record.key is not None:
+                announced.setdefault(record.key, headers.get("event_type", "?"))
+    for row in rows:
+        if row.incident and row.announced is None:
+            kind = announced.get(str(row.incident["id"]).encode())
+            if kind is not None:
+                row.announced = kind
+                row.seconds = time.monotonic() - row.started
 
 
 def _table(rows: list[Row]) -> Table:

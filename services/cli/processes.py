@@ -70,7 +70,7 @@ def down(console: Console) -> None:
         console.print(f"stopped {service}")
 
 
-def _wait_healthy(console: Console, api_url: str, timeout_s: float = 30.0) -> None:
+def _wait_healthy(console: Console, api_url: str, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

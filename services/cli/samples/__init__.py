@@ -12,6 +12,7 @@ from shared.events import topics
 from shared.reference import KAZAKHSTAN_TZ
 
 HERE = Path(__file__).parent
+SENDER = "cap@emer.gov.kz"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,21 @@ class Sample:
     payload: bytes
     identifier: str
     expect_dead_letter: bool = False
+    sent: str | None = None  # CAP <sent>, for the Cancel that withdraws the sample
+
+    def cancel(self, now: datetime) -> bytes | None:
+        """A CAP 1.2 Cancel of this sample alert, or None when it is not a CAP alert."""
+        if self.sent is None or self.expect_dead_letter:
+            return None
+        stamp = now.astimezone(KAZAKHSTAN_TZ).isoformat(timespec="seconds")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">'
+            f"<identifier>{self.identifier}-CANCEL</identifier><sender>{SENDER}</sender>"
+            f"<sent>{stamp}</sent><status>Actual</status><msgType>Cancel</msgType>"
+            f"<scope>Public</scope><note>Demo over: alert withdrawn</note>"
+            f"<references>{SENDER},{self.identifier},{self.sent}</references></alert>"
+        ).encode()
 
 
 def _cap(name: str, *, identifier: str, now: datetime, lasts: timedelta) -> bytes:
@@ -35,6 +51,7 @@ def _cap(name: str, *, identifier: str, now: datetime, lasts: timedelta) -> byte
 
 def build_samples(now: datetime, run_id: str) -> list[Sample]:
     now = now.astimezone(KAZAKHSTAN_TZ).replace(microsecond=0)
+    sent = now.isoformat(timespec="seconds")
     flood_id = f"KZ-TZhM-KST-{run_id}-FLOOD"
     fire_id = f"KZ-TZhM-AKT-{run_id}-FIRE"
     blizzard_id = f"KZ-TZhM-AKM-{run_id}-BLIZZARD"
@@ -70,18 +87,21 @@ def build_samples(now: datetime, run_id: str) -> list[Sample]:
             topics.ALERTS_CAP,
             _cap("flood_kostanay_12", identifier=flood_id, now=now, lasts=timedelta(days=3)),
             flood_id,
+            sent=sent,
         ),
         Sample(
             "CAP 1.1 steppe fire, Aktobe, circle",
             topics.ALERTS_CAP,
             _cap("steppe_fire_11", identifier=fire_id, now=now, lasts=timedelta(hours=12)),
             fire_id,
+            sent=sent,
         ),
         Sample(
             "CAP 1.2 blizzard, geocode KZ-11",
             topics.ALERTS_CAP,
             _cap("blizzard_geocode_12", identifier=blizzard_id, now=now, lasts=timedelta(days=1)),
             blizzard_id,
+            sent=sent,
         ),
         Sample(
             "Police: missing child, Almaty",
