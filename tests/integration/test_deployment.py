@@ -70,9 +70,12 @@ def test_compose_refuses_to_start_without_real_secrets() -> None:
 
 
 def test_every_service_package_with_an_entry_point_is_deployed(rendered: dict[str, Any]) -> None:
+    # The CLI is not a service, and simulated volunteers must never run in a real deployment.
+    not_deployed = {"cli", "simulator"}
     deployable = {
         path.parent.name
         for path in (ROOT / "services").glob("*/main.py")
-        if path.parent.name != "cli"
+        if path.parent.name not in not_deployed
     }
+    assert "simulator" not in rendered["services"]
     assert deployable <= set(rendered["services"])
