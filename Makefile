@@ -51,5 +51,6 @@ bench-env: setup ## prepare what the benchmarks need (database, broker)
 	@infra/local/setup.sh jedel_bench
 	@JEDEL_DATABASE__URL=postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_bench $(RUN)/jedel migrate
 
-bench: bench-env ## run the benchmarks
-	@$(RUN)/python bench/intake.py
+bench: bench-env ## run the benchmarks (matching seeds 1,000,000 volunteers once, ~2.5 min)
+	@$(RUN)/python -m bench.intake
+	@$(RUN)/python -m bench.matching

@@ -75,7 +75,7 @@ PRIORITY_WEIGHTS = {
     Priority.LOW: 0.2,
 }
 MAX_SIMULATED_S = 6 * 3600  # the replanning timer stops; groups not complete by then never are
-WINDOW = 400  # next candidates per role not yet asked passed to a wave: ≫ the cap of 60
+WINDOW = 250  # next candidates per role not yet asked passed to a wave: ≫ the cap of 60
 RADIUS_MARGIN = 1.01  # haversine picks the pool, the router's geodesic decides the radius
 NIGHT_END_HOUR = 6
 ASSUMPTIONS = f"""\
@@ -269,7 +269,7 @@ class Run:
             if kind == "accept":
                 self._fill(policy.role_on_accept(self, volunteer_id, role), ranked)
             if not self.is_complete():
-                policy.react(self)
+                policy.react(self, accepted=kind == "accept")
         return self.outcome
 
     def _fill(self, role: Role | None, ranked: Ranked) -> None:
@@ -288,7 +288,7 @@ class Policy:
     def start(self, run: Run) -> None:
         raise NotImplementedError
 
-    def react(self, run: Run) -> None:
+    def react(self, run: Run, *, accepted: bool = False) -> None:
         """An offer was answered or lapsed."""
         raise NotImplementedError
 
@@ -309,7 +309,7 @@ class Jedel(Policy):
         self.react(run)
         run.schedule(REPLAN_EVERY_S, "timer")
 
-    def react(self, run: Run) -> None:
+    def react(self, run: Run, *, accepted: bool = False) -> None:
         while True:
             plan = plan_wave(
                 self._progress(run),
@@ -405,7 +405,7 @@ class Broadcast(Policy):
             (r for r in self.scarcest_first if r in theirs and run.open_places(r) > 0), None
         )
 
-    def react(self, run: Run) -> None:
+    def react(self, run: Run, *, accepted: bool = False) -> None:
         while any(0 < run.open_places(r) > run.could_fill.get(r, 0) for r in run.needed):
             wider = next_radius(self.radius, self.playbook)
             if wider is None:
@@ -441,7 +441,7 @@ class Nearest(Policy):
         open_places = run.open_places(role)
         return 0 if open_places <= 0 else self.per_role or self.per_open_place * open_places
 
-    def react(self, run: Run) -> None:
+    def react(self, run: Run, *, accepted: bool = False) -> None:
         out = dict.fromkeys(run.needed, 0)
         for role, _, _ in run.outstanding.values():
             if role is not None:
@@ -731,7 +731,7 @@ def main(*, population: int, incidents: int, seed: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--population", type=int, default=200_000)
-    parser.add_argument("--incidents", type=int, default=400)
+    parser.add_argument("--incidents", type=int, default=240)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     sys.exit(main(population=args.population, incidents=args.incidents, seed=args.seed))

@@ -137,14 +137,27 @@ async def send_wave(
     if is_complete(progress):
         return
     radius = mobilization.radius_m
+    considered = Considered()
+    looking_for = [role for role, p in progress.items() if p.open_places > 0]
     while True:
-        considered = await _consider(session, mobilization, progress, radius, matching, now)
+        # Widening looks again only for the roles that fell short; the others keep their list.
+        await _consider(
+            session,
+            mobilization,
+            progress,
+            radius,
+            matching,
+            now,
+            roles=looking_for,
+            into=considered,
+        )
         ranked = considered.ranked
         plan = plan_wave(progress, ranked, playbook=playbook, wave_number=mobilization.wave + 1)
         wider = next_radius(radius, playbook) if plan.short_roles else None
         if wider is None:
             break
         radius = wider
+        looking_for = list(plan.short_roles)
     mobilization.radius_m = radius
     await record_explanations(session, mobilization, considered, plan, now=now)
     if plan.offers:
@@ -196,14 +209,15 @@ async def _consider(
     radius_m: int,
     matching: Matching,
     now: datetime,
-) -> Considered:
+    *,
+    roles: Sequence[Role],
+    into: Considered,
+) -> None:
     playbook = matching.playbook(mobilization)
     center = to_shape(mobilization.center)
     asked = {volunteer for p in progress.values() for volunteer in p.asked}
-    considered = Considered()
-    for role, role_progress in progress.items():
-        if role_progress.open_places == 0:
-            continue
+    considered = into
+    for role in roles:
         found = await nearest_candidates(
             session,
             lon=center.x,
@@ -241,7 +255,6 @@ async def _consider(
         )
         codes = [mobilization.region_code] if mobilization.region_code else []
         considered.ranked[role] = group_first(ordered, role, region_codes=codes)
-    return considered
 
 
 async def _send(

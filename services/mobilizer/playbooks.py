@@ -66,10 +66,10 @@ class Variant(BaseModel):
     radius_growth: float = Field(gt=1.0, le=10.0, description="radius × this when widening")
     offer_timeout_s: int = Field(gt=0, description="an unanswered offer lapses after this")
     target_fill_probability: float = Field(
-        gt=0.0, lt=1.0, description="ask until each role is at least this likely to be filled"
+        gt=0.0, lt=1.0, description="ask until the group is at least this likely to be complete"
     )
     fill_within_s: int = Field(
-        gt=0, description="… within this many seconds of the wave (beyond the timeout: before it)"
+        gt=0, description="… within this many seconds of the wave (capped by the offer timeout)"
     )
     max_offers_per_role_per_wave: int = Field(ge=1, le=500)
     urgent: bool = Field(description="life at risk now: quiet hours are not respected")

@@ -46,6 +46,7 @@ SPEEDS_M_S: Mapping[TransportMode, float] = {
 START_DELAY_S: Mapping[TransportMode, int] = dict.fromkeys(TransportMode, 120)
 LIVE_POSITION_MAX_AGE = timedelta(minutes=15)
 ETA_BUCKET_S = 60
+_SQRT2 = sqrt(2.0)
 
 
 class Router(Protocol):
@@ -141,7 +142,7 @@ class ResponseModel:
         """P(someone who answers has answered within `elapsed_s` of the offer)."""
         if elapsed_s <= 0:
             return 0.0
-        return 0.5 * (1.0 + erf(log(elapsed_s / self.median_s) / (self.sigma * sqrt(2.0))))
+        return 0.5 * (1.0 + erf(log(elapsed_s / self.median_s) / (self.sigma * _SQRT2)))
 
     def odds(
         self,

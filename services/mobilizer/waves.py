@@ -1,16 +1,19 @@
 """The wave policy: how many people to ask, whom, and when to widen, warn or stop.
 
-A wave asks, per role, the fewest next-ranked people not yet asked such that the role is at least
-`target_fill_probability` likely to be filled within the playbook's `fill_within_s`, counting the
-places already accepted and the offers still out (exact Poisson-binomial). Each person counts with
-the chance they accept *in time*: their acceptance estimate × the chance of an answer within the
-horizon (`ResponseModel`); an offer that has gone unanswered counts for less as silence lasts.
+A wave asks the fewest next-ranked people not yet asked such that the group is at least
+`target_fill_probability` likely to be complete within the playbook's `fill_within_s`: with n roles
+open, each must reach target^(1/n). A role's odds count the places already accepted and the offers
+still out (exact Poisson-binomial), each person with the chance they accept *in time* — their
+acceptance estimate × the chance of an answer within the horizon (`ResponseModel`); an offer that
+has gone unanswered counts for less as the silence lasts.
 
-The service plans a new wave whenever the odds may have fallen: after a decline or a timeout (so
-each is replaced) and on a timer every `REPLAN_EVERY_S` (so silence is replaced before the offer
-lapses). It widens the radius (`next_radius`) while a wave reports roles short of candidates, stops
-and stands the outstanding offers down once `is_complete`, and warns the dispatcher when
-`understaffed` says the deadline will probably not be met.
+A role is short — widen the radius (`next_radius`) — when even everyone left in the radius would
+probably not fill it before their offers lapse: too few people, not too little time.
+
+The service plans a new wave whenever the odds may have fallen: after each answer or timeout (so
+declines are replaced) and on a timer every `REPLAN_EVERY_S` (so silence is replaced before the
+offer lapses). It stops and stands the outstanding offers down once `is_complete`, and warns the
+dispatcher when `understaffed` says the deadline will probably not be met.
 
 A volunteer is offered at most one role per incident: a wave plans the scarcest role first (fewest
 candidates not yet asked per open place), and a person it takes is skipped by the others, so
@@ -83,7 +86,7 @@ class WavePlan:
     short_roles: tuple[Role, ...]
     """Roles still below the target even if everyone left in the radius were asked: widen."""
     fill_probability: Mapping[Role, float] = field(default_factory=dict)
-    """Per open role, how likely it is to be filled in time once this wave's offers are out."""
+    """Per open role, how likely it is to be filled within the horizon once this wave is out."""
 
     def offers_per_role(self) -> dict[Role, int]:
         counts: dict[Role, int] = {}

@@ -98,7 +98,8 @@ class NotifierService:
     async def stop_background(self) -> None:
         self._stop.set()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            # wait_for cancels a task that outlives the timeout; either way it is stopped.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
         self._tasks = []
 
