@@ -5,14 +5,17 @@ standing groups of `plan_mobile_groups`) and incidents at real settlements, usin
 playbooks, eligibility and router. Four policies face the same volunteers, who give each policy the
 same answer (common random numbers):
   jedel      — waves (`waves.plan_wave`): the standing group first, ranked by ETA then acceptance,
-               enough offers per role to reach the playbook's fill probability, each decline and
-               timeout replaced, the radius widened while a role is short;
+               enough offers for the group to be 90 % likely complete within the playbook's
+               horizon, replanned after every answer and every 30 s of silence, the radius widened
+               while a role is short of people;
   broadcast  — everyone eligible in the radius at once, first come first served; the radius widens
-               when the outstanding offers can no longer fill a role;
+               when the offers still out can no longer fill a role;
   sequential — per role one offer at a time, nearest (straight line) first;
-  nearest-3  — per role three outstanding offers per open place, nearest first.
-Aim: Jedel within 1.2× broadcast's median time to a complete group with at most 40 % of its offers.
+  nearest-3  — per role three offers out per open place, nearest first.
+Aim: Jedel within 1.2× broadcast's median time to a complete group with at most 40 % of its offers;
+exits 1 when missed.
 Run: .venv/bin/python -m bench.policies [--population N] [--incidents N] [--seed N]
+         [--answer-median-s S]
 """
 
 from __future__ import annotations
@@ -78,7 +81,10 @@ MAX_SIMULATED_S = 6 * 3600  # the replanning timer stops; groups not complete by
 WINDOW = 250  # next candidates per role not yet asked passed to a wave: ≫ the cap of 60
 RADIUS_MARGIN = 1.01  # haversine picks the pool, the router's geodesic decides the radius
 NIGHT_END_HOUR = 6
-ASSUMPTIONS = f"""\
+
+
+def assumptions(answer_median_s: float) -> str:
+    return f"""\
 assumptions (sources):
   acceptance: each volunteer's own probability ~ Beta{ACCEPT_BETA} (mean 25 %, 90 % of people
     between 7 % and 49 %), ×{NIGHT_FACTOR} for non-urgent offers at 00–06; published responder-app
@@ -86,16 +92,20 @@ assumptions (sources):
     Khalemsky et al. 2023, JMIR mHealth 11:e41551)
   history: past offers ~ Poisson({HISTORY_OFFERS_MEAN:g}), accepts ~ Binomial(offers, p); Jedel's
     estimate is the Beta(1, 3) posterior mean (ranking.AcceptanceModel) — it never sees p itself
-  answers: delay ~ lognormal, median {DELAY_MEDIAN_S:g} s, σ {DELAY_SIGMA} (assumption, p90 ≈ 250 s);
-    {SILENT_SHARE:.0%} of those who do not accept never answer; any answer after the offer
-    timeout counts as a timeout
+  answers: delay ~ lognormal, median {answer_median_s:g} s, σ {DELAY_SIGMA} (an assumption; p90 ≈
+    2.8× the median); {SILENT_SHARE:.0%} of those who do not accept never answer; an answer after
+    the offer timeout counts as a timeout. Jedel's ResponseModel assumes median 90 s, σ 0.8, half
+    silent: when the simulation uses the same, that is its best case (try --answer-median-s 180)
   travel: GeodesicRouter — geodesic × 1.3 (circuity 1.2–1.4, Ballou et al. 2002) at foot 2.3 m/s
     (Jonsson et al. 2020, Resuscitation 151:197), bicycle 4.5, car 13.9, off-road 11.1 m/s,
     +120 s to get ready (median turnout 1:45 min, Resuscitation 2025;110772); home positions
-  on scene: last member there = max(accept time + ETA); NFPA 1720 volunteer crews: urban (>1000
-    people/mi², here a settlement of ≥ {URBAN_POPULATION:,}) 9 min, rural 14 min
-  incidents: independent, at settlements (half urban weighted by population, half rural), all
-    volunteers free; first-come-first-served fill, accepts beyond the places are "too late\""""
+  on scene: the last member there, max(accept time + ETA); NFPA 1720 volunteer crews: urban
+    (>1000 people/mi², here a settlement of ≥ {URBAN_POPULATION:,}) 9 min, rural 14 min
+  incidents: independent, at settlements (half urban weighted by population, half rural), every
+    volunteer free; places go first come, first served; jedel, sequential and nearest-3 stand a
+    role's outstanding offers down when it fills, broadcast's offers are for the group, so its
+    accepts after the places are gone are "too late"
+"""
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,7 @@ class Scene:
     incident: Incident
     playbooks: Playbooks
     seed: int
+    answer_median_s: float = DELAY_MEDIAN_S
     radius_m: int = 0
     eligible: list[Candidate] = field(default_factory=list)
     roles_of: dict[UUID, tuple[Role, ...]] = field(default_factory=dict)
@@ -159,7 +170,8 @@ class Scene:
         if not playbook.urgent and self.incident.now.hour < NIGHT_END_HOUR:
             p = p * NIGHT_FACTOR
         self._accepts = (rng.random(len(p)) < p).tolist()
-        self._delays = (DELAY_MEDIAN_S * np.exp(DELAY_SIGMA * rng.standard_normal(len(p)))).tolist()
+        delays = self.answer_median_s * np.exp(DELAY_SIGMA * rng.standard_normal(len(p)))
+        self._delays = delays.tolist()
         self._silent = (rng.random(len(p)) < SILENT_SHARE).tolist()
         self.by_eta = {role: [] for role, _ in playbook.roles}
         self.by_distance = {role: [] for role, _ in playbook.roles}
@@ -216,6 +228,7 @@ class Outcome:
     offers: int = 0
     filled: int = 0
     too_late: int = 0
+    stood_down: int = 0
     warned_s: float | None = None
 
 
@@ -263,16 +276,22 @@ class Run:
             if volunteer_id is None:
                 policy.on_timer(self)
                 continue
-            role, ranked, _ = self.outstanding.pop(volunteer_id)
-            for could in self.scene.roles_of[volunteer_id]:
-                self.could_fill[could] -= 1
+            if volunteer_id not in self.outstanding:
+                continue  # stood down before they answered
+            role, ranked, _ = self._close(volunteer_id)
             if kind == "accept":
-                self._fill(policy.role_on_accept(self, volunteer_id, role), ranked)
+                self._fill(policy.role_on_accept(self, volunteer_id, role), ranked, policy)
             if not self.is_complete():
                 policy.react(self, accepted=kind == "accept")
         return self.outcome
 
-    def _fill(self, role: Role | None, ranked: Ranked) -> None:
+    def _close(self, volunteer_id: UUID) -> tuple[Role | None, Ranked, float]:
+        closed = self.outstanding.pop(volunteer_id)
+        for could in self.scene.roles_of[volunteer_id]:
+            self.could_fill[could] -= 1
+        return closed
+
+    def _fill(self, role: Role | None, ranked: Ranked, policy: Policy) -> None:
         if role is None or self.open_places(role) <= 0:
             self.outcome.too_late += 1
             return
@@ -282,9 +301,17 @@ class Run:
         if self.is_complete():
             self.outcome.complete_s = self.t
             self.outcome.on_scene_s = max(self.arrivals_s)
+            self.outcome.stood_down += len(self.outstanding)
+        elif policy.stands_down_filled_roles and self.open_places(role) == 0:
+            for volunteer_id in [v for v, (r, _, _) in self.outstanding.items() if r is role]:
+                self._close(volunteer_id)
+                self.outcome.stood_down += 1
 
 
 class Policy:
+    stands_down_filled_roles = True
+    """Withdraw a role's outstanding offers once it is full (offers made for a role)."""
+
     def start(self, run: Run) -> None:
         raise NotImplementedError
 
@@ -390,6 +417,8 @@ class Jedel(Policy):
 
 
 class Broadcast(Policy):
+    stands_down_filled_roles = False  # its offers are for the group, not for a role
+
     def start(self, run: Run) -> None:
         self.playbook = run.scene.incident.playbook
         self.radius = self.playbook.first_radius_m
@@ -621,19 +650,19 @@ class Summary:
     name: str
     median_s: float
     p99_s: float
+    never: int
     by_deadline: float
     offers: int
     offers_per_place: float
     too_late: int
+    stood_down: int
     nfpa_urban: float
     nfpa_rural: float
 
 
 def summarise(name: str, results: Sequence[tuple[Incident, Outcome]]) -> Summary:
-    times = sorted(o.complete_s if o.complete_s is not None else math.inf for _, o in results)
-    on_time = [
-        o.complete_s is not None and o.complete_s <= i.playbook.deadline_s for i, o in results
-    ]
+    times = sorted(_time_to_complete(o) for _, o in results)
+    on_time = [_on_time(i, o) for i, o in results]
 
     def nfpa(urban: bool) -> float:
         limit = NFPA_URBAN_S if urban else NFPA_RURAL_S
@@ -649,13 +678,23 @@ def summarise(name: str, results: Sequence[tuple[Incident, Outcome]]) -> Summary
         name=name,
         median_s=statistics.median(times),
         p99_s=times[min(len(times) - 1, math.ceil(0.99 * len(times)) - 1)],
+        never=sum(o.complete_s is None for _, o in results),
         by_deadline=sum(on_time) / len(on_time),
         offers=offers,
         offers_per_place=offers / max(1, sum(o.filled for _, o in results)),
         too_late=sum(o.too_late for _, o in results),
+        stood_down=sum(o.stood_down for _, o in results),
         nfpa_urban=nfpa(True),
         nfpa_rural=nfpa(False),
     )
+
+
+def _time_to_complete(outcome: Outcome) -> float:
+    return outcome.complete_s if outcome.complete_s is not None else math.inf
+
+
+def _on_time(incident: Incident, outcome: Outcome) -> bool:
+    return outcome.complete_s is not None and outcome.complete_s <= incident.playbook.deadline_s
 
 
 def _clock(seconds: float) -> str:
@@ -665,40 +704,36 @@ def _clock(seconds: float) -> str:
     return f"{minutes}m{rest:02d}s"
 
 
-def report(summaries: dict[str, Summary], jedel: Sequence[tuple[Incident, Outcome]]) -> bool:
+def report(results: dict[str, list[tuple[Incident, Outcome]]], *, answer_median_s: float) -> bool:
+    summaries = {name: summarise(name, r) for name, r in results.items()}
     print(
-        f"{'policy':<11} {'median':>8} {'p99':>8} {'by deadline':>12} {'offers':>8} "
-        f"{'offers/place':>13} {'too late':>9} {'NFPA urban':>11} {'NFPA rural':>11}"
+        f"{'policy':<11} {'median':>7} {'p99':>7} {'never':>6} {'by deadline':>12} {'offers':>8} "
+        f"{'per place':>10} {'too late':>9} {'stood down':>11} {'NFPA urban':>11} {'rural':>6}"
     )
     for s in summaries.values():
         print(
-            f"{s.name:<11} {_clock(s.median_s):>8} {_clock(s.p99_s):>8} {s.by_deadline:>12.1%} "
-            f"{s.offers:>8,} {s.offers_per_place:>13.2f} {s.too_late:>9,} {s.nfpa_urban:>11.1%} "
-            f"{s.nfpa_rural:>11.1%}"
+            f"{s.name:<11} {_clock(s.median_s):>7} {_clock(s.p99_s):>7} {s.never:>6} "
+            f"{s.by_deadline:>12.1%} {s.offers:>8,} {s.offers_per_place:>10.1f} "
+            f"{s.too_late:>9,} {s.stood_down:>11,} {s.nfpa_urban:>11.1%} {s.nfpa_rural:>6.1%}"
         )
-    late = [
-        (i, o) for i, o in jedel if o.complete_s is None or o.complete_s > i.playbook.deadline_s
-    ]
-    warned = [o for i, o in late if o.warned_s is not None and o.warned_s < i.playbook.deadline_s]
-    false_alarms = sum(
-        1 for i, o in jedel if o.warned_s is not None and o not in [x for _, x in late]
-    )
-    lead = [
-        i.playbook.deadline_s - o.warned_s
-        for i, o in late
-        if o in warned and o.warned_s is not None
-    ]
-    print(
-        f"jedel GroupUnderstaffed: {len(warned)} of {len(late)} groups late or incomplete were "
-        f"warned before the deadline (median {_clock(statistics.median(lead)) if lead else '-'} "
-        f"ahead); {false_alarms} warnings for groups that made it"
-    )
-    print(ASSUMPTIONS)
+    for urgent, label in ((True, "urgent (critical, high)"), (False, "not urgent (medium, low)")):
+        medians = {
+            name: _clock(
+                statistics.median(_time_to_complete(o) for i, o in r if i.playbook.urgent is urgent)
+            )
+            for name, r in results.items()
+            if name in ("jedel", "broadcast")
+        }
+        print(
+            f"median to a full group, {label}: " + ", ".join(f"{n} {t}" for n, t in medians.items())
+        )
+    _report_warnings(results["jedel"])
+    print(assumptions(answer_median_s).rstrip())
     jedel_s, broadcast_s = summaries["jedel"], summaries["broadcast"]
     time_ratio = jedel_s.median_s / broadcast_s.median_s
     offer_share = jedel_s.offers / broadcast_s.offers
     ok = time_ratio <= AIM_TIME_RATIO and offer_share <= AIM_OFFER_SHARE
-    verdict = "OK" if ok else "MISSED"
+    verdict = "OK" if ok else "MISSED — the aim is not met"
     print(
         f"policies: Jedel completes in {time_ratio:.2f}× broadcast's median time with "
         f"{offer_share:.0%} of its offers (aim ≤{AIM_TIME_RATIO}×, ≤{AIM_OFFER_SHARE:.0%}): {verdict}"
@@ -706,7 +741,23 @@ def report(summaries: dict[str, Summary], jedel: Sequence[tuple[Incident, Outcom
     return ok
 
 
-def main(*, population: int, incidents: int, seed: int) -> int:
+def _report_warnings(jedel: Sequence[tuple[Incident, Outcome]]) -> None:
+    late = [(i, o) for i, o in jedel if not _on_time(i, o)]
+    ahead_s = [
+        i.playbook.deadline_s - o.warned_s
+        for i, o in late
+        if o.warned_s is not None and o.warned_s < i.playbook.deadline_s
+    ]
+    false_alarms = sum(1 for i, o in jedel if o.warned_s is not None and _on_time(i, o))
+    median_ahead = _clock(statistics.median(ahead_s)) if ahead_s else "-"
+    print(
+        f"jedel GroupUnderstaffed: {len(ahead_s)} of the {len(late)} groups late or never "
+        f"complete were warned before the deadline (median {median_ahead} ahead); "
+        f"{false_alarms} warnings for groups complete in time"
+    )
+
+
+def main(*, population: int, incidents: int, seed: int, answer_median_s: float) -> int:
     started = perf_counter()
     playbooks = load_playbooks()
     world = build_world(population, seed=seed)
@@ -714,7 +765,7 @@ def main(*, population: int, incidents: int, seed: int) -> int:
     built = perf_counter()
     results: dict[str, list[tuple[Incident, Outcome]]] = {name: [] for name in POLICIES}
     for incident in drawn:
-        scene = Scene(world, incident, playbooks, seed)
+        scene = Scene(world, incident, playbooks, seed, answer_median_s)
         for name, policy in POLICIES.items():
             run = Run(scene, needed=incident.playbook.needed())
             results[name].append((incident, run.play(policy())))
@@ -724,8 +775,7 @@ def main(*, population: int, incidents: int, seed: int) -> int:
         f"{population:,} synthetic volunteers, seed {seed}; population {built - started:.0f} s, "
         f"simulation {perf_counter() - built:.0f} s"
     )
-    summaries = {name: summarise(name, r) for name, r in results.items()}
-    return 0 if report(summaries, results["jedel"]) else 1
+    return 0 if report(results, answer_median_s=answer_median_s) else 1
 
 
 if __name__ == "__main__":
@@ -733,5 +783,18 @@ if __name__ == "__main__":
     parser.add_argument("--population", type=int, default=200_000)
     parser.add_argument("--incidents", type=int, default=240)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--answer-median-s",
+        type=float,
+        default=DELAY_MEDIAN_S,
+        help="simulated volunteers' median answer delay (Jedel keeps assuming 90 s)",
+    )
     args = parser.parse_args()
-    sys.exit(main(population=args.population, incidents=args.incidents, seed=args.seed))
+    sys.exit(
+        main(
+            population=args.population,
+            incidents=args.incidents,
+            seed=args.seed,
+            answer_median_s=args.answer_median_s,
+        )
+    )

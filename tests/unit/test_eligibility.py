@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -321,3 +322,43 @@ def test_language_is_the_first_one_jedel_speaks() -> None:
     assert volunteer(languages=("ru", "kk")).language == "ru"
     assert volunteer(languages=("uz", "en")).language == "en"
     assert volunteer(languages=()).language == "kk"
+
+
+def test_roles_for_agrees_with_assess(playbooks: Playbooks) -> None:
+    certificate_sets = [
+        (),
+        (certificate(CertificationType.FIRST_AID),),
+        (
+            certificate(
+                CertificationType.FIRST_AID, issued=date(2023, 1, 1), expires=date(2025, 1, 1)
+            ),
+        ),
+        (certificate(CertificationType.OFFROAD_DRIVER), certificate(CertificationType.TEAM_LEADER)),
+        (
+            certificate(CertificationType.MOUNTAIN_RESCUE),
+            certificate(CertificationType.DOG_HANDLER),
+        ),
+    ]
+    for incident_type, priority, birth, mode, certificates in itertools.product(
+        (IncidentType.FLOOD, IncidentType.OTHER, IncidentType.MUDFLOW),
+        (Priority.CRITICAL, Priority.LOW),
+        (date(2009, 1, 1), date(1985, 1, 1)),
+        tuple(TransportMode),
+        certificate_sets,
+    ):
+        playbook = playbooks.for_incident(incident_type, priority)
+        someone = volunteer(birth_date=birth, transport_mode=mode, certificates=certificates)
+        expected = tuple(
+            role for role, _ in playbook.roles if check(someone, role, playbook, playbooks).eligible
+        )
+        assert (
+            roles_for(
+                someone,
+                playbook=playbook,
+                roles=playbooks.roles,
+                now=NOW,
+                incident_id=INCIDENT,
+                rules=RULES,
+            )
+            == expected
+        )

@@ -17,7 +17,7 @@ from services.mobilizer.eligibility import (
     assess,
 )
 from services.mobilizer.explain import Offered, Outcome, Placement, explain
-from services.mobilizer.playbooks import load_playbooks
+from services.mobilizer.playbooks import Playbooks, load_playbooks
 from shared.events.incidents import IncidentType, Priority
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
 from shared.reference import KAZAKHSTAN_TZ
@@ -146,9 +146,13 @@ def test_kazakh_is_the_default_and_the_fallback_language() -> None:
     assert explanation.render("kk").startswith("Жарамды")
 
 
+@pytest.fixture(scope="module")
+def playbooks() -> Playbooks:
+    return load_playbooks()
+
+
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
-def test_real_verdicts_explain_in_every_language(language: str) -> None:
-    playbooks = load_playbooks()
+def test_real_verdicts_explain_in_every_language(language: str, playbooks: Playbooks) -> None:
     sandbagging = playbooks.for_incident(IncidentType.FLOOD, Priority.LOW)
     night = datetime(2026, 4, 2, 23, 30, tzinfo=KAZAKHSTAN_TZ)
     sleeper = Candidate(

@@ -126,6 +126,7 @@ def test_numbers_are_consistent_in_every_playbook(playbooks: Playbooks) -> None:
         assert playbook.first_radius_m <= playbook.max_radius_m
         assert playbook.offer_timeout_s * 3 <= playbook.deadline_s
         assert 0.5 <= playbook.target_fill_probability < 1
+        assert playbook.fill_within_s <= playbook.offer_timeout_s
         largest_role = max(playbook.needed().values())
         assert playbook.max_offers_per_role_per_wave >= 4 * largest_role, playbook.name
 

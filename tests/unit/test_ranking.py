@@ -12,6 +12,7 @@ from services.mobilizer.eligibility import Candidate
 from services.mobilizer.ranking import (
     AcceptanceModel,
     GeodesicRouter,
+    ResponseModel,
     geodesic_distance_m,
     position_of,
     rank,
@@ -157,3 +158,21 @@ def test_within_keeps_only_candidates_inside_the_radius_in_order() -> None:
     )
     assert [r.volunteer_id for r in within(ranked, 10_000)] == [near.volunteer_id]
     assert ranked[0].distance_m == pytest.approx(3_000, abs=10)
+
+
+def test_half_the_answers_come_within_the_median_delay() -> None:
+    response = ResponseModel(median_s=90, sigma=0.8)
+    assert response.answered_by(0) == 0.0
+    assert response.answered_by(90) == pytest.approx(0.5)
+    assert response.answered_by(250) == pytest.approx(0.9, abs=0.01)
+
+
+def test_silence_makes_an_accept_less_likely_and_a_lapsed_offer_worthless() -> None:
+    response = ResponseModel()
+    fresh = response.odds(0.4, timeout_s=300)
+    after_two_minutes = response.odds(0.4, elapsed_s=120, timeout_s=300)
+    assert fresh == pytest.approx(0.4 * response.answered_by(300))
+    assert 0 < after_two_minutes < fresh
+    assert response.odds(0.4, elapsed_s=300, timeout_s=300) == 0.0
+    within_a_minute = response.odds(0.4, horizon_s=60, timeout_s=300)
+    assert within_a_minute == pytest.approx(0.4 * response.answered_by(60))

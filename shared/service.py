@@ -1,0 +1,102 @@
+"""What every Kafka-consuming service shares: a database pool, a broker, the outbox relay and
+other background loops, started and stopped in the right order, and its FastStream application.
+
+Stop order matters: consuming stops first, then the loops (the relay sends what was committed),
+then the pools close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from faststream import FastStream
+
+from shared.db import build_engine, build_sessionmaker
+from shared.kafka import build_broker, ensure_topics, raw_publisher
+from shared.outbox import Outbox, OutboxRelay, asyncpg_dsn
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class BrokerService:
+    def __init__(self, settings: Settings, *, name: str, outbox: Outbox | None = None) -> None:
+        self.settings = settings
+        self.name = name
+        self.engine = build_engine(settings.database, application_name=f"jedel-{name}")
+        self.sessionmaker = build_sessionmaker(self.engine)
+        self.broker = build_broker(settings.kafka, client_id=f"jedel-{name}")
+        self.relay = (
+            OutboxRelay(
+                outbox,
+                sessionmaker=self.sessionmaker,
+                publish=raw_publisher(self.broker),
+                listen_dsn=asyncpg_dsn(settings.database.url),
+            )
+            if outbox is not None
+            else None
+        )
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def loops(self) -> dict[str, Loop]:
+        """The background loops to run beside the subscribers; subclasses add their own."""
+        return {"outbox-relay": self.relay.run} if self.relay is not None else {}
+
+    async def prepare(self) -> None:
+        await ensure_topics(self.settings.kafka)
+
+    async def start_background(self) -> None:
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(loop(self._stop), name=f"{self.name}-{label}")
+            for label, loop in self.loops().items()
+        ]
+
+    async def stop_background(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            # wait_for cancels a task that outlives the timeout; either way it is stopped.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=10)
+        self._tasks = []
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def start(self) -> None:
+        await self.prepare()
+        await self.broker.start()
+        await self.start_background()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.stop_background()
+        await self.close()
+
+    def app(self) -> FastStream:
+        application = FastStream(self.broker)
+        application.on_startup(self.prepare)
+        application.after_startup(self.start_background)
+        application.on_shutdown(self.stop_background)
+        application.after_shutdown(self.close)
+        return application
+
+
+async def every(
+    interval_s: float, stop: asyncio.Event, work: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `work` every `interval_s` until `stop`; a failure is logged and tried again next time."""
+    while not stop.is_set():
+        try:
+            await work()
+        except Exception:
+            log.exception("periodic work failed; trying again in %.1fs", interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)
