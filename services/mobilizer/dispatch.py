@@ -25,6 +25,7 @@ from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, rank
 from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.tables import MobilizationRow, OfferRow
 from services.mobilizer.waves import (
+    REPLAN_EVERY_S,
     RoleProgress,
     WavePlan,
     group_first,
@@ -133,7 +134,7 @@ async def send_wave(
     repo = MobilizationRepository(session)
     playbook = matching.playbook(mobilization)
     offers = await repo.offers_of(mobilization.incident_id)
-    progress = progress_of(mobilization.needed, offers)
+    progress = progress_of(mobilization.needed, offers, now=now)
     if is_complete(progress):
         return
     radius = mobilization.radius_m
@@ -166,9 +167,13 @@ async def send_wave(
             repo, mobilization, plan, ranked, playbook=playbook, now=now, decisions=decisions
         )
         offers = await repo.offers_of(mobilization.incident_id)
-        progress = progress_of(mobilization.needed, offers)
-    # Look again when the offers out now run out, or later if nobody could be asked at all.
-    mobilization.next_wave_at = now + timedelta(seconds=playbook.offer_timeout_s)
+        progress = progress_of(mobilization.needed, offers, now=now)
+    # Replan while offers are out (silence makes them count for less), or look again after a
+    # timeout's worth of time if nobody could be asked at all.
+    waiting = any(p.pending for p in progress.values())
+    mobilization.next_wave_at = now + timedelta(
+        seconds=REPLAN_EVERY_S if waiting else playbook.offer_timeout_s
+    )
     missing = understaffed(
         progress,
         ranked,

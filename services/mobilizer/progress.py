@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from services.mobilizer.tables import OfferRow
-from services.mobilizer.waves import RoleProgress
+from services.mobilizer.waves import Outstanding, RoleProgress
 from shared.events.volunteers import Role
 
 
-def progress_of(needed: Mapping[str, int], offers: Sequence[OfferRow]) -> dict[Role, RoleProgress]:
-    """Per role: places, accepts, the estimates of the offers still out, and everyone asked.
+def progress_of(
+    needed: Mapping[str, int], offers: Sequence[OfferRow], *, now: datetime
+) -> dict[Role, RoleProgress]:
+    """Per role: places, accepts, the offers still out (estimate and age: the longer the silence,
+    the less an offer counts), and everyone asked.
 
     `asked` holds everyone asked in this incident, whatever the role: nobody is asked twice.
     """
@@ -24,7 +28,11 @@ def progress_of(needed: Mapping[str, int], offers: Sequence[OfferRow]) -> dict[R
             role=role,
             needed=places,
             accepted=sum(1 for offer in mine if offer.status == "accepted"),
-            pending=tuple(offer.p_accept for offer in mine if offer.status == "pending"),
+            pending=tuple(
+                Outstanding(offer.p_accept, max(0.0, (now - offer.offered_at).total_seconds()))
+                for offer in mine
+                if offer.status == "pending"
+            ),
             asked=asked,
         )
     return progress

@@ -76,7 +76,7 @@ async def respond(
         return decisions
 
     offers = await repo.offers_of(offer.incident_id)
-    role_progress = progress_of(mobilization.needed, offers)[Role(offer.role)]
+    role_progress = progress_of(mobilization.needed, offers, now=now)[Role(offer.role)]
     if role_progress.open_places == 0:
         _close(offer, "role_filled")
         return refuse(ResponseRefusal.ROLE_FILLED)
@@ -94,7 +94,7 @@ async def respond(
             eta_s=offer.eta_s,
         ),
     )
-    progress = progress_of(mobilization.needed, offers)
+    progress = progress_of(mobilization.needed, offers, now=now)
     if is_complete(progress):
         complete(mobilization, offers, now=now, decisions=decisions)
     elif progress[Role(offer.role)].open_places == 0:
