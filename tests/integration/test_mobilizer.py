@@ -363,3 +363,66 @@ async def test_concurrent_accepts_for_the_last_place_fill_it_once(
             {"i": incident.incident_id},
         )
     assert places == 2
+
+
+async def test_a_restart_mid_mobilisation_loses_nothing_and_doubles_nothing(
+    mobilizer: MobilizerService,
+    tail: Tail,
+    publish: Any,
+    clock: FakeClock,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+) -> None:
+    incident = flood(clock())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    await mobilizer.stop()  # the service goes down with every offer out
+
+    # While it is down: one volunteer accepts, and the offers' answer time runs out.
+    leader = next(o for o in offers if o["role"] == "leader")
+    await answer(publish, leader, Answer.ACCEPT)
+    clock.advance(timedelta(seconds=121))
+    settings = MobilizerSettings(
+        database=database_settings,
+        kafka=kafka_settings,
+        mobilizer=MobilizerOptions(
+            group_id=mobilizer.settings.mobilizer.group_id, sweep_interval_s=3600
+        ),
+    )
+    restarted = MobilizerService(settings, clock=clock, matching=mobilizer.matching)
+    await restarted.start()
+    try:
+        await tail.wait_for(of(incident.incident_id, "OfferAccepted"))
+        await restarted.sweep()
+        await restarted.sweep()  # a second sweep finds nothing left to time out
+        # Any other leader is stood down (the place is taken); everyone else times out.
+        ended = await tail.wait_for(
+            lambda r: (
+                of(incident.incident_id, "OfferTimedOut")(r)
+                or of(incident.incident_id, "OfferStoodDown")(r)
+            ),
+            count=len(offers) - 1,
+        )
+    finally:
+        await restarted.stop()
+        clock.advance(timedelta(seconds=-121))
+        await mobilizer.start()
+    accepted = payloads(tail, incident.incident_id, "OfferAccepted")
+    assert [a["offer_id"] for a in accepted] == [leader["offer_id"]], (
+        "the answer sent while down counts once"
+    )
+    ended_ids = [json.loads(r.value)["offer_id"] for r in ended]
+    assert len(ended_ids) == len(set(ended_ids)) == len(offers) - 1, "every offer ends once"
+    assert set(ended_ids) == {o["offer_id"] for o in offers} - {leader["offer_id"]}
+    async with mobilizer.engine.connect() as connection:
+        counts = (
+            await connection.execute(
+                text(
+                    "SELECT count(*) AS offers, count(DISTINCT volunteer_id) AS people "
+                    "FROM offers WHERE incident_id = :i"
+                ),
+                {"i": incident.incident_id},
+            )
+        ).one()
+    assert counts.offers == counts.people, "nobody offered twice"
