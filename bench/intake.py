@@ -29,7 +29,7 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.cap_stream import cap_alert, hostile_messages
+from bench.support.cap_stream import cap_alert, hostile_messages
 from services.intake.cap import validate_only
 from shared.db import build_engine
 from shared.events import topics

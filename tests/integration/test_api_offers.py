@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -37,6 +36,7 @@ from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, Settings
 from tests.factories import FLOOD_DAY, FakeClock, new_run
 from tests.integration.test_mobilizer import KOSTANAY, PEOPLE, flood, small_flood_playbooks
+from tests.kafka_tail import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -171,15 +171,7 @@ async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publish]:
 
 
 async def _eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 30.0) -> Any:
-    """`check()` once it returns something truthy; poll with a deadline, never a fixed sleep."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not so after {timeout_s}s")
-        await asyncio.sleep(0.05)
+    return await eventually(check, timeout_s=timeout_s)
 
 
 async def _offers(engine: AsyncEngine, incident_id: uuid.UUID) -> list[Any]:

@@ -38,7 +38,7 @@ from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import FLOOD_DAY, FakeClock, new_run
-from tests.kafka_tail import Record, Tail
+from tests.kafka_tail import Record, Tail, eventually
 
 pytestmark = pytest.mark.integration
 KOSTANAY = (63.6246, 53.2144)
@@ -295,21 +295,16 @@ async def test_group_completes_and_the_remaining_offers_are_stood_down(
     facts = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
     cancel = IncidentCancelled(**facts, status=IncidentStatus.CANCELLED)
     await publish(topics.INCIDENTS, incident.incident_id, cancel)
-    await asyncio.wait_for(_released(mobilizer, incident.incident_id), 30)
+    await eventually(lambda: _released(mobilizer, incident.incident_id))
 
 
-async def _released(mobilizer: MobilizerService, incident: uuid.UUID) -> None:
-    while True:
-        async with mobilizer.engine.connect() as connection:
-            open_ = await connection.scalar(
-                text(
-                    "SELECT count(*) FROM commitments WHERE incident_id = :i AND released_at IS NULL"
-                ),
-                {"i": incident},
-            )
-        if open_ == 0:
-            return
-        await asyncio.sleep(0.1)
+async def _released(mobilizer: MobilizerService, incident: uuid.UUID) -> bool:
+    async with mobilizer.engine.connect() as connection:
+        still_open = await connection.scalar(
+            text("SELECT count(*) FROM commitments WHERE incident_id = :i AND released_at IS NULL"),
+            {"i": incident},
+        )
+    return bool(still_open == 0)
 
 
 async def test_a_decline_is_replaced_and_a_timeout_too(

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from shared.reference import KAZAKHSTAN_TZ, load_regions, load_settlements
 
-HOSTILE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "cap" / "hostile"
+HOSTILE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "cap" / "hostile"
 HAZARDS = (
     ("Met", "Су тасқыны", "Паводок", "Severe", "Expected"),
     ("Fire", "Дала өрті", "Степной пожар", "Severe", "Immediate"),
