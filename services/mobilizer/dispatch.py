@@ -38,13 +38,8 @@ from shared.events import topics
 from shared.events.base import Event
 from shared.events.incidents import IncidentFacts, IncidentType, Priority
 from shared.events.mobilization import (
-    GroupCompleted,
-    GroupMember,
     GroupUnderstaffed,
     MobilizationStarted,
-    OfferStoodDown,
-    OfferTimedOut,
-    StandDownReason,
     VolunteerOffered,
     WaveSent,
 )
@@ -322,97 +317,3 @@ async def _send(
             offers=plan.offers_per_role(),
         ),
     )
-
-
-def stand_down(
-    offers: Sequence[OfferRow],
-    *,
-    reason: StandDownReason,
-    now: datetime,
-    decisions: Decisions,
-    role: str | None = None,
-) -> None:
-    """Withdraw the pending offers (of one role, or all) and tell each volunteer."""
-    for offer in offers:
-        if offer.status != "pending" or (role is not None and offer.role != role):
-            continue
-        offer.status = "stood_down"
-        offer.closed_reason = reason.value
-        offer.responded_at = now
-        decisions.add(
-            offer.incident_id,
-            OfferStoodDown(
-                incident_id=offer.incident_id,
-                offer_id=offer.id,
-                volunteer_id=offer.volunteer_id,
-                role=Role(offer.role),
-                reason=reason,
-                language=offer.language,
-                contact_phone=offer.contact_phone,
-            ),
-        )
-
-
-def complete(
-    mobilization: MobilizationRow,
-    offers: Sequence[OfferRow],
-    *,
-    now: datetime,
-    decisions: Decisions,
-) -> None:
-    mobilization.status = "complete"
-    mobilization.completed_at = now
-    mobilization.next_wave_at = None
-    stand_down(offers, reason=StandDownReason.GROUP_COMPLETE, now=now, decisions=decisions)
-    decisions.add(
-        mobilization.incident_id,
-        GroupCompleted(
-            incident_id=mobilization.incident_id,
-            members=tuple(
-                GroupMember(volunteer_id=o.volunteer_id, role=Role(o.role), eta_s=o.eta_s)
-                for o in offers
-                if o.status == "accepted"
-            ),
-        ),
-    )
-
-
-async def time_out(
-    session: AsyncSession, *, matching: Matching, now: datetime
-) -> tuple[Decisions, set[UUID]]:
-    """Offers past their answer time become timeouts; returns the incidents that need a wave."""
-    decisions = Decisions()
-    repo = MobilizationRepository(session)
-    touched: set[UUID] = set()
-    for offer in await repo.expired_offers(now):
-        offer.status = "timed_out"
-        offer.responded_at = now
-        touched.add(offer.incident_id)
-        decisions.add(
-            offer.incident_id,
-            OfferTimedOut(
-                incident_id=offer.incident_id,
-                offer_id=offer.id,
-                volunteer_id=offer.volunteer_id,
-                role=Role(offer.role),
-            ),
-        )
-    touched.update(await repo.due_for_a_wave(now))
-    return decisions, touched
-
-
-async def close(
-    session: AsyncSession, incident_id: UUID, *, reason: StandDownReason, now: datetime
-) -> Decisions:
-    """The incident ended: withdraw every open offer and free everyone committed to it."""
-    decisions = Decisions()
-    repo = MobilizationRepository(session)
-    mobilization = await repo.get(incident_id)
-    if mobilization is None or mobilization.status == "closed":
-        return decisions
-    mobilization.status = "closed"
-    mobilization.closed_at = now
-    mobilization.next_wave_at = None
-    stand_down(await repo.offers_of(incident_id), reason=reason, now=now, decisions=decisions)
-    await repo.release_commitments(incident_id, now=now)
-    return decisions

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from faststream import FastStream
 
-from services.mobilizer.dispatch import Decisions, Matching, send_wave, time_out
+from services.mobilizer.closing import time_out
+from services.mobilizer.dispatch import Decisions, Matching, send_wave
 from services.mobilizer.eligibility import FatigueRules
 from services.mobilizer.playbooks import load_playbooks
 from services.mobilizer.ranking import AcceptanceModel, GeodesicRouter

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.mobilizer.dispatch import Decisions, Matching, complete, send_wave, stand_down
+from services.mobilizer.closing import complete, stand_down
+from services.mobilizer.dispatch import Decisions, Matching, send_wave
 from services.mobilizer.progress import progress_of
 from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.tables import OfferRow

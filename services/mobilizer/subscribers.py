@@ -11,7 +11,8 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.mobilizer.dispatch import Decisions, Matching, close, start
+from services.mobilizer.closing import close
+from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
 from services.mobilizer.settings import MobilizerSettings
 from services.mobilizer.tables import INBOX, OUTBOX
