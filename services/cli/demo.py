@@ -101,6 +101,7 @@ async def run_demo(
             settings, flood["id"], console=console, timeout_s=group_timeout_s
         )
         await _withdraw(broker, rows)
+        console.print()
         console.print(
             "the demo withdrew its CAP alerts (msgType Cancel): their incidents are cancelled and "
             "everyone still called out is stood down, so the next run starts clean"
