@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class Rejected(Exception):  # noqa: N818 - a verdict, not an error in the code
     """The message cannot become an incident.
@@ -14,3 +16,11 @@ class Rejected(Exception):  # noqa: N818 - a verdict, not an error in the code
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+def describe(error: ValidationError, *, limit: int = 5) -> str:
+    """A contract violation in words a person can act on: `field.path: what is wrong; …`."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc']) or 'body'}: {issue['msg']}"
+        for issue in error.errors()[:limit]
+    )

@@ -18,7 +18,7 @@ from shared.events.incidents import (
 )
 from shared.geo import as_multipolygon, geodesic_area_km2, geodesic_circle
 from shared.i18n import LANGUAGES, translate
-from shared.rejections import Rejected
+from shared.rejections import Rejected, describe
 
 MAX_REPORT_BYTES = 64 * 1024
 
@@ -46,11 +46,7 @@ def parse_report(data: bytes) -> MissingPersonReported:
     try:
         return MissingPersonReported.model_validate_json(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or 'body'}: {issue['msg']}"
-            for issue in error.errors()[:5]
-        )
-        raise Rejected("invalid_report", problems) from None
+        raise Rejected("invalid_report", describe(error)) from None
 
 
 def draft_from_report(report: MissingPersonReported, *, regions: RegionIndex) -> IncidentDraft:

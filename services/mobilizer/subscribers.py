@@ -26,7 +26,7 @@ from shared.events.incidents import (
 )
 from shared.events.mobilization import RespondToOffer, StandDownReason
 from shared.kafka import subscriber_options
-from shared.rejections import Rejected
+from shared.rejections import Rejected, describe
 
 INCIDENT_EVENTS: TypeAdapter[IncidentEvent] = TypeAdapter(IncidentEvent)
 ENDED = {
@@ -48,21 +48,14 @@ def decode_incident(data: bytes) -> IncidentEvent:
     try:
         return INCIDENT_EVENTS.validate_json(data)
     except ValidationError as error:
-        raise Rejected("invalid_event", _problems(error)) from None
+        raise Rejected("invalid_event", describe(error)) from None
 
 
 def decode_answer(data: bytes) -> RespondToOffer:
     try:
         return RespondToOffer.model_validate_json(data)
     except ValidationError as error:
-        raise Rejected("invalid_event", _problems(error)) from None
-
-
-def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in issue['loc']) or 'body'}: {issue['msg']}"
-        for issue in error.errors()[:5]
-    )
+        raise Rejected("invalid_event", describe(error)) from None
 
 
 def build_router(ctx: MobilizerContext) -> KafkaRouter:

@@ -43,7 +43,7 @@ from shared.events.mobilization import (
     VolunteerOffered,
     WaveSent,
 )
-from shared.rejections import Rejected
+from shared.rejections import Rejected, describe
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def decode(value: bytes, *, headers: Mapping[str, str], position: Position) -> E
         event = contract.model_validate(payload)
     except ValidationError as error:
         # Refusing it would leave a real step out of the register; the log tells the producer.
-        log.warning("%s breaks its contract (%s); recording its envelope", kind, _problems(error))
+        log.warning("%s breaks its contract (%s); recording its envelope", kind, describe(error))
         return _from_envelope(kind, payload, position)
     return _known_kind(kind, event, payload, position)
 
@@ -256,7 +256,7 @@ def _from_envelope(kind: str, payload: dict[str, Any], position: Position) -> En
         envelope = Envelope.model_validate(payload)
     except ValidationError as error:
         raise Rejected(
-            "not_an_event", f"a {kind} without a readable envelope: {_problems(error)}"
+            "not_an_event", f"a {kind} without a readable envelope: {describe(error)}"
         ) from None
     return Entry(
         event_id=envelope.event_id,
@@ -311,13 +311,6 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{text} is out of range")
     return number
-
-
-def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in issue['loc']) or 'body'}: {issue['msg']}"
-        for issue in error.errors()[:5]
-    )
 
 
 def _uuid_or_none(value: object) -> UUID | None:
