@@ -15,27 +15,27 @@ from typing import Any
 
 import httpx
 import pytest
-from geoalchemy2.shape import from_shape
 from rich.console import Console
-from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.main import create_app
-from services.api.seed import seed_reference
 from services.api.settings import ApiOptions, ApiSettings
-from services.api.tables import CertificationRow, VolunteerRow
 from services.cli.explain import explain
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
-from shared.db import build_sessionmaker
 from shared.events import topics
 from shared.events.incidents import IncidentCancelled, IncidentStatus
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, Settings
 from tests.factories import FLOOD_DAY, FakeClock, new_run
-from tests.integration.test_mobilizer import KOSTANAY, PEOPLE, flood, small_flood_playbooks
+from tests.integration.test_mobilizer import (
+    PEOPLE,
+    flood,
+    place_population,
+    small_flood_playbooks,
+)
 from tests.kafka_tail import eventually
 
 pytestmark = pytest.mark.integration
@@ -51,39 +51,7 @@ Publish = Callable[[str, uuid.UUID, Any], Awaitable[None]]
 
 @pytest.fixture(scope="module")
 async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
-    await seed_reference(engine)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {MOBILIZER_TABLES} CASCADE"))
-        await connection.execute(
-            text("TRUNCATE volunteers, certifications, mobile_groups, mobile_group_members CASCADE")
-        )
-    sessions = build_sessionmaker(engine)
-    async with sessions() as session, session.begin():
-        for index, person in enumerate(PEOPLE_HERE):
-            lon = KOSTANAY[0] + person.km_east / 66.5  # ~66.5 km per degree of longitude here
-            session.add(
-                VolunteerRow(
-                    id=person.id,
-                    full_name=person.name,
-                    phone=f"+7702{index:07d}",
-                    birth_date=person.born,
-                    languages=["kk", "ru"],
-                    organisation=None,
-                    region_code="KZ-39",
-                    home=from_shape(Point(lon, KOSTANAY[1]), srid=4326),
-                    transport_mode="car",
-                    availability="available",
-                )
-            )
-        await session.flush()
-        for person in PEOPLE_HERE:
-            for kind, issued, expires in person.certificates:
-                session.add(
-                    CertificationRow(
-                        volunteer_id=person.id, type=kind, issued_on=issued, expires_on=expires
-                    )
-                )
-    return {person.name: person.id for person in PEOPLE_HERE}
+    return await place_population(engine, PEOPLE_HERE, phone_prefix="+7702")
 
 
 @pytest.fixture(scope="module")

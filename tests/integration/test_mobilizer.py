@@ -87,8 +87,11 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
+async def place_population(
+    engine: AsyncEngine, people: list[Person], *, phone_prefix: str = "+7701"
+) -> dict[str, uuid.UUID]:
+    """Replace the volunteers with `people`, living east of Kostanay city, and clear the
+    mobilizer's tables."""
     await seed_reference(engine)
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {MOBILIZER_TABLES} CASCADE"))
@@ -97,13 +100,13 @@ async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
         )
     sessions = build_sessionmaker(engine)
     async with sessions() as session, session.begin():
-        for index, person in enumerate(PEOPLE):
+        for index, person in enumerate(people):
             lon = KOSTANAY[0] + person.km_east / 66.5  # ~66.5 km per degree of longitude here
             session.add(
                 VolunteerRow(
                     id=person.id,
                     full_name=person.name,
-                    phone=f"+7701{index:07d}",
+                    phone=f"{phone_prefix}{index:07d}",
                     birth_date=person.born,
                     languages=["kk", "ru"],
                     organisation=None,
@@ -114,14 +117,19 @@ async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
                 )
             )
         await session.flush()
-        for person in PEOPLE:
+        for person in people:
             for kind, issued, expires in person.certificates:
                 session.add(
                     CertificationRow(
                         volunteer_id=person.id, type=kind, issued_on=issued, expires_on=expires
                     )
                 )
-    return {person.name: person.id for person in PEOPLE}
+    return {person.name: person.id for person in people}
+
+
+@pytest.fixture(scope="module")
+async def population(engine: AsyncEngine) -> dict[str, uuid.UUID]:
+    return await place_population(engine, PEOPLE)
 
 
 @pytest.fixture(scope="module")
