@@ -100,11 +100,17 @@ class CertificationRow(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
     issuer: Mapped[str | None] = mapped_column(Text)
+    # The holder's home, copied and kept by the database (migration 0006) so that the nearest
+    # holders of a type come straight off one index: matching never writes it.
+    home: Mapped[Any] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False), nullable=False
+    )
 
     __table_args__ = (
         CheckConstraint("expires_on > issued_on", name="expires_after_issue"),
         Index("ix_certifications_volunteer", "volunteer_id", "type"),
         Index("ix_certifications_type_expiry", "type", "expires_on"),
+        Index("ix_certifications_type_home", "type", "home", postgresql_using="gist"),
     )
 
 

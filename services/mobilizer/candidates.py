@@ -1,14 +1,20 @@
-"""Who could be asked: the nearest volunteers holding a fitting certificate, as plain values.
+"""Who could be asked: for each open role, the nearest holders of a fitting certificate.
 
-The database does the coarse, index-backed part (a certificate of the role's types, valid or lapsed
-within the last year, within the radius, nearest first over the GiST index); `eligibility.assess`
-does the fine part in Python so every "no" has a reason to show. One query per role, all per-volunteer facts joined laterally.
+The database does the coarse, index-backed part: for every certificate type the wave's roles
+accept, the nearest holders (certificate valid, or lapsed within the last year) straight off the
+GiST index over (type, home) — an index-ordered scan that stops after `limit` rows however many
+people live nearby — and every per-volunteer fact joined laterally, in one round trip per wave.
+`eligibility.assess` does the fine part in Python so every "no" has a reason to show.
+
+The lists are the nearest people whatever the radius: a wave that widens its radius only looks
+further down them (`CandidatePool.within`), it does not ask the database again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.eligibility import Candidate, Certificate
+from services.mobilizer.ranking import geodesic_distance_m
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
 
 # Certificates that lapsed within this window still bring their holder into view, so the
@@ -25,34 +32,39 @@ EXPIRED_WINDOW_DAYS = 365
 NEAREST = text(
     """
     WITH near AS (
-        SELECT v.id, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
-               v.languages, v.quiet_hours_start, v.quiet_hours_end,
-               ST_X(v.home::geometry) AS lon, ST_Y(v.home::geometry) AS lat
-        FROM volunteers v
-        WHERE v.availability <> 'inactive'
-          AND ST_DWithin(v.home, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius_m)
-          AND v.id <> ALL(CAST(:asked AS uuid[]))
-          AND EXISTS (
-              SELECT 1 FROM certifications c
-              WHERE c.volunteer_id = v.id AND c.type = ANY(CAST(:types AS text[]))
-                AND c.expires_on > CAST(:day AS date) - CAST(:expired_window_days AS integer)
-          )
-        ORDER BY v.home <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
-        LIMIT :limit
+        SELECT DISTINCT k.volunteer_id AS id
+        FROM unnest(CAST(:types AS text[])) AS t(type)
+        CROSS JOIN LATERAL (
+            SELECT c.volunteer_id
+            FROM certifications c
+            JOIN volunteers v ON v.id = c.volunteer_id
+            WHERE c.type = t.type
+              AND c.expires_on > CAST(:day AS date) - CAST(:expired_window_days AS integer)
+              AND v.availability <> 'inactive'
+              AND c.volunteer_id <> ALL(CAST(:asked AS uuid[]))
+            ORDER BY c.home <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
+            LIMIT :limit
+        ) k
     )
-    SELECT near.*, certs.list AS certificates, grp.role AS group_role, grp.on_call,
+    SELECT v.id, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
+           v.languages, v.quiet_hours_start, v.quiet_hours_end,
+           ST_X(v.home::geometry) AS lon, ST_Y(v.home::geometry) AS lat,
+           certs.list AS certificates, grp.role AS group_role, grp.on_call,
            open.incident_id AS committed_incident_id,
            stats.offers_total, stats.accepts_total, stats.callouts_24h, stats.callouts_7d,
            last.released_at AS last_deployment_ended_at, last.hours AS last_deployment_hours
     FROM near
+    JOIN volunteers v ON v.id = near.id
     LEFT JOIN LATERAL (
         SELECT json_agg(json_build_array(c.type, c.issued_on, c.expires_on)) AS list
         FROM certifications c WHERE c.volunteer_id = near.id
     ) certs ON true
-    LEFT JOIN LATERAL (
-        SELECT m.role, m.on_call FROM mobile_group_members m
-        WHERE m.volunteer_id = near.id LIMIT 1
-    ) grp ON true
+    LEFT JOIN (
+        -- Standing groups are small: one hash of all their seats beats a probe per person.
+        SELECT DISTINCT ON (m.volunteer_id) m.volunteer_id, m.role, m.on_call
+        FROM mobile_group_members m
+        ORDER BY m.volunteer_id, m.on_call DESC
+    ) grp ON grp.volunteer_id = near.id
     LEFT JOIN LATERAL (
         SELECT k.incident_id FROM commitments k
         WHERE k.volunteer_id = near.id AND k.released_at IS NULL
@@ -77,35 +89,71 @@ NEAREST = text(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Nearby:
+    candidate: Candidate
+    distance_m: float
+    """From their home, geodesic."""
+
+
+@dataclass
+class CandidatePool:
+    """Each role's nearest possible people, nearest first, at most `limit` per role."""
+
+    by_role: dict[Role, list[Nearby]] = field(default_factory=dict)
+
+    def within(self, role: Role, radius_m: float) -> list[Candidate]:
+        return [n.candidate for n in self.by_role.get(role, ()) if n.distance_m <= radius_m]
+
+
 async def nearest_candidates(
     session: AsyncSession,
     *,
     lon: float,
     lat: float,
-    radius_m: int,
-    certifications: Sequence[CertificationType],
+    roles: Mapping[Role, Sequence[CertificationType]],
     asked: Iterable[UUID],
     day: date,
     now: datetime,
     limit: int,
-) -> list[Candidate]:
-    """Up to `limit` volunteers within `radius_m` holding a certificate of one of the types
-    (valid on `day` or lapsed recently), nearest first, not among `asked`."""
+) -> CandidatePool:
+    """For each role, the `limit` nearest volunteers holding a certificate of one of its types
+    (valid on `day` or lapsed recently), not inactive and not among `asked`."""
+    types = sorted({kind.value for kinds in roles.values() for kind in kinds})
+    if not types:
+        return CandidatePool({role: [] for role in roles})
     rows = await session.execute(
         NEAREST,
         {
             "lon": lon,
             "lat": lat,
-            "radius_m": radius_m,
             "asked": [str(volunteer) for volunteer in asked],
-            "types": [certification.value for certification in certifications],
+            "types": types,
             "day": day,
             "expired_window_days": EXPIRED_WINDOW_DAYS,
             "now": now,
             "limit": limit,
         },
     )
-    return [candidate_from(row._mapping) for row in rows]
+    people = [
+        Nearby(candidate, geodesic_distance_m(candidate.home_lon, candidate.home_lat, lon, lat))
+        for candidate in (candidate_from(row._mapping) for row in rows)
+    ]
+    people.sort(key=lambda nearby: nearby.distance_m)
+    in_view = day - timedelta(days=EXPIRED_WINDOW_DAYS)
+    return CandidatePool(
+        {
+            role: [
+                nearby
+                for nearby in people
+                if any(
+                    c.type in kinds and c.expires_on > in_view
+                    for c in nearby.candidate.certificates
+                )
+            ][:limit]
+            for role, kinds in roles.items()
+        }
+    )
 
 
 def candidate_from(row: Any) -> Candidate:

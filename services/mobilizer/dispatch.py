@@ -16,7 +16,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.mobilizer.candidates import nearest_candidates
+from services.mobilizer.candidates import CandidatePool, nearest_candidates
 from services.mobilizer.eligibility import Candidate, FatigueRules, Verdict, assess, local_day
 from services.mobilizer.explaining import record_explanations
 from services.mobilizer.playbooks import Playbook, Playbooks
@@ -26,7 +26,6 @@ from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.tables import MobilizationRow, OfferRow
 from services.mobilizer.waves import (
     REPLAN_EVERY_S,
-    RoleProgress,
     WavePlan,
     group_first,
     is_complete,
@@ -135,18 +134,20 @@ async def send_wave(
     radius = mobilization.radius_m
     considered = Considered()
     looking_for = [role for role, p in progress.items() if p.open_places > 0]
+    center = to_shape(mobilization.center)
+    pool = await nearest_candidates(
+        session,
+        lon=center.x,
+        lat=center.y,
+        roles={role: matching.playbooks.roles[role].certifications for role in looking_for},
+        asked={volunteer for p in progress.values() for volunteer in p.asked},
+        day=local_day(now),
+        now=now,
+        limit=matching.candidates_per_role,
+    )
     while True:
         # Widening looks again only for the roles that fell short; the others keep their list.
-        await _consider(
-            session,
-            mobilization,
-            progress,
-            radius,
-            matching,
-            now,
-            roles=looking_for,
-            into=considered,
-        )
+        _consider(mobilization, pool, radius, matching, now, roles=looking_for, into=considered)
         ranked = considered.ranked
         plan = plan_wave(progress, ranked, playbook=playbook, wave_number=mobilization.wave + 1)
         wider = next_radius(radius, playbook) if plan.short_roles else None
@@ -202,10 +203,9 @@ class Considered:
     people: dict[UUID, Candidate] = field(default_factory=dict)
 
 
-async def _consider(
-    session: AsyncSession,
+def _consider(
     mobilization: MobilizationRow,
-    progress: dict[Role, RoleProgress],
+    pool: CandidatePool,
     radius_m: int,
     matching: Matching,
     now: datetime,
@@ -215,22 +215,10 @@ async def _consider(
 ) -> None:
     playbook = matching.playbook(mobilization)
     center = to_shape(mobilization.center)
-    asked = {volunteer for p in progress.values() for volunteer in p.asked}
     considered = into
     for role in roles:
-        found = await nearest_candidates(
-            session,
-            lon=center.x,
-            lat=center.y,
-            radius_m=radius_m,
-            certifications=matching.playbooks.roles[role].certifications,
-            asked=asked,
-            day=local_day(now),
-            now=now,
-            limit=matching.candidates_per_role,
-        )
         eligible = []
-        for candidate in found:
+        for candidate in pool.within(role, radius_m):
             verdict = assess(
                 candidate,
                 role,

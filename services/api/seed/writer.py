@@ -53,7 +53,7 @@ _VOLUNTEER_COLUMNS = (
     "quiet_hours_start",
     "quiet_hours_end",
 )
-_CERTIFICATION_COLUMNS = ("volunteer_id", "type", "issued_on", "expires_on", "issuer")
+_CERTIFICATION_COLUMNS = ("volunteer_id", "type", "issued_on", "expires_on", "issuer", "home")
 
 _UPSERT_REGION = """
 INSERT INTO regions (code, name_kk, name_ru, name_en, geonames_admin1, boundary, area_km2)
@@ -237,6 +237,7 @@ class _BatchMaker:
         today, add_to_pool = self.today, self.pool.add
         for draft in self.drafts:
             add_to_pool(draft)
+            home = _ewkb_point(draft.home_lon, draft.home_lat)
             volunteers.append(
                 (
                     draft.id,
@@ -246,7 +247,7 @@ class _BatchMaker:
                     draft.languages,
                     draft.organisation,
                     draft.region_code,
-                    _ewkb_point(draft.home_lon, draft.home_lat),
+                    home,
                     draft.transport_mode.value,
                     draft.availability.value,
                     draft.quiet_hours_start,
@@ -254,7 +255,9 @@ class _BatchMaker:
                 )
             )
             for c in draft.certifications:
-                certifications.append((draft.id, c.type.value, c.issued_on, c.expires_on, c.issuer))
+                certifications.append(
+                    (draft.id, c.type.value, c.issued_on, c.expires_on, c.issuer, home)
+                )
                 if c.is_valid_on(today):
                     self.certifications_valid += 1
                 else:
