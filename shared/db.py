@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, FromClause, MetaData, TextClause, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -49,3 +55,51 @@ def build_engine(settings: DatabaseSettings, *, application_name: str = "jedel")
 
 def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def insert_rows(
+    session: AsyncSession,
+    table: FromClause,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    on_conflict: str = "",
+) -> None:
+    """INSERT `rows` (dicts with the same keys) in one statement and one round trip.
+
+    The values travel as one array per column and come back as rows through `unnest`, so the
+    statement is the same whatever the number of rows: prepared once, no per-row messages (an
+    executemany sends one per row, a multi-row VALUES is prepared afresh for every size; both are
+    several times slower for the hundreds of rows a wave writes). JSON columns take any
+    JSON-serialisable value. `on_conflict` is appended verbatim (e.g. "ON CONFLICT … DO UPDATE …").
+    """
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    statement = _unnest_insert(table, columns, on_conflict)
+    params: dict[str, list[Any]] = {}
+    for index, name in enumerate(columns):
+        values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, JSON):
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        params[f"c{index}"] = values
+    await session.execute(statement, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _unnest_insert(table: FromClause, columns: tuple[str, ...], on_conflict: str) -> TextClause:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays, selected = [], []
+    for index, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            arrays.append(f"CAST(:c{index} AS text[])")
+            selected.append(f"CAST(r.c{index} AS {column_type.compile(dialect=dialect)})")
+        else:
+            arrays.append(f"CAST(:c{index} AS {column_type.compile(dialect=dialect)}[])")
+            selected.append(f"r.c{index}")
+    aliases = ", ".join(f"c{index}" for index in range(len(columns)))
+    return text(
+        f"INSERT INTO {table.description} ({', '.join(columns)}) "  # noqa: S608 - names from the schema
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS r({aliases}) "
+        f"{on_conflict}"
+    )

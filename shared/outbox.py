@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import Base
+from shared.db import Base, insert_rows
 from shared.events.base import Event
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Outbox:
         if rows:
             # A statement trigger (see the migrations) NOTIFYs `<table>_ready`, delivered on
             # commit only: the relay wakes exactly when there is something to send.
-            await session.execute(self.table.insert(), rows)
+            await insert_rows(session, self.table, rows)
         return len(rows)
 
 

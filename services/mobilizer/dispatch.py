@@ -66,7 +66,7 @@ class Matching:
     router: Router
     model: AcceptanceModel
     rules: FatigueRules
-    candidates_per_role: int = 200
+    candidates_per_role: int = 100
 
     def playbook(self, mobilization: MobilizationRow) -> Playbook:
         return self.playbooks.for_incident(

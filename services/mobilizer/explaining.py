@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.explain import Offered, Placement, explain
 from services.mobilizer.ranking import geodesic_distance_m
 from services.mobilizer.tables import ExplanationRow, MobilizationRow
 from services.mobilizer.waves import WavePlan
+from shared.db import insert_rows
 from shared.i18n import LANGUAGES
 
 if TYPE_CHECKING:
@@ -83,26 +83,23 @@ async def record_explanations(
         )
     if not kept:
         return
-    # One statement executed for many rows (executemany): a multi-row VALUES would be compiled
-    # and prepared afresh for every wave size, ten times slower.
-    statement = insert(ExplanationRow)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ExplanationRow.incident_id, ExplanationRow.volunteer_id],
-            set_={
-                column: statement.excluded[column]
-                for column in (
-                    "wave",
-                    "outcome",
-                    "role",
-                    "eta_s",
-                    "distance_m",
-                    "p_accept",
-                    "reasons",
-                    "text",
-                    "decided_at",
-                )
-            },
-        ),
+    await insert_rows(
+        session,
+        ExplanationRow.__table__,
         kept,
+        on_conflict="ON CONFLICT (incident_id, volunteer_id) DO UPDATE SET "
+        + ", ".join(f"{column} = EXCLUDED.{column}" for column in _UPDATED),
     )
+
+
+_UPDATED = (
+    "wave",
+    "outcome",
+    "role",
+    "eta_s",
+    "distance_m",
+    "p_accept",
+    "reasons",
+    "text",
+    "decided_at",
+)

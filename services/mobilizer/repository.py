@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.tables import CommitmentRow, MobilizationRow, OfferRow
+from shared.db import insert_rows
 
 
 class MobilizationRepository:
@@ -43,13 +44,13 @@ class MobilizationRepository:
         )
 
     async def add_offers(self, rows: Sequence[OfferRow]) -> None:
-        """One executemany INSERT: a wave may hold hundreds of offers, the ORM's unit of work
+        """One INSERT for the wave: it may hold hundreds of offers, and the ORM's unit of work
         would cost ~1 ms each. The rows stay transient; read them back with `offers_of`."""
-        if not rows:
-            return
         columns = [column.key for column in OfferRow.__table__.columns]
-        await self.session.execute(
-            insert(OfferRow), [{name: getattr(row, name) for name in columns} for row in rows]
+        await insert_rows(
+            self.session,
+            OfferRow.__table__,
+            [{name: getattr(row, name) for name in columns} for row in rows],
         )
 
     async def commit_volunteer(self, offer: OfferRow) -> bool:

@@ -12,7 +12,7 @@ class MobilizerOptions(BaseModel):
     consumers: int = Field(default=1, ge=1, le=32)
     # How often the durable timers (offer timeouts, due waves) are looked at.
     sweep_interval_s: float = Field(default=1.0, gt=0)
-    candidates_per_role: int = Field(default=200, ge=10, le=5000)
+    candidates_per_role: int = Field(default=100, ge=10, le=5000)
     max_callouts_per_day: int = 2
     max_callouts_per_week: int = 5
     rest_hours_after_long_deployment: float = 12.0
