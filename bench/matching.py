@@ -438,6 +438,7 @@ class Options:
     gap_s: float
     budget_s: float
     seed: int
+    isolated: int = 20
 
 
 async def main(options: Options) -> int:
@@ -453,6 +454,7 @@ async def main(options: Options) -> int:
         draw_incidents(options.burst_size, rng, f"burst {number + 1}")
         for number in range(options.bursts)
     ]
+    alone = draw_incidents(options.isolated, rng, "alone")
 
     # A broker of its own: no history from earlier runs for a new consumer group to replay.
     local_broker = LocalBroker().start()
@@ -468,6 +470,7 @@ async def main(options: Options) -> int:
     floor: Floor | None = None
     published: list[Published] = []
     floors: list[tuple[float, float]] = []
+    isolated: list[float] = []
     try:
         await producer.connect()
         watcher_consumer = await tail(local_broker.bootstrap, (topics.MOBILIZATION,))
@@ -491,6 +494,14 @@ async def main(options: Options) -> int:
             await floor.measure(incident.center_lon, incident.center_lat)
         for incident in (incident for burst in bursts for incident in burst):
             floors.append(await floor.measure(incident.center_lon, incident.center_lat))
+
+        # One incident at a time, each after the last one's first wave: the latency without a
+        # queue, set against the same floor.
+        for incident in alone:
+            [single] = await publish_incidents(producer, [incident])
+            await wait_for_waves(watcher, [single], began + options.budget_s, mobilizer)
+            if single.key in watcher.first_wave:
+                isolated.append(watcher.first_wave[single.key] - single.stamp)
 
         deadline = time.perf_counter() + options.budget_s
         for number, incidents in enumerate(bursts, start=1):
@@ -527,7 +538,7 @@ async def main(options: Options) -> int:
 
     facts = await recorded(engine, [p.incident.incident_id for p in published])
     await engine.dispose()
-    return report(options, watcher, published, floors, facts, run_began, log.name)
+    return report(options, watcher, published, floors, isolated, facts, run_began, log.name)
 
 
 def report(
@@ -535,6 +546,7 @@ def report(
     watcher: Watcher,
     published: Sequence[Published],
     floors_split: Sequence[tuple[float, float]],
+    isolated: Sequence[float],
     facts: Recorded,
     run_began: float,
     log_name: str,
@@ -565,6 +577,12 @@ def report(
         f"           the query alone {summary([knn for knn, _ in floors_split])}; "
         f"the round trip alone {summary([trip for _, trip in floors_split])}"
     )
+    if isolated:
+        print(
+            f"alone    IncidentOpened→first WaveSent, {len(isolated)} incidents one at a time "
+            f"(no queue): {summary(isolated)}; p99 "
+            f"{percentile(isolated, 0.99) / percentile(floors, 0.99):.1f}× the floor"
+        )
     print(
         f"matching IncidentOpened→first WaveSent, {len(latencies)}/{sent} incidents in "
         f"{options.bursts} bursts of {options.burst_size}: {summary(latencies)}"
@@ -622,6 +640,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--budget", type=float, default=300.0, help="seconds for all bursts and their waves"
     )
+    parser.add_argument(
+        "--isolated", type=int, default=20, help="incidents sent one at a time before the bursts"
+    )
     parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same incidents")
     arguments = parser.parse_args()
     sys.exit(
@@ -634,6 +655,7 @@ if __name__ == "__main__":
                     gap_s=arguments.gap,
                     budget_s=arguments.budget,
                     seed=arguments.seed,
+                    isolated=arguments.isolated,
                 )
             )
         )

@@ -37,6 +37,7 @@ class SubscriberOptions(TypedDict):
     auto_offset_reset: Literal["earliest", "latest"]
     max_partition_fetch_bytes: int
     fetch_max_bytes: int
+    fetch_max_wait_ms: int
     session_timeout_ms: int
     heartbeat_interval_ms: int
 
@@ -47,6 +48,7 @@ def subscriber_options(settings: KafkaSettings) -> SubscriberOptions:
         auto_offset_reset=settings.auto_offset_reset,
         max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
         fetch_max_bytes=settings.max_partition_fetch_bytes * 2,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
     )
