@@ -3,11 +3,16 @@
 Late, duplicate, foreign and unknown answers change nothing and are told why (`ResponseRefused`);
 the last place of a role goes to exactly one accept; a volunteer already committed elsewhere is
 refused by the database's unique index.
+
+"Late" is judged by when the volunteer answered (`occurred_at`, stamped by the API or gateway that
+took the answer), not by when it reached the mobilizer: a "yes" given in time that waited in the
+broker — a slow phone link, the mobilizer restarting — while the timer timed the offer out still
+takes a place if one is open (`TIMED_OUT_ANSWER_GRACE` bounds how long such an answer is looked at).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +32,10 @@ from shared.events.mobilization import (
     StandDownReason,
 )
 from shared.events.volunteers import Role
+
+# A "yes" given before the offer lapsed is honoured if it reaches the mobilizer within this long
+# after the lapse; later than that its place has long been offered to others.
+TIMED_OUT_ANSWER_GRACE = timedelta(minutes=15)
 
 
 async def respond(
@@ -57,6 +66,8 @@ async def respond(
         return refuse(ResponseRefusal.UNKNOWN_OFFER)
     if offer.status == "accepted" and answer.answer is Answer.ACCEPT:
         return decisions  # the same "yes" again: already counted
+    if answered_in_time(offer, answer, now=now) and mobilization.status == "active":
+        offer.status = "pending"  # timed out while the answer was on its way: decide it now
     if offer.status != "pending" or mobilization.status != "active":
         return refuse(ResponseRefusal.OFFER_CLOSED)
 
@@ -107,6 +118,16 @@ async def respond(
             role=offer.role,
         )
     return decisions
+
+
+def answered_in_time(offer: OfferRow, answer: RespondToOffer, *, now: datetime) -> bool:
+    """A timed-out offer whose "yes" was given before it lapsed and arrives soon after."""
+    return (
+        offer.status == "timed_out"
+        and answer.answer is Answer.ACCEPT
+        and answer.occurred_at <= offer.expires_at
+        and now <= offer.expires_at + TIMED_OUT_ANSWER_GRACE
+    )
 
 
 def _close(offer: OfferRow, reason: str) -> None:

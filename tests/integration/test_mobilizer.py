@@ -215,8 +215,12 @@ def payloads(tail: Tail, incident: uuid.UUID, kind: str) -> list[dict[str, Any]]
     return [json.loads(r.value) for r in tail.records if of(incident, kind)(r)]
 
 
-async def answer(publish: Any, offer: dict[str, Any], reply: Answer) -> None:
+async def answer(
+    publish: Any, offer: dict[str, Any], reply: Answer, *, at: datetime | None = None
+) -> None:
+    """The volunteer's answer, given `at` (by default now on the real clock)."""
     incident = uuid.UUID(offer["incident_id"])
+    given = {"occurred_at": at} if at is not None else {}
     await publish(
         topics.RESPONSES,
         incident,
@@ -225,6 +229,7 @@ async def answer(publish: Any, offer: dict[str, Any], reply: Answer) -> None:
             offer_id=uuid.UUID(offer["offer_id"]),
             volunteer_id=uuid.UUID(offer["volunteer_id"]),
             answer=reply,
+            **given,
         ),
     )
 
@@ -341,6 +346,36 @@ async def test_a_decline_is_replaced_and_a_timeout_too(
     timed_out = await tail.wait_for(of(incident.incident_id, "OfferTimedOut"), count=pending)
     assert declined.key == str(incident.incident_id).encode()
     assert len(timed_out) == pending, "every unanswered offer times out, none twice"
+
+
+async def test_a_yes_given_in_time_counts_even_when_it_arrives_after_the_timeout(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock(), incident_id=uuid.uuid4())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    leader, medic = (next(o for o in offers if o["role"] == role) for role in ("leader", "medic"))
+    given_in_time = clock() + timedelta(seconds=100)  # the offer lapses at 120 s
+    clock.advance(timedelta(seconds=121))
+    try:
+        await mobilizer.sweep()  # the timer fires before the answers reach the mobilizer
+        await tail.wait_for(of(incident.incident_id, "OfferTimedOut"), count=len(offers))
+        await answer(publish, leader, Answer.ACCEPT, at=given_in_time)
+        await answer(publish, medic, Answer.ACCEPT, at=clock())  # given after the lapse
+        [accepted] = await tail.wait_for(of(incident.incident_id, "OfferAccepted"))
+        [refused] = await tail.wait_for(of(incident.incident_id, "ResponseRefused"))
+    finally:
+        clock.advance(timedelta(seconds=-121))
+    assert json.loads(accepted.value)["offer_id"] == leader["offer_id"]
+    late = json.loads(refused.value)
+    assert (late["offer_id"], late["reason"]) == (medic["offer_id"], "offer_closed")
+    async with mobilizer.engine.connect() as connection:
+        leaders = await connection.scalar(
+            text("SELECT count(*) FROM commitments WHERE incident_id = :i AND role = 'leader'"),
+            {"i": incident.incident_id},
+        )
+    assert leaders == 1, "the leader who said yes in time has the place"
 
 
 async def test_concurrent_accepts_for_the_last_place_fill_it_once(
