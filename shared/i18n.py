@@ -7,6 +7,29 @@ from typing import Final, Literal
 Language = Literal["kk", "ru", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("kk", "ru", "en")
 
+# Roles as volunteers read them in call-outs (SMS, the answer page), keyed by `Role` values.
+ROLE_NAMES: Final[dict[str, dict[Language, str]]] = {
+    "leader": {"kk": "топ жетекшісі", "ru": "старший группы", "en": "group leader"},
+    "medic": {"kk": "медик", "ru": "медик", "en": "medic"},
+    "water_rescuer": {
+        "kk": "су құтқарушысы",
+        "ru": "спасатель на воде",
+        "en": "water rescuer",
+    },
+    "mountain_rescuer": {
+        "kk": "тау құтқарушысы",
+        "ru": "горный спасатель",
+        "en": "mountain rescuer",
+    },
+    "searcher": {"kk": "іздестіруші", "ru": "поисковик", "en": "searcher"},
+    "drone_pilot": {"kk": "дрон операторы", "ru": "оператор дрона", "en": "drone pilot"},
+    "driver_4x4": {"kk": "4x4 жүргізушісі", "ru": "водитель 4x4", "en": "4x4 driver"},
+    "psychologist": {"kk": "психолог", "ru": "психолог", "en": "psychologist"},
+    "dog_handler": {"kk": "кинолог", "ru": "кинолог", "en": "dog handler"},
+    "radio_operator": {"kk": "радист", "ru": "радист", "en": "radio operator"},
+    "firefighter": {"kk": "өрт сөндіруші", "ru": "пожарный", "en": "firefighter"},
+}
+
 CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     "missing_person.event": {
         "kk": "Адам жоғалды",

@@ -251,3 +251,42 @@ async def explanations(
         )
     )
     return [ExplanationRecord(**row._asdict()) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCard:
+    """An offer as its answer page shows it."""
+
+    state: OfferState
+    headline: str | None
+    is_exercise: bool
+    language: str
+    expires_at: datetime
+
+
+async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
+    row = (
+        await db.execute(
+            select(
+                OfferRow.id.label("offer_id"),
+                OfferRow.incident_id,
+                OfferRow.volunteer_id,
+                OfferRow.role,
+                OfferRow.status,
+                OfferRow.closed_reason,
+                OfferRow.eta_s,
+                MobilizationRow.status.label("mobilization_status"),
+                MobilizationRow.headline,
+                MobilizationRow.is_exercise,
+                OfferRow.language,
+                OfferRow.expires_at,
+            )
+            .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
+            .where(OfferRow.id == offer_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    facts = row._asdict()
+    card = {name: facts.pop(name) for name in ("headline", "is_exercise", "language", "expires_at")}
+    return OfferCard(state=OfferState(**facts), **card)

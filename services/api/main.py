@@ -29,7 +29,15 @@ from services.api.errors import (
 )
 from services.api.messages import message, preferred_language
 from services.api.publisher import EventPublisher
-from services.api.routes import docs, health, incidents, mobilization, offers, regions
+from services.api.routes import (
+    answer_page,
+    docs,
+    health,
+    incidents,
+    mobilization,
+    offers,
+    regions,
+)
 from services.api.settings import ApiSettings
 from shared.db import build_engine, build_sessionmaker
 
@@ -107,6 +115,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(mobilization.router)
     app.include_router(offers.router)
+    app.include_router(answer_page.router)
     app.include_router(regions.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

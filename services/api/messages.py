@@ -94,6 +94,46 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "вызов отозван",
         "en": "the call-out was withdrawn",
     },
+    "page.title": {
+        "kk": "Jedel: шақыру",
+        "ru": "Jedel: вызов",
+        "en": "Jedel: call-out",
+    },
+    "page.exercise": {
+        "kk": "ЖАТТЫҒУ",
+        "ru": "УЧЕНИЯ",
+        "en": "EXERCISE",
+    },
+    "page.role": {
+        "kk": "Рөліңіз: {role}",
+        "ru": "Ваша роль: {role}",
+        "en": "Your role: {role}",
+    },
+    "page.eta": {
+        "kk": "Жол ~{minutes} мин",
+        "ru": "Путь ~{minutes} мин",
+        "en": "Travel ~{minutes} min",
+    },
+    "page.answer_by": {
+        "kk": "Жауап беріңіз {time} дейін (Қазақстан уақыты)",
+        "ru": "Ответьте до {time} (время Казахстана)",
+        "en": "Answer by {time} (Kazakhstan time)",
+    },
+    "page.accept": {
+        "kk": "Барамын",
+        "ru": "Еду",
+        "en": "I'm coming",
+    },
+    "page.decline": {
+        "kk": "Бара алмаймын",
+        "ru": "Не могу",
+        "en": "I can't come",
+    },
+    "page.again": {
+        "kk": "Шақыруға оралу",
+        "ru": "Вернуться к вызову",
+        "en": "Back to the call-out",
+    },
     "mobilization.not_found": {
         "kk": "Бұл оқиға бойынша еріктілер шақырылмаған",
         "ru": "По этому происшествию волонтёры не вызывались",

@@ -23,7 +23,7 @@ from typing import Final, Literal
 from shared.events.incidents import IncidentType
 from shared.events.mobilization import StandDownReason
 from shared.events.volunteers import Role
-from shared.i18n import Language, normalize_language
+from shared.i18n import ROLE_NAMES, Language, normalize_language
 
 # All of Kazakhstan is UTC+5 (since 2024-03-01); a fixed offset spares loading the reference data.
 LOCAL_TIME: Final = timezone(timedelta(hours=5), "UTC+5")
@@ -51,27 +51,6 @@ INCIDENT_TYPES: Final[dict[IncidentType, dict[Language, str]]] = {
     IncidentType.OTHER: {"kk": "төтенше жағдай", "ru": "ЧС", "en": "emergency"},
 }
 
-ROLES: Final[dict[Role, dict[Language, str]]] = {
-    Role.LEADER: {"kk": "топ жетекшісі", "ru": "старший группы", "en": "group leader"},
-    Role.MEDIC: {"kk": "медик", "ru": "медик", "en": "medic"},
-    Role.WATER_RESCUER: {
-        "kk": "су құтқарушысы",
-        "ru": "спасатель на воде",
-        "en": "water rescuer",
-    },
-    Role.MOUNTAIN_RESCUER: {
-        "kk": "тау құтқарушысы",
-        "ru": "горный спасатель",
-        "en": "mountain rescuer",
-    },
-    Role.SEARCHER: {"kk": "іздестіруші", "ru": "поисковик", "en": "searcher"},
-    Role.DRONE_PILOT: {"kk": "дрон операторы", "ru": "оператор дрона", "en": "drone pilot"},
-    Role.DRIVER_4X4: {"kk": "4x4 жүргізушісі", "ru": "водитель 4x4", "en": "4x4 driver"},
-    Role.PSYCHOLOGIST: {"kk": "психолог", "ru": "психолог", "en": "psychologist"},
-    Role.DOG_HANDLER: {"kk": "кинолог", "ru": "кинолог", "en": "dog handler"},
-    Role.RADIO_OPERATOR: {"kk": "радист", "ru": "радист", "en": "radio operator"},
-    Role.FIREFIGHTER: {"kk": "өрт сөндіруші", "ru": "пожарный", "en": "firefighter"},
-}
 
 # A drill must never be mistaken for the real thing: the word comes first, in capitals.
 EXERCISE_PREFIX: Final[dict[Language, str]] = {
@@ -129,7 +108,7 @@ def offer_text(
     lang = normalize_language(language)
     text = OFFER[lang].format(
         incident=INCIDENT_TYPES[incident_type][lang],
-        role=ROLES[role][lang],
+        role=ROLE_NAMES[role][lang],
         eta_min=eta_minutes(eta_s),
         deadline=local_clock(expires_at),
         link=answer_url,

@@ -484,3 +484,51 @@ async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
     quiet = Console(record=True, width=200)
     assert not await explain(uuid.uuid4(), settings=settings, console=quiet, language="en")
     assert "never mobilised" in quiet.export_text()
+
+
+async def test_the_sms_link_opens_a_small_page_that_answers_the_call_out(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    """`/r/{offer_id}`: the call-out in the volunteer's language, two buttons, the outcome."""
+    offers = await _offers(engine, incident)
+    [leader, *_] = _pending(offers, "leader")
+    [medic, *_] = _pending(offers, "medic")
+    async with engine.connect() as connection:
+        language = await connection.scalar(
+            text("SELECT language FROM offers WHERE id = :o"), {"o": leader.id}
+        )
+
+    page = await client.get(f"/r/{leader.id}")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-language"] == language
+    assert "<script" not in page.text and len(page.content) < 4096, "one small page, no script"
+    role = {"kk": "Рөліңіз: топ жетекшісі", "ru": "Ваша роль: старший группы"}
+    assert role.get(language, "Your role: group leader") in page.text
+    assert f'action="{leader.id}/accept?lang={language}"' in page.text
+    assert f'action="{leader.id}/decline?lang={language}"' in page.text
+    english = await client.get(f"/r/{leader.id}", params={"lang": "en"})
+    assert "Your role: group leader" in english.text and "I&#x27;m coming" in english.text
+
+    accepted = await client.post(f"/r/{leader.id}/accept", params={"lang": "ru"})
+    assert accepted.status_code == 200, accepted.text
+    assert "Вы в группе. Спасибо!" in accepted.text
+    assert f'href="../{leader.id}?lang=ru"' in accepted.text, "a way back to the call-out"
+    commitments = await _count(
+        engine, "SELECT count(*) FROM commitments WHERE offer_id = :o", o=leader.id
+    )
+    assert commitments == 1
+    # Back on the call-out: what was decided, no buttons any more.
+    after = await client.get(f"/r/{leader.id}", params={"lang": "en"})
+    assert "You are in the group" in after.text and "<form" not in after.text
+
+    declined = await client.post(f"/r/{medic.id}/decline", params={"lang": "en"})
+    assert declined.status_code == 200
+    assert "you declined" in declined.text
+    too_late = await client.post(f"/r/{medic.id}/accept", params={"lang": "en"})
+    assert too_late.status_code == 409
+    assert "This call-out is closed" in too_late.text
+
+    unknown = await client.get(f"/r/{uuid.uuid4()}", params={"lang": "ru"})
+    assert unknown.status_code == 404
+    assert "Такого вызова нет" in unknown.text

@@ -14,7 +14,6 @@ from services.notifier.messages import (
     MAX_PUBLIC_URL_CHARS,
     MAX_STAND_DOWN_SEGMENTS,
     OFFER,
-    ROLES,
     STAND_DOWN,
     eta_minutes,
     local_clock,
@@ -26,7 +25,7 @@ from services.notifier.messages import (
 from shared.events.incidents import IncidentType
 from shared.events.mobilization import StandDownReason
 from shared.events.volunteers import Role
-from shared.i18n import LANGUAGES
+from shared.i18n import LANGUAGES, ROLE_NAMES
 
 OFFER_ID = UUID("0b6f3a52-4c1e-4a8e-9d55-8f1d3c2b7a10")
 LINK = f"https://jedel.kz/r/{OFFER_ID}"
@@ -50,12 +49,12 @@ def offer(language: str | None = "kk", **overrides: object) -> str:
 
 
 def test_every_role_incident_type_and_reason_is_worded_in_every_language() -> None:
-    for table in (INCIDENT_TYPES, ROLES, STAND_DOWN):
+    for table in (INCIDENT_TYPES, ROLE_NAMES, STAND_DOWN):
         for key, wording in table.items():
             assert set(wording) == set(LANGUAGES), key
             assert all(text.strip() for text in wording.values()), key
     assert set(INCIDENT_TYPES) == set(IncidentType)
-    assert set(ROLES) == set(Role)
+    assert set(ROLE_NAMES) == set(Role)
     assert set(STAND_DOWN) == set(StandDownReason)
     assert set(OFFER) == set(EXERCISE_PREFIX) == set(LANGUAGES)
 

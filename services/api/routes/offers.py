@@ -106,36 +106,57 @@ async def _answer(
     settings: ApiSettings,
     language: Language,
 ) -> JSONResponse:
+    offer, outcome = await decide(
+        offer_id,
+        answer,
+        body,
+        sessionmaker=sessionmaker,
+        publisher=publisher,
+        settings=settings,
+        channel="api",
+    )
+    return _reply(offer, outcome, language=language)
+
+
+async def decide(
+    offer_id: UUID,
+    answer: Answer,
+    body: OfferAnswer,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    publisher: EventPublisher,
+    settings: ApiSettings,
+    channel: str,
+) -> tuple[OfferState, Decided | Refused | None]:
+    """Send the answer unless the offer is settled; the offer and its outcome (None: queued)."""
     offer = await _read(sessionmaker, offer_id)
     if offer is None:
         raise OfferNotFound(offer_id)
     if body.volunteer_id is not None and body.volunteer_id != offer.volunteer_id:
         raise NotYourOffer(offer_id)
     outcome = settled(offer, answer)
-    if outcome is None:
-        await publisher.publish(
-            topics.RESPONSES,
-            key=offer.incident_id,
-            event=RespondToOffer(
-                incident_id=offer.incident_id,
-                offer_id=offer.offer_id,
-                volunteer_id=offer.volunteer_id,
-                answer=answer,
-                reason=body.reason if answer is Answer.DECLINE else None,
-                channel="api",
-            ),
-        )
-        log.info(
-            "incident %s: %s of offer %s sent", offer.incident_id, answer.value, offer.offer_id
-        )
-        offer, outcome = await _decision(
-            sessionmaker,
-            offer,
-            answer,
-            wait_s=settings.api.answer_wait_s,
-            interval_s=settings.api.answer_poll_interval_s,
-        )
-    return _reply(offer, outcome, language=language)
+    if outcome is not None:
+        return offer, outcome
+    await publisher.publish(
+        topics.RESPONSES,
+        key=offer.incident_id,
+        event=RespondToOffer(
+            incident_id=offer.incident_id,
+            offer_id=offer.offer_id,
+            volunteer_id=offer.volunteer_id,
+            answer=answer,
+            reason=body.reason if answer is Answer.DECLINE else None,
+            channel=channel,
+        ),
+    )
+    log.info("incident %s: %s of offer %s sent", offer.incident_id, answer.value, offer.offer_id)
+    return await _decision(
+        sessionmaker,
+        offer,
+        answer,
+        wait_s=settings.api.answer_wait_s,
+        interval_s=settings.api.answer_poll_interval_s,
+    )
 
 
 async def _read(

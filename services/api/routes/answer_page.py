@@ -1,0 +1,187 @@
+"""The page an SMS call-out links to: `/r/{offer_id}`, to read the call-out and answer with one tap.
+
+Made for a basic phone on one bar of signal: one small HTML page, no script, no external asset.
+Two plain forms post the answer to `/r/{offer_id}/accept` or `/decline`, which is decided exactly
+as `POST /api/v1/offers/{id}/accept|decline` decides it; the outcome comes back as a page with a
+link to the call-out. In the language of the offer (the volunteer's), `?lang=kk|ru|en` to switch.
+As in the API, the offer id (random, 122 bits) is what identifies the volunteer.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.api import callouts, messages
+from services.api.answers import Decided, OfferState, Refused, settled
+from services.api.callouts import OfferCard
+from services.api.deps import PublisherDep, SessionmakerDep, SettingsDep
+from services.api.errors import BrokerUnavailable, OfferNotFound
+from services.api.routes.offers import decide
+from services.api.schemas import OfferAnswer
+from shared.events.mobilization import Answer
+from shared.i18n import LANGUAGES, ROLE_NAMES, Language
+from shared.reference import KAZAKHSTAN_TZ
+
+router = APIRouter(include_in_schema=False)
+
+LANGUAGE_NAMES: Final[dict[Language, str]] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+_STYLE = (
+    "body{font:18px/1.4 sans-serif;margin:1em auto;max-width:30em;padding:0 .6em}"
+    "h1{font-size:1.3em}button{font-size:1.1em;width:100%;padding:.8em;margin:.3em 0;"
+    "border:0;border-radius:.3em}.yes{background:#1b6e35;color:#fff}.no{background:#ddd}"
+    ".drill{color:#a00;font-weight:bold}nav a{margin-right:1em}"
+)
+
+
+@router.get("/r/{offer_id}", response_class=HTMLResponse)
+async def answer_page(
+    offer_id: UUID, sessionmaker: SessionmakerDep, lang: str | None = None
+) -> HTMLResponse:
+    card = await _card(sessionmaker, offer_id)
+    if card is None:
+        return _missing(_language(lang, None), link=str(offer_id))
+    language = _language(lang, card)
+    open_ = card.state.status == "pending" and card.state.mobilization_status == "active"
+    note = None if open_ else _state_note(card.state, language)
+    return _page(card, language, note=note, link=str(offer_id))
+
+
+@router.post("/r/{offer_id}/accept", response_class=HTMLResponse)
+async def accept_from_page(
+    offer_id: UUID,
+    sessionmaker: SessionmakerDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    lang: str | None = None,
+) -> HTMLResponse:
+    return await _answered(offer_id, Answer.ACCEPT, sessionmaker, publisher, settings, lang)
+
+
+@router.post("/r/{offer_id}/decline", response_class=HTMLResponse)
+async def decline_from_page(
+    offer_id: UUID,
+    sessionmaker: SessionmakerDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    lang: str | None = None,
+) -> HTMLResponse:
+    return await _answered(offer_id, Answer.DECLINE, sessionmaker, publisher, settings, lang)
+
+
+async def _answered(
+    offer_id: UUID,
+    answer: Answer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    lang: str | None,
+) -> HTMLResponse:
+    back = f"../{offer_id}"  # from /r/{id}/accept back to /r/{id}, whatever the prefix
+    card = await _card(sessionmaker, offer_id)
+    if card is None:
+        return _missing(_language(lang, None), link=back)
+    language = _language(lang, card)
+    try:
+        _, outcome = await decide(
+            offer_id,
+            answer,
+            OfferAnswer(),
+            sessionmaker=sessionmaker,
+            publisher=publisher,
+            settings=settings,
+            channel="sms_page",
+        )
+    except OfferNotFound:
+        return _missing(language, link=back)
+    except BrokerUnavailable:
+        note, code = messages.message("broker.unavailable", language), 503
+    else:
+        if isinstance(outcome, Refused):
+            note, code = outcome.describe(language), 409
+        elif isinstance(outcome, Decided):
+            note, code = messages.message(f"offer.{outcome.status}", language), 200
+        else:
+            note, code = messages.message("offer.pending", language), 202
+    return _page(card, language, note=note, link=back, code=code)
+
+
+async def _card(sessionmaker: async_sessionmaker[AsyncSession], offer_id: UUID) -> OfferCard | None:
+    async with sessionmaker() as session:
+        return await callouts.offer_card(session, offer_id)
+
+
+def _language(asked: str | None, card: OfferCard | None) -> Language:
+    """`?lang=` if Jedel speaks it, else the offer's language, else kk."""
+    for choice in (asked, card.language if card else None):
+        for language in LANGUAGES:
+            if choice == language:
+                return language
+    return "kk"
+
+
+def _state_note(state: OfferState, language: Language) -> str:
+    if state.status in ("accepted", "declined"):
+        return messages.message(f"offer.{state.status}", language)
+    refused = settled(state, Answer.ACCEPT)
+    assert isinstance(refused, Refused), "a closed offer refuses a yes"
+    return refused.describe(language)
+
+
+def _page(
+    card: OfferCard, language: Language, *, note: str | None, link: str, code: int = 200
+) -> HTMLResponse:
+    """The call-out; its answer buttons when `note` is None, else the note. `link` is the
+    call-out page's address relative to this one."""
+    state, say = card.state, messages.message
+    answer_by = card.expires_at.astimezone(KAZAKHSTAN_TZ).strftime("%H:%M")
+    parts = [
+        f'<p class="drill">{escape(say("page.exercise", language))}</p>'
+        if card.is_exercise
+        else "",
+        f"<h1>{escape(card.headline or say('page.title', language))}</h1>",
+        f"<p>{escape(say('page.role', language, role=ROLE_NAMES[state.role][language]))}</p>",
+        f"<p>{escape(say('page.eta', language, minutes=max(1, round(state.eta_s / 60))))}</p>",
+    ]
+    if note is None:
+        parts.append(f"<p>{escape(say('page.answer_by', language, time=answer_by))}</p>")
+        for answer, style, label in (
+            ("accept", "yes", "page.accept"),
+            ("decline", "no", "page.decline"),
+        ):
+            parts.append(
+                f'<form method="post" action="{link}/{answer}?lang={language}">'
+                f'<button class="{style}">{escape(say(label, language))}</button></form>'
+            )
+    else:
+        parts.append(f'<p role="status"><b>{escape(note)}</b></p>')
+        parts.append(
+            f'<p><a href="{link}?lang={language}">{escape(say("page.again", language))}</a></p>'
+        )
+    return _html(language, say("page.title", language), "".join(parts), link, code)
+
+
+def _missing(language: Language, *, link: str) -> HTMLResponse:
+    body = f'<p role="status"><b>{escape(messages.message("offer.not_found", language))}</b></p>'
+    return _html(language, messages.message("page.title", language), body, link, 404)
+
+
+def _html(language: Language, title: str, body: str, link: str, code: int) -> HTMLResponse:
+    switch = "".join(
+        f'<a href="{link}?lang={other}" hreflang="{other}">{LANGUAGE_NAMES[other]}</a>'
+        for other in LANGUAGES
+        if other != language
+    )
+    return HTMLResponse(
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{body}<nav>{switch}</nav></body></html>",
+        status_code=code,
+        headers={"Content-Language": language, "Cache-Control": "no-store"},
+    )
