@@ -84,6 +84,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "срок происшествия истёк",
         "en": "the incident has expired",
     },
+    "closed.incident_resolved": {
+        "kk": "іздеу аяқталды",
+        "ru": "поиск завершён",
+        "en": "the search is over",
+    },
     "closed.mobilization_ended": {
         "kk": "шақыру аяқталды",
         "ru": "сбор группы завершён",

@@ -32,6 +32,7 @@ class Action(StrEnum):
     UPDATED = "updated"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    RESOLVED = "resolved"
     DUPLICATE = "duplicate"
     RECORDED = "recorded"
 
@@ -72,17 +73,26 @@ async def ingest_report(
     draft: IncidentDraft,
     record: AlertRecord,
     now: datetime,
+    ends_search: bool = False,
 ) -> Outcome:
+    """A police report: opens the search, updates it, or (`ends_search`) closes it as resolved."""
     existing = await repo.latest_report(report_id)
     alert_id = await repo.record_alert(record)
     if alert_id is None:
         return Outcome(Action.DUPLICATE)
     if existing is None:
-        return await _open(repo, draft, alert_id=alert_id, now=now)
+        # A search that ended before Jedel heard of it is kept for the record, mobilising no one.
+        return await _open(repo, draft, alert_id=alert_id, now=now, resolved=ends_search)
     row, newest_sent = existing
     if record.sent <= newest_sent:
         await repo.link_alert(alert_id, row.id)
         return Outcome(Action.RECORDED, (row.id,))  # an older report arriving late changes nothing
+    if ends_search:
+        await repo.revise_incident(
+            row, draft, alert_id=alert_id, status=IncidentStatus.RESOLVED, now=now
+        )
+        events = (announce(IncidentUpdated, row),) if _announces(row) else ()
+        return Outcome(Action.RESOLVED, (row.id,), events)
     return await _revise(repo, [row], draft, alert_id=alert_id, now=now)
 
 
@@ -98,9 +108,16 @@ async def expire_due(repo: IncidentRepository, *, now: datetime) -> Outcome:
 
 
 async def _open(
-    repo: IncidentRepository, draft: IncidentDraft, *, alert_id: UUID, now: datetime
+    repo: IncidentRepository,
+    draft: IncidentDraft,
+    *,
+    alert_id: UUID,
+    now: datetime,
+    resolved: bool = False,
 ) -> Outcome:
     status = IncidentStatus.EXPIRED if draft.is_expired(now) else IncidentStatus.OPEN
+    if resolved:
+        status = IncidentStatus.RESOLVED
     row = await repo.open_incident(draft, alert_id=alert_id, status=status, now=now)
     # An alert already past its `expires` is kept for the record but mobilises no one.
     opened = _announces(row) and status is IncidentStatus.OPEN

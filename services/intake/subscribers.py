@@ -109,6 +109,7 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
                 draft=draft,
                 record=record,
                 now=ctx.clock(),
+                ends_search=report.outcome is not None,
             )
             await OUTBOX.add_all(session, outcome.events)
         return outcome

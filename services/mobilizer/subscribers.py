@@ -32,6 +32,7 @@ INCIDENT_EVENTS: TypeAdapter[IncidentEvent] = TypeAdapter(IncidentEvent)
 ENDED = {
     IncidentStatus.CANCELLED: StandDownReason.INCIDENT_CANCELLED,
     IncidentStatus.EXPIRED: StandDownReason.INCIDENT_EXPIRED,
+    IncidentStatus.RESOLVED: StandDownReason.INCIDENT_RESOLVED,
 }
 
 

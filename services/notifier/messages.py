@@ -81,6 +81,11 @@ STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {
         "ru": "Jedel: вызов завершён, спасибо — приезжать не нужно.",
         "en": "Jedel: the call-out has ended, thank you - no need to come.",
     },
+    StandDownReason.INCIDENT_RESOLVED: {
+        "kk": "Jedel: іздеу аяқталды, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: поиск завершён, спасибо — приезжать не нужно.",
+        "en": "Jedel: the search is over, thank you - no need to come.",
+    },
     StandDownReason.ROLE_FILLED: {
         "kk": "Jedel: бұл рөлге адам табылды, рақмет — келудің қажеті жоқ.",
         "ru": "Jedel: на эту роль человек найден, спасибо — приезжать не нужно.",

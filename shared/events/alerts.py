@@ -27,6 +27,14 @@ class SubjectCategory(StrEnum):
     OTHER = "other"
 
 
+class SearchOutcome(StrEnum):
+    """How a search ended; a report carrying one closes the incident and stands everyone down."""
+
+    FOUND_ALIVE = "found_alive"
+    FOUND_DECEASED = "found_deceased"
+    WITHDRAWN = "withdrawn"  # the report was withdrawn: the person came home, a false report…
+
+
 class LastSeen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -53,7 +61,7 @@ class MissingPersonReported(BaseModel):
     """A police unit reports a missing person (`alerts.missing_person.v1`, JSON, keyed by report_id).
 
     The same `report_id` twice is one incident; a later report with the same id and a newer
-    `reported_at` updates it.
+    `reported_at` updates it, and one with an `outcome` ends the search.
     """
 
     model_config = ConfigDict(
@@ -76,6 +84,13 @@ class MissingPersonReported(BaseModel):
     )
     language: str = Field(default="ru", pattern="^(kk|ru|en)$")
     is_exercise: bool = False
+    outcome: SearchOutcome | None = Field(
+        default=None,
+        description=(
+            "Set by a later report with the same report_id when the search ends: the incident "
+            "is closed and every volunteer still asked or on the way is stood down"
+        ),
+    )
 
 
 class DeadLetter(BaseModel):

@@ -36,6 +36,7 @@ class IncidentStatus(StrEnum):
     OPEN = "open"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    RESOLVED = "resolved"  # the search ended (missing-person reports)
 
 
 class AlertStatus(StrEnum):

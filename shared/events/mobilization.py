@@ -24,6 +24,7 @@ class StandDownReason(StrEnum):
     ROLE_FILLED = "role_filled"
     INCIDENT_CANCELLED = "incident_cancelled"
     INCIDENT_EXPIRED = "incident_expired"
+    INCIDENT_RESOLVED = "incident_resolved"  # the missing person was found, or the report withdrawn
     COMMITTED_ELSEWHERE = "committed_elsewhere"
 
 

@@ -256,6 +256,31 @@ async def test_missing_person_report_opens_a_missing_person_incident(
     assert subject["last_seen_lat"] == pytest.approx(43.2389)
 
 
+async def test_a_report_that_the_person_was_found_ends_the_search(
+    intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    report = missing_person_report()
+    await publish(topics.ALERTS_MISSING_PERSON, as_json(report), key=report["report_id"])
+    incident = await eventually(lambda: incident_of(engine, report["report_id"]))
+    assert isinstance(incident, dict)
+    found = {**report, "reported_at": "2026-04-02T09:10:00+05:00", "outcome": "found_alive"}
+    await publish(topics.ALERTS_MISSING_PERSON, as_json(found), key=report["report_id"])
+    [update] = await tail.wait_for(events_for(incident["id"], "IncidentUpdated"))
+    assert json.loads(update.value)["status"] == "resolved"
+
+    async def resolved() -> bool:
+        current = await incident_of(engine, report["report_id"])
+        return isinstance(current, dict) and current["status"] == "resolved"
+
+    assert await eventually(resolved)
+    # A search the police ended before Jedel heard of it is recorded, and mobilises no one.
+    late = missing_person_report(outcome="withdrawn")
+    await publish(topics.ALERTS_MISSING_PERSON, as_json(late), key=late["report_id"])
+    recorded = await eventually(lambda: incident_of(engine, late["report_id"]))
+    assert isinstance(recorded, dict) and recorded["status"] == "resolved"
+    assert not [r for r in tail.records if events_for(recorded["id"], "IncidentOpened")(r)]
+
+
 async def test_incomplete_missing_person_report_is_dead_lettered_with_the_missing_fields(
     intake: IntakeService, tail: Tail, publish: Any
 ) -> None:

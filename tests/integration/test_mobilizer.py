@@ -31,6 +31,7 @@ from shared.events.incidents import (
     IncidentSource,
     IncidentStatus,
     IncidentType,
+    IncidentUpdated,
     Priority,
 )
 from shared.events.mobilization import Answer, RespondToOffer
@@ -376,6 +377,30 @@ async def test_a_yes_given_in_time_counts_even_when_it_arrives_after_the_timeout
             {"i": incident.incident_id},
         )
     assert leaders == 1, "the leader who said yes in time has the place"
+
+
+async def test_a_resolved_search_stands_everyone_down_and_frees_the_accepted(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock(), incident_id=uuid.uuid4())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    leader = next(o for o in offers if o["role"] == "leader")
+    await answer(publish, leader, Answer.ACCEPT)
+    await tail.wait_for(of(incident.incident_id, "OfferAccepted"))
+
+    facts = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+    found = IncidentUpdated(**{**facts, "version": 2}, status=IncidentStatus.RESOLVED)
+    await publish(topics.INCIDENTS, incident.incident_id, found)
+
+    stood_down = await tail.wait_for(
+        of(incident.incident_id, "OfferStoodDown"), count=len(offers) - 1
+    )
+    assert {json.loads(r.value)["reason"] for r in stood_down} == {"incident_resolved"}
+    assert await eventually(lambda: _released(mobilizer, incident.incident_id)), (
+        "the leader on the way is released too"
+    )
 
 
 async def test_concurrent_accepts_for_the_last_place_fill_it_once(
