@@ -30,7 +30,7 @@ down: ## stop the services and the broker the demo started
 	@infra/local/broker.sh stop
 
 test: ## run every test (unit, integration, end-to-end) against real PostGIS, Redis and broker
-	@JEDEL_SETUP_COMPOSE=1 infra/local/setup.sh jedel_test
+	@JEDEL_SETUP_COMPOSE=1 JEDEL_SETUP_BROWSER=1 infra/local/setup.sh jedel_test
 	@$(RUN)/pytest -q
 
 test-unit: ## the pure tests only (seconds, no services)

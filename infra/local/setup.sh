@@ -75,4 +75,10 @@ if [ "${JEDEL_SETUP_COMPOSE:-0}" = 1 ] && ! docker compose version >/dev/null 2>
   apt_install docker-compose
 fi
 
+# --- A real browser for the pages volunteers open (tests drive Debian's Chromium) ---------------
+if [ "${JEDEL_SETUP_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (the tests open the volunteers' answer page in it)"
+  apt_install chromium
+fi
+
 say "ready: PostgreSQL+PostGIS on $PGHOST:$PGPORT, Redis on 127.0.0.1:6379, broker binary in .venv"

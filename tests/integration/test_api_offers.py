@@ -11,10 +11,13 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from playwright.async_api import async_playwright
 from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +32,7 @@ from shared.events import topics
 from shared.events.incidents import IncidentCancelled, IncidentStatus
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, Settings
+from tests.broker import free_port
 from tests.factories import FLOOD_DAY, FakeClock, new_run
 from tests.integration.test_mobilizer import (
     PEOPLE,
@@ -41,6 +45,8 @@ from tests.kafka_tail import eventually
 pytestmark = pytest.mark.integration
 
 OFFERS = "/api/v1/offers"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; nothing downloads a browser of its own
+HAS_CHROMIUM = Path(CHROMIUM).exists()
 INCIDENTS = "/api/v1/incidents"
 MOBILIZER_TABLES = "commitments, offers, mobilizations, mobilizer_outbox, mobilizer_inbox"
 # The same people as the mobilizer's own tests, under ids of this module's own.
@@ -532,3 +538,54 @@ async def test_the_sms_link_opens_a_small_page_that_answers_the_call_out(
     unknown = await client.get(f"/r/{uuid.uuid4()}", params={"lang": "ru"})
     assert unknown.status_code == 404
     assert "Такого вызова нет" in unknown.text
+
+
+@pytest.fixture
+async def served(
+    database_settings: DatabaseSettings, kafka_settings: KafkaSettings, mobilizer: MobilizerService
+) -> AsyncIterator[str]:
+    """The API on a real port, for a real browser."""
+    settings = _api_settings(database_settings, kafka_settings, wait_s=20)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    await _eventually(lambda: asyncio.sleep(0, result=server.started), timeout_s=20)
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    await serving
+
+
+async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(
+    served: str, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    """Debian's Chromium opens the link, taps "I'm coming" and lands on the outcome."""
+    [medic, *_] = _pending(await _offers(engine, incident), "medic")
+    assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            # A small phone screen on a slow link.
+            page = await browser.new_page(viewport={"width": 360, "height": 640})
+            await page.goto(f"{served}/r/{medic.id}?lang=en")
+            assert await page.locator("h1").count() == 1
+            await page.get_by_role("button", name="I'm coming").click()
+            await page.wait_for_load_state()
+            status = await page.get_by_role("status").inner_text()
+            back = page.get_by_role("link", name="Back to the call-out")
+            await back.click()
+            await page.wait_for_load_state()
+            buttons = await page.get_by_role("button").count()
+        finally:
+            await browser.close()
+    assert status == "You are in the group. Thank you!"
+    assert buttons == 0, "an answered call-out shows what was decided, not the buttons"
+    commitments = await _count(
+        engine, "SELECT count(*) FROM commitments WHERE offer_id = :o", o=medic.id
+    )
+    assert commitments == 1

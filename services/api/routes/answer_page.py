@@ -35,7 +35,7 @@ _STYLE = (
     "body{font:18px/1.4 sans-serif;margin:1em auto;max-width:30em;padding:0 .6em}"
     "h1{font-size:1.3em}button{font-size:1.1em;width:100%;padding:.8em;margin:.3em 0;"
     "border:0;border-radius:.3em}.yes{background:#1b6e35;color:#fff}.no{background:#ddd}"
-    ".drill{color:#a00;font-weight:bold}nav a{margin-right:1em}"
+    ".drill{color:#a00;font-weight:bold}nav{margin-top:1.5em}nav a{margin-right:1em}"
 )
 
 
