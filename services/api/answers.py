@@ -9,6 +9,7 @@ waiting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
@@ -28,6 +29,7 @@ class OfferState:
     closed_reason: str | None
     eta_s: int
     mobilization_status: str  # active complete closed
+    expires_at: datetime | None = None
 
 
 class Refusal(StrEnum):
@@ -60,6 +62,17 @@ _WITHDRAWN = {
     "role_filled": Refusal.ROLE_FILLED,
     "committed_elsewhere": Refusal.ALREADY_COMMITTED,
 }
+
+
+def still_to_decide(offer: OfferState, answer: Answer, *, sent_at: datetime) -> bool:
+    """The offer timed out, but this "yes" was sent before it lapsed: the mobilizer, which judges
+    answers by when they were given, will still decide it."""
+    return (
+        answer is Answer.ACCEPT
+        and offer.status == "timed_out"
+        and offer.expires_at is not None
+        and sent_at <= offer.expires_at
+    )
 
 
 def settled(offer: OfferState, answer: Answer) -> Decided | Refused | None:

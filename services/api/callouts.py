@@ -117,6 +117,7 @@ async def offer_state(db: Reader, offer_id: UUID) -> OfferState | None:
                 OfferRow.closed_reason,
                 OfferRow.eta_s,
                 MobilizationRow.status.label("mobilization_status"),
+                OfferRow.expires_at,
             )
             .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
             .where(OfferRow.id == offer_id)
@@ -261,7 +262,6 @@ class OfferCard:
     headline: str | None
     is_exercise: bool
     language: str
-    expires_at: datetime
 
 
 async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
@@ -276,10 +276,10 @@ async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
                 OfferRow.closed_reason,
                 OfferRow.eta_s,
                 MobilizationRow.status.label("mobilization_status"),
+                OfferRow.expires_at,
                 MobilizationRow.headline,
                 MobilizationRow.is_exercise,
                 OfferRow.language,
-                OfferRow.expires_at,
             )
             .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
             .where(OfferRow.id == offer_id)
@@ -288,5 +288,5 @@ async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
     if row is None:
         return None
     facts = row._asdict()
-    card = {name: facts.pop(name) for name in ("headline", "is_exercise", "language", "expires_at")}
+    card = {name: facts.pop(name) for name in ("headline", "is_exercise", "language")}
     return OfferCard(state=OfferState(**facts), **card)

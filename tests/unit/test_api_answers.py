@@ -8,7 +8,14 @@ from uuid import UUID
 
 import pytest
 
-from services.api.answers import Decided, OfferState, Refusal, Refused, settled
+from services.api.answers import (
+    Decided,
+    OfferState,
+    Refusal,
+    Refused,
+    settled,
+    still_to_decide,
+)
 from services.api.callouts import ExplanationRecord, tally
 from services.api.messages import MESSAGES, closed, preferred_language
 from shared.events.mobilization import Answer, StandDownReason
@@ -173,3 +180,18 @@ def test_explanation_lines_fall_back_to_kazakh_then_any_language() -> None:
     assert record.lines("ru") == ["Жасы толмаған"]
     assert dataclasses.replace(record, text={"en": ["Under 18"]}).lines("kk") == ["Under 18"]
     assert dataclasses.replace(record, text={}).lines("en") == []
+
+
+def test_a_yes_sent_before_the_lapse_is_waited_for_even_if_the_offer_timed_out_meanwhile() -> None:
+    lapsed = dataclasses.replace(
+        _offer("timed_out"), expires_at=datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
+    )
+    in_time, too_late = (
+        datetime(2026, 4, 2, 8, 59, tzinfo=UTC),
+        datetime(2026, 4, 2, 9, 1, tzinfo=UTC),
+    )
+
+    assert still_to_decide(lapsed, Answer.ACCEPT, sent_at=in_time)
+    assert not still_to_decide(lapsed, Answer.ACCEPT, sent_at=too_late)
+    assert not still_to_decide(lapsed, Answer.DECLINE, sent_at=in_time), "a no changes nothing"
+    assert not still_to_decide(_offer("stood_down"), Answer.ACCEPT, sent_at=in_time)

@@ -9,6 +9,7 @@ As in the API, the offer id (random, 122 bits) is what identifies the volunteer.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from typing import Final
 from uuid import UUID
@@ -139,7 +140,8 @@ def _page(
     """The call-out; its answer buttons when `note` is None, else the note. `link` is the
     call-out page's address relative to this one."""
     state, say = card.state, messages.message
-    answer_by = card.expires_at.astimezone(KAZAKHSTAN_TZ).strftime("%H:%M")
+    expires_at = state.expires_at or datetime.now(UTC)
+    answer_by = expires_at.astimezone(KAZAKHSTAN_TZ).strftime("%H:%M")
     parts = [
         f'<p class="drill">{escape(say("page.exercise", language))}</p>'
         if card.is_exercise

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api import callouts, messages
-from services.api.answers import Decided, OfferState, Refused, settled
+from services.api.answers import Decided, OfferState, Refused, settled, still_to_decide
 from services.api.deps import LanguageDep, PublisherDep, SessionmakerDep, SettingsDep
 from services.api.errors import NotYourOffer, OfferNotFound
 from services.api.publisher import EventPublisher
@@ -137,23 +138,21 @@ async def decide(
     outcome = settled(offer, answer)
     if outcome is not None:
         return offer, outcome
-    await publisher.publish(
-        topics.RESPONSES,
-        key=offer.incident_id,
-        event=RespondToOffer(
-            incident_id=offer.incident_id,
-            offer_id=offer.offer_id,
-            volunteer_id=offer.volunteer_id,
-            answer=answer,
-            reason=body.reason if answer is Answer.DECLINE else None,
-            channel=channel,
-        ),
+    sent = RespondToOffer(
+        incident_id=offer.incident_id,
+        offer_id=offer.offer_id,
+        volunteer_id=offer.volunteer_id,
+        answer=answer,
+        reason=body.reason if answer is Answer.DECLINE else None,
+        channel=channel,
     )
+    await publisher.publish(topics.RESPONSES, key=offer.incident_id, event=sent)
     log.info("incident %s: %s of offer %s sent", offer.incident_id, answer.value, offer.offer_id)
     return await _decision(
         sessionmaker,
         offer,
         answer,
+        sent_at=sent.occurred_at,
         wait_s=settings.api.answer_wait_s,
         interval_s=settings.api.answer_poll_interval_s,
     )
@@ -172,6 +171,7 @@ async def _decision(
     offer: OfferState,
     answer: Answer,
     *,
+    sent_at: datetime,
     wait_s: float,
     interval_s: float,
 ) -> tuple[OfferState, Decided | Refused | None]:
@@ -179,7 +179,9 @@ async def _decision(
     deadline = time.monotonic() + wait_s
     while True:
         current = await _read(sessionmaker, offer.offer_id) or offer
-        outcome = settled(current, answer)
+        outcome = (
+            None if still_to_decide(current, answer, sent_at=sent_at) else settled(current, answer)
+        )
         remaining = deadline - time.monotonic()
         if outcome is not None or remaining <= 0:
             return current, outcome
