@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geography, Geometry
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.api import messages
 from services.api.answers import OfferState
 from services.api.errors import MobilizationNotFound
 from services.api.tables import VolunteerRow
@@ -103,6 +104,47 @@ class ExplanationRecord:
             if self.text.get(candidate):
                 return list(self.text[candidate])
         return []
+
+
+async def not_considered(
+    db: Reader, mobilization: MobilizationRecord, volunteer_id: UUID, *, now: datetime
+) -> ExplanationRecord | None:
+    """Why a volunteer no wave looked at was not asked; None if there is no such volunteer."""
+    center = func.ST_SetSRID(
+        func.ST_MakePoint(mobilization.center_lon, mobilization.center_lat), 4326
+    )
+    row = (
+        await db.execute(
+            select(
+                VolunteerRow.full_name,
+                cast(
+                    func.round(func.ST_Distance(VolunteerRow.home, cast(center, Geography))),
+                    Integer,
+                ),
+            ).where(VolunteerRow.id == volunteer_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    name, distance_m = row
+    return ExplanationRecord(
+        volunteer_id=volunteer_id,
+        name=name,
+        wave=mobilization.wave,
+        outcome="not_considered",
+        role=None,
+        eta_s=None,
+        distance_m=distance_m,
+        p_accept=None,
+        reasons=[],
+        text={
+            language: [messages.message("explanation.not_considered", language)]
+            for language in LANGUAGES
+        },
+        decided_at=now,
+        offer_status=None,
+        closed_reason=None,
+    )
 
 
 async def offer_state(db: Reader, offer_id: UUID) -> OfferState | None:

@@ -29,6 +29,12 @@ class OfferNotFound(LookupError):  # noqa: N818 - named like IncidentNotFound
         self.offer_id = offer_id
 
 
+class VolunteerNotFound(LookupError):  # noqa: N818 - named like IncidentNotFound
+    def __init__(self, volunteer_id: UUID) -> None:
+        super().__init__(f"volunteer {volunteer_id} not found")
+        self.volunteer_id = volunteer_id
+
+
 class NotYourOffer(PermissionError):  # noqa: N818 - a refusal, not a failure
     def __init__(self, offer_id: UUID) -> None:
         super().__init__(f"offer {offer_id} was made to another volunteer")

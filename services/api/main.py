@@ -26,6 +26,7 @@ from services.api.errors import (
     MobilizationNotFound,
     NotYourOffer,
     OfferNotFound,
+    VolunteerNotFound,
 )
 from services.api.messages import message, preferred_language
 from services.api.publisher import EventPublisher
@@ -109,6 +110,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(InvalidQueryError, _bad_query)
     app.add_exception_handler(MobilizationNotFound, _said(404, "mobilization.not_found"))
     app.add_exception_handler(OfferNotFound, _said(404, "offer.not_found"))
+    app.add_exception_handler(VolunteerNotFound, _said(404, "volunteer.not_found"))
     app.add_exception_handler(NotYourOffer, _said(403, "offer.not_yours"))
     app.add_exception_handler(BrokerUnavailable, _said(503, "broker.unavailable"))
     app.include_router(health.router)

@@ -139,6 +139,27 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Вернуться к вызову",
         "en": "Back to the call-out",
     },
+    "volunteer.not_found": {
+        "kk": "Мұндай ерікті жоқ",
+        "ru": "Такого волонтёра нет",
+        "en": "No such volunteer",
+    },
+    "explanation.not_considered": {
+        "kk": (
+            "Қаралмады: әр толқын әлі ашық рөлдерге куәлігі бар ең жақын еріктілерді қарайды, "
+            "бұл ерікті олардың қатарында болмады (алысырақ тұрады немесе ондай куәлігі жоқ)"
+        ),
+        "ru": (
+            "Не рассматривался: каждая волна смотрит на ближайших волонтёров с удостоверениями "
+            "для ещё открытых ролей, и этого волонтёра среди них не было (живёт дальше или нет "
+            "такого удостоверения)"
+        ),
+        "en": (
+            "Not considered: each wave looks at the nearest volunteers holding a certificate for "
+            "the roles still open, and this volunteer was not among them (lives further away, or "
+            "holds no such certificate)"
+        ),
+    },
     "mobilization.not_found": {
         "kk": "Бұл оқиға бойынша еріктілер шақырылмаған",
         "ru": "По этому происшествию волонтёры не вызывались",

@@ -219,7 +219,7 @@ class MobilizationState(BaseModel):
     members: list[GroupMemberState]
 
 
-Outcome = Literal["asked", "not_eligible", "outside_radius", "ranked_below"]
+Outcome = Literal["asked", "not_eligible", "outside_radius", "ranked_below", "not_considered"]
 
 
 class ExplanationEntry(BaseModel):

@@ -478,6 +478,21 @@ async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
     assert len({tuple(text) for text in lines.values()}) == 3, "one text per language"
     assert any("18" in line for line in lines["en"])
     assert {entry["outcome"] for entry in asked.json()["explanations"]} == {"asked"}
+    # Someone no wave looked at is told as such, not as an empty list; a stranger is a 404.
+    handler = await client.get(
+        f"{INCIDENTS}/{incident}/explanations",
+        params={"lang": "en", "volunteer_id": str(population["dog-handler"])},
+    )
+    [unseen] = handler.json()["explanations"]
+    assert (unseen["outcome"], unseen["name"]) == ("not_considered", "dog-handler")
+    assert unseen["distance_m"] == pytest.approx(400, abs=30)
+    assert unseen["lines"][0].startswith("Not considered")
+    stranger = await client.get(
+        f"{INCIDENTS}/{incident}/explanations",
+        params={"volunteer_id": str(uuid.uuid4())},
+        headers={"Accept-Language": "ru"},
+    )
+    assert (stranger.status_code, stranger.json()["detail"]) == (404, "Такого волонтёра нет")
     assert never.status_code == 404
 
     console = Console(record=True, width=200)

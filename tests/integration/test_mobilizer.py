@@ -85,6 +85,7 @@ PEOPLE = [
     Person("medic-5", 4.5, (("first_aid", *VALID),)),
     Person("medic-expired", 0.2, (("first_aid", *EXPIRED),)),
     Person("medic-minor", 0.3, (("first_aid", *VALID),), born=date(2010, 1, 1)),
+    Person("dog-handler", 0.4, (("dog_handler", *VALID),)),  # no role a flood group needs
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from services.api import callouts
 from services.api.deps import SessionDep
+from services.api.errors import VolunteerNotFound
 from services.api.schemas import (
     ExplanationEntry,
     ExplanationList,
@@ -93,10 +95,18 @@ async def list_explanations(
     volunteer_id: Annotated[UUID | None, Query(description="Only this volunteer")] = None,
     outcome: Annotated[list[Outcome] | None, Query(description="Repeatable")] = None,
 ) -> ExplanationList:
-    await callouts.get_mobilization(session, incident_id)  # 404 if never mobilised
+    mobilization = await callouts.get_mobilization(session, incident_id)  # 404 if never mobilised
     records = await callouts.explanations(
         session, incident_id, volunteer_id=volunteer_id, outcomes=outcome or ()
     )
+    if volunteer_id is not None and not records and (not outcome or "not_considered" in outcome):
+        # Asked about someone no wave looked at: say so, rather than an empty list.
+        record = await callouts.not_considered(
+            session, mobilization, volunteer_id, now=datetime.now(UTC)
+        )
+        if record is None:
+            raise VolunteerNotFound(volunteer_id)
+        records = [record]
     return ExplanationList(
         incident_id=incident_id,
         language=lang,
