@@ -7,6 +7,9 @@ settlements drawn by population, mixed types and priorities (the real playbooks)
 `incidents.v1`; a watcher reads `mobilization.v1` while they are published and stamps the first
 `WaveSent` (wave 1, after its `VolunteerOffered`s) of each incident.
 
+Before the bursts, `--isolated` incidents go one at a time, each after the last one's first wave:
+the latency without a queue, next to the same floor.
+
 Floor measured in the same run, after the warm-up and before the bursts (the mobilizer idle), for
 the same incident locations: the bare nearest-neighbour query on the same table (`ORDER BY home <->
 point LIMIT 50`, asyncpg, warm connection, no parallel workers) plus one broker round trip (publish
@@ -16,6 +19,7 @@ within `--budget` seconds (one that does not counts as infinitely late). The lat
 where the mobilizer's handler began (`mobilizations.started_at`) and where the outbox relay picked
 the WaveSent up (`mobilizer_outbox.published_at`), to show where the time goes.
 Run: .venv/bin/python -m bench.matching [--volunteers N] [--bursts N] [--burst-size N] [--budget S]
+         [--isolated N]
 Needs `make bench-env` (database jedel_bench and the broker binary).
 """
 
