@@ -17,6 +17,7 @@ from faststream.specification import AsyncAPI
 from shared.events import topics
 from shared.events.alerts import DeadLetter, MissingPersonReported
 from shared.events.incidents import IncidentCancelled, IncidentOpened, IncidentUpdated
+from shared.events.locations import VolunteerLocated
 from shared.events.mobilization import RespondToOffer
 from shared.settings import KafkaSettings
 
@@ -43,6 +44,11 @@ RESPONSES_DESCRIPTION = (
     "answer link and the HTTP API (`channel`). The key is the incident id. The mobilizer decides "
     "each answer once and says what came of it on `mobilization.v1` (`OfferAccepted`, "
     "`OfferDeclined`, or `ResponseRefused` with a reason); the same answer again changes nothing."
+)
+LOCATIONS_DESCRIPTION = (
+    "Position fixes from volunteers' phones (`VolunteerLocated`), keyed by volunteer id. The "
+    "tracker keeps the newest fix per volunteer (an older one changes nothing); matching ranks "
+    "people by their time to the incident from a fix at most 15 minutes old, else from home."
 )
 CAP_DESCRIPTION = (
     "Public warnings as OASIS Common Alerting Protocol XML, version 1.1 or 1.2, UTF-8 text: one "
@@ -78,6 +84,7 @@ def build_docs_broker(kafka: KafkaSettings) -> KafkaBroker:
         ),
         (topics.ALERTS_MISSING_PERSON, MissingPersonReported, MISSING_PERSON_DESCRIPTION),
         (topics.RESPONSES, RespondToOffer, RESPONSES_DESCRIPTION),
+        (topics.LOCATIONS, VolunteerLocated, LOCATIONS_DESCRIPTION),
         (topics.ALERTS_CAP, str, CAP_DESCRIPTION),
         (topics.ALERTS_DEAD_LETTER, bytes, _dead_letter_description()),
     ]

@@ -22,7 +22,7 @@ seed_app = typer.Typer(no_args_is_help=True, help="Load reference data and volun
 app.add_typer(seed_app, name="seed")
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry", "simulator")
+BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry", "tracker", "simulator")
 
 
 def _bulk(settings: Settings) -> DatabaseSettings:

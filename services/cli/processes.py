@@ -13,7 +13,7 @@ import httpx
 from rich.console import Console
 
 RUN_DIR = Path(__file__).resolve().parents[2] / ".run"
-SERVICES = ("intake", "mobilizer", "notifier", "registry", "api")
+SERVICES = ("intake", "mobilizer", "notifier", "registry", "tracker", "api")
 # Started by `jedel up --simulate` for the demo only: simulated volunteers answering offers.
 SIMULATOR = "simulator"
 

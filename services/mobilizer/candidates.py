@@ -8,31 +8,44 @@ people live nearby — and every per-volunteer fact joined laterally, in one rou
 
 The lists are the nearest people whatever the radius: a wave that widens its radius only looks
 further down them (`CandidatePool.within`), it does not ask the database again.
+
+Where a volunteer is now counts more than where they live: people whose phone reported a fresh
+position near the incident (`shared.positions`, kept by the tracker) join the list whatever their
+home, and everyone's distance is measured from their fresh position when there is one. Without
+Redis, matching carries on from homes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.eligibility import Candidate, Certificate
-from services.mobilizer.ranking import geodesic_distance_m
+from services.mobilizer.ranking import LIVE_POSITION_MAX_AGE, geodesic_distance_m, position_of
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
+from shared.positions import LivePositions
 
 # Certificates that lapsed within this window still bring their holder into view, so the
 # dispatcher sees "first aid expired on 3 March" rather than nothing.
 EXPIRED_WINDOW_DAYS = 365
+# At most this many people are brought in by their live position (the nearest first).
+LIVE_NEAR_LIMIT = 500
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NEAREST = text(
     """
     WITH near AS (
-        SELECT DISTINCT k.volunteer_id AS id
+        SELECT k.volunteer_id AS id
         FROM unnest(CAST(:types AS text[])) AS t(type)
         CROSS JOIN LATERAL (
             SELECT c.volunteer_id
@@ -45,6 +58,16 @@ NEAREST = text(
             ORDER BY c.home <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
             LIMIT :limit
         ) k
+        UNION
+        -- People whose phone is near now, wherever they live.
+        SELECT c.volunteer_id
+        FROM certifications c
+        JOIN volunteers v ON v.id = c.volunteer_id
+        WHERE c.volunteer_id = ANY(CAST(:live AS uuid[]))
+          AND c.type = ANY(CAST(:types AS text[]))
+          AND c.expires_on > CAST(:day AS date) - CAST(:expired_window_days AS integer)
+          AND v.availability <> 'inactive'
+          AND c.volunteer_id <> ALL(CAST(:asked AS uuid[]))
     )
     SELECT v.id, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
            v.languages, v.quiet_hours_start, v.quiet_hours_end,
@@ -93,7 +116,7 @@ NEAREST = text(
 class Nearby:
     candidate: Candidate
     distance_m: float
-    """From their home, geodesic."""
+    """Geodesic, from their fresh live position if there is one, else from home."""
 
 
 @dataclass
@@ -116,12 +139,21 @@ async def nearest_candidates(
     day: date,
     now: datetime,
     limit: int,
+    positions: LivePositions | None = None,
+    live_within_m: float = 0,
 ) -> CandidatePool:
     """For each role, the `limit` nearest volunteers holding a certificate of one of its types
-    (valid on `day` or lapsed recently), not inactive and not among `asked`."""
+    (valid on `day` or lapsed recently), not inactive and not among `asked`; with `positions`,
+    also those whose fresh fix lies within `live_within_m`."""
     types = sorted({kind.value for kinds in roles.values() for kind in kinds})
     if not types:
         return CandidatePool({role: [] for role in roles})
+    fresh_since = now - LIVE_POSITION_MAX_AGE
+    live: list[UUID] = []
+    if positions is not None and live_within_m > 0:
+        live = await _quietly(
+            positions.near(lon, lat, live_within_m, since=fresh_since, count=LIVE_NEAR_LIMIT), []
+        )
     rows = await session.execute(
         NEAREST,
         {
@@ -133,11 +165,21 @@ async def nearest_candidates(
             "expired_window_days": EXPIRED_WINDOW_DAYS,
             "now": now,
             "limit": limit,
+            "live": [str(volunteer) for volunteer in live],
         },
     )
+    found = [candidate_from(row._mapping) for row in rows]
+    if positions is not None:
+        fixes = await _quietly(positions.of([c.volunteer_id for c in found]), {})
+        found = [
+            replace(c, live_lon=fix.longitude, live_lat=fix.latitude, live_at=fix.recorded_at)
+            if (fix := fixes.get(c.volunteer_id)) and fix.recorded_at >= fresh_since
+            else c
+            for c in found
+        ]
     people = [
-        Nearby(candidate, geodesic_distance_m(candidate.home_lon, candidate.home_lat, lon, lat))
-        for candidate in (candidate_from(row._mapping) for row in rows)
+        Nearby(candidate, geodesic_distance_m(*position_of(candidate, now=now), lon, lat))
+        for candidate in found
     ]
     people.sort(key=lambda nearby: nearby.distance_m)
     in_view = day - timedelta(days=EXPIRED_WINDOW_DAYS)
@@ -154,6 +196,15 @@ async def nearest_candidates(
             for role, kinds in roles.items()
         }
     )
+
+
+async def _quietly(lookup: Awaitable[T], fallback: T) -> T:
+    """A live-position lookup, or `fallback` when Redis is away: homes will do."""
+    try:
+        return await lookup
+    except RedisError:
+        log.warning("live positions unavailable; matching from homes", exc_info=True)
+        return fallback
 
 
 def candidate_from(row: Any) -> Candidate:

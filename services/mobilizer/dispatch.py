@@ -44,6 +44,7 @@ from shared.events.mobilization import (
 )
 from shared.events.volunteers import Role
 from shared.outbox import OutgoingEvent
+from shared.positions import LivePositions
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Matching:
     model: AcceptanceModel
     rules: FatigueRules
     candidates_per_role: int = 100
+    positions: LivePositions | None = None
+    """Live positions (Redis) to rank from where people are; None: from their homes."""
 
     def playbook(self, mobilization: MobilizationRow) -> Playbook:
         return self.playbooks.for_incident(
@@ -144,6 +147,8 @@ async def send_wave(
         day=local_day(now),
         now=now,
         limit=matching.candidates_per_role,
+        positions=matching.positions,
+        live_within_m=playbook.max_radius_m,
     )
     while True:
         # Widening looks again only for the roles that fell short; the others keep their list.

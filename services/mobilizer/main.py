@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from faststream import FastStream
+from redis.asyncio import Redis
 
 from services.mobilizer.closing import time_out
 from services.mobilizer.dispatch import Decisions, Matching, send_wave
@@ -25,10 +26,13 @@ from shared.consumer import Consumer
 from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
+from shared.positions import LivePositions
 from shared.service import BrokerService, Loop, every
 
 
-def build_matching(settings: MobilizerSettings) -> Matching:
+def build_matching(
+    settings: MobilizerSettings, *, positions: LivePositions | None = None
+) -> Matching:
     options = settings.mobilizer
     return Matching(
         playbooks=load_playbooks(),  # a broken playbook file stops the service at start
@@ -41,6 +45,7 @@ def build_matching(settings: MobilizerSettings) -> Matching:
             long_deployment_hours=options.long_deployment_hours,
         ),
         candidates_per_role=options.candidates_per_role,
+        positions=positions,
     )
 
 
@@ -55,7 +60,8 @@ class MobilizerService(BrokerService):
         super().__init__(settings, name="mobilizer", outbox=OUTBOX)
         self.settings: MobilizerSettings = settings
         self.clock = clock
-        self.matching = matching or build_matching(settings)
+        self.redis = Redis.from_url(settings.redis.url)
+        self.matching = matching or build_matching(settings, positions=LivePositions(self.redis))
         consumer = Consumer(
             DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
             max_attempts=settings.mobilizer.max_attempts,
@@ -73,6 +79,10 @@ class MobilizerService(BrokerService):
     def loops(self) -> dict[str, Loop]:
         interval = self.settings.mobilizer.sweep_interval_s
         return {**super().loops(), "timers": lambda stop: every(interval, stop, self.sweep)}
+
+    async def close(self) -> None:
+        await super().close()
+        await self.redis.aclose()
 
     async def sweep(self) -> int:
         """Time out unanswered offers and send the waves that are due; returns events written."""

@@ -49,7 +49,7 @@ def test_compose_runs_every_service_against_kafka_postgis_and_redis(
 ) -> None:
     services = rendered["services"]
     assert {"kafka", "postgis", "redis", "migrate", "intake", "api"} <= set(services)
-    for name in ("intake", "mobilizer", "notifier", "registry", "api"):
+    for name in ("intake", "mobilizer", "notifier", "registry", "tracker", "api"):
         assert services[name]["command"] == ["run", name]
         env = services[name]["environment"]
         assert env["JEDEL_KAFKA__BOOTSTRAP_SERVERS"] == "kafka:9092"
@@ -58,7 +58,7 @@ def test_compose_runs_every_service_against_kafka_postgis_and_redis(
 
 
 def test_services_wait_for_migrations_before_starting(rendered: dict[str, Any]) -> None:
-    for name in ("intake", "mobilizer", "notifier", "registry", "api"):
+    for name in ("intake", "mobilizer", "notifier", "registry", "tracker", "api"):
         depends = rendered["services"][name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
 

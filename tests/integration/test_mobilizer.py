@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from geoalchemy2.shape import from_shape
+from redis.asyncio import Redis
 from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,7 @@ from services.api.tables import CertificationRow, VolunteerRow
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.playbooks import Playbooks
+from services.mobilizer.ranking import GeodesicRouter
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
 from shared.db import build_sessionmaker
 from shared.events import topics
@@ -35,9 +37,10 @@ from shared.events.incidents import (
     Priority,
 )
 from shared.events.mobilization import Answer, RespondToOffer
-from shared.events.volunteers import Role
+from shared.events.volunteers import Role, TransportMode
 from shared.kafka import build_broker
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.positions import LivePositions
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import FLOOD_DAY, FakeClock, new_run
 from tests.kafka_tail import Record, Tail, eventually
 
@@ -140,20 +143,37 @@ async def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="module")
+async def positions(redis_settings: RedisSettings) -> AsyncIterator[LivePositions]:
+    """Live positions of this module's own, in the tests' Redis database."""
+    redis = Redis.from_url(redis_settings.url)
+    store = LivePositions(redis, prefix=f"test:{new_run()}:positions")
+    yield store
+    await redis.delete(store.geo_key, store.at_key)
+    await redis.aclose()
+
+
+@pytest.fixture(scope="module")
 async def mobilizer(
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
     population: dict[str, uuid.UUID],
+    positions: LivePositions,
     clock: FakeClock,
 ) -> AsyncIterator[MobilizerService]:
     settings = MobilizerSettings(
         database=database_settings,
         kafka=kafka_settings,
+        redis=redis_settings,
         mobilizer=MobilizerOptions(group_id=f"mob-{new_run()}", sweep_interval_s=3600),
     )
     base = build_matching(settings)
     matching = Matching(
-        playbooks=small_flood_playbooks(), router=base.router, model=base.model, rules=base.rules
+        playbooks=small_flood_playbooks(),
+        router=base.router,
+        model=base.model,
+        rules=base.rules,
+        positions=positions,
     )
     service = MobilizerService(settings, clock=clock, matching=matching)
     await service.start()
@@ -402,6 +422,40 @@ async def test_a_resolved_search_stands_everyone_down_and_frees_the_accepted(
     assert await eventually(lambda: _released(mobilizer, incident.incident_id)), (
         "the leader on the way is released too"
     )
+
+
+async def test_where_a_volunteer_is_now_counts_more_than_where_they_live(
+    mobilizer: MobilizerService,
+    tail: Tail,
+    publish: Any,
+    clock: FakeClock,
+    population: dict[str, uuid.UUID],
+    positions: LivePositions,
+) -> None:
+    """The leader living 12 km away reported a fix from the flooded street five minutes ago."""
+    lon, lat = KOSTANAY
+    far = population["leader-far"]
+    await positions.record(
+        far, longitude=lon + 0.001, latitude=lat, recorded_at=clock() - timedelta(minutes=5)
+    )
+    try:
+        incident = flood(clock(), incident_id=uuid.uuid4())
+        await publish(topics.INCIDENTS, incident.incident_id, incident)
+        await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    finally:
+        await positions.forget_before(clock() + timedelta(days=1))
+    leaders = {
+        o["volunteer_id"]: o
+        for o in payloads(tail, incident.incident_id, "VolunteerOffered")
+        if o["role"] == "leader"
+    }
+    assert leaders[str(far)]["distance_m"] < 200, "measured from where he is"
+    from_home = min(GeodesicRouter().eta_for_distance_s(12_000, mode) for mode in TransportMode)
+    assert leaders[str(far)]["eta_s"] < from_home
+    facts = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+    cancel = IncidentCancelled(**facts, status=IncidentStatus.CANCELLED)
+    await publish(topics.INCIDENTS, incident.incident_id, cancel)
+    await eventually(lambda: _released(mobilizer, incident.incident_id))
 
 
 async def test_concurrent_accepts_for_the_last_place_fill_it_once(

@@ -1,0 +1,86 @@
+"""The tracker: volunteers' position reports (`locations.v1`) into live positions in Redis.
+
+Matching reads them (`shared.positions`) to rank by ETA from where people are, not where they live.
+A fix older than the one kept changes nothing, so replays and reordering are harmless; a report that
+breaks the contract goes to `events.dead_letter.v1`. Fixes older than `keep_hours` are forgotten.
+Tracks and arrival/left-area events (`tracking.v1`) come with the field work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaMessage
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from services.tracker.settings import TrackerSettings
+from shared.consumer import Consumer, Position
+from shared.dead_letters import DeadLetters
+from shared.events import topics
+from shared.events.base import utc_now
+from shared.events.locations import VolunteerLocated
+from shared.kafka import subscriber_options
+from shared.positions import LivePositions
+from shared.rejections import Rejected, describe
+from shared.service import BrokerService, Loop, every
+
+
+def decode_location(data: bytes) -> VolunteerLocated:
+    try:
+        return VolunteerLocated.model_validate_json(data)
+    except ValidationError as error:
+        raise Rejected("invalid_event", describe(error)) from None
+
+
+class TrackerService(BrokerService):
+    def __init__(
+        self, settings: TrackerSettings, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        super().__init__(settings, name="tracker")
+        self.settings: TrackerSettings = settings
+        self.clock = clock
+        self.redis = Redis.from_url(settings.redis.url)
+        self.positions = LivePositions(self.redis)
+        consumer = Consumer(
+            DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
+            max_attempts=settings.tracker.max_attempts,
+            retry_backoff_s=settings.tracker.retry_backoff_s,
+        )
+
+        @self.broker.subscriber(
+            topics.LOCATIONS,
+            group_id=settings.tracker.group_id,
+            ack_policy=AckPolicy.MANUAL,
+            **subscriber_options(settings.kafka),
+        )
+        async def on_location(message: KafkaMessage) -> None:
+            """Position fixes from volunteers' phones, keyed by volunteer id."""
+            await consumer.handle(message, self.record)
+
+    async def record(self, data: bytes, position: Position) -> bool:
+        fix = decode_location(data)
+        return await self.positions.record(
+            fix.volunteer_id,
+            longitude=fix.longitude,
+            latitude=fix.latitude,
+            recorded_at=fix.recorded_at,
+        )
+
+    async def forget_old(self) -> int:
+        cutoff = self.clock() - timedelta(hours=self.settings.tracker.keep_hours)
+        return await self.positions.forget_before(cutoff)
+
+    def loops(self) -> dict[str, Loop]:
+        interval = self.settings.tracker.forget_every_s
+        return {**super().loops(), "forget": lambda stop: every(interval, stop, self.forget_old)}
+
+    async def close(self) -> None:
+        await super().close()
+        await self.redis.aclose()
+
+
+def create_app(settings: TrackerSettings | None = None) -> FastStream:
+    return TrackerService(settings or TrackerSettings()).app()

@@ -1,0 +1,20 @@
+"""The tracker's knobs, on top of the shared settings (`JEDEL_TRACKER__…`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from shared.settings import Settings
+
+
+class TrackerOptions(BaseModel):
+    group_id: str = "jedel-tracker"
+    # Fixes older than this are forgotten (matching stops trusting them much sooner).
+    keep_hours: float = Field(default=6.0, gt=0)
+    forget_every_s: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    retry_backoff_s: float = Field(default=0.5, ge=0)
+
+
+class TrackerSettings(Settings):
+    tracker: TrackerOptions = Field(default_factory=TrackerOptions)

@@ -1,0 +1,106 @@
+"""Live positions of volunteers in Redis: the tracker writes them, matching reads them.
+
+Two keys: a GEO set (member = volunteer id) for "who is near this point", and a sorted set of the
+same members scored by when the fix was taken, for freshness and for forgetting. Only a newer fix
+replaces an older one (a Lua script decides, atomically), so replays and reordering do no harm.
+How fresh is fresh enough is the reader's rule, not this module's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from redis.asyncio import Redis
+
+_RECORD = """
+local old = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if old and tonumber(old) >= tonumber(ARGV[4]) then return 0 end
+redis.call('GEOADD', KEYS[1], ARGV[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LivePosition:
+    longitude: float
+    latitude: float
+    recorded_at: datetime
+
+
+class LivePositions:
+    def __init__(self, redis: Redis, *, prefix: str = "jedel:positions") -> None:
+        self.redis = redis
+        self.geo_key = prefix
+        self.at_key = f"{prefix}:at"
+        self._record = redis.register_script(_RECORD)
+
+    async def record(
+        self, volunteer_id: UUID, *, longitude: float, latitude: float, recorded_at: datetime
+    ) -> bool:
+        """Keep the fix unless a newer one is already kept; True when it was kept."""
+        kept = await self._record(
+            keys=[self.geo_key, self.at_key],
+            args=[str(volunteer_id), longitude, latitude, recorded_at.timestamp()],
+        )
+        return bool(kept)
+
+    async def of(self, volunteers: Sequence[UUID]) -> dict[UUID, LivePosition]:
+        """The kept fix of each volunteer who has one, in one round trip."""
+        if not volunteers:
+            return {}
+        members = [str(volunteer) for volunteer in volunteers]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.geopos(self.geo_key, *members)
+            pipe.zmscore(self.at_key, members)
+            places, stamps = await pipe.execute()
+        return {
+            volunteer: LivePosition(
+                float(place[0]), float(place[1]), datetime.fromtimestamp(float(stamp), UTC)
+            )
+            for volunteer, place, stamp in zip(volunteers, places, stamps, strict=True)
+            if place is not None and stamp is not None
+        }
+
+    async def near(
+        self, longitude: float, latitude: float, radius_m: float, *, since: datetime, count: int
+    ) -> list[UUID]:
+        """Up to `count` volunteers whose fix, taken at `since` or later, lies within `radius_m`,
+        nearest first."""
+        found = await self.redis.geosearch(
+            self.geo_key,
+            longitude=longitude,
+            latitude=latitude,
+            radius=radius_m,
+            unit="m",
+            sort="ASC",
+            count=count,
+        )
+        members = [m.decode() if isinstance(m, bytes) else str(m) for m in found]
+        if not members:
+            return []
+        stamps = await self.redis.zmscore(self.at_key, members)
+        cutoff = since.timestamp()
+        return [
+            UUID(member)
+            for member, stamp in zip(members, stamps, strict=True)
+            if stamp is not None and stamp >= cutoff
+        ]
+
+    async def forget_before(self, cutoff: datetime, *, batch: int = 1000) -> int:
+        """Drop fixes taken before `cutoff`; returns how many."""
+        forgotten = 0
+        while True:
+            stale = await self.redis.zrangebyscore(
+                self.at_key, "-inf", f"({cutoff.timestamp()}", start=0, num=batch
+            )
+            if not stale:
+                return forgotten
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(self.geo_key, *stale)  # a GEO set is a sorted set
+                pipe.zrem(self.at_key, *stale)
+                await pipe.execute()
+            forgotten += len(stale)

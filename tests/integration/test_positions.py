@@ -1,0 +1,137 @@
+"""Live positions in real Redis, and the tracker that keeps them from `locations.v1`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from services.tracker.main import TrackerService
+from services.tracker.settings import TrackerOptions, TrackerSettings
+from shared.events import topics
+from shared.events.alerts import DeadLetter
+from shared.events.locations import VolunteerLocated
+from shared.kafka import build_broker
+from shared.positions import LivePositions
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from tests.factories import new_run
+from tests.kafka_tail import Tail, eventually
+
+pytestmark = pytest.mark.integration
+
+NOON = datetime(2026, 4, 2, 7, 0, tzinfo=UTC)
+KOSTANAY = (63.6246, 53.2144)
+
+
+@pytest.fixture
+async def redis(redis_settings: RedisSettings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_settings.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def positions(redis: Redis) -> AsyncIterator[LivePositions]:
+    store = LivePositions(redis, prefix=f"test:{new_run()}:positions")
+    yield store
+    await redis.delete(store.geo_key, store.at_key)
+
+
+async def test_only_a_newer_fix_replaces_the_kept_one(positions: LivePositions) -> None:
+    volunteer = uuid.uuid4()
+    lon, lat = KOSTANAY
+    assert await positions.record(volunteer, longitude=lon, latitude=lat, recorded_at=NOON)
+    older = NOON - timedelta(minutes=5)
+    assert not await positions.record(volunteer, longitude=60.0, latitude=50.0, recorded_at=older)
+    assert not await positions.record(volunteer, longitude=60.0, latitude=50.0, recorded_at=NOON)
+
+    [(who, fix)] = (await positions.of([volunteer, uuid.uuid4()])).items()
+
+    assert who == volunteer
+    assert fix.longitude == pytest.approx(lon, abs=1e-5)
+    assert fix.latitude == pytest.approx(lat, abs=1e-5)
+    assert fix.recorded_at == NOON
+
+
+async def test_near_finds_fresh_fixes_nearest_first_and_old_ones_are_forgotten(
+    positions: LivePositions,
+) -> None:
+    lon, lat = KOSTANAY
+    close, further, stale, away = (uuid.uuid4() for _ in range(4))
+    await positions.record(close, longitude=lon + 0.01, latitude=lat, recorded_at=NOON)
+    await positions.record(further, longitude=lon + 0.05, latitude=lat, recorded_at=NOON)
+    await positions.record(
+        stale, longitude=lon, latitude=lat, recorded_at=NOON - timedelta(hours=1)
+    )
+    await positions.record(away, longitude=lon + 3, latitude=lat, recorded_at=NOON)  # ~200 km
+
+    found = await positions.near(lon, lat, 10_000, since=NOON - timedelta(minutes=15), count=10)
+    forgotten = await positions.forget_before(NOON - timedelta(minutes=30))
+
+    assert found == [close, further], "fresh ones within 10 km, nearest first"
+    assert forgotten == 1
+    assert stale not in await positions.of([stale, close])
+
+
+@pytest.fixture
+async def tracker(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> AsyncIterator[TrackerService]:
+    settings = TrackerSettings(
+        database=database_settings,
+        kafka=kafka_settings,
+        redis=redis_settings,
+        tracker=TrackerOptions(group_id=f"tracker-{new_run()}", forget_every_s=3600),
+    )
+    service = TrackerService(settings)
+    await service.start()
+    yield service
+    await service.stop()
+
+
+async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_reports(
+    tracker: TrackerService, kafka_settings: KafkaSettings
+) -> None:
+    volunteer = uuid.uuid4()
+    fix = VolunteerLocated(
+        volunteer_id=volunteer,
+        longitude=KOSTANAY[0],
+        latitude=KOSTANAY[1],
+        accuracy_m=12.0,
+        recorded_at=datetime.now(UTC),
+    )
+    tail = await Tail.open(kafka_settings, (topics.EVENTS_DEAD_LETTER,))
+    broker = build_broker(kafka_settings, client_id="tests-tracker")
+    await broker.connect()
+    try:
+        await broker.publish(
+            fix.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+        )
+        broken = b'{"kind": "VolunteerLocated", "volunteer_id": "%s", "longitude": 63.6}' % (
+            str(volunteer).encode()
+        )
+        await broker.publish(broken, topics.LOCATIONS, key=str(volunteer).encode())
+
+        async def kept() -> bool:
+            return volunteer in await tracker.positions.of([volunteer])
+
+        assert await eventually(kept)
+        [letter] = await tail.wait_for(
+            lambda r: (
+                r.topic == topics.EVENTS_DEAD_LETTER
+                and r.headers.get("dead_letter.source_topic") == topics.LOCATIONS
+                and r.value == broken
+            )
+        )
+    finally:
+        await broker.stop()
+        await tail.close()
+        await tracker.redis.delete(tracker.positions.geo_key, tracker.positions.at_key)
+    meta = DeadLetter.from_headers(letter.headers)
+    assert meta.code == "invalid_event"
+    assert "latitude" in meta.reason and "recorded_at" in meta.reason
