@@ -17,9 +17,9 @@ setup: ## install and start PostgreSQL+PostGIS, Redis, Python deps and the broke
 migrate: setup ## apply database migrations
 	@$(RUN)/jedel migrate
 
-seed: migrate ## load Kazakhstan reference data and 20,000 synthetic volunteers
+seed: migrate ## load Kazakhstan reference data and 100,000 synthetic volunteers (COUNT=…)
 	@$(RUN)/jedel seed reference
-	@$(RUN)/jedel seed volunteers --count $${COUNT:-20000}
+	@$(RUN)/jedel seed volunteers --count $${COUNT:-100000}
 
 demo: seed ## start the services and show sample alerts becoming incidents
 	@$(RUN)/jedel up --simulate
