@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Final, Literal
 
 Language = Literal["kk", "ru", "en"]
@@ -109,8 +110,10 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def normalize_language(tag: str | None) -> Language:
-    """`kk-KZ` → `kk`; anything Jedel does not speak → `kk`."""
+    """`kk-KZ` → `kk`; anything Jedel does not speak → `kk`. (Cached: every rendered line of an
+    explanation asks, thousands per wave.)"""
     primary = (tag or "").split("-")[0].strip().casefold()
     return primary if primary in LANGUAGES else "kk"
 

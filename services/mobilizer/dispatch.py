@@ -23,7 +23,7 @@ from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.progress import progress_of
 from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, rank
 from services.mobilizer.repository import MobilizationRepository
-from services.mobilizer.tables import MobilizationRow, OfferRow
+from services.mobilizer.tables import MobilizationRow
 from services.mobilizer.waves import (
     REPLAN_EVERY_S,
     WavePlan,
@@ -265,28 +265,31 @@ async def _send(
     rows = []
     for planned in plan.offers:
         candidate = people[planned.volunteer_id]
-        row = OfferRow(
-            id=uuid4(),
-            incident_id=mobilization.incident_id,
-            volunteer_id=planned.volunteer_id,
-            role=planned.role.value,
-            wave=plan.wave,
-            status="pending",
-            eta_s=planned.eta_s,
-            distance_m=planned.distance_m,
-            p_accept=planned.p_accept,
-            offered_at=now,
-            expires_at=expires_at,
-            language=candidate.language,
-            contact_phone=candidate.phone,
+        # Plain values, not ORM objects: a wave may hold hundreds of offers.
+        offer_id = uuid4()
+        rows.append(
+            {
+                "id": offer_id,
+                "incident_id": mobilization.incident_id,
+                "volunteer_id": planned.volunteer_id,
+                "role": planned.role.value,
+                "wave": plan.wave,
+                "status": "pending",
+                "eta_s": planned.eta_s,
+                "distance_m": planned.distance_m,
+                "p_accept": planned.p_accept,
+                "offered_at": now,
+                "expires_at": expires_at,
+                "language": candidate.language,
+                "contact_phone": candidate.phone,
+            }
         )
-        rows.append(row)
         decisions.add(
             mobilization.incident_id,
             VolunteerOffered(
                 incident_id=mobilization.incident_id,
-                offer_id=row.id,
-                volunteer_id=row.volunteer_id,
+                offer_id=offer_id,
+                volunteer_id=planned.volunteer_id,
                 role=planned.role,
                 wave=plan.wave,
                 eta_s=planned.eta_s,

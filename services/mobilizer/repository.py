@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -43,15 +44,11 @@ class MobilizationRepository:
             select(OfferRow).where(OfferRow.id == offer_id).with_for_update()
         )
 
-    async def add_offers(self, rows: Sequence[OfferRow]) -> None:
-        """One INSERT for the wave: it may hold hundreds of offers, and the ORM's unit of work
-        would cost ~1 ms each. The rows stay transient; read them back with `offers_of`."""
-        columns = [column.key for column in OfferRow.__table__.columns]
-        await insert_rows(
-            self.session,
-            OfferRow.__table__,
-            [{name: getattr(row, name) for name in columns} for row in rows],
-        )
+    async def add_offers(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One INSERT for the wave's offers (column → value; every row the same columns): it may
+        hold hundreds, and the ORM's unit of work would cost ~1 ms each. Read them back with
+        `offers_of`."""
+        await insert_rows(self.session, OfferRow.__table__, rows)
 
     async def commit_volunteer(self, offer: OfferRow) -> bool:
         """Give the volunteer their place; False when they are committed to another incident.
