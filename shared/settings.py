@@ -42,6 +42,8 @@ class KafkaSettings(BaseModel):
 
 class RedisSettings(BaseModel):
     url: str = "redis://127.0.0.1:6379/0"
+    # A Redis that stops answering must not hold anything up for long (socket and connect).
+    timeout_s: float = Field(default=2.0, gt=0)
 
 
 class Settings(BaseSettings):

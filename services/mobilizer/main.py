@@ -60,7 +60,11 @@ class MobilizerService(BrokerService):
         super().__init__(settings, name="mobilizer", outbox=OUTBOX)
         self.settings: MobilizerSettings = settings
         self.clock = clock
-        self.redis = Redis.from_url(settings.redis.url)
+        # Live positions only sharpen the ranking: a silent Redis gets a short wait, then homes.
+        timeout_s = min(settings.redis.timeout_s, settings.mobilizer.live_positions_timeout_s)
+        self.redis = Redis.from_url(
+            settings.redis.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
         self.matching = matching or build_matching(settings, positions=LivePositions(self.redis))
         consumer = Consumer(
             DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),

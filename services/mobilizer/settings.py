@@ -18,6 +18,7 @@ class MobilizerOptions(BaseModel):
     rest_hours_after_long_deployment: float = 12.0
     long_deployment_hours: float = 8.0
     detour_factor: float = Field(default=1.3, ge=1.0)
+    live_positions_timeout_s: float = Field(default=0.3, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     retry_backoff_s: float = Field(default=0.5, ge=0)
 

@@ -33,7 +33,11 @@ class NotifierService(BrokerService):
         self.settings: NotifierSettings = settings
         self.clock = clock
         options = settings.notifier
-        self.redis = Redis.from_url(settings.redis.url)
+        self.redis = Redis.from_url(
+            settings.redis.url,
+            socket_timeout=settings.redis.timeout_s,
+            socket_connect_timeout=settings.redis.timeout_s,
+        )
         self.http = httpx.AsyncClient(timeout=options.sms_timeout_s)
         self.channels = self._build_channels()
         consumer = Consumer(

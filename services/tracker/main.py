@@ -42,7 +42,11 @@ class TrackerService(BrokerService):
         super().__init__(settings, name="tracker")
         self.settings: TrackerSettings = settings
         self.clock = clock
-        self.redis = Redis.from_url(settings.redis.url)
+        self.redis = Redis.from_url(
+            settings.redis.url,
+            socket_timeout=settings.redis.timeout_s,
+            socket_connect_timeout=settings.redis.timeout_s,
+        )
         self.positions = LivePositions(self.redis)
         consumer = Consumer(
             DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),

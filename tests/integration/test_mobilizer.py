@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.seed import seed_reference
 from services.api.tables import CertificationRow, VolunteerRow
+from services.mobilizer.candidates import nearest_candidates
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.playbooks import Playbooks
@@ -37,7 +38,7 @@ from shared.events.incidents import (
     Priority,
 )
 from shared.events.mobilization import Answer, RespondToOffer
-from shared.events.volunteers import Role, TransportMode
+from shared.events.volunteers import CertificationType, Role, TransportMode
 from shared.kafka import build_broker
 from shared.positions import LivePositions
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
@@ -456,6 +457,31 @@ async def test_where_a_volunteer_is_now_counts_more_than_where_they_live(
     cancel = IncidentCancelled(**facts, status=IncidentStatus.CANCELLED)
     await publish(topics.INCIDENTS, incident.incident_id, cancel)
     await eventually(lambda: _released(mobilizer, incident.incident_id))
+
+
+async def test_matching_carries_on_from_homes_when_redis_is_away(
+    mobilizer: MobilizerService, population: dict[str, uuid.UUID], clock: FakeClock
+) -> None:
+    away = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    lon, lat = KOSTANAY
+    try:
+        async with mobilizer.sessionmaker() as session:
+            pool = await nearest_candidates(
+                session,
+                lon=lon,
+                lat=lat,
+                roles={Role.MEDIC: (CertificationType.FIRST_AID,)},
+                asked=(),
+                day=clock().date(),
+                now=clock(),
+                limit=3,
+                positions=LivePositions(away),
+                live_within_m=50_000,
+            )
+    finally:
+        await away.aclose()
+    nearest = [c.volunteer_id for c in pool.within(Role.MEDIC, 50_000)]
+    assert nearest == [population[name] for name in ("medic-expired", "medic-minor", "medic-1")]
 
 
 async def test_concurrent_accepts_for_the_last_place_fill_it_once(
