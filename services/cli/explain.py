@@ -79,12 +79,13 @@ def explanation_table(
     records: Sequence[callouts.ExplanationRecord], *, language: Language
 ) -> Table:
     table = Table(show_lines=True, title=f"Why asked or not ({language})")
-    table.add_column("volunteer", no_wrap=True)
-    table.add_column("outcome")
-    table.add_column("role")
-    table.add_column("ETA min", justify="right")
-    table.add_column("distance km", justify="right")
-    table.add_column("why")
+    # The reasons are what the dispatcher reads: they get the width, names wrap.
+    table.add_column("volunteer", max_width=18)
+    table.add_column("outcome", max_width=16)
+    table.add_column("role", max_width=14)
+    table.add_column("ETA min", justify="right", no_wrap=True)
+    table.add_column("km", justify="right", no_wrap=True)
+    table.add_column("why", ratio=1, min_width=24)
     for record in records:
         outcome = f"[{OUTCOME_STYLE.get(record.outcome, 'white')}]{record.outcome}[/]"
         if record.offer_status:
