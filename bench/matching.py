@@ -14,6 +14,8 @@ Floor measured in the same run, after the warm-up and before the bursts (the mob
 the same incident locations: the bare nearest-neighbour query on the same table (`ORDER BY home <->
 point LIMIT 50`, asyncpg, warm connection, no parallel workers) plus one broker round trip (publish
 a small message, consume it back).
+For context (not the aim), the same bursts also go through a bare consumer that runs the query and
+publishes one message per incident: what the queue alone costs any matcher on one consumer.
 Aim: IncidentOpened → first wave ≤ 5× the floor at p99, and every incident gets its first wave
 within `--budget` seconds (one that does not counts as infinitely late). The latency is also split
 where the mobilizer's handler began (`mobilizations.started_at`) and where the outbox relay picked
