@@ -141,9 +141,10 @@ async def test_indexes_and_constraints_are_back_after_the_bulk_load(
         engine,
         "SELECT count(*) FROM pg_indexes WHERE indexname IN "
         "('ix_volunteers_home', 'ix_volunteers_region', "
-        "'ix_certifications_volunteer', 'ix_certifications_type_expiry')",
+        "'ix_certifications_volunteer', 'ix_certifications_type_expiry', "
+        "'ix_certifications_type_home')",
     )
-    assert indexes == 4
+    assert indexes == 5
     constraints = await scalar(
         engine,
         "SELECT count(*) FROM pg_constraint WHERE conname IN "
@@ -151,6 +152,49 @@ async def test_indexes_and_constraints_are_back_after_the_bulk_load(
         "'uq_volunteers_phone')",
     )
     assert constraints == 3
+
+
+async def test_every_certificate_lies_at_its_holders_home_and_follows_a_move(
+    engine: AsyncEngine, seeded: SeedReport
+) -> None:
+    """Matching finds holders through the certificate's copy of the home: it must never drift."""
+    drifted = (
+        "SELECT count(*) FROM certifications c JOIN volunteers v ON v.id = c.volunteer_id "
+        "WHERE NOT ST_Equals(c.home::geometry, v.home::geometry)"
+    )
+    assert await scalar(engine, drifted) == 0, "the seed writes the holder's home"
+    async with engine.begin() as connection:
+        volunteer = (
+            await connection.execute(
+                text(
+                    "SELECT volunteer_id FROM certifications GROUP BY volunteer_id "
+                    "HAVING count(*) >= 2 LIMIT 1"
+                )
+            )
+        ).scalar_one()
+        await connection.execute(
+            text("UPDATE volunteers SET home = CAST(:home AS geography) WHERE id = :v"),
+            {"home": KOSTANAY_CITY, "v": volunteer},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO certifications (volunteer_id, type, issued_on, expires_on) "
+                "VALUES (:v, 'dog_handler', '2025-01-01', '2028-01-01')"
+            ),
+            {"v": volunteer},
+        )
+        moved = await connection.scalar(
+            text(
+                "SELECT count(*) FROM certifications WHERE volunteer_id = :v "
+                "AND ST_Equals(home::geometry, CAST(:home AS geometry))"
+            ),
+            {"v": volunteer, "home": KOSTANAY_CITY},
+        )
+        held = await connection.scalar(
+            text("SELECT count(*) FROM certifications WHERE volunteer_id = :v"), {"v": volunteer}
+        )
+        await connection.rollback()
+    assert moved == held >= 3, "moving a volunteer moves every certificate, new ones included"
 
 
 async def test_seeding_again_replaces_the_population(
