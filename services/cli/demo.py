@@ -97,9 +97,8 @@ async def run_demo(
             "\nThe mobilizer now calls out a mobile group for the Kostanay flood; simulated "
             "volunteers answer as people do (some accept, some decline, some never answer)."
         )
-        formed = await watch_group(
-            settings, flood["id"], console=console, timeout_s=group_timeout_s
-        )
+        group = await watch_group(settings, flood["id"], console=console, timeout_s=group_timeout_s)
+        formed = group.outcome == "complete"
         await _withdraw(broker, rows)
         console.print()
         console.print(
@@ -115,7 +114,13 @@ async def run_demo(
         console.print(
             f"[green]group complete; the other offers were stood down.[/] Why each volunteer "
             f"was or was not asked: jedel explain {flood['id']}\n"
-            "incidents as GeoJSON: http://127.0.0.1:8000/api/v1/incidents · "
+            + (
+                "what a volunteer who said yes sees from the SMS link: "
+                f"http://127.0.0.1:8000/r/{group.accepted_offers[0]}?lang=en\n"
+                if group.accepted_offers
+                else ""
+            )
+            + "incidents as GeoJSON: http://127.0.0.1:8000/api/v1/incidents · "
             "API docs: http://127.0.0.1:8000/docs · events: http://127.0.0.1:8000/asyncapi"
         )
         return True

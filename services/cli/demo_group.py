@@ -37,6 +37,7 @@ class GroupState:
     playbook: str = ""
     outcome: str | None = None
     understaffed: str | None = None
+    accepted_offers: list[str] = field(default_factory=list)
 
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("kind", "")
@@ -49,6 +50,7 @@ class GroupState:
             self.counts[event["role"]][COUNTED[kind]] += 1
             if kind == "OfferAccepted":
                 self.etas[event["role"]].append(event["eta_s"])
+                self.accepted_offers.append(event["offer_id"])
         elif kind == "GroupCompleted":
             self.outcome = "complete"
         elif kind == "GroupUnderstaffed":
@@ -97,7 +99,7 @@ def _render(state: GroupState, elapsed_s: float) -> Group:
 
 async def watch_group(
     settings: Settings, incident_id: UUID, *, console: Console, timeout_s: float
-) -> bool:
+) -> GroupState:
     """Follow `mobilization.v1` for one incident until its group is complete (or time runs out)."""
     tail = await tail_from_beginning(settings.kafka, (topics.MOBILIZATION,))
     state = GroupState()
@@ -113,4 +115,4 @@ async def watch_group(
                 live.update(_render(state, time.monotonic() - began))
     finally:
         await tail.stop()
-    return state.outcome == "complete"
+    return state

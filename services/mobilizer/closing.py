@@ -32,14 +32,20 @@ def stand_down(
     now: datetime,
     decisions: Decisions,
     role: str | None = None,
+    members_too: bool = False,
 ) -> None:
-    """Withdraw the pending offers (of one role, or all) and tell each volunteer."""
+    """Withdraw the pending offers (of one role, or all) and tell each volunteer; with
+    `members_too`, also tell those who accepted (they may be on their way) — their offer stays
+    accepted, with the reason it ended."""
     for offer in offers:
-        if offer.status != "pending" or (role is not None and offer.role != role):
+        if role is not None and offer.role != role:
             continue
-        offer.status = "stood_down"
+        if offer.status == "pending":
+            offer.status = "stood_down"
+            offer.responded_at = now
+        elif not (members_too and offer.status == "accepted"):
+            continue
         offer.closed_reason = reason.value
-        offer.responded_at = now
         decisions.add(
             offer.incident_id,
             OfferStoodDown(
@@ -105,7 +111,8 @@ async def time_out(
 async def close(
     session: AsyncSession, incident_id: UUID, *, reason: StandDownReason, now: datetime
 ) -> Decisions:
-    """The incident ended: withdraw every open offer and free everyone committed to it."""
+    """The incident ended: withdraw every open offer, tell the group members they need not come
+    (or can go home), and free everyone committed to it."""
     decisions = Decisions()
     repo = MobilizationRepository(session)
     mobilization = await repo.get(incident_id)
@@ -114,6 +121,12 @@ async def close(
     mobilization.status = "closed"
     mobilization.closed_at = now
     mobilization.next_wave_at = None
-    stand_down(await repo.offers_of(incident_id), reason=reason, now=now, decisions=decisions)
+    stand_down(
+        await repo.offers_of(incident_id),
+        reason=reason,
+        now=now,
+        decisions=decisions,
+        members_too=True,
+    )
     await repo.release_commitments(incident_id, now=now)
     return decisions

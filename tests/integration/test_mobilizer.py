@@ -416,10 +416,10 @@ async def test_a_resolved_search_stands_everyone_down_and_frees_the_accepted(
     found = IncidentUpdated(**{**facts, "version": 2}, status=IncidentStatus.RESOLVED)
     await publish(topics.INCIDENTS, incident.incident_id, found)
 
-    stood_down = await tail.wait_for(
-        of(incident.incident_id, "OfferStoodDown"), count=len(offers) - 1
-    )
+    stood_down = await tail.wait_for(of(incident.incident_id, "OfferStoodDown"), count=len(offers))
     assert {json.loads(r.value)["reason"] for r in stood_down} == {"incident_resolved"}
+    told = {json.loads(r.value)["volunteer_id"] for r in stood_down}
+    assert leader["volunteer_id"] in told, "the leader on his way is told the search is over"
     assert await eventually(lambda: _released(mobilizer, incident.incident_id)), (
         "the leader on the way is released too"
     )

@@ -18,6 +18,7 @@ from services.api.answers import (
 )
 from services.api.callouts import ExplanationRecord, tally
 from services.api.messages import MESSAGES, closed, preferred_language
+from services.api.routes.answer_page import state_note
 from shared.events.mobilization import Answer, StandDownReason
 from shared.i18n import LANGUAGES
 
@@ -195,3 +196,12 @@ def test_a_yes_sent_before_the_lapse_is_waited_for_even_if_the_offer_timed_out_m
     assert not still_to_decide(lapsed, Answer.ACCEPT, sent_at=too_late)
     assert not still_to_decide(lapsed, Answer.DECLINE, sent_at=in_time), "a no changes nothing"
     assert not still_to_decide(_offer("stood_down"), Answer.ACCEPT, sent_at=in_time)
+
+
+def test_the_answer_page_tells_a_member_when_the_incident_ended_after_their_yes() -> None:
+    member = _offer("accepted")
+    ended = _offer("accepted", "incident_cancelled", mobilization_status="closed")
+
+    assert state_note(member, "en") == "You are in the group. Thank you!"
+    assert state_note(ended, "en") == "This call-out is closed: the incident was cancelled"
+    assert state_note(ended, "kk") == "Бұл шақыру жабық: оқиға жойылды"

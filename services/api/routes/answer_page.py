@@ -49,7 +49,7 @@ async def answer_page(
         return _missing(_language(lang, None), link=str(offer_id))
     language = _language(lang, card)
     open_ = card.state.status == "pending" and card.state.mobilization_status == "active"
-    note = None if open_ else _state_note(card.state, language)
+    note = None if open_ else state_note(card.state, language)
     return _page(card, language, note=note, link=str(offer_id))
 
 
@@ -126,7 +126,9 @@ def _language(asked: str | None, card: OfferCard | None) -> Language:
     return "kk"
 
 
-def _state_note(state: OfferState, language: Language) -> str:
+def state_note(state: OfferState, language: Language) -> str:
+    if state.status == "accepted" and state.closed_reason:
+        return messages.closed(state.closed_reason, language)  # the incident ended since
     if state.status in ("accepted", "declined"):
         return messages.message(f"offer.{state.status}", language)
     refused = settled(state, Answer.ACCEPT)
