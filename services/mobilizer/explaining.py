@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from services.mobilizer.dispatch import Considered
 
 # A wave may look at hundreds of people per role; keep the nearest of each role's look.
-KEEP_PER_ROLE = 50
+KEEP_PER_ROLE = 20
 
 
 async def record_explanations(
