@@ -115,7 +115,8 @@ async def run_demo(
             f"[green]group complete; the other offers were stood down.[/] Why each volunteer "
             f"was or was not asked: jedel explain {flood['id']}\n"
             + (
-                "what a volunteer who said yes sees from the SMS link: "
+                "a volunteer's answer page, where their SMS links (closed now: the demo withdrew "
+                "its alerts): "
                 f"http://127.0.0.1:8000/r/{group.accepted_offers[0]}?lang=en\n"
                 if group.accepted_offers
                 else ""
