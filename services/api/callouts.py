@@ -7,7 +7,7 @@ The mobilizer owns `mobilizations`, `offers`, `commitments` and `explanations`; 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from services.api import messages
 from services.api.answers import OfferState
 from services.api.errors import MobilizationNotFound
 from services.api.tables import VolunteerRow
+from services.intake.tables import IncidentRow
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
 from shared.events.volunteers import Role
 from shared.i18n import LANGUAGES, Language
@@ -304,6 +305,11 @@ class OfferCard:
     headline: str | None
     is_exercise: bool
     language: str
+    headlines: dict[str, str] = field(default_factory=dict)
+    """The incident's headline per language, where the alert gave one."""
+
+    def headline_in(self, language: str) -> str | None:
+        return self.headlines.get(language) or self.headline
 
 
 async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
@@ -322,8 +328,10 @@ async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
                 MobilizationRow.headline,
                 MobilizationRow.is_exercise,
                 OfferRow.language,
+                IncidentRow.texts,
             )
             .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
+            .outerjoin(IncidentRow, IncidentRow.id == OfferRow.incident_id)
             .where(OfferRow.id == offer_id)
         )
     ).one_or_none()
@@ -331,4 +339,9 @@ async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
         return None
     facts = row._asdict()
     card = {name: facts.pop(name) for name in ("headline", "is_exercise", "language")}
-    return OfferCard(state=OfferState(**facts), **card)
+    headlines = {
+        str(text["language"]): str(text["headline"])
+        for text in facts.pop("texts") or ()
+        if text.get("language") and text.get("headline")
+    }
+    return OfferCard(state=OfferState(**facts), headlines=headlines, **card)

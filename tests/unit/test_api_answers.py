@@ -16,9 +16,9 @@ from services.api.answers import (
     settled,
     still_to_decide,
 )
-from services.api.callouts import ExplanationRecord, tally
+from services.api.callouts import ExplanationRecord, OfferCard, tally
 from services.api.messages import MESSAGES, closed, preferred_language
-from services.api.routes.answer_page import state_note
+from services.api.routes.answer_page import render_page, state_note
 from shared.events.mobilization import Answer, StandDownReason
 from shared.i18n import LANGUAGES
 
@@ -205,3 +205,21 @@ def test_the_answer_page_tells_a_member_when_the_incident_ended_after_their_yes(
     assert state_note(member, "en") == "You are in the group. Thank you!"
     assert state_note(ended, "en") == "This call-out is closed: the incident was cancelled"
     assert state_note(ended, "kk") == "Бұл шақыру жабық: оқиға жойылды"
+
+
+def test_the_answer_page_shows_the_headline_in_the_volunteers_language_when_the_alert_has_it() -> (
+    None
+):
+    card = OfferCard(
+        state=PENDING,
+        headline="Тобыл өзенінде су тасқыны қаупі",
+        is_exercise=False,
+        language="ru",
+        headlines={"kk": "Тобыл өзенінде су тасқыны қаупі", "ru": "Угроза паводка на реке Тобол"},
+    )
+
+    russian = bytes(render_page(card, "ru", note=None, link="x").body).decode()
+    english = bytes(render_page(card, "en", note=None, link="x").body).decode()
+
+    assert "<h1>Угроза паводка на реке Тобол</h1>" in russian
+    assert "<h1>Тобыл өзенінде су тасқыны қаупі</h1>" in english, "else the incident's own"

@@ -50,7 +50,7 @@ async def answer_page(
     language = _language(lang, card)
     open_ = card.state.status == "pending" and card.state.mobilization_status == "active"
     note = None if open_ else state_note(card.state, language)
-    return _page(card, language, note=note, link=str(offer_id))
+    return render_page(card, language, note=note, link=str(offer_id))
 
 
 @router.post("/r/{offer_id}/accept", response_class=HTMLResponse)
@@ -109,7 +109,7 @@ async def _answered(
             note, code = messages.message(f"offer.{outcome.status}", language), 200
         else:
             note, code = messages.message("offer.pending", language), 202
-    return _page(card, language, note=note, link=back, code=code)
+    return render_page(card, language, note=note, link=back, code=code)
 
 
 async def _card(sessionmaker: async_sessionmaker[AsyncSession], offer_id: UUID) -> OfferCard | None:
@@ -136,7 +136,7 @@ def state_note(state: OfferState, language: Language) -> str:
     return refused.describe(language)
 
 
-def _page(
+def render_page(
     card: OfferCard, language: Language, *, note: str | None, link: str, code: int = 200
 ) -> HTMLResponse:
     """The call-out; its answer buttons when `note` is None, else the note. `link` is the
@@ -148,7 +148,7 @@ def _page(
         f'<p class="drill">{escape(say("page.exercise", language))}</p>'
         if card.is_exercise
         else "",
-        f"<h1>{escape(card.headline or say('page.title', language))}</h1>",
+        f"<h1>{escape(card.headline_in(language) or say('page.title', language))}</h1>",
         f"<p>{escape(say('page.role', language, role=ROLE_NAMES[state.role][language]))}</p>",
         f"<p>{escape(say('page.eta', language, minutes=max(1, round(state.eta_s / 60))))}</p>",
     ]
