@@ -35,6 +35,10 @@ def decode_location(data: bytes) -> VolunteerLocated:
         raise Rejected("invalid_event", describe(error)) from None
 
 
+# How far ahead of the tracker's clock a phone's may run before its fixes are refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 class TrackerService(BrokerService):
     def __init__(
         self, settings: TrackerSettings, *, clock: Callable[[], datetime] = utc_now
@@ -66,6 +70,13 @@ class TrackerService(BrokerService):
 
     async def record(self, data: bytes, position: Position) -> bool:
         fix = decode_location(data)
+        if fix.recorded_at > self.clock() + CLOCK_SKEW:
+            # A phone whose clock runs ahead would pin its fix: no later real one could replace it.
+            raise Rejected(
+                "fix_from_the_future",
+                f"recorded_at {fix.recorded_at.isoformat()} is later than now "
+                f"({self.clock().isoformat()}) by more than {CLOCK_SKEW}",
+            )
         return await self.positions.record(
             fix.volunteer_id,
             longitude=fix.longitude,

@@ -116,6 +116,10 @@ async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_repo
             str(volunteer).encode()
         )
         await broker.publish(broken, topics.LOCATIONS, key=str(volunteer).encode())
+        ahead = fix.model_copy(update={"recorded_at": datetime.now(UTC) + timedelta(hours=2)})
+        await broker.publish(
+            ahead.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+        )
 
         async def kept() -> bool:
             return volunteer in await tracker.positions.of([volunteer])
@@ -128,6 +132,14 @@ async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_repo
                 and r.value == broken
             )
         )
+        [future] = await tail.wait_for(
+            lambda r: (
+                r.topic == topics.EVENTS_DEAD_LETTER
+                and r.headers.get("dead_letter.source_topic") == topics.LOCATIONS
+                and r.value == ahead.model_dump_json().encode()
+            )
+        )
+        [kept_fix] = (await tracker.positions.of([volunteer])).values()
     finally:
         await broker.stop()
         await tail.close()
@@ -135,3 +147,6 @@ async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_repo
     meta = DeadLetter.from_headers(letter.headers)
     assert meta.code == "invalid_event"
     assert "latitude" in meta.reason and "recorded_at" in meta.reason
+    assert DeadLetter.from_headers(future.headers).code == "fix_from_the_future"
+    drift = abs(kept_fix.recorded_at - fix.recorded_at)
+    assert drift < timedelta(milliseconds=1), "a clock running ahead pins nothing"
