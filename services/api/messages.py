@@ -89,6 +89,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "поиск завершён",
         "en": "the search is over",
     },
+    "closed.group_reduced": {
+        "kk": "топ кішірейтілді",
+        "ru": "группу сократили",
+        "en": "the group was made smaller",
+    },
     "closed.mobilization_ended": {
         "kk": "шақыру аяқталды",
         "ru": "сбор группы завершён",

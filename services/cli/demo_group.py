@@ -41,7 +41,7 @@ class GroupState:
 
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("kind", "")
-        if kind == "MobilizationStarted":
+        if kind in ("MobilizationStarted", "GroupResized"):
             self.needed = dict(event["needed"])
             self.playbook = event["playbook"]
         elif kind == "WaveSent":

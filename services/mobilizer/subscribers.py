@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.mobilizer.closing import close
 from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
+from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
 from services.mobilizer.tables import INBOX, OUTBOX
 from shared.consumer import Consumer, Position
@@ -23,6 +24,7 @@ from shared.events.incidents import (
     IncidentEvent,
     IncidentOpened,
     IncidentStatus,
+    IncidentUpdated,
 )
 from shared.events.mobilization import RespondToOffer, StandDownReason
 from shared.kafka import subscriber_options
@@ -84,6 +86,8 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
                 decisions = await close(
                     session, event.incident_id, reason=ENDED[event.status], now=now
                 )
+            elif isinstance(event, IncidentUpdated) and not event.is_exercise:
+                decisions = await revise(session, event, matching=ctx.matching, now=now)
             else:
                 return Decisions()
             await OUTBOX.add_all(session, decisions.events)

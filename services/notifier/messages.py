@@ -86,6 +86,11 @@ STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {
         "ru": "Jedel: поиск завершён, спасибо — приезжать не нужно.",
         "en": "Jedel: the search is over, thank you - no need to come.",
     },
+    StandDownReason.GROUP_REDUCED: {
+        "kk": "Jedel: топ кішірейтілді, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: группу сократили, спасибо — приезжать не нужно.",
+        "en": "Jedel: the group was made smaller, thank you - no need to come.",
+    },
     StandDownReason.ROLE_FILLED: {
         "kk": "Jedel: бұл рөлге адам табылды, рақмет — келудің қажеті жоқ.",
         "ru": "Jedel: на эту роль человек найден, спасибо — приезжать не нужно.",

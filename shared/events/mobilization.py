@@ -25,6 +25,7 @@ class StandDownReason(StrEnum):
     INCIDENT_CANCELLED = "incident_cancelled"
     INCIDENT_EXPIRED = "incident_expired"
     INCIDENT_RESOLVED = "incident_resolved"  # the missing person was found, or the report withdrawn
+    GROUP_REDUCED = "group_reduced"  # the incident was downgraded: fewer places for the role
     COMMITTED_ELSEWHERE = "committed_elsewhere"
 
 
@@ -48,6 +49,18 @@ class MobilizationStarted(MobilizationEvent):
     needed: dict[Role, int]
     deadline_at: datetime
     is_exercise: bool = False
+
+
+class GroupResized(MobilizationEvent):
+    """The incident changed (a CAP Update: worse, milder, another hazard): the group to build is
+    now `needed`, under `playbook`. Places already accepted stay; offers for places no longer
+    needed are stood down (`group_reduced`); new places are asked for in the next wave."""
+
+    kind: Literal["GroupResized"] = "GroupResized"
+    playbook: str
+    needed: dict[Role, int]
+    deadline_at: datetime
+    previous_playbook: str
 
 
 class WaveSent(MobilizationEvent):

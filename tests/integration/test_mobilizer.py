@@ -22,7 +22,7 @@ from services.api.tables import CertificationRow, VolunteerRow
 from services.mobilizer.candidates import nearest_candidates
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
-from services.mobilizer.playbooks import Playbooks
+from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.ranking import GeodesicRouter
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
 from shared.db import build_sessionmaker
@@ -51,20 +51,34 @@ MOBILIZER_TABLES = "commitments, offers, mobilizations, mobilizer_outbox, mobili
 
 
 def small_flood_playbooks() -> Playbooks:
-    """The shipped playbooks, with a flood group small enough to fill by hand."""
+    """The shipped playbooks, with flood groups small enough to fill by hand (high: a leader and
+    two medics; critical: four medics; low: a leader alone)."""
     real = build_matching(MobilizerSettings()).playbooks
-    flood = dataclasses.replace(
-        real.for_incident(IncidentType.FLOOD, Priority.HIGH),
-        roles=((Role.LEADER, 1), (Role.MEDIC, 2)),
-        first_radius_m=5_000,
-        max_radius_m=20_000,
-        offer_timeout_s=120,
-        deadline_s=1_800,
-        target_fill_probability=0.9,
-        max_offers_per_role_per_wave=3,
-    )
+
+    def small(priority: Priority, roles: tuple[tuple[Role, int], ...]) -> Playbook:
+        return dataclasses.replace(
+            real.for_incident(IncidentType.FLOOD, priority),
+            roles=roles,
+            first_radius_m=5_000,
+            max_radius_m=20_000,
+            offer_timeout_s=120,
+            deadline_s=1_800,
+            target_fill_probability=0.9,
+            max_offers_per_role_per_wave=3,
+        )
+
     return Playbooks(
-        roles=real.roles, table={**real.table, (IncidentType.FLOOD, Priority.HIGH): flood}
+        roles=real.roles,
+        table={
+            **real.table,
+            (IncidentType.FLOOD, Priority.HIGH): small(
+                Priority.HIGH, ((Role.LEADER, 1), (Role.MEDIC, 2))
+            ),
+            (IncidentType.FLOOD, Priority.CRITICAL): small(
+                Priority.CRITICAL, ((Role.LEADER, 1), (Role.MEDIC, 4))
+            ),
+            (IncidentType.FLOOD, Priority.LOW): small(Priority.LOW, ((Role.LEADER, 1),)),
+        },
     )
 
 
@@ -482,6 +496,55 @@ async def test_matching_carries_on_from_homes_when_redis_is_away(
         await away.aclose()
     nearest = [c.volunteer_id for c in pool.within(Role.MEDIC, 50_000)]
     assert nearest == [population[name] for name in ("medic-expired", "medic-minor", "medic-1")]
+
+
+async def test_a_worse_flood_grows_the_group_and_a_milder_one_stands_the_extra_offers_down(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock(), incident_id=uuid.uuid4())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    facts = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "priority", "version"})
+
+    worse = IncidentUpdated(**facts, priority=Priority.CRITICAL, version=2)
+    await publish(topics.INCIDENTS, incident.incident_id, worse)
+    [grown] = await tail.wait_for(of(incident.incident_id, "GroupResized"))
+    waves = await tail.wait_for(of(incident.incident_id, "WaveSent"), count=2)
+    medics = {
+        o["offer_id"]
+        for o in payloads(tail, incident.incident_id, "VolunteerOffered")
+        if o["role"] == "medic"
+    }
+    stale = IncidentUpdated(**facts, priority=Priority.MEDIUM, version=2)  # version 2 again
+    await publish(topics.INCIDENTS, incident.incident_id, stale)
+    milder = IncidentUpdated(**facts, priority=Priority.LOW, version=3)
+    await publish(topics.INCIDENTS, incident.incident_id, milder)
+    resized = await tail.wait_for(of(incident.incident_id, "GroupResized"), count=2)
+    stood_down = await tail.wait_for(
+        lambda r: (
+            of(incident.incident_id, "OfferStoodDown")(r)
+            and json.loads(r.value)["reason"] == "group_reduced"
+        ),
+        count=len(medics),
+    )
+
+    assert json.loads(grown.value)["needed"] == {"leader": 1, "medic": 4}
+    assert json.loads(grown.value)["previous_playbook"] == "flood/high"
+    assert json.loads(waves[1].value)["offers"].keys() == {"medic"}, "asks for the new places"
+    milder_one = json.loads(resized[1].value)
+    assert (milder_one["previous_playbook"], milder_one["playbook"]) == (
+        "flood/critical",
+        "flood/low",
+    ), "an update out of order (medium, version 2 again) changes nothing"
+    assert milder_one["needed"] == {"leader": 1}
+    reduced = {json.loads(r.value)["offer_id"] for r in stood_down}
+    assert reduced == medics, "every medic still asked is told the group was made smaller"
+    cancel = IncidentCancelled(
+        **incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"}),
+        status=IncidentStatus.CANCELLED,
+    )
+    await publish(topics.INCIDENTS, incident.incident_id, cancel)
+    await eventually(lambda: _released(mobilizer, incident.incident_id))
 
 
 async def test_concurrent_accepts_for_the_last_place_fill_it_once(
