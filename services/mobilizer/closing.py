@@ -40,10 +40,11 @@ def stand_down(
     for offer in offers:
         if role is not None and offer.role != role:
             continue
+        was_member = offer.status == "accepted"
         if offer.status == "pending":
             offer.status = "stood_down"
             offer.responded_at = now
-        elif not (members_too and offer.status == "accepted"):
+        elif not (members_too and was_member):
             continue
         offer.closed_reason = reason.value
         decisions.add(
@@ -56,6 +57,7 @@ def stand_down(
                 reason=reason,
                 language=offer.language,
                 contact_phone=offer.contact_phone,
+                was_member=was_member,
             ),
         )
 

@@ -126,8 +126,40 @@ def offer_text(
     return EXERCISE_PREFIX[lang] + text if is_exercise else text
 
 
-def stand_down_text(*, language: str | None, reason: StandDownReason) -> str:
-    return STAND_DOWN[reason][normalize_language(language)]
+# To someone who had accepted and may be on the way or on scene: the incident ended.
+MEMBER_RELEASED: Final[dict[Language, str]] = {
+    "kk": "Jedel: {why}. Көмегіңізге рақмет — қайтуыңызға болады.",
+    "ru": "Jedel: {why}. Спасибо за помощь — можно возвращаться.",
+    "en": "Jedel: {why}. Thank you for your help - you can head back.",
+}
+ENDED_WHY: Final[dict[StandDownReason, dict[Language, str]]] = {
+    StandDownReason.INCIDENT_CANCELLED: {
+        "kk": "шақыру тоқтатылды",
+        "ru": "вызов отменён",
+        "en": "the call-out is cancelled",
+    },
+    StandDownReason.INCIDENT_EXPIRED: {
+        "kk": "шақыру аяқталды",
+        "ru": "вызов завершён",
+        "en": "the call-out has ended",
+    },
+    StandDownReason.INCIDENT_RESOLVED: {
+        "kk": "іздеу аяқталды",
+        "ru": "поиск завершён",
+        "en": "the search is over",
+    },
+}
+
+
+def stand_down_text(
+    *, language: str | None, reason: StandDownReason, was_member: bool = False
+) -> str:
+    """Why the volunteer is no longer needed; a member released by the incident's end is thanked
+    and told they can head back rather than that they need not come."""
+    lang = normalize_language(language)
+    if was_member and reason in ENDED_WHY:
+        return MEMBER_RELEASED[lang].format(why=ENDED_WHY[reason][lang])
+    return STAND_DOWN[reason][lang]
 
 
 def eta_minutes(eta_s: int) -> int:

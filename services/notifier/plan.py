@@ -75,7 +75,7 @@ def plan_stand_down(
     offer it withdraws has long closed.
     """
     language = normalize_language(event.language)
-    text = stand_down_text(language=language, reason=event.reason)
+    text = stand_down_text(language=language, reason=event.reason, was_member=event.was_member)
     return [
         OutgoingNotification(
             notification_id=notification_id(event.event_id, channel),

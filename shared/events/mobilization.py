@@ -113,7 +113,8 @@ class OfferTimedOut(MobilizationEvent):
 
 
 class OfferStoodDown(MobilizationEvent):
-    """An outstanding offer is withdrawn: the volunteer is no longer needed."""
+    """An outstanding offer is withdrawn: the volunteer is no longer needed. With `was_member`,
+    they had accepted (the incident ended): they may be on their way or on scene."""
 
     kind: Literal["OfferStoodDown"] = "OfferStoodDown"
     offer_id: UUID
@@ -122,6 +123,7 @@ class OfferStoodDown(MobilizationEvent):
     reason: StandDownReason
     language: str = "kk"
     contact_phone: str | None = None
+    was_member: bool = False
 
 
 class ResponseRefused(MobilizationEvent):

@@ -432,8 +432,11 @@ async def test_a_resolved_search_stands_everyone_down_and_frees_the_accepted(
 
     stood_down = await tail.wait_for(of(incident.incident_id, "OfferStoodDown"), count=len(offers))
     assert {json.loads(r.value)["reason"] for r in stood_down} == {"incident_resolved"}
-    told = {json.loads(r.value)["volunteer_id"] for r in stood_down}
-    assert leader["volunteer_id"] in told, "the leader on his way is told the search is over"
+    told = {
+        json.loads(r.value)["volunteer_id"]: json.loads(r.value)["was_member"] for r in stood_down
+    }
+    assert told[leader["volunteer_id"]] is True, "the leader on his way is told the search is over"
+    assert sum(told.values()) == 1, "the others had not accepted"
     assert await eventually(lambda: _released(mobilizer, incident.incident_id)), (
         "the leader on the way is released too"
     )

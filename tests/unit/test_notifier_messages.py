@@ -143,8 +143,26 @@ def test_a_typical_offer_takes_two_segments_in_cyrillic_and_one_in_english() -> 
 def test_every_stand_down_fits_one_segment() -> None:
     for language in LANGUAGES:
         for reason in StandDownReason:
-            text = stand_down_text(language=language, reason=reason)
-            assert sms_segments(text) <= MAX_STAND_DOWN_SEGMENTS, text
+            for was_member in (False, True):
+                text = stand_down_text(language=language, reason=reason, was_member=was_member)
+                assert sms_segments(text) <= MAX_STAND_DOWN_SEGMENTS, text
+
+
+def test_a_member_released_when_the_incident_ends_is_thanked_and_told_to_head_back() -> None:
+    released = stand_down_text(
+        language="ru", reason=StandDownReason.INCIDENT_RESOLVED, was_member=True
+    )
+    assert released == "Jedel: поиск завершён. Спасибо за помощь — можно возвращаться."
+    english = stand_down_text(
+        language="en", reason=StandDownReason.INCIDENT_CANCELLED, was_member=True
+    )
+    assert (
+        english == "Jedel: the call-out is cancelled. Thank you for your help - you can head back."
+    )
+    kazakh = stand_down_text(
+        language="kk", reason=StandDownReason.INCIDENT_EXPIRED, was_member=True
+    )
+    assert "Көмегіңізге рақмет" in kazakh and "келудің" not in kazakh
 
 
 def test_english_texts_stay_in_gsm7_and_cyrillic_ones_are_cyrillic() -> None:
