@@ -128,6 +128,14 @@ class CandidatePool:
     def within(self, role: Role, radius_m: float) -> list[Candidate]:
         return [n.candidate for n in self.by_role.get(role, ()) if n.distance_m <= radius_m]
 
+    def beyond(self, roles: Iterable[Role], radius_m: float, max_radius_m: float) -> bool:
+        """Whether a wider radius, up to `max_radius_m`, would bring anyone more for `roles`."""
+        return any(
+            radius_m < n.distance_m <= max_radius_m
+            for role in roles
+            for n in self.by_role.get(role, ())
+        )
+
 
 async def nearest_candidates(
     session: AsyncSession,

@@ -156,8 +156,8 @@ async def send_wave(
         ranked = considered.ranked
         plan = plan_wave(progress, ranked, playbook=playbook, wave_number=mobilization.wave + 1)
         wider = next_radius(radius, playbook) if plan.short_roles else None
-        if wider is None:
-            break
+        if wider is None or not pool.beyond(plan.short_roles, radius, playbook.max_radius_m):
+            break  # nobody further out to gain: the next wave looks at the next nearest people
         radius = wider
         looking_for = list(plan.short_roles)
     mobilization.radius_m = radius
