@@ -132,8 +132,9 @@ def state_note(state: OfferState, language: Language) -> str:
     if state.status in ("accepted", "declined"):
         return messages.message(f"offer.{state.status}", language)
     refused = settled(state, Answer.ACCEPT)
-    assert isinstance(refused, Refused), "a closed offer refuses a yes"
-    return refused.describe(language)
+    if isinstance(refused, Refused):
+        return refused.describe(language)
+    return messages.closed("mobilization_ended", language)  # open, but its group is no more
 
 
 def render_page(
