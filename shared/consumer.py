@@ -1,7 +1,7 @@
 """One message at a time: process it, then commit, dead-letter, or retry; never crash, never stall.
 
 - `Rejected` (the message is at fault) → dead letter, commit.
-- The database or broker is away → wait and retry the same message, however long it takes:
+- The database, broker or Redis is away → wait and retry the same message, however long it takes:
   committing would lose it, and every message behind it would fail the same way.
 - Anything else (a bug this message triggers) → retry a few times, then dead-letter it with the
   error, so one poison message cannot stall its partition.
@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaMessage
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.dead_letters import DeadLetters
@@ -31,6 +33,8 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     KafkaError,
+    RedisConnectionError,
+    RedisTimeoutError,
 )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from faststream.kafka import KafkaMessage
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
 from services.intake.ingest import Action, Outcome
@@ -97,6 +98,20 @@ async def test_database_outage_is_retried_for_as_long_as_it_lasts() -> None:
         await handler.handle(cast(KafkaMessage, message), process)
     assert message.nacked == 5
     assert letters.sent == [], "an outage is not the message's fault"
+
+
+async def test_a_redis_outage_is_retried_too() -> None:
+    letters, handler = FakeDeadLetters(), consumer(FakeDeadLetters(), max_attempts=2)
+    handler.dead_letters = cast(Any, letters)
+    message = FakeMessage()
+
+    async def process(value: bytes, position: Position) -> Outcome:
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    for _ in range(5):
+        await handler.handle(cast(KafkaMessage, message), process)
+    assert message.nacked == 5
+    assert letters.sent == []
 
 
 async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partition_moves_on() -> (
