@@ -316,6 +316,13 @@ async def wait_for_waves(
 # --- the floor --------------------------------------------------------------------------------
 
 
+async def bare_connection() -> Any:
+    """One asyncpg connection to the bench database, as the services configure theirs."""
+    return await asyncpg.connect(
+        asyncpg_dsn(DATABASE_URL), server_settings={"max_parallel_workers_per_gather": "0"}
+    )
+
+
 class Floor:
     """The bare work: the nearest-neighbour query plus one broker round trip."""
 
@@ -326,9 +333,7 @@ class Floor:
 
     @classmethod
     async def open(cls, bootstrap: str, producer: KafkaBroker) -> Floor:
-        connection = await asyncpg.connect(
-            asyncpg_dsn(DATABASE_URL), server_settings={"max_parallel_workers_per_gather": "0"}
-        )
+        connection = await bare_connection()
         consumer = await tail(bootstrap, (ROUND_TRIP_TOPIC,))
         return cls(connection, producer, consumer)
 
@@ -373,9 +378,7 @@ class BurstFloor:
 
     @classmethod
     async def open(cls, bootstrap: str, producer: KafkaBroker) -> BurstFloor:
-        connection = await asyncpg.connect(
-            asyncpg_dsn(DATABASE_URL), server_settings={"max_parallel_workers_per_gather": "0"}
-        )
+        connection = await bare_connection()
         inbox = await tail(bootstrap, (FLOOR_IN_TOPIC,))
         outbox = await tail(bootstrap, (FLOOR_OUT_TOPIC,))
         return cls(connection, producer, inbox, outbox)

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from faststream import FastStream
-from redis.asyncio import Redis
 
 from services.mobilizer.closing import time_out
 from services.mobilizer.dispatch import Decisions, Matching, send_wave
@@ -27,6 +26,7 @@ from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.positions import LivePositions
+from shared.redis_client import connect_redis
 from shared.service import BrokerService, Loop, every
 
 
@@ -61,9 +61,8 @@ class MobilizerService(BrokerService):
         self.settings: MobilizerSettings = settings
         self.clock = clock
         # Live positions only sharpen the ranking: a silent Redis gets a short wait, then homes.
-        timeout_s = min(settings.redis.timeout_s, settings.mobilizer.live_positions_timeout_s)
-        self.redis = Redis.from_url(
-            settings.redis.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        self.redis = connect_redis(
+            settings.redis, timeout_s=settings.mobilizer.live_positions_timeout_s
         )
         self.matching = matching or build_matching(settings, positions=LivePositions(self.redis))
         consumer = Consumer(

@@ -11,7 +11,6 @@ from datetime import datetime
 
 import httpx
 from faststream import FastStream
-from redis.asyncio import Redis
 
 from services.notifier.channels import Channel, InAppChannel, SmsGatewayChannel
 from services.notifier.delivery import Delivery
@@ -22,6 +21,7 @@ from shared.consumer import Consumer
 from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
+from shared.redis_client import connect_redis
 from shared.service import BrokerService
 
 
@@ -33,11 +33,7 @@ class NotifierService(BrokerService):
         self.settings: NotifierSettings = settings
         self.clock = clock
         options = settings.notifier
-        self.redis = Redis.from_url(
-            settings.redis.url,
-            socket_timeout=settings.redis.timeout_s,
-            socket_connect_timeout=settings.redis.timeout_s,
-        )
+        self.redis = connect_redis(settings.redis)
         self.http = httpx.AsyncClient(timeout=options.sms_timeout_s)
         self.channels = self._build_channels()
         consumer = Consumer(

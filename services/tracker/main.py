@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaMessage
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
 from services.tracker.settings import TrackerSettings
 from shared.consumer import Consumer, Position
@@ -24,6 +23,7 @@ from shared.events.base import utc_now
 from shared.events.locations import VolunteerLocated
 from shared.kafka import subscriber_options
 from shared.positions import LivePositions
+from shared.redis_client import connect_redis
 from shared.rejections import Rejected, describe
 from shared.service import BrokerService, Loop, every
 
@@ -46,11 +46,7 @@ class TrackerService(BrokerService):
         super().__init__(settings, name="tracker")
         self.settings: TrackerSettings = settings
         self.clock = clock
-        self.redis = Redis.from_url(
-            settings.redis.url,
-            socket_timeout=settings.redis.timeout_s,
-            socket_connect_timeout=settings.redis.timeout_s,
-        )
+        self.redis = connect_redis(settings.redis)
         self.positions = LivePositions(self.redis)
         consumer = Consumer(
             DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),

@@ -22,7 +22,7 @@ from services.api import callouts, messages
 from services.api.answers import Decided, OfferState, Refused, settled
 from services.api.callouts import OfferCard
 from services.api.deps import PublisherDep, SessionmakerDep, SettingsDep
-from services.api.errors import BrokerUnavailable, OfferNotFound
+from services.api.errors import BrokerUnavailable
 from services.api.routes.offers import decide
 from services.api.schemas import OfferAnswer
 from shared.events.mobilization import Answer
@@ -97,9 +97,8 @@ async def _answered(
             publisher=publisher,
             settings=settings,
             channel="sms_page",
+            known=card.state,
         )
-    except OfferNotFound:
-        return _missing(language, link=back)
     except BrokerUnavailable:
         note, code = messages.message("broker.unavailable", language), 503
     else:

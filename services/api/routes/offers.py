@@ -128,9 +128,11 @@ async def decide(
     publisher: EventPublisher,
     settings: ApiSettings,
     channel: str,
+    known: OfferState | None = None,
 ) -> tuple[OfferState, Decided | Refused | None]:
-    """Send the answer unless the offer is settled; the offer and its outcome (None: queued)."""
-    offer = await _read(sessionmaker, offer_id)
+    """Send the answer unless the offer is settled; the offer and its outcome (None: queued).
+    `known`: the offer as the caller has just read it, so it is not read again."""
+    offer = known if known is not None else await _read(sessionmaker, offer_id)
     if offer is None:
         raise OfferNotFound(offer_id)
     if body.volunteer_id is not None and body.volunteer_id != offer.volunteer_id:
