@@ -47,6 +47,10 @@ def build_engine(settings: DatabaseSettings, *, application_name: str = "jedel")
                 "statement_timeout": str(settings.statement_timeout_ms),
                 # Nearest-neighbour scans are latency-bound; parallel workers only add start-up cost.
                 "max_parallel_workers_per_gather": "0",
+                # The planner prices a wave's candidate query (a nearest-neighbour scan per
+                # certificate type) above the JIT threshold, and compiling it costs ~30 ms, more
+                # than running it: these are short OLTP queries, never worth compiling.
+                "jit": "off",
                 "timezone": "UTC",
             }
         },
