@@ -72,14 +72,17 @@ NEAREST = text(
     SELECT v.id, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
            v.languages, v.quiet_hours_start, v.quiet_hours_end,
            ST_X(v.home::geometry) AS lon, ST_Y(v.home::geometry) AS lat,
-           certs.list AS certificates, grp.role AS group_role, grp.on_call,
+           certs.types AS certificate_types, certs.issued AS certificates_issued,
+           certs.expires AS certificates_expire, grp.role AS group_role, grp.on_call,
            open.incident_id AS committed_incident_id,
            stats.offers_total, stats.accepts_total, stats.callouts_24h, stats.callouts_7d,
            last.released_at AS last_deployment_ended_at, last.hours AS last_deployment_hours
     FROM near
     JOIN volunteers v ON v.id = near.id
     LEFT JOIN LATERAL (
-        SELECT json_agg(json_build_array(c.type, c.issued_on, c.expires_on)) AS list
+        -- Arrays, not JSON: the driver decodes them natively, hundreds of rows a wave.
+        SELECT array_agg(c.type) AS types, array_agg(c.issued_on) AS issued,
+               array_agg(c.expires_on) AS expires
         FROM certifications c WHERE c.volunteer_id = near.id
     ) certs ON true
     LEFT JOIN (
@@ -191,17 +194,16 @@ async def nearest_candidates(
     ]
     people.sort(key=lambda nearby: nearby.distance_m)
     in_view = day - timedelta(days=EXPIRED_WINDOW_DAYS)
+    held = [
+        frozenset(c.type for c in nearby.candidate.certificates if c.expires_on > in_view)
+        for nearby in people
+    ]
     return CandidatePool(
         {
-            role: [
-                nearby
-                for nearby in people
-                if any(
-                    c.type in kinds and c.expires_on > in_view
-                    for c in nearby.candidate.certificates
-                )
-            ][:limit]
-            for role, kinds in roles.items()
+            role: [nearby for nearby, types in zip(people, held, strict=True) if types & kinds][
+                :limit
+            ]
+            for role, kinds in ((role, frozenset(kinds)) for role, kinds in roles.items())
         }
     )
 
@@ -215,12 +217,19 @@ async def _quietly(lookup: Awaitable[T], fallback: T) -> T:
         return fallback
 
 
+# Enum lookups by value, without the enum machinery's per-call cost (hundreds of rows a wave).
+_CERTIFICATION_TYPES = {kind.value: kind for kind in CertificationType}
+_AVAILABILITIES = {state.value: state for state in Availability}
+_TRANSPORT_MODES = {mode.value: mode for mode in TransportMode}
+_ROLES = {role.value: role for role in Role}
+
+
 def candidate_from(row: Any) -> Candidate:
     return Candidate(
         volunteer_id=row["id"],
         birth_date=row["birth_date"],
-        availability=Availability(row["availability"]),
-        transport_mode=TransportMode(row["transport_mode"]),
+        availability=_AVAILABILITIES[row["availability"]],
+        transport_mode=_TRANSPORT_MODES[row["transport_mode"]],
         home_lon=row["lon"],
         home_lat=row["lat"],
         region_code=row["region_code"],
@@ -229,12 +238,15 @@ def candidate_from(row: Any) -> Candidate:
         quiet_hours_start=row["quiet_hours_start"],
         quiet_hours_end=row["quiet_hours_end"],
         certificates=tuple(
-            Certificate(
-                CertificationType(kind), date.fromisoformat(issued), date.fromisoformat(expires)
+            Certificate(_CERTIFICATION_TYPES[kind], issued, expires)
+            for kind, issued, expires in zip(
+                row["certificate_types"] or (),
+                row["certificates_issued"] or (),
+                row["certificates_expire"] or (),
+                strict=True,
             )
-            for kind, issued, expires in row["certificates"] or ()
         ),
-        group_role=Role(row["group_role"]) if row["group_role"] else None,
+        group_role=_ROLES[row["group_role"]] if row["group_role"] else None,
         on_call=bool(row["on_call"]),
         committed_incident_id=row["committed_incident_id"],
         callouts_24h=row["callouts_24h"] or 0,

@@ -20,7 +20,7 @@ from services.mobilizer.candidates import CandidatePool, nearest_candidates
 from services.mobilizer.eligibility import Candidate, FatigueRules, Verdict, assess, local_day
 from services.mobilizer.explaining import record_explanations
 from services.mobilizer.playbooks import Playbook, Playbooks
-from services.mobilizer.progress import progress_of
+from services.mobilizer.progress import OfferState, progress_of
 from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, rank
 from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.tables import MobilizationRow
@@ -130,7 +130,7 @@ async def send_wave(
     """Ask the next people for the open places, widening the radius while a role falls short."""
     repo = MobilizationRepository(session)
     playbook = matching.playbook(mobilization)
-    offers = await repo.offers_of(mobilization.incident_id)
+    offers = await repo.offer_states(mobilization.incident_id)
     progress = progress_of(mobilization.needed, offers, now=now)
     if is_complete(progress):
         return
@@ -164,11 +164,10 @@ async def send_wave(
     await record_explanations(session, mobilization, considered, plan, now=now)
     if plan.offers:
         mobilization.wave = plan.wave
-        await _send(
+        sent = await _send(
             repo, mobilization, plan, ranked, playbook=playbook, now=now, decisions=decisions
         )
-        offers = await repo.offers_of(mobilization.incident_id)
-        progress = progress_of(mobilization.needed, offers, now=now)
+        progress = progress_of(mobilization.needed, [*offers, *sent], now=now)
     # Replan while offers are out (silence makes them count for less), or look again after a
     # timeout's worth of time if nobody could be asked at all.
     waiting = any(p.pending for p in progress.values())
@@ -259,7 +258,8 @@ async def _send(
     playbook: Playbook,
     now: datetime,
     decisions: Decisions,
-) -> None:
+) -> list[OfferState]:
+    """Write the wave's offers and their events; returns them as progress counts them."""
     people = {r.volunteer_id: r.candidate for rs in ranked.values() for r in rs}
     expires_at = now + timedelta(seconds=playbook.offer_timeout_s)
     rows = []
@@ -304,6 +304,10 @@ async def _send(
             ),
         )
     await repo.add_offers(rows)
+    sent = [
+        OfferState(planned.volunteer_id, planned.role.value, "pending", planned.p_accept, now)
+        for planned in plan.offers
+    ]
     decisions.add(
         mobilization.incident_id,
         WaveSent(
@@ -313,3 +317,4 @@ async def _send(
             offers=plan.offers_per_role(),
         ),
     )
+    return sent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -11,8 +12,19 @@ from services.mobilizer.waves import Outstanding, RoleProgress
 from shared.events.volunteers import Role
 
 
+@dataclass(frozen=True, slots=True)
+class OfferState:
+    """What progress needs of an offer: a plain row, cheaper than the ORM's for hundreds."""
+
+    volunteer_id: UUID
+    role: str
+    status: str
+    p_accept: float
+    offered_at: datetime
+
+
 def progress_of(
-    needed: Mapping[str, int], offers: Sequence[OfferRow], *, now: datetime
+    needed: Mapping[str, int], offers: Sequence[OfferRow | OfferState], *, now: datetime
 ) -> dict[Role, RoleProgress]:
     """Per role: places, accepts, the offers still out (estimate and age: the longer the silence,
     the less an offer counts), and everyone asked.

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.mobilizer.progress import OfferState
 from services.mobilizer.tables import CommitmentRow, MobilizationRow, OfferRow
 from shared.db import insert_rows
 
@@ -39,6 +40,19 @@ class MobilizationRepository:
         )
         return rows.all()
 
+    async def offer_states(self, incident_id: UUID) -> list[OfferState]:
+        """The incident's offers as plain values, to plan with (not to change)."""
+        rows = await self.session.execute(
+            select(
+                OfferRow.volunteer_id,
+                OfferRow.role,
+                OfferRow.status,
+                OfferRow.p_accept,
+                OfferRow.offered_at,
+            ).where(OfferRow.incident_id == incident_id)
+        )
+        return [OfferState(*row) for row in rows]
+
     async def offer(self, offer_id: UUID) -> OfferRow | None:
         return await self.session.scalar(
             select(OfferRow).where(OfferRow.id == offer_id).with_for_update()
@@ -46,8 +60,7 @@ class MobilizationRepository:
 
     async def add_offers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """One INSERT for the wave's offers (column → value; every row the same columns): it may
-        hold hundreds, and the ORM's unit of work would cost ~1 ms each. Read them back with
-        `offers_of`."""
+        hold hundreds, and the ORM's unit of work would cost ~1 ms each."""
         await insert_rows(self.session, OfferRow.__table__, rows)
 
     async def commit_volunteer(self, offer: OfferRow) -> bool:
