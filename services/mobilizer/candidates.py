@@ -17,6 +17,7 @@ Redis, matching carries on from homes.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,11 +26,11 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from redis.exceptions import RedisError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.eligibility import Candidate, Certificate
-from services.mobilizer.ranking import LIVE_POSITION_MAX_AGE, geodesic_distance_m, position_of
+from services.mobilizer.ranking import LIVE_POSITION_MAX_AGE, geodesic_distances_m, position_of
+from shared.db import driver_connection
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
 from shared.positions import LivePositions
 
@@ -42,32 +43,26 @@ LIVE_NEAR_LIMIT = 500
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-NEAREST = text(
-    """
+# $1 lon, $2 lat, $3 the oldest expiry still in view, $4 asked, $5 live, $6 now, $7 types; then one
+# limit per type. Each type's nearest holders come off its own partial GiST index (migration 0007),
+# which the planner only matches when the type is a literal in the statement.
+_NEAREST_OF_TYPE = """
+    (SELECT c.volunteer_id AS id
+     FROM certifications c
+     WHERE c.type = '{kind}' AND c.expires_on > $3::date AND c.volunteer_id <> ALL($4::uuid[])
+     ORDER BY c.home <-> ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326)::geography
+     LIMIT ${limit}::integer)"""
+_NEAREST = """
     WITH near AS (
-        SELECT k.volunteer_id AS id
-        FROM unnest(CAST(:types AS text[])) AS t(type)
-        CROSS JOIN LATERAL (
-            SELECT c.volunteer_id
-            FROM certifications c
-            JOIN volunteers v ON v.id = c.volunteer_id
-            WHERE c.type = t.type
-              AND c.expires_on > CAST(:day AS date) - CAST(:expired_window_days AS integer)
-              AND v.availability <> 'inactive'
-              AND c.volunteer_id <> ALL(CAST(:asked AS uuid[]))
-            ORDER BY c.home <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
-            LIMIT :limit
-        ) k
+        {nearest}
         UNION
         -- People whose phone is near now, wherever they live.
         SELECT c.volunteer_id
         FROM certifications c
-        JOIN volunteers v ON v.id = c.volunteer_id
-        WHERE c.volunteer_id = ANY(CAST(:live AS uuid[]))
-          AND c.type = ANY(CAST(:types AS text[]))
-          AND c.expires_on > CAST(:day AS date) - CAST(:expired_window_days AS integer)
-          AND v.availability <> 'inactive'
-          AND c.volunteer_id <> ALL(CAST(:asked AS uuid[]))
+        WHERE c.volunteer_id = ANY($5::uuid[])
+          AND c.type = ANY($7::text[])
+          AND c.expires_on > $3::date
+          AND c.volunteer_id <> ALL($4::uuid[])
     )
     SELECT v.id, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
            v.languages, v.quiet_hours_start, v.quiet_hours_end,
@@ -99,9 +94,9 @@ NEAREST = text(
         SELECT count(*) AS offers_total,
                count(*) FILTER (WHERE o.status = 'accepted') AS accepts_total,
                count(*) FILTER (WHERE o.status = 'accepted'
-                                  AND o.offered_at > CAST(:now AS timestamptz) - interval '1 day') AS callouts_24h,
+                                  AND o.offered_at > $6::timestamptz - interval '1 day') AS callouts_24h,
                count(*) FILTER (WHERE o.status = 'accepted'
-                                  AND o.offered_at > CAST(:now AS timestamptz) - interval '7 days') AS callouts_7d
+                                  AND o.offered_at > $6::timestamptz - interval '7 days') AS callouts_7d
         FROM offers o WHERE o.volunteer_id = near.id
     ) stats ON true
     LEFT JOIN LATERAL (
@@ -111,8 +106,18 @@ NEAREST = text(
         WHERE k.volunteer_id = near.id AND k.released_at IS NOT NULL
         ORDER BY k.released_at DESC LIMIT 1
     ) last ON true
+    WHERE v.availability <> 'inactive'
     """
-)
+
+
+@functools.lru_cache(maxsize=128)
+def nearest_statement(types: tuple[CertificationType, ...]) -> str:
+    """The candidate query for these certificate types (one statement per set, prepared once)."""
+    nearest = "\n        UNION\n".join(
+        _NEAREST_OF_TYPE.format(kind=CertificationType(kind).value, limit=8 + index)
+        for index, kind in enumerate(types)
+    )
+    return _NEAREST.format(nearest=nearest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +133,8 @@ class CandidatePool:
 
     by_role: dict[Role, list[Nearby]] = field(default_factory=dict)
 
-    def within(self, role: Role, radius_m: float) -> list[Candidate]:
-        return [n.candidate for n in self.by_role.get(role, ()) if n.distance_m <= radius_m]
+    def within(self, role: Role, radius_m: float) -> list[Nearby]:
+        return [n for n in self.by_role.get(role, ()) if n.distance_m <= radius_m]
 
     def beyond(self, roles: Iterable[Role], radius_m: float, max_radius_m: float) -> bool:
         """Whether a wider radius, up to `max_radius_m`, would bring anyone more for `roles`."""
@@ -149,14 +154,19 @@ async def nearest_candidates(
     asked: Iterable[UUID],
     day: date,
     now: datetime,
-    limit: int,
+    limit: int | Mapping[Role, int],
     positions: LivePositions | None = None,
     live_within_m: float = 0,
 ) -> CandidatePool:
-    """For each role, the `limit` nearest volunteers holding a certificate of one of its types
-    (valid on `day` or lapsed recently), not inactive and not among `asked`; with `positions`,
-    also those whose fresh fix lies within `live_within_m`."""
-    types = sorted({kind.value for kinds in roles.values() for kind in kinds})
+    """For each role, the `limit` nearest volunteers (one number, or one per role) holding a
+    certificate of one of its types (valid on `day` or lapsed recently), not inactive and not among
+    `asked`; with `positions`, also those whose fresh fix lies within `live_within_m`."""
+    limits = {role: limit if isinstance(limit, int) else limit[role] for role in roles}
+    per_type: dict[CertificationType, int] = {}
+    for role, kinds in roles.items():
+        for kind in kinds:
+            per_type[kind] = max(per_type.get(kind, 0), limits[role])
+    types = tuple(sorted(per_type))
     if not types:
         return CandidatePool({role: [] for role in roles})
     fresh_since = now - LIVE_POSITION_MAX_AGE
@@ -165,21 +175,20 @@ async def nearest_candidates(
         live = await _quietly(
             positions.near(lon, lat, live_within_m, since=fresh_since, count=LIVE_NEAR_LIMIT), []
         )
-    rows = await session.execute(
-        NEAREST,
-        {
-            "lon": lon,
-            "lat": lat,
-            "asked": [str(volunteer) for volunteer in asked],
-            "types": types,
-            "day": day,
-            "expired_window_days": EXPIRED_WINDOW_DAYS,
-            "now": now,
-            "limit": limit,
-            "live": [str(volunteer) for volunteer in live],
-        },
+    driver = await driver_connection(session)
+    in_view = day - timedelta(days=EXPIRED_WINDOW_DAYS)
+    rows = await driver.fetch(
+        nearest_statement(types),
+        lon,
+        lat,
+        in_view,
+        list(asked),
+        live,
+        now,
+        [kind.value for kind in types],
+        *(per_type[kind] for kind in types),
     )
-    found = [candidate_from(row._mapping) for row in rows]
+    found = [candidate_from(row) for row in rows]
     if positions is not None:
         fixes = await _quietly(positions.of([c.volunteer_id for c in found]), {})
         found = [
@@ -188,12 +197,12 @@ async def nearest_candidates(
             else c
             for c in found
         ]
-    people = [
-        Nearby(candidate, geodesic_distance_m(*position_of(candidate, now=now), lon, lat))
-        for candidate in found
-    ]
-    people.sort(key=lambda nearby: nearby.distance_m)
-    in_view = day - timedelta(days=EXPIRED_WINDOW_DAYS)
+    origins = [position_of(candidate, now=now) for candidate in found]
+    distances = geodesic_distances_m(origins, lon, lat)
+    people = sorted(
+        (Nearby(candidate, distance) for candidate, distance in zip(found, distances, strict=True)),
+        key=lambda nearby: nearby.distance_m,
+    )
     held = [
         frozenset(c.type for c in nearby.candidate.certificates if c.expires_on > in_view)
         for nearby in people
@@ -201,7 +210,7 @@ async def nearest_candidates(
     return CandidatePool(
         {
             role: [nearby for nearby, types in zip(people, held, strict=True) if types & kinds][
-                :limit
+                : limits[role]
             ]
             for role, kinds in ((role, frozenset(kinds)) for role, kinds in roles.items())
         }

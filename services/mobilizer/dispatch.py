@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from math import ceil
 from uuid import UUID, uuid4
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -17,11 +18,19 @@ from shapely.geometry import Point
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.candidates import CandidatePool, nearest_candidates
-from services.mobilizer.eligibility import Candidate, FatigueRules, Verdict, assess, local_day
-from services.mobilizer.explaining import record_explanations
+from services.mobilizer.eligibility import (
+    Candidate,
+    FatigueRules,
+    Finding,
+    Verdict,
+    assess,
+    local_day,
+    person_findings,
+)
+from services.mobilizer.explaining import KEEP_PER_ROLE, record_explanations
 from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.progress import OfferState, progress_of
-from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, rank
+from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, in_order, measure
 from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.tables import MobilizationRow
 from services.mobilizer.waves import (
@@ -45,6 +54,8 @@ from shared.events.mobilization import (
 from shared.events.volunteers import Role
 from shared.outbox import OutgoingEvent
 from shared.positions import LivePositions
+
+CANDIDATES_PER_OFFER = 2.5
 
 
 @dataclass
@@ -70,6 +81,14 @@ class Matching:
     candidates_per_role: int = 100
     positions: LivePositions | None = None
     """Live positions (Redis) to rank from where people are; None: from their homes."""
+
+    def candidates_for(self, playbook: Playbook) -> int:
+        """How many of each role's nearest people a wave looks at: enough for the most it may
+        ask (`max_offers_per_role_per_wave`) after the ineligible (a quarter or so: lapsed
+        certificates, minors, off duty, quiet hours) and the people another role takes, and never
+        fewer than the explanations keep; at most `candidates_per_role`."""
+        wanted = ceil(CANDIDATES_PER_OFFER * playbook.max_offers_per_role_per_wave)
+        return min(self.candidates_per_role, max(KEEP_PER_ROLE, wanted))
 
     def playbook(self, mobilization: MobilizationRow) -> Playbook:
         return self.playbooks.for_incident(
@@ -146,7 +165,7 @@ async def send_wave(
         asked={volunteer for p in progress.values() for volunteer in p.asked},
         day=local_day(now),
         now=now,
-        limit=matching.candidates_per_role,
+        limit=matching.candidates_for(playbook),
         positions=matching.positions,
         live_within_m=playbook.max_radius_m,
     )
@@ -205,6 +224,10 @@ class Considered:
     ranked: dict[Role, Sequence[Ranked]] = field(default_factory=dict)
     verdicts: dict[UUID, dict[Role, Verdict]] = field(default_factory=dict)
     people: dict[UUID, Candidate] = field(default_factory=dict)
+    measured: dict[UUID, Ranked] = field(default_factory=dict)
+    """ETA, distance and acceptance estimate per person: the same whatever the role."""
+    person: dict[UUID, tuple[Finding, ...]] = field(default_factory=dict)
+    """Each person's findings that do not depend on the role."""
 
 
 def _consider(
@@ -219,10 +242,22 @@ def _consider(
 ) -> None:
     playbook = matching.playbook(mobilization)
     center = to_shape(mobilization.center)
+    codes = [mobilization.region_code] if mobilization.region_code else []
     considered = into
     for role in roles:
         eligible = []
-        for candidate in pool.within(role, radius_m):
+        for nearby in pool.within(role, radius_m):
+            candidate = nearby.candidate
+            person = considered.person.get(candidate.volunteer_id)
+            if person is None:
+                person = person_findings(
+                    candidate,
+                    playbook=playbook,
+                    now=now,
+                    incident_id=mobilization.incident_id,
+                    rules=matching.rules,
+                )
+                considered.person[candidate.volunteer_id] = person
             verdict = assess(
                 candidate,
                 role,
@@ -231,22 +266,26 @@ def _consider(
                 now=now,
                 incident_id=mobilization.incident_id,
                 rules=matching.rules,
+                person=person,
             )
             considered.people[candidate.volunteer_id] = candidate
             considered.verdicts.setdefault(candidate.volunteer_id, {})[role] = verdict
-            if verdict.eligible:
-                eligible.append(candidate)
-        ordered = rank(
-            eligible,
-            incident_lon=center.x,
-            incident_lat=center.y,
-            router=matching.router,
-            model=matching.model,
-            now=now,
-            is_urgent=playbook.urgent,
-        )
-        codes = [mobilization.region_code] if mobilization.region_code else []
-        considered.ranked[role] = group_first(ordered, role, region_codes=codes)
+            if not verdict.eligible:
+                continue
+            measured = considered.measured.get(candidate.volunteer_id)
+            if measured is None:
+                [measured] = measure(
+                    [(candidate, nearby.distance_m)],
+                    incident_lon=center.x,
+                    incident_lat=center.y,
+                    router=matching.router,
+                    model=matching.model,
+                    now=now,
+                    is_urgent=playbook.urgent,
+                )
+                considered.measured[candidate.volunteer_id] = measured
+            eligible.append(measured)
+        considered.ranked[role] = group_first(in_order(eligible), role, region_codes=codes)
 
 
 async def _send(

@@ -156,11 +156,20 @@ def assess(
     now: datetime,
     incident_id: UUID,
     rules: FatigueRules,
+    person: tuple[Finding, ...] | None = None,
 ) -> Verdict:
-    """Whether `candidate` may be asked for `role` in this incident, with every reason if not."""
-    findings = person_findings(
-        candidate, playbook=playbook, now=now, incident_id=incident_id, rules=rules
-    ) + role_findings(candidate, role, definition=roles[role], playbook=playbook, now=now)
+    """Whether `candidate` may be asked for `role` in this incident, with every reason if not.
+
+    `person` is `person_findings` of the candidate when the caller has them already (they do not
+    depend on the role, and a wave assesses one person for several roles).
+    """
+    if person is None:
+        person = person_findings(
+            candidate, playbook=playbook, now=now, incident_id=incident_id, rules=rules
+        )
+    findings = person + role_findings(
+        candidate, role, definition=roles[role], playbook=playbook, now=now
+    )
     return Verdict(eligible=not findings, findings=findings)
 
 
@@ -278,20 +287,30 @@ def _fits(candidate: Candidate, definition: RoleDefinition, *, day: date, age_ok
 def _certificate_finding(
     candidate: Candidate, role: Role, *, definition: RoleDefinition, day: date
 ) -> Finding | None:
-    accepted = [c for c in candidate.certificates if c.type in definition.certifications]
-    if any(c.is_valid_on(day) for c in accepted):
-        return None
-    expired = [c for c in accepted if c.expires_on <= day]
-    if expired:
-        latest = max(expired, key=lambda c: c.expires_on)
+    """None when a certificate the role accepts is valid on `day`; else the latest that expired,
+    or the soonest that is not valid yet, or that there is none. (One pass: this runs for every
+    person and role a wave looks at.)"""
+    accepted = definition.certifications
+    latest: Certificate | None = None
+    soonest: Certificate | None = None
+    for c in candidate.certificates:
+        if c.type not in accepted:
+            continue
+        if c.expires_on <= day:
+            if latest is None or c.expires_on > latest.expires_on:
+                latest = c
+        elif c.issued_on <= day:
+            return None
+        elif soonest is None or c.issued_on < soonest.issued_on:
+            soonest = c
+    if latest is not None:
         return Finding(
             reason=Reason.CERTIFICATE_EXPIRED,
             role=role,
             certification=latest.type,
             on=latest.expires_on,
         )
-    if accepted:
-        soonest = min(accepted, key=lambda c: c.issued_on)
+    if soonest is not None:
         return Finding(
             reason=Reason.CERTIFICATE_NOT_YET_VALID,
             role=role,

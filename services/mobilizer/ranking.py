@@ -21,7 +21,7 @@ apps (about 5–47 %; 17–47 % in the studies reviewed by Khalemsky et al. 2023
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import erf, log, sqrt
@@ -57,14 +57,33 @@ class Router(Protocol):
         to_lon: float,
         to_lat: float,
         mode: TransportMode,
+        *,
+        distance_m: float | None = None,
     ) -> int:
-        """Seconds from the alert until a volunteer leaving from `from_` arrives at `to_`."""
+        """Seconds from the alert until a volunteer leaving from `from_` arrives at `to_`.
+
+        `distance_m` is the geodesic distance between them when the caller knows it already; a
+        road router may ignore it.
+        """
         ...
 
 
 def geodesic_distance_m(from_lon: float, from_lat: float, to_lon: float, to_lat: float) -> float:
     _, _, distance_m = WGS84.inv(from_lon, from_lat, to_lon, to_lat)
     return float(distance_m)
+
+
+def geodesic_distances_m(
+    origins: Sequence[tuple[float, float]], to_lon: float, to_lat: float
+) -> list[float]:
+    """The geodesic distance from each (lon, lat) of `origins` to one point, in one call."""
+    if not origins:
+        return []
+    count = len(origins)
+    _, _, distances = WGS84.inv(
+        [lon for lon, _ in origins], [lat for _, lat in origins], [to_lon] * count, [to_lat] * count
+    )
+    return [float(distance) for distance in distances]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +101,11 @@ class GeodesicRouter:
         to_lon: float,
         to_lat: float,
         mode: TransportMode,
+        *,
+        distance_m: float | None = None,
     ) -> int:
-        distance_m = geodesic_distance_m(from_lon, from_lat, to_lon, to_lat)
+        if distance_m is None:
+            distance_m = geodesic_distance_m(from_lon, from_lat, to_lon, to_lat)
         return self.eta_for_distance_s(distance_m, mode)
 
     def eta_for_distance_s(self, distance_m: float, mode: TransportMode) -> int:
@@ -193,26 +215,65 @@ def rank(
     is_urgent: bool,
     eta_bucket_s: int = ETA_BUCKET_S,
 ) -> list[Ranked]:
-    """Candidates (already eligible for one role) in the order they should be asked.
+    """Candidates (already eligible for one role) in the order they should be asked."""
+    people = list(candidates)
+    distances = geodesic_distances_m(
+        [position_of(candidate, now=now) for candidate in people], incident_lon, incident_lat
+    )
+    measured = measure(
+        zip(people, distances, strict=True),
+        incident_lon=incident_lon,
+        incident_lat=incident_lat,
+        router=router,
+        model=model,
+        now=now,
+        is_urgent=is_urgent,
+    )
+    return in_order(measured, eta_bucket_s=eta_bucket_s)
 
-    ETA first, in buckets of `eta_bucket_s` (a minute by default: a router is not precise to the
-    second, and within a minute the one more likely to accept saves a wave), then the higher
-    acceptance estimate, then the exact ETA, then the volunteer id so the order is reproducible.
-    """
+
+def measure(
+    candidates: Iterable[tuple[Candidate, float]],
+    *,
+    incident_lon: float,
+    incident_lat: float,
+    router: Router,
+    model: AcceptanceModel,
+    now: datetime,
+    is_urgent: bool,
+) -> list[Ranked]:
+    """ETA, distance and acceptance estimate of each (candidate, geodesic distance in metres from
+    where they are); none of them depends on the role, so a wave measures each person once."""
     local_hour = now.astimezone(KAZAKHSTAN_TZ).hour
-    ranked = []
-    for candidate in candidates:
+    measured = []
+    for candidate, distance_m in candidates:
         lon, lat = position_of(candidate, now=now)
-        ranked.append(
+        measured.append(
             Ranked(
                 candidate=candidate,
-                eta_s=router.eta_s(lon, lat, incident_lon, incident_lat, candidate.transport_mode),
-                distance_m=round(geodesic_distance_m(lon, lat, incident_lon, incident_lat)),
+                eta_s=router.eta_s(
+                    lon,
+                    lat,
+                    incident_lon,
+                    incident_lat,
+                    candidate.transport_mode,
+                    distance_m=distance_m,
+                ),
+                distance_m=round(distance_m),
                 p_accept=model.p_accept(candidate, is_urgent=is_urgent, local_hour=local_hour),
             )
         )
-    ranked.sort(key=lambda r: (r.eta_s // eta_bucket_s, -r.p_accept, r.eta_s, r.volunteer_id.int))
-    return ranked
+    return measured
+
+
+def in_order(ranked: Iterable[Ranked], *, eta_bucket_s: int = ETA_BUCKET_S) -> list[Ranked]:
+    """The order to ask in: ETA first, in buckets of `eta_bucket_s` (a minute by default: a router
+    is not precise to the second, and within a minute the one more likely to accept saves a wave),
+    then the higher acceptance estimate, then the exact ETA, then the volunteer id so the order is
+    reproducible."""
+    return sorted(
+        ranked, key=lambda r: (r.eta_s // eta_bucket_s, -r.p_accept, r.eta_s, r.volunteer_id.int)
+    )
 
 
 def within(ranked: Iterable[Ranked], radius_m: int) -> list[Ranked]:

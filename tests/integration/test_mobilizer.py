@@ -497,7 +497,7 @@ async def test_matching_carries_on_from_homes_when_redis_is_away(
             )
     finally:
         await away.aclose()
-    nearest = [c.volunteer_id for c in pool.within(Role.MEDIC, 50_000)]
+    nearest = [n.candidate.volunteer_id for n in pool.within(Role.MEDIC, 50_000)]
     assert nearest == [population[name] for name in ("medic-expired", "medic-minor", "medic-1")]
 
 

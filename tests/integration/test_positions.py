@@ -76,6 +76,22 @@ async def test_near_finds_fresh_fixes_nearest_first_and_old_ones_are_forgotten(
     assert stale not in await positions.of([stale, close])
 
 
+async def test_fixes_of_thousands_asked_at_once_are_all_found(positions: LivePositions) -> None:
+    """A wave asks for everyone it looks at, in batches: fixes on either side of a batch's edge."""
+    asked = [uuid.uuid4() for _ in range(2_500)]
+    lon, lat = KOSTANAY
+    with_fix = {asked[0]: 0.01, asked[999]: 0.02, asked[1_000]: 0.03, asked[-1]: 0.04}
+    for volunteer, east in with_fix.items():
+        await positions.record(volunteer, longitude=lon + east, latitude=lat, recorded_at=NOON)
+
+    fixes = await positions.of(asked)
+
+    assert fixes.keys() == with_fix.keys()
+    for volunteer, east in with_fix.items():
+        assert fixes[volunteer].longitude == pytest.approx(lon + east, abs=1e-5)
+        assert fixes[volunteer].recorded_at == NOON
+
+
 @pytest.fixture
 async def tracker(
     database_settings: DatabaseSettings,

@@ -134,6 +134,8 @@ def test_a_road_router_can_replace_the_geodesic_one() -> None:
             to_lon: float,
             to_lat: float,
             mode: TransportMode,
+            *,
+            distance_m: float | None = None,
         ) -> int:
             return 600 if mode is TransportMode.FOOT else 1200
 
