@@ -431,6 +431,8 @@ def start_mobilizer(group_id: str, bootstrap: str, log: IO[bytes]) -> subprocess
         "JEDEL_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
+        # Polls the broker like the floor's consumers do (see FETCH_WAIT_MS).
+        "JEDEL_KAFKA__FETCH_MAX_WAIT_MS": str(FETCH_WAIT_MS),
         "JEDEL_MOBILIZER__GROUP_ID": group_id,
         "JEDEL_LOG_LEVEL": "WARNING",
     }

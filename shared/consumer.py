@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaMessage
@@ -58,27 +58,98 @@ class Consumer:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self._failures: dict[tuple[str, int, int], int] = {}
+        # Records of a batch that was fetched again (a sibling failed): already settled.
+        self._settled: set[tuple[str, int, int]] = set()
 
     async def handle(self, message: KafkaMessage, process: Process[T]) -> T | None:
         record = message.raw_message
-        assert not isinstance(record, tuple), "subscribers here take one record at a time"
+        assert not isinstance(record, tuple), "a batch goes to handle_batch"
+        settled = await self._settle(record, process)
+        if isinstance(settled, _Unsettled):
+            await self._back_off([record])
+            await message.nack()
+            return None
+        await message.ack()
+        self._settled.discard((record.topic, record.partition, record.offset))
+        return settled.outcome
+
+    async def handle_batch(
+        self, message: KafkaMessage, process: Process[object], *, concurrency: int
+    ) -> None:
+        """Records of one fetch: each key's in order, different keys side by side (at most
+        `concurrency` at once), committed together once every one is settled.
+
+        A record that cannot be settled yet stops its key's lane (the key's later records wait
+        behind it); the batch is then fetched again from its first records, and those already
+        settled are skipped, so nothing is done twice by this process (and `process` is
+        idempotent for the rest).
+        """
+        raw = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        lanes: dict[tuple[str, int, bytes | None], list[Any]] = {}
+        for record in records:
+            lanes.setdefault((record.topic, record.partition, record.key), []).append(record)
+        gate = asyncio.Semaphore(concurrency)
+        stuck: list[Any] = []
+
+        async def run(lane: list[Any]) -> None:
+            async with gate:
+                for record in lane:
+                    if isinstance(await self._settle(record, process), _Unsettled):
+                        stuck.append(record)
+                        return
+
+        await asyncio.gather(*(run(lane) for lane in lanes.values()))
+        if stuck:
+            await self._back_off(stuck)
+            await message.nack()
+            return
+        await message.ack()
+        for record in records:
+            self._settled.discard((record.topic, record.partition, record.offset))
+
+    async def _settle(self, record: Any, process: Process[T]) -> _Settled[T] | _Unsettled:
+        """Process one record, or dead-letter it; `_UNSETTLED` when it must be tried again."""
         position = Position(record.topic, record.partition, record.offset, record.key)
+        where = (position.topic, position.partition, position.offset)
+        if where in self._settled:
+            return _Settled(None)
         value: bytes = record.value or b""
         try:
             outcome = await process(value, position)
         except Rejected as rejection:
-            await self._dead_letter(value, position, rejection, message)
-            return None
+            if not await self._dead_letter(value, position, rejection):
+                return _UNSETTLED
+            return self._done(where, None)
         except Exception as error:
-            await self._retry_or_give_up(value, position, error, message)
-            return None
-        self._failures.pop((position.topic, position.partition, position.offset), None)
-        await message.ack()
-        return outcome
+            attempts = self._failures.get(where, 0) + 1
+            transient = isinstance(error, TRANSIENT) or (
+                isinstance(error, DBAPIError) and error.connection_invalidated
+            )
+            if transient or attempts < self.max_attempts:
+                self._failures[where] = attempts
+                log.warning(
+                    "%s/%d@%d failed (%s, attempt %d); retrying",
+                    *where,
+                    type(error).__name__,
+                    attempts,
+                    exc_info=not transient,
+                )
+                return _UNSETTLED
+            gave_up = Rejected(
+                "internal_error", f"failed {attempts} times: {type(error).__name__}: {error}"[:500]
+            )
+            if not await self._dead_letter(value, position, gave_up):
+                return _UNSETTLED
+            return self._done(where, None)
+        return self._done(where, outcome)
 
-    async def _dead_letter(
-        self, value: bytes, position: Position, rejection: Rejected, message: KafkaMessage
-    ) -> None:
+    def _done(self, where: tuple[str, int, int], outcome: T | None) -> _Settled[T]:
+        self._failures.pop(where, None)
+        self._settled.add(where)
+        return _Settled(outcome)
+
+    async def _dead_letter(self, value: bytes, position: Position, rejection: Rejected) -> bool:
         try:
             await self.dead_letters.send(
                 value=value,
@@ -90,33 +161,24 @@ class Consumer:
             )
         except Exception:
             log.exception("cannot write the dead letter; retrying the message")
-            await asyncio.sleep(self.retry_backoff_s)
-            await message.nack()
-            return
-        await message.ack()
+            return False
+        return True
 
-    async def _retry_or_give_up(
-        self, value: bytes, position: Position, error: Exception, message: KafkaMessage
-    ) -> None:
-        where = (position.topic, position.partition, position.offset)
-        attempts = self._failures.get(where, 0) + 1
-        transient = isinstance(error, TRANSIENT) or (
-            isinstance(error, DBAPIError) and error.connection_invalidated
+    async def _back_off(self, records: list[Any]) -> None:
+        """Wait before the records are fetched again: longer the more often they failed."""
+        attempts = max(
+            (self._failures.get((r.topic, r.partition, r.offset), 1) for r in records), default=1
         )
-        if transient or attempts < self.max_attempts:
-            self._failures[where] = attempts
-            log.warning(
-                "%s/%d@%d failed (%s, attempt %d); retrying",
-                *where,
-                type(error).__name__,
-                attempts,
-                exc_info=not transient,
-            )
-            await asyncio.sleep(min(self.retry_backoff_s * 2 ** min(attempts - 1, 5), 10.0))
-            await message.nack()
-            return
-        self._failures.pop(where, None)
-        rejection = Rejected(
-            "internal_error", f"failed {attempts} times: {type(error).__name__}: {error}"[:500]
-        )
-        await self._dead_letter(value, position, rejection, message)
+        await asyncio.sleep(min(self.retry_backoff_s * 2 ** min(attempts - 1, 5), 10.0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled(Generic[T]):
+    outcome: T | None
+
+
+class _Unsettled:
+    pass
+
+
+_UNSETTLED = _Unsettled()

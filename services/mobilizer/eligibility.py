@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from services.mobilizer.playbooks import Playbook, RoleDefinition
@@ -48,8 +49,7 @@ class Reason(StrEnum):
     RESTING_AFTER_DEPLOYMENT = "resting_after_deployment"
 
 
-@dataclass(frozen=True, slots=True)
-class Certificate:
+class Certificate(NamedTuple):
     """Valid from `issued_on` up to, not including, `expires_on`."""
 
     type: CertificationType
@@ -60,9 +60,14 @@ class Certificate:
         return self.issued_on <= day < self.expires_on
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True)
 class Candidate:
-    """A volunteer as matching sees them: plain values read from the registry and the offers."""
+    """A volunteer as matching sees them: plain values read from the registry and the offers.
+
+    A value: nothing changes one after it is made (`dataclasses.replace` makes another). Not
+    declared frozen only because a wave makes hundreds, and a frozen class's constructor costs
+    several times more; the fields' order is the constructor's, for the same reason.
+    """
 
     volunteer_id: UUID
     birth_date: date

@@ -9,7 +9,10 @@ from shared.settings import Settings
 
 class MobilizerOptions(BaseModel):
     group_id: str = "jedel-mobilizer"
-    consumers: int = Field(default=1, ge=1, le=32)
+    # Incidents (and answers) of one fetch are handled side by side, one lane per incident, this
+    # many at a time: while one waits for the database another computes. Ordered per incident.
+    concurrency: int = Field(default=4, ge=1, le=32)
+    batch_size: int = Field(default=32, ge=1, le=500)
     # How often the durable timers (offer timeouts, due waves) are looked at.
     sweep_interval_s: float = Field(default=1.0, gt=0)
     candidates_per_role: int = Field(default=100, ge=10, le=5000)

@@ -30,6 +30,9 @@ from shared.events.mobilization import RespondToOffer, StandDownReason
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected, describe
 
+# How long a poll that found nothing waits before the next (records are handed over as soon as
+# they arrive; an empty poll is followed by a pause as long, so this bounds the added latency).
+BATCH_POLL_MS = 10
 INCIDENT_EVENTS: TypeAdapter[IncidentEvent] = TypeAdapter(IncidentEvent)
 ENDED = {
     IncidentStatus.CANCELLED: StandDownReason.INCIDENT_CANCELLED,
@@ -65,7 +68,8 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
     group_id = ctx.settings.mobilizer.group_id
-    workers = ctx.settings.mobilizer.consumers
+    concurrency = ctx.settings.mobilizer.concurrency
+    batch_size = ctx.settings.mobilizer.batch_size
 
     async def on_incident(data: bytes, position: Position) -> Decisions:
         event = decode_incident(data)
@@ -106,22 +110,26 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
         topics.INCIDENTS,
         group_id=f"{group_id}-incidents",
         ack_policy=AckPolicy.MANUAL,
-        max_workers=workers,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=BATCH_POLL_MS,
         **options,
     )
     async def on_incident_event(message: KafkaMessage) -> None:
         """Opened incidents are mobilised; cancelled or expired ones stand everyone down."""
-        await ctx.consumer.handle(message, on_incident)
+        await ctx.consumer.handle_batch(message, on_incident, concurrency=concurrency)
 
     @router.subscriber(
         topics.RESPONSES,
         group_id=f"{group_id}-responses",
         ack_policy=AckPolicy.MANUAL,
-        max_workers=workers,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=BATCH_POLL_MS,
         **options,
     )
     async def on_response(message: KafkaMessage) -> None:
         """Volunteers' answers (`RespondToOffer`) from the app, SMS links and the API."""
-        await ctx.consumer.handle(message, on_answer)
+        await ctx.consumer.handle_batch(message, on_answer, concurrency=concurrency)
 
     return router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -131,3 +132,73 @@ async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partit
     [letter] = letters.sent
     assert letter["rejection"].code == "internal_error"
     assert "KeyError" in letter["rejection"].reason
+
+
+@dataclass
+class FakeBatch:
+    raw_message: tuple[FakeRecord, ...]
+    acked: int = 0
+    nacked: int = 0
+
+    async def ack(self) -> None:
+        self.acked += 1
+
+    async def nack(self) -> None:
+        self.nacked += 1
+
+
+def records(*keys: str) -> tuple[FakeRecord, ...]:
+    return tuple(
+        FakeRecord(offset=offset, key=key.encode(), value=f"{key}-{offset}".encode())
+        for offset, key in enumerate(keys)
+    )
+
+
+async def test_a_batch_runs_different_keys_side_by_side_and_each_key_in_order() -> None:
+    batch = FakeBatch(records("a", "b", "a", "c", "b"))
+    started: list[str] = []
+    in_flight, most_in_flight = 0, 0
+
+    async def process(value: bytes, position: Position) -> None:
+        nonlocal in_flight, most_in_flight
+        started.append(value.decode())
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+
+    await consumer(FakeDeadLetters()).handle_batch(
+        cast(KafkaMessage, batch), process, concurrency=2
+    )
+
+    assert (batch.acked, batch.nacked) == (1, 0), "committed once, when all are done"
+    assert most_in_flight == 2, "two keys at a time"
+    assert started.index("a-0") < started.index("a-2")
+    assert started.index("b-1") < started.index("b-4")
+    assert sorted(started) == ["a-0", "a-2", "b-1", "b-4", "c-3"]
+
+
+async def test_a_failure_holds_its_key_back_and_the_batch_comes_again_without_repeats() -> None:
+    letters = FakeDeadLetters()
+    handler = consumer(letters)
+    batch = FakeBatch(records("a", "b", "a", "c"))
+    done: list[str] = []
+    database_up = False
+
+    async def process(value: bytes, position: Position) -> None:
+        name = value.decode()
+        if name == "a-0" and not database_up:
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+        if name == "c-3":
+            raise Rejected("invalid_event", "not an incident")
+        done.append(name)
+
+    await handler.handle_batch(cast(KafkaMessage, batch), process, concurrency=4)
+    assert (batch.acked, batch.nacked) == (0, 1), "fetched again, not committed"
+    assert done == ["b-1"], "a-2 waits behind a-0"
+
+    database_up = True
+    await handler.handle_batch(cast(KafkaMessage, batch), process, concurrency=4)
+    assert batch.acked == 1
+    assert done == ["b-1", "a-0", "a-2"], "b-1 is not processed twice, a keeps its order"
+    assert [letter["offset"] for letter in letters.sent] == [3], "dead-lettered once"
