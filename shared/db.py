@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import JSON, FromClause, MetaData
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import (
@@ -103,7 +103,8 @@ async def insert_rows(
     for name in columns:
         values = [row[name] for row in rows]
         if isinstance(table.c[name].type, JSON):
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+            # pydantic-core's encoder: the same JSON as json.dumps(ensure_ascii=False), faster.
+            values = [None if v is None else to_json(v).decode() for v in values]
         arrays.append(values)
     driver = await driver_connection(session)
     await driver.execute(statement, *arrays)

@@ -21,6 +21,7 @@ from services.api.answers import OfferState
 from services.api.errors import MobilizationNotFound
 from services.api.tables import VolunteerRow
 from services.intake.tables import IncidentRow
+from services.mobilizer.explain import Explanation
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
 from shared.events.volunteers import Role
 from shared.i18n import LANGUAGES, Language
@@ -94,17 +95,38 @@ class ExplanationRecord:
     distance_m: int | None
     p_accept: float | None
     reasons: list[str]
-    text: dict[str, list[str]]
     decided_at: datetime
     offer_status: str | None
     closed_reason: str | None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    rank: int | None = None
+    asked_count: int | None = None
+    radius_m: int | None = None
+    text: dict[str, list[str]] | None = None
+    """Already rendered lines per language (rows written before migration 0008, and
+    `not_considered`): used as they are."""
 
     def lines(self, language: Language) -> list[str]:
-        """The explanation in `language`; else Kazakh, Russian, English, whatever there is."""
-        for candidate in (language, *LANGUAGES, *self.text):
-            if self.text.get(candidate):
-                return list(self.text[candidate])
-        return []
+        """The explanation in `language`."""
+        if self.text is not None:
+            for candidate in (language, *LANGUAGES, *self.text):
+                if self.text.get(candidate):
+                    return list(self.text[candidate])
+            return []
+        explanation = Explanation.from_stored(
+            self.volunteer_id,
+            outcome=self.outcome,
+            wave=self.wave,
+            role=self.role,
+            eta_s=self.eta_s,
+            distance_m=self.distance_m,
+            p_accept=self.p_accept,
+            rank=self.rank,
+            asked_count=self.asked_count,
+            radius_m=self.radius_m,
+            findings=self.findings,
+        )
+        return list(explanation.lines(language))
 
 
 async def not_considered(
@@ -275,6 +297,10 @@ async def explanations(
             distance.label("distance_m"),
             ExplanationRow.p_accept,
             ExplanationRow.reasons,
+            ExplanationRow.findings,
+            ExplanationRow.rank,
+            ExplanationRow.asked_count,
+            ExplanationRow.radius_m,
             ExplanationRow.text,
             ExplanationRow.decided_at,
             OfferRow.status.label("offer_status"),

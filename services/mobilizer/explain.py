@@ -4,18 +4,24 @@ One `Explanation` per volunteer and incident, built from what matching decided: 
 (wave, role, ETA, acceptance estimate), or the eligibility verdicts per role, their distance against
 the radius reached, and their place in each role's ranking. `lines(language)` renders it in kk, ru
 or en.
+
+The mobilizer stores the facts (`stored`), not the sentences: they are rendered when read
+(`from_stored`), in the reader's language, so a wave writes a few small columns per person and a
+corrected translation reaches old explanations too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from services.mobilizer import messages
 from services.mobilizer.eligibility import Finding, Reason, Verdict
-from shared.events.volunteers import Role
+from shared.events.volunteers import CertificationType, Role, TransportMode
 
 
 class Outcome(StrEnum):
@@ -85,6 +91,52 @@ class Explanation:
 
     def render(self, language: str | None = None) -> str:
         return "\n".join(self.lines(language))
+
+    def stored(self) -> dict[str, Any]:
+        """The facts to keep (the `explanations` columns besides the keys and the wave)."""
+        return {
+            "outcome": self.outcome.value,
+            "role": self.role.value if self.role else None,
+            "eta_s": self.eta_s,
+            "distance_m": self.distance_m,
+            "p_accept": self.p_accept,
+            "rank": self.rank,
+            "asked_count": self.asked_count,
+            "radius_m": self.radius_m,
+            "reasons": [finding.reason.value for finding in self.findings],
+            "findings": [_finding_facts(finding) for finding in self.findings],
+        }
+
+    @classmethod
+    def from_stored(
+        cls,
+        volunteer_id: UUID,
+        *,
+        outcome: str,
+        wave: int,
+        role: str | None,
+        eta_s: int | None,
+        distance_m: int | None,
+        p_accept: float | None,
+        rank: int | None,
+        asked_count: int | None,
+        radius_m: int | None,
+        findings: Sequence[Mapping[str, Any]],
+    ) -> Explanation:
+        """The explanation `stored` kept (the wave is the offer's when asked)."""
+        return cls(
+            volunteer_id=volunteer_id,
+            outcome=Outcome(outcome),
+            role=Role(role) if role else None,
+            wave=wave,
+            eta_s=eta_s,
+            p_accept=p_accept,
+            rank=rank,
+            asked_count=asked_count,
+            distance_m=distance_m,
+            radius_m=radius_m,
+            findings=tuple(_finding_from(facts) for facts in findings),
+        )
 
     def _asked(self, language: str | None) -> str:
         return messages.explanation_text(
@@ -168,6 +220,41 @@ def _finding_lines(findings: tuple[Finding, ...], language: str | None) -> list[
         roles = ", ".join(messages.role_name(role, language) for role in uncertified)
         lines.append(messages.explanation_text("no_role", language, roles=roles))
     return lines
+
+
+def _finding_facts(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON: its reason and whichever details it has."""
+    facts: dict[str, Any] = {"reason": finding.reason.value}
+    for name in ("role", "certification", "transport_mode"):
+        value = getattr(finding, name)
+        if value is not None:
+            facts[name] = value.value
+    for name in ("on", "until"):
+        value = getattr(finding, name)
+        if value is not None:
+            facts[name] = value.isoformat()
+    for name in ("count", "limit", "age_years"):
+        value = getattr(finding, name)
+        if value is not None:
+            facts[name] = value
+    return facts
+
+
+def _finding_from(facts: Mapping[str, Any]) -> Finding:
+    def enum(name: str, kind: Any) -> Any:
+        return kind(facts[name]) if facts.get(name) is not None else None
+
+    return Finding(
+        reason=Reason(facts["reason"]),
+        role=enum("role", Role),
+        certification=enum("certification", CertificationType),
+        transport_mode=enum("transport_mode", TransportMode),
+        on=date.fromisoformat(facts["on"]) if facts.get("on") else None,
+        until=datetime.fromisoformat(facts["until"]) if facts.get("until") else None,
+        count=facts.get("count"),
+        limit=facts.get("limit"),
+        age_years=facts.get("age_years"),
+    )
 
 
 def _km(distance_m: int | None) -> str:

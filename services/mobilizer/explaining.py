@@ -1,7 +1,8 @@
 """Each wave writes down why every volunteer it looked at was or was not asked.
 
-The explanation is recorded when the decision is made, with what matching knew then, rendered in
-kk, ru and en: the API and `jedel explain` only read it.
+The explanation is recorded when the decision is made, with what matching knew then: its facts
+(outcome, role, ETA, rank, every finding with its details), which the API and `jedel explain`
+render in the reader's language (`Explanation.from_stored`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from services.mobilizer.ranking import geodesic_distance_m
 from services.mobilizer.tables import ExplanationRow, MobilizationRow
 from services.mobilizer.waves import WavePlan
 from shared.db import insert_rows
-from shared.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from services.mobilizer.dispatch import Considered
@@ -71,13 +71,8 @@ async def record_explanations(
                 "incident_id": mobilization.incident_id,
                 "volunteer_id": volunteer_id,
                 "wave": plan.wave,
-                "outcome": explanation.outcome.value,
-                "role": explanation.role.value if explanation.role else None,
-                "eta_s": explanation.eta_s,
-                "distance_m": explanation.distance_m,
-                "p_accept": explanation.p_accept,
-                "reasons": [finding.reason.value for finding in explanation.findings],
-                "text": {language: list(explanation.lines(language)) for language in LANGUAGES},
+                **explanation.stored(),
+                "text": None,
                 "decided_at": now,
             }
         )
@@ -100,6 +95,10 @@ _UPDATED = (
     "distance_m",
     "p_accept",
     "reasons",
+    "findings",
+    "rank",
+    "asked_count",
+    "radius_m",
     "text",
     "decided_at",
 )

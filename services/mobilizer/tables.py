@@ -135,7 +135,8 @@ class CommitmentRow(Base):
 class ExplanationRow(Base):
     """Why a volunteer was or was not asked, as matching saw it at the wave that considered them.
 
-    Written by the mobilizer with each wave (rendered in kk, ru and en), read by the API and CLI.
+    Written by the mobilizer with each wave as facts (`Explanation.stored`); the API and the CLI
+    render them in the reader's language.
     """
 
     __tablename__ = "explanations"
@@ -151,5 +152,13 @@ class ExplanationRow(Base):
     distance_m: Mapped[int | None] = mapped_column(Integer)
     p_accept: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(JSONB)
-    text: Mapped[dict[str, list[str]]] = mapped_column(JSONB)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    """Each finding's reason and details (`explain._finding_facts`)."""
+    rank: Mapped[int | None] = mapped_column(Integer)
+    asked_count: Mapped[int | None] = mapped_column(Integer)
+    radius_m: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[dict[str, list[str]] | None] = mapped_column(JSONB)
+    """The rendered lines per language of rows written before migration 0008; None since."""
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

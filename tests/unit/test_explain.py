@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from services.mobilizer.eligibility import (
     Verdict,
     assess,
 )
-from services.mobilizer.explain import Offered, Outcome, Placement, explain
+from services.mobilizer.explain import Explanation, Offered, Outcome, Placement, explain
 from services.mobilizer.playbooks import Playbooks, load_playbooks
 from shared.events.incidents import IncidentType, Priority
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
@@ -189,3 +190,78 @@ def test_real_verdicts_explain_in_every_language(language: str, playbooks: Playb
     assert explanation.outcome is Outcome.NOT_ELIGIBLE
     assert any("2026-04-03 07:00" in line for line in lines)
     assert len(lines) == 3  # heading, quiet hours, no certificate for the other roles
+
+
+def stored_and_read_back(explanation: Explanation, *, wave: int = 1) -> Explanation:
+    """What the explanations table keeps, through JSON as PostgreSQL would, read back."""
+    facts = json.loads(json.dumps(explanation.stored()))
+    facts.pop("reasons")
+    return Explanation.from_stored(explanation.volunteer_id, wave=wave, **facts)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_an_explanation_kept_as_facts_reads_back_word_for_word(language: str) -> None:
+    """Explanations are stored as facts and rendered when read: nothing may be lost on the way."""
+    resting = Finding(
+        reason=Reason.RESTING_AFTER_DEPLOYMENT,
+        until=datetime(2026, 4, 3, 7, 0, tzinfo=KAZAKHSTAN_TZ),
+    )
+    findings = (
+        resting,
+        Finding(reason=Reason.MINOR, role=Role.WATER_RESCUER, age_years=17),
+        Finding(
+            reason=Reason.CERTIFICATE_EXPIRED,
+            role=Role.MEDIC,
+            certification=CertificationType.FIRST_AID,
+            on=date(2026, 3, 1),
+        ),
+        Finding(reason=Reason.TOO_MANY_CALLOUTS_TODAY, count=2, limit=2),
+        Finding(
+            reason=Reason.UNSUITABLE_TRANSPORT,
+            role=Role.DRIVER_4X4,
+            transport_mode=TransportMode.FOOT,
+        ),
+        Finding(reason=Reason.NO_VALID_CERTIFICATE, role=Role.SEARCHER),
+    )
+    explanations = [
+        explain(
+            VOLUNTEER,
+            offer=Offered(role=Role.MEDIC, wave=2, eta_s=754, p_accept=0.312),
+            verdicts={Role.MEDIC: ELIGIBLE},
+            placements={},
+            distance_m=4_200,
+            radius_m=15_000,
+        ),
+        explain(
+            VOLUNTEER,
+            offer=None,
+            verdicts={Role.MEDIC: Verdict(eligible=False, findings=findings)},
+            placements={},
+            distance_m=900,
+            radius_m=25_000,
+        ),
+        explain(
+            VOLUNTEER,
+            offer=None,
+            verdicts={Role.MEDIC: ELIGIBLE},
+            placements={},
+            distance_m=31_000,
+            radius_m=25_000,
+        ),
+        explain(
+            VOLUNTEER,
+            offer=None,
+            verdicts={Role.MEDIC: ELIGIBLE, Role.SEARCHER: ELIGIBLE},
+            placements={
+                Role.MEDIC: Placement(rank=14, asked_count=6),
+                Role.SEARCHER: Placement(rank=9, asked_count=8),
+            },
+            distance_m=3_000,
+            radius_m=25_000,
+        ),
+    ]
+    for explanation in explanations:
+        read_back = stored_and_read_back(explanation, wave=explanation.wave or 1)
+        assert read_back.lines(language) == explanation.lines(language)
+        assert read_back.outcome is explanation.outcome
+    assert stored_and_read_back(explanations[1]).findings == findings
