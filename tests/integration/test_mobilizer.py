@@ -315,6 +315,44 @@ async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the
     )
 
 
+async def test_incidents_arriving_together_are_each_mobilised_once_and_in_their_own_order(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    """A burst is handled side by side, one lane per incident: none is lost or doubled, and an
+    incident's cancellation right behind its opening is still decided after it."""
+    incidents = [flood(clock()) for _ in range(6)]
+    cancelled = incidents[:2]
+    for incident in incidents:
+        await publish(topics.INCIDENTS, incident.incident_id, incident)
+        if incident in cancelled:
+            await publish(topics.INCIDENTS, incident.incident_id, cancellation(incident))
+    for incident in incidents:
+        await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    for incident in cancelled:
+        asked = payloads(tail, incident.incident_id, "VolunteerOffered")
+        await tail.wait_for(of(incident.incident_id, "OfferStoodDown"), count=len(asked))
+
+    for incident in incidents:
+        assert len(payloads(tail, incident.incident_id, "MobilizationStarted")) == 1
+        [first] = payloads(tail, incident.incident_id, "WaveSent")
+        assert first["wave"] == 1
+        asked = payloads(tail, incident.incident_id, "VolunteerOffered")
+        assert len({o["volunteer_id"] for o in asked}) == len(asked), "nobody asked twice"
+    for incident in cancelled:
+        stood_down = payloads(tail, incident.incident_id, "OfferStoodDown")
+        assert {o["reason"] for o in stood_down} == {"incident_cancelled"}
+    for incident in incidents[2:]:
+        await publish(topics.INCIDENTS, incident.incident_id, cancellation(incident))
+    for incident in incidents[2:]:
+        asked = payloads(tail, incident.incident_id, "VolunteerOffered")
+        await tail.wait_for(of(incident.incident_id, "OfferStoodDown"), count=len(asked))
+
+
+def cancellation(incident: IncidentOpened) -> IncidentCancelled:
+    facts = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+    return IncidentCancelled(**facts, status=IncidentStatus.CANCELLED)
+
+
 async def test_group_completes_and_the_remaining_offers_are_stood_down(
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
