@@ -1,9 +1,11 @@
 """Who could be asked: for each open role, the nearest holders of a fitting certificate.
 
 The database does the coarse, index-backed part: for every certificate type the wave's roles
-accept, the nearest holders (certificate valid, or lapsed within the last year) straight off the
-GiST index over (type, home) — an index-ordered scan that stops after `limit` rows however many
-people live nearby — and every per-volunteer fact joined laterally, in one round trip per wave.
+accept, the nearest holders (certificate valid, or lapsed within the last year) straight off that
+type's own GiST index over the holders' homes (migration 0007) — an index-ordered scan that stops
+after `limit` rows however many people live nearby — and every per-volunteer fact joined
+laterally, in one round trip per wave, on the session's asyncpg connection (SQLAlchemy's
+per-value processing of hundreds of rows would cost more than the query).
 `eligibility.assess` does the fine part in Python so every "no" has a reason to show.
 
 The lists are the nearest people whatever the radius: a wave that widens its radius only looks
