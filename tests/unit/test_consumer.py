@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from faststream.kafka import KafkaMessage
@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from services.intake.ingest import Action, Outcome
 from shared.consumer import Consumer, Position
 from shared.rejections import Rejected
+from tests.fakes import FakeDeadLetters, FakeMessage
 
 
 @dataclass
@@ -24,36 +25,12 @@ class FakeRecord:
     value: bytes | None = b"<alert/>"
 
 
-@dataclass
-class FakeMessage:
-    raw_message: FakeRecord = field(default_factory=FakeRecord)
-    acked: int = 0
-    nacked: int = 0
-
-    async def ack(self) -> None:
-        self.acked += 1
-
-    async def nack(self) -> None:
-        self.nacked += 1
-
-
-@dataclass
-class FakeDeadLetters:
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    fail: bool = False
-
-    async def send(self, **letter: Any) -> None:
-        if self.fail:
-            raise OSError("broker away")
-        self.sent.append(letter)
-
-
 def consumer(dead_letters: FakeDeadLetters, max_attempts: int = 3) -> Consumer:
     return Consumer(cast(Any, dead_letters), max_attempts=max_attempts, retry_backoff_s=0)
 
 
 async def test_a_processed_message_is_committed() -> None:
-    message = FakeMessage()
+    message = FakeMessage(FakeRecord())
 
     async def process(value: bytes, position: Position) -> Outcome:
         return Outcome(Action.OPENED)
@@ -64,7 +41,7 @@ async def test_a_processed_message_is_committed() -> None:
 
 
 async def test_a_rejected_message_goes_to_dead_letters_with_its_bytes_then_is_committed() -> None:
-    message, letters = FakeMessage(), FakeDeadLetters()
+    message, letters = FakeMessage(FakeRecord()), FakeDeadLetters()
 
     async def process(value: bytes, position: Position) -> Outcome:
         raise Rejected("bad_polygon", "polygon does not close")
@@ -78,7 +55,7 @@ async def test_a_rejected_message_goes_to_dead_letters_with_its_bytes_then_is_co
 
 
 async def test_a_message_is_not_committed_when_its_dead_letter_cannot_be_written() -> None:
-    message = FakeMessage()
+    message = FakeMessage(FakeRecord())
 
     async def process(value: bytes, position: Position) -> Outcome:
         raise Rejected("malformed_xml", "unclosed tag")
@@ -90,7 +67,7 @@ async def test_a_message_is_not_committed_when_its_dead_letter_cannot_be_written
 async def test_database_outage_is_retried_for_as_long_as_it_lasts() -> None:
     letters, handler = FakeDeadLetters(), consumer(FakeDeadLetters(), max_attempts=2)
     handler.dead_letters = cast(Any, letters)
-    message = FakeMessage()
+    message = FakeMessage(FakeRecord())
 
     async def process(value: bytes, position: Position) -> Outcome:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
@@ -104,7 +81,7 @@ async def test_database_outage_is_retried_for_as_long_as_it_lasts() -> None:
 async def test_a_redis_outage_is_retried_too() -> None:
     letters, handler = FakeDeadLetters(), consumer(FakeDeadLetters(), max_attempts=2)
     handler.dead_letters = cast(Any, letters)
-    message = FakeMessage()
+    message = FakeMessage(FakeRecord())
 
     async def process(value: bytes, position: Position) -> Outcome:
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -120,7 +97,7 @@ async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partit
 ):
     letters = FakeDeadLetters()
     handler = consumer(letters, max_attempts=3)
-    message = FakeMessage()
+    message = FakeMessage(FakeRecord())
 
     async def process(value: bytes, position: Position) -> Outcome:
         raise KeyError("a bug this message triggers")
@@ -134,19 +111,6 @@ async def test_a_poison_message_is_dead_lettered_after_a_few_tries_so_the_partit
     assert "KeyError" in letter["rejection"].reason
 
 
-@dataclass
-class FakeBatch:
-    raw_message: tuple[FakeRecord, ...]
-    acked: int = 0
-    nacked: int = 0
-
-    async def ack(self) -> None:
-        self.acked += 1
-
-    async def nack(self) -> None:
-        self.nacked += 1
-
-
 def records(*keys: str) -> tuple[FakeRecord, ...]:
     return tuple(
         FakeRecord(offset=offset, key=key.encode(), value=f"{key}-{offset}".encode())
@@ -155,7 +119,7 @@ def records(*keys: str) -> tuple[FakeRecord, ...]:
 
 
 async def test_a_batch_runs_different_keys_side_by_side_and_each_key_in_order() -> None:
-    batch = FakeBatch(records("a", "b", "a", "c", "b"))
+    batch = FakeMessage(records("a", "b", "a", "c", "b"))
     started: list[str] = []
     in_flight, most_in_flight = 0, 0
 
@@ -181,7 +145,7 @@ async def test_a_batch_runs_different_keys_side_by_side_and_each_key_in_order() 
 async def test_a_failure_holds_its_key_back_and_the_batch_comes_again_without_repeats() -> None:
     letters = FakeDeadLetters()
     handler = consumer(letters)
-    batch = FakeBatch(records("a", "b", "a", "c"))
+    batch = FakeMessage(records("a", "b", "a", "c"))
     done: list[str] = []
     database_up = False
 

@@ -32,8 +32,8 @@ UNCERTIFIED = Verdict(
 )
 
 
-def test_an_asked_volunteer_sees_wave_role_eta_and_acceptance_estimate() -> None:
-    explanation = explain(
+def asked_in_wave_2() -> Explanation:
+    return explain(
         VOLUNTEER,
         offer=Offered(role=Role.MEDIC, wave=2, eta_s=754, p_accept=0.312),
         verdicts={Role.MEDIC: ELIGIBLE},
@@ -41,6 +41,35 @@ def test_an_asked_volunteer_sees_wave_role_eta_and_acceptance_estimate() -> None
         distance_m=4_200,
         radius_m=15_000,
     )
+
+
+def outside_the_radius() -> Explanation:
+    return explain(
+        VOLUNTEER,
+        offer=None,
+        verdicts={Role.MEDIC: ELIGIBLE, Role.SEARCHER: UNCERTIFIED},
+        placements={},
+        distance_m=42_300,
+        radius_m=30_000,
+    )
+
+
+def ranked_below_the_asked() -> Explanation:
+    return explain(
+        VOLUNTEER,
+        offer=None,
+        verdicts={Role.MEDIC: ELIGIBLE, Role.SEARCHER: ELIGIBLE},
+        placements={
+            Role.MEDIC: Placement(rank=40, asked_count=12),
+            Role.SEARCHER: Placement(rank=20, asked_count=15),
+        },
+        distance_m=8_000,
+        radius_m=15_000,
+    )
+
+
+def test_an_asked_volunteer_sees_wave_role_eta_and_acceptance_estimate() -> None:
+    explanation = asked_in_wave_2()
     assert explanation.outcome is Outcome.ASKED
     assert explanation.lines("en") == (
         "Asked in wave 2 as medic: arrives in ~13 min, 31 % likely to accept",
@@ -103,14 +132,7 @@ def test_no_certificate_for_any_role_is_said_once_naming_the_roles() -> None:
 
 
 def test_an_eligible_volunteer_outside_the_radius_is_told_the_distance() -> None:
-    explanation = explain(
-        VOLUNTEER,
-        offer=None,
-        verdicts={Role.MEDIC: ELIGIBLE, Role.SEARCHER: UNCERTIFIED},
-        placements={},
-        distance_m=42_300,
-        radius_m=30_000,
-    )
+    explanation = outside_the_radius()
     assert explanation.outcome is Outcome.OUTSIDE_RADIUS
     assert explanation.lines("en") == (
         "Eligible, but outside the radius: 42.3 km away, radius 30.0 km",
@@ -118,17 +140,7 @@ def test_an_eligible_volunteer_outside_the_radius_is_told_the_distance() -> None
 
 
 def test_an_eligible_volunteer_ranked_below_the_asked_is_told_their_place() -> None:
-    explanation = explain(
-        VOLUNTEER,
-        offer=None,
-        verdicts={Role.MEDIC: ELIGIBLE, Role.SEARCHER: ELIGIBLE},
-        placements={
-            Role.MEDIC: Placement(rank=40, asked_count=12),
-            Role.SEARCHER: Placement(rank=20, asked_count=15),
-        },
-        distance_m=8_000,
-        radius_m=15_000,
-    )
+    explanation = ranked_below_the_asked()
     assert explanation.outcome is Outcome.RANKED_BELOW
     assert explanation.role is Role.SEARCHER
     assert explanation.lines("en") == ("Eligible, but ranked 20 for searcher, below the 15 asked",)
@@ -223,45 +235,17 @@ def test_an_explanation_kept_as_facts_reads_back_word_for_word(language: str) ->
         ),
         Finding(reason=Reason.NO_VALID_CERTIFICATE, role=Role.SEARCHER),
     )
-    explanations = [
-        explain(
-            VOLUNTEER,
-            offer=Offered(role=Role.MEDIC, wave=2, eta_s=754, p_accept=0.312),
-            verdicts={Role.MEDIC: ELIGIBLE},
-            placements={},
-            distance_m=4_200,
-            radius_m=15_000,
-        ),
-        explain(
-            VOLUNTEER,
-            offer=None,
-            verdicts={Role.MEDIC: Verdict(eligible=False, findings=findings)},
-            placements={},
-            distance_m=900,
-            radius_m=25_000,
-        ),
-        explain(
-            VOLUNTEER,
-            offer=None,
-            verdicts={Role.MEDIC: ELIGIBLE},
-            placements={},
-            distance_m=31_000,
-            radius_m=25_000,
-        ),
-        explain(
-            VOLUNTEER,
-            offer=None,
-            verdicts={Role.MEDIC: ELIGIBLE, Role.SEARCHER: ELIGIBLE},
-            placements={
-                Role.MEDIC: Placement(rank=14, asked_count=6),
-                Role.SEARCHER: Placement(rank=9, asked_count=8),
-            },
-            distance_m=3_000,
-            radius_m=25_000,
-        ),
-    ]
+    not_eligible = explain(
+        VOLUNTEER,
+        offer=None,
+        verdicts={Role.MEDIC: Verdict(eligible=False, findings=findings)},
+        placements={},
+        distance_m=900,
+        radius_m=25_000,
+    )
+    explanations = [asked_in_wave_2(), not_eligible, outside_the_radius(), ranked_below_the_asked()]
     for explanation in explanations:
         read_back = stored_and_read_back(explanation, wave=explanation.wave or 1)
         assert read_back.lines(language) == explanation.lines(language)
         assert read_back.outcome is explanation.outcome
-    assert stored_and_read_back(explanations[1]).findings == findings
+    assert stored_and_read_back(not_eligible).findings == findings

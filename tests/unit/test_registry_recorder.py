@@ -15,6 +15,7 @@ from services.registry.recorder import Received, Recorder
 from shared.consumer import Position
 from shared.events.mobilization import OfferAccepted, OfferTimedOut
 from shared.events.volunteers import Role
+from tests.fakes import FakeDeadLetters, FakeMessage
 
 
 @dataclass
@@ -38,17 +39,6 @@ class FakeStore:
 
 
 @dataclass
-class FakeDeadLetters:
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    fail: bool = False
-
-    async def send(self, **letter: Any) -> None:
-        if self.fail:
-            raise OSError("broker away")
-        self.sent.append(letter)
-
-
-@dataclass
 class FakeRecord:
     value: bytes
     offset: int
@@ -56,19 +46,6 @@ class FakeRecord:
     partition: int = 0
     key: bytes | None = b"incident"
     headers: tuple[tuple[str, bytes], ...] = ()
-
-
-@dataclass
-class FakeMessage:
-    raw_message: tuple[FakeRecord, ...]
-    acked: int = 0
-    nacked: int = 0
-
-    async def ack(self) -> None:
-        self.acked += 1
-
-    async def nack(self) -> None:
-        self.nacked += 1
 
 
 def recorder(store: FakeStore, letters: FakeDeadLetters, max_attempts: int = 3) -> Recorder:
