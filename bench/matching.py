@@ -14,9 +14,12 @@ Floor measured in the same run, after the warm-up and before the bursts (the mob
 the same incident locations: the bare nearest-neighbour query on the same table (`ORDER BY home <->
 point LIMIT 50`, asyncpg, warm connection, no parallel workers) plus one broker round trip (publish
 a small message, consume it back).
-For context (not the aim), the same bursts also go through a bare consumer that runs the query and
-publishes one message per incident: what the queue alone costs any matcher on one consumer. The
-mobilizer polls the broker as the bench's own consumers do (FETCH_WAIT_MS).
+For context (not the aim), the same bursts also go through two bare pipelines (`BarePipeline`): a
+bare consumer that runs the floor's query and publishes one message per incident (what the queue
+alone costs any matcher on one consumer), and a bare wave that does only what a first wave of the
+issue's policy cannot do without: a nearest-holders scan per certificate type the playbook needs
+and as many offers published as the playbook's caps allow (any implementation pays at least this).
+The mobilizer polls the broker as the bench's own consumers do (FETCH_WAIT_MS).
 Aim: IncidentOpened → first wave ≤ 5× the floor at p99, and every incident gets its first wave
 within `--budget` seconds (one that does not counts as infinitely late). The latency is also split
 where the mobilizer's handler began (`mobilizations.started_at`) and where the outbox relay picked
@@ -41,7 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import IO, Any
@@ -53,6 +56,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.seed import seed_reference, seed_volunteers
+from services.mobilizer.dispatch import Matching
+from services.mobilizer.main import build_matching
+from services.mobilizer.settings import MobilizerSettings
 from shared.db import build_engine
 from shared.events import topics
 from shared.events.base import utc_now
@@ -66,7 +72,7 @@ from shared.events.incidents import (
     Priority,
     SubjectSummary,
 )
-from shared.kafka import build_broker, ensure_topics
+from shared.kafka import build_broker, ensure_topics, raw_publisher
 from shared.outbox import asyncpg_dsn
 from shared.reference import Settlement, load_settlements
 from shared.settings import DatabaseSettings, KafkaSettings
@@ -82,6 +88,7 @@ KNN_LIMIT = 50
 FETCH_WAIT_MS = 10
 ROUND_TRIP_TOPIC = "bench.round_trip.v1"
 FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC = "bench.floor_in.v1", "bench.floor_out.v1"
+WAVE_IN_TOPIC, WAVE_OUT_TOPIC = "bench.wave_in.v1", "bench.wave_out.v1"
 WARMUP_INCIDENTS = 5
 WARMUP_TIMEOUT_S = 120.0
 MOBILIZER_TABLES = (
@@ -359,38 +366,62 @@ class Floor:
         await self.connection.close()
 
 
-class BurstFloor:
-    """The bare pipeline under the same bursts, for context: one consumer that, for each incident
-    it reads, runs the bare nearest-neighbour query and publishes one message; stamped when that
-    message is read back. What any matcher on one consumer would pay for the queue alone."""
+class BarePipeline:
+    """The bare work under the same bursts, for context: one consumer that, for each incident it
+    reads, does `work` (a query, then N messages to publish) and publishes a last message; stamped
+    when that last message is read back.
+
+    - `bare_floor`: the floor's query and one message: what the queue alone costs any matcher on
+      one consumer.
+    - `bare_wave`: what a first wave of the issue's policy cannot do without, and nothing else:
+      the nearest holders of each certificate type the playbook needs (one scan per type off the
+      same per-type indexes, as many as matching looks at) and as many offers as the playbook's
+      caps allow, published and acknowledged like the relay does. No eligibility, ranking,
+      explanations or bookkeeping: any implementation of the policy pays at least this.
+    """
 
     def __init__(
         self,
+        work: BareWork,
         connection: Any,
         producer: KafkaBroker,
         inbox: AIOKafkaConsumer,
         outbox: AIOKafkaConsumer,
+        topics_in_out: tuple[str, str],
     ) -> None:
+        self.work = work
         self.connection = connection
         self.producer = producer
         self.inbox = inbox
         self.outbox = outbox
+        self.topic_in, self.topic_out = topics_in_out
         self.arrived: dict[bytes, float] = {}
+        self.published: list[int] = []
 
     @classmethod
-    async def open(cls, bootstrap: str, producer: KafkaBroker) -> BurstFloor:
+    async def open(
+        cls, work: BareWork, bootstrap: str, producer: KafkaBroker, topics_in_out: tuple[str, str]
+    ) -> BarePipeline:
         connection = await bare_connection()
-        inbox = await tail(bootstrap, (FLOOR_IN_TOPIC,))
-        outbox = await tail(bootstrap, (FLOOR_OUT_TOPIC,))
-        return cls(connection, producer, inbox, outbox)
+        inbox = await tail(bootstrap, (topics_in_out[0],))
+        outbox = await tail(bootstrap, (topics_in_out[1],))
+        return cls(work, connection, producer, inbox, outbox, topics_in_out)
 
     async def serve(self) -> None:
+        publish = raw_publisher(self.producer)
         while True:
             for records in (await self.inbox.getmany(timeout_ms=50)).values():
                 for record in records:
-                    facts = json.loads(record.value)
-                    await self.connection.fetch(KNN, facts["center_lon"], facts["center_lat"])
-                    await self.producer.publish(b"{}", FLOOR_OUT_TOPIC, key=record.key)
+                    offers = await self.work(self.connection, json.loads(record.value))
+                    acknowledgements = [
+                        await publish(self.topic_out, record.key, OFFER_SIZED, {})
+                        for _ in range(offers)
+                    ]
+                    await asyncio.gather(*acknowledgements)
+                    await self.producer.publish(
+                        b"{}", self.topic_out, key=record.key, headers={"last": "1"}
+                    )
+                    self.published.append(offers)
 
     async def watch(self) -> None:
         while True:
@@ -398,16 +429,15 @@ class BurstFloor:
             arrived = time.perf_counter()
             for records in batches.values():
                 for record in records:
-                    self.arrived.setdefault(record.key or b"", arrived)
+                    if dict(record.headers).get("last") == b"1":
+                        self.arrived.setdefault(record.key or b"", arrived)
 
     async def burst(self, incidents: Sequence[IncidentOpened]) -> list[float]:
         sent = {}
         for incident in incidents:
             key = uuid.uuid4().hex.encode()  # the incidents go to the mobilizer later, as they are
             sent[key] = time.perf_counter()
-            await self.producer.publish(
-                incident.model_dump_json().encode(), FLOOR_IN_TOPIC, key=key
-            )
+            await self.producer.publish(incident.model_dump_json().encode(), self.topic_in, key=key)
         deadline = time.perf_counter() + 60
         while time.perf_counter() < deadline:
             if sent.keys() <= self.arrived.keys():
@@ -415,10 +445,57 @@ class BurstFloor:
             await asyncio.sleep(0.01)
         return [self.arrived[key] - stamp for key, stamp in sent.items() if key in self.arrived]
 
+    async def run(self, bursts: Sequence[Sequence[IncidentOpened]]) -> list[float]:
+        tasks = [asyncio.create_task(self.serve()), asyncio.create_task(self.watch())]
+        try:
+            latencies = []
+            for incidents in bursts:
+                latencies.extend(await self.burst(incidents))
+                await asyncio.sleep(0.5)
+            return latencies
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     async def close(self) -> None:
         await self.inbox.stop()
         await self.outbox.stop()
         await self.connection.close()
+
+
+BareWork = Callable[[Any, dict[str, Any]], Awaitable[int]]
+# A VolunteerOffered is about this size on the wire.
+OFFER_SIZED = b'{"offer": "' + b"x" * 620 + b'"}'
+
+
+async def bare_floor(connection: Any, incident: dict[str, Any]) -> int:
+    await connection.fetch(KNN, incident["center_lon"], incident["center_lat"])
+    return 0
+
+
+def bare_wave(matching: Matching) -> BareWork:
+    playbooks = matching.playbooks
+
+    async def work(connection: Any, incident: dict[str, Any]) -> int:
+        playbook = playbooks.for_incident(
+            IncidentType(incident["type"]), Priority(incident["priority"])
+        )
+        per_type = matching.candidates_for(playbook)
+        types = sorted(
+            {kind for role, _ in playbook.roles for kind in playbooks.roles[role].certifications}
+        )
+        scans = " UNION ALL ".join(
+            f"(SELECT volunteer_id FROM certifications WHERE type = '{kind.value}' "
+            f"AND expires_on > CURRENT_DATE - 365 "
+            f"ORDER BY home <-> ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography "
+            f"LIMIT {per_type})"
+            for kind in types
+        )
+        await connection.fetch(scans, incident["center_lon"], incident["center_lat"])
+        return sum(playbook.max_offers_per_role_per_wave for _ in playbook.roles)
+
+    return work
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -538,7 +615,17 @@ async def main(options: Options) -> int:
     kafka = KafkaSettings(
         bootstrap_servers=local_broker.bootstrap, session_timeout_ms=6000, heartbeat_interval_ms=500
     )
-    await ensure_topics(kafka, (*topics.ALL, ROUND_TRIP_TOPIC, FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC))
+    await ensure_topics(
+        kafka,
+        (
+            *topics.ALL,
+            ROUND_TRIP_TOPIC,
+            FLOOR_IN_TOPIC,
+            FLOOR_OUT_TOPIC,
+            WAVE_IN_TOPIC,
+            WAVE_OUT_TOPIC,
+        ),
+    )
     log = tempfile.NamedTemporaryFile(prefix="jedel-bench-mobilizer-", suffix=".log", delete=False)  # noqa: SIM115
     mobilizer = start_mobilizer(f"bench-{uuid.uuid4().hex[:8]}", local_broker.bootstrap, log)
     producer = build_broker(kafka, client_id="bench")
@@ -549,8 +636,9 @@ async def main(options: Options) -> int:
     floors: list[tuple[float, float]] = []
     isolated: list[float] = []
     burst_floors: list[float] = []
-    burst_floor: BurstFloor | None = None
-    floor_tasks: list[asyncio.Task[None]] = []
+    bare_waves: list[float] = []
+    bare_wave_offers: list[int] = []
+    matching = build_matching(MobilizerSettings())
     try:
         await producer.connect()
         watcher_consumer = await tail(local_broker.bootstrap, (topics.MOBILIZATION,))
@@ -574,18 +662,25 @@ async def main(options: Options) -> int:
             await floor.measure(incident.center_lon, incident.center_lat)
         for incident in (incident for burst in bursts for incident in burst):
             floors.append(await floor.measure(incident.center_lon, incident.center_lat))
-        # The same bursts through the bare pipeline (context for the queue's share).
-        burst_floor = await BurstFloor.open(local_broker.bootstrap, producer)
-        floor_tasks = [
-            asyncio.create_task(burst_floor.serve()),
-            asyncio.create_task(burst_floor.watch()),
-        ]
-        for incidents in bursts:
-            burst_floors.extend(await burst_floor.burst(incidents))
-            await asyncio.sleep(0.5)
-        for task in floor_tasks:
-            task.cancel()
-        floor_tasks = []
+        # The same bursts through the bare pipelines (context: the queue's share, and what the
+        # wave policy cannot do without).
+        for work, topics_in_out, into in (
+            (bare_floor, (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC), burst_floors),
+            (
+                bare_wave(matching),
+                (WAVE_IN_TOPIC, WAVE_OUT_TOPIC),
+                bare_waves,
+            ),
+        ):
+            pipeline = await BarePipeline.open(
+                work, local_broker.bootstrap, producer, topics_in_out
+            )
+            try:
+                into.extend(await pipeline.run(bursts))
+                if work is not bare_floor:
+                    bare_wave_offers.extend(pipeline.published)
+            finally:
+                await pipeline.close()
 
         # One incident at a time, each after the last one's first wave: the latency without a
         # queue, set against the same floor.
@@ -623,10 +718,6 @@ async def main(options: Options) -> int:
             await watcher_consumer.stop()
         if floor is not None:
             await floor.close()
-        for task in floor_tasks:
-            task.cancel()
-        if burst_floor is not None:
-            await burst_floor.close()
         await producer.stop()
         stop(mobilizer)
         local_broker.stop()
@@ -635,8 +726,25 @@ async def main(options: Options) -> int:
     facts = await recorded(engine, [p.incident.incident_id for p in published])
     await engine.dispose()
     return report(
-        options, watcher, published, floors, isolated, burst_floors, facts, run_began, log.name
+        options,
+        watcher,
+        published,
+        floors,
+        isolated,
+        Bare(burst_floors, bare_waves, bare_wave_offers),
+        facts,
+        run_began,
+        log.name,
     )
+
+
+@dataclass
+class Bare:
+    """The bare pipelines' latencies under the same bursts (see BarePipeline)."""
+
+    floor: list[float]
+    wave: list[float]
+    wave_offers: list[int]
 
 
 def report(
@@ -645,7 +753,7 @@ def report(
     published: Sequence[Published],
     floors_split: Sequence[tuple[float, float]],
     isolated: Sequence[float],
-    burst_floors: Sequence[float],
+    bare: Bare,
     facts: Recorded,
     run_began: float,
     log_name: str,
@@ -682,11 +790,18 @@ def report(
             f"(no queue): {summary(isolated)}; p99 "
             f"{percentile(isolated, 0.99) / percentile(floors, 0.99):.1f}× the floor"
         )
-    if burst_floors:
+    if bare.floor:
         print(
             f"floor    the same bursts through a bare consumer (KNN + one publish per incident): "
-            f"{summary(burst_floors)}; p99 "
-            f"{percentile(burst_floors, 0.99) / percentile(floors, 0.99):.1f}× the floor itself"
+            f"{summary(bare.floor)}; p99 "
+            f"{percentile(bare.floor, 0.99) / percentile(floors, 0.99):.1f}× the floor itself"
+        )
+    if bare.wave:
+        print(
+            f"floor    the same bursts through a bare wave (a scan per certificate type, "
+            f"median {statistics.median(bare.wave_offers):.0f} offers published): "
+            f"{summary(bare.wave)}; p99 "
+            f"{percentile(bare.wave, 0.99) / percentile(floors, 0.99):.1f}× the floor itself"
         )
     print(
         f"matching IncidentOpened→first WaveSent, {len(latencies)}/{sent} incidents in "
@@ -718,10 +833,11 @@ def report(
         f"ratio    p50 {p50 / floor50:.1f}×, p99 {p99 / floor99:.1f}× the floor "
         f"(aim ≤ {AIM:g}× at p99)"
     )
-    if burst_floors:
+    if bare.floor and bare.wave:
         print(
             f"           against the bare consumer under the same bursts: p99 "
-            f"{p99 / percentile(burst_floors, 0.99):.1f}× (context, not the aim)"
+            f"{p99 / percentile(bare.floor, 0.99):.1f}×; against the bare wave: "
+            f"{p99 / percentile(bare.wave, 0.99):.1f}× (context, not the aim)"
         )
     ok = p99 / floor99 <= AIM and missing == 0
     verdict = "OK" if ok else "MISSED AIM"
