@@ -445,18 +445,30 @@ class BarePipeline:
             await asyncio.sleep(0.01)
         return [self.arrived[key] - stamp for key, stamp in sent.items() if key in self.arrived]
 
-    async def run(self, bursts: Sequence[Sequence[IncidentOpened]]) -> list[float]:
-        tasks = [asyncio.create_task(self.serve()), asyncio.create_task(self.watch())]
+    @classmethod
+    async def through(
+        cls,
+        work: BareWork,
+        bootstrap: str,
+        producer: KafkaBroker,
+        topics_in_out: tuple[str, str],
+        bursts: Sequence[Sequence[IncidentOpened]],
+    ) -> tuple[list[float], list[int]]:
+        """The bursts through a pipeline doing `work`: each incident's latency, and how many
+        offers it published for each."""
+        pipeline = await cls.open(work, bootstrap, producer, topics_in_out)
+        tasks = [asyncio.create_task(pipeline.serve()), asyncio.create_task(pipeline.watch())]
         try:
             latencies = []
             for incidents in bursts:
-                latencies.extend(await self.burst(incidents))
+                latencies.extend(await pipeline.burst(incidents))
                 await asyncio.sleep(0.5)
-            return latencies
+            return latencies, pipeline.published
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await pipeline.close()
 
     async def close(self) -> None:
         await self.inbox.stop()
@@ -664,23 +676,16 @@ async def main(options: Options) -> int:
             floors.append(await floor.measure(incident.center_lon, incident.center_lat))
         # The same bursts through the bare pipelines (context: the queue's share, and what the
         # wave policy cannot do without).
-        for work, topics_in_out, into in (
-            (bare_floor, (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC), burst_floors),
-            (
-                bare_wave(matching),
-                (WAVE_IN_TOPIC, WAVE_OUT_TOPIC),
-                bare_waves,
-            ),
-        ):
-            pipeline = await BarePipeline.open(
-                work, local_broker.bootstrap, producer, topics_in_out
-            )
-            try:
-                into.extend(await pipeline.run(bursts))
-                if work is not bare_floor:
-                    bare_wave_offers.extend(pipeline.published)
-            finally:
-                await pipeline.close()
+        burst_floors, _ = await BarePipeline.through(
+            bare_floor, local_broker.bootstrap, producer, (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC), bursts
+        )
+        bare_waves, bare_wave_offers = await BarePipeline.through(
+            bare_wave(matching),
+            local_broker.bootstrap,
+            producer,
+            (WAVE_IN_TOPIC, WAVE_OUT_TOPIC),
+            bursts,
+        )
 
         # One incident at a time, each after the last one's first wave: the latency without a
         # queue, set against the same floor.

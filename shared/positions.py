@@ -101,7 +101,7 @@ class LivePositions:
             sort="ASC",
             count=count,
         )
-        members = [m.decode() if isinstance(m, bytes) else str(m) for m in found]
+        members = [_text(member) for member in found]
         if not members:
             return []
         stamps = await self.redis.zmscore(self.at_key, members)
@@ -128,5 +128,5 @@ class LivePositions:
             forgotten += len(stale)
 
 
-def _text(value: bytes | str) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
