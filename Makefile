@@ -49,7 +49,7 @@ check: lint test ## what CI runs
 
 bench-env: setup ## prepare what the benchmarks need (database, broker)
 	@infra/local/setup.sh jedel_bench
-	@JEDEL_DATABASE__URL=postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_bench $(RUN)/jedel migrate
+	@$(RUN)/jedel migrate --database jedel_bench
 
 bench: bench-env ## run the benchmarks (matching seeds 1,000,000 volunteers once, ~2.5 min)
 	@$(RUN)/python -m bench.intake

@@ -26,21 +26,23 @@ import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support.cap_stream import cap_alert, hostile_messages
 from services.intake.cap import validate_only
+from shared.broker_access import ADMIN, PUBLISHERS
 from shared.db import build_engine
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.kafka import build_broker, ensure_topics, tail_from_beginning
 from shared.rejections import Rejected
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, Settings
 from tests.broker import LocalBroker
 
 DATABASE_URL = os.environ.get(
-    "JEDEL_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_bench"
+    "JEDEL_BENCH_DATABASE_URL",
+    make_url(Settings().database.url).set(database="jedel_bench").render_as_string(False),
 )
 STEADY_AIM = 0.8
 
@@ -110,11 +112,13 @@ class Watcher:
 
 
 async def run_phase(engine: AsyncEngine, settings: KafkaSettings, phase: Phase) -> dict[str, float]:
-    tail = await tail_from_beginning(settings, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER))
+    tail = await tail_from_beginning(
+        settings, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER), principal=ADMIN
+    )
     await drain(tail)  # what earlier phases produced
     watcher = Watcher(tail)
     watching = asyncio.create_task(watcher.run())
-    broker = build_broker(settings, client_id="bench")
+    broker = build_broker(settings, principal=PUBLISHERS[topics.ALERTS_CAP])
     await broker.connect()
     published: dict[str, float] = {}
     hostile_offsets: set[tuple[int, int]] = set()
@@ -177,12 +181,13 @@ async def incidents_for(engine: AsyncEngine, identifiers: list[str]) -> dict[str
         return {identifier: incident for identifier, incident in rows if incident}
 
 
-def start_intake(group_id: str, bootstrap: str) -> subprocess.Popen[bytes]:
+def start_intake(group_id: str, broker: LocalBroker) -> subprocess.Popen[bytes]:
     """The intake as it runs in production: its own process, configured by the environment."""
     env = {
         **os.environ,
         "JEDEL_DATABASE__URL": DATABASE_URL,
-        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap,
+        "JEDEL_KAFKA__CREDENTIALS_FILE": str(broker.credentials_file),
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
         "JEDEL_INTAKE__GROUP_ID": group_id,
@@ -198,11 +203,14 @@ def start_intake(group_id: str, bootstrap: str) -> subprocess.Popen[bytes]:
 
 async def main(count: int, paced_rate: float) -> int:
     # A broker of its own: no history from earlier runs for a new consumer group to replay.
-    local_broker = LocalBroker().start()
+    local_broker = LocalBroker(partitions=3).start()
     kafka = KafkaSettings(
-        bootstrap_servers=local_broker.bootstrap, session_timeout_ms=6000, heartbeat_interval_ms=500
+        bootstrap_servers=local_broker.bootstrap,
+        credentials_file=local_broker.credentials_file,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
     )
-    await ensure_topics(kafka)
+    await ensure_topics(kafka, principal=ADMIN)
     engine = build_engine(DatabaseSettings(url=DATABASE_URL), application_name="jedel-bench")
     async with engine.begin() as connection:
         await connection.execute(
@@ -212,7 +220,7 @@ async def main(count: int, paced_rate: float) -> int:
     hostile = build_phase("hostile", count, hostile_every=10)
 
     xsd_rate, xsd_durations = baseline(hostile.messages)
-    intake = start_intake(f"bench-{uuid.uuid4().hex[:8]}", local_broker.bootstrap)
+    intake = start_intake(f"jedel-intake-bench-{uuid.uuid4().hex[:8]}", local_broker)
     try:
         await run_phase(engine, kafka, build_phase("warmup", 50, hostile_every=None))
         clean_result = await run_phase(engine, kafka, clean)

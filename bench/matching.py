@@ -1,6 +1,6 @@
 """How long from `IncidentOpened` to the first wave of offers, with a million volunteers?
 
-The real mobilizer (`jedel run mobilizer`, its own process) against its own Tansu broker and the
+The real mobilizer (`jedel run mobilizer`, its own process) against its own Apache Kafka broker and the
 `jedel_bench` database seeded with the reference data and `--volunteers` synthetic volunteers
 (default 1,000,000; reseeded only when the count differs). Bursts of `IncidentOpened` at
 settlements drawn by population, mixed types and priorities (the real playbooks), go to
@@ -19,7 +19,8 @@ bare consumer that runs the floor's query and publishes one message per incident
 alone costs any matcher on one consumer), and a bare wave that does only what a first wave of the
 issue's policy cannot do without: a nearest-holders scan per certificate type the playbook needs
 and as many offers published as the playbook's caps allow (any implementation pays at least this).
-The mobilizer polls the broker as the bench's own consumers do (FETCH_WAIT_MS).
+Apache Kafka answers a waiting fetch as soon as a record arrives, so every consumer here (the
+mobilizer's and the bench's own) keeps the default fetch wait.
 Aim: IncidentOpened → first wave ≤ 5× the floor at p99, and every incident gets its first wave
 within `--budget` seconds (one that does not counts as infinitely late). The latency is also split
 where the mobilizer's handler began (`mobilizations.started_at`) and where the outbox relay picked
@@ -50,15 +51,16 @@ from datetime import date, timedelta
 from typing import IO, Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.seed import seed_reference, seed_volunteers
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import build_matching
 from services.mobilizer.settings import MobilizerSettings
+from shared.broker_access import ADMIN
 from shared.db import build_engine
 from shared.events import topics
 from shared.events.base import utc_now
@@ -72,20 +74,18 @@ from shared.events.incidents import (
     Priority,
     SubjectSummary,
 )
-from shared.kafka import build_broker, ensure_topics, raw_publisher
+from shared.kafka import build_broker, ensure_topics, raw_publisher, tail_from_beginning
 from shared.outbox import asyncpg_dsn
 from shared.reference import Settlement, load_settlements
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, Settings
 from tests.broker import LocalBroker
 
 DATABASE_URL = os.environ.get(
-    "JEDEL_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_bench"
+    "JEDEL_BENCH_DATABASE_URL",
+    make_url(Settings().database.url).set(database="jedel_bench").render_as_string(False),
 )
 AIM = 5.0
 KNN_LIMIT = 50
-# Tansu does not answer a waiting fetch as soon as a record arrives (a round trip takes about half
-# the fetch wait): the bench's own consumers (the watcher, the floor's round trip) wait little.
-FETCH_WAIT_MS = 10
 ROUND_TRIP_TOPIC = "bench.round_trip.v1"
 FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC = "bench.floor_in.v1", "bench.floor_out.v1"
 WAVE_IN_TOPIC, WAVE_OUT_TOPIC = "bench.wave_in.v1", "bench.wave_out.v1"
@@ -232,23 +232,9 @@ def incident_at(place: Settlement, rng: random.Random, tag: str) -> IncidentOpen
 # --- the watcher ------------------------------------------------------------------------------
 
 
-async def tail(bootstrap: str, names: Sequence[str]) -> AIOKafkaConsumer:
-    """A group-less consumer from the first offset that answers quickly (see FETCH_WAIT_MS)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=FETCH_WAIT_MS,
-        max_partition_fetch_bytes=16 * 1024 * 1024,
-    )
-    await consumer.start()
-    partitions = [
-        TopicPartition(name, partition)
-        for name in names
-        for partition in sorted(consumer.partitions_for_topic(name) or {0})
-    ]
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    return consumer
+async def tail(kafka: KafkaSettings, names: Sequence[str]) -> AIOKafkaConsumer:
+    """A group-less consumer from the first offset (as the broker's admin)."""
+    return await tail_from_beginning(kafka, names, principal=ADMIN)
 
 
 class Watcher:
@@ -340,9 +326,9 @@ class Floor:
         self.consumer = consumer
 
     @classmethod
-    async def open(cls, bootstrap: str, producer: KafkaBroker) -> Floor:
+    async def open(cls, kafka: KafkaSettings, producer: KafkaBroker) -> Floor:
         connection = await bare_connection()
-        consumer = await tail(bootstrap, (ROUND_TRIP_TOPIC,))
+        consumer = await tail(kafka, (ROUND_TRIP_TOPIC,))
         return cls(connection, producer, consumer)
 
     async def measure(self, lon: float, lat: float) -> tuple[float, float]:
@@ -400,11 +386,15 @@ class BarePipeline:
 
     @classmethod
     async def open(
-        cls, work: BareWork, bootstrap: str, producer: KafkaBroker, topics_in_out: tuple[str, str]
+        cls,
+        work: BareWork,
+        kafka: KafkaSettings,
+        producer: KafkaBroker,
+        topics_in_out: tuple[str, str],
     ) -> BarePipeline:
         connection = await bare_connection()
-        inbox = await tail(bootstrap, (topics_in_out[0],))
-        outbox = await tail(bootstrap, (topics_in_out[1],))
+        inbox = await tail(kafka, (topics_in_out[0],))
+        outbox = await tail(kafka, (topics_in_out[1],))
         return cls(work, connection, producer, inbox, outbox, topics_in_out)
 
     async def serve(self) -> None:
@@ -449,14 +439,14 @@ class BarePipeline:
     async def through(
         cls,
         work: BareWork,
-        bootstrap: str,
+        kafka: KafkaSettings,
         producer: KafkaBroker,
         topics_in_out: tuple[str, str],
         bursts: Sequence[Sequence[IncidentOpened]],
     ) -> tuple[list[float], list[int]]:
         """The bursts through a pipeline doing `work`: each incident's latency, and how many
         offers it published for each."""
-        pipeline = await cls.open(work, bootstrap, producer, topics_in_out)
+        pipeline = await cls.open(work, kafka, producer, topics_in_out)
         tasks = [asyncio.create_task(pipeline.serve()), asyncio.create_task(pipeline.watch())]
         try:
             latencies = []
@@ -513,16 +503,15 @@ def bare_wave(matching: Matching) -> BareWork:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def start_mobilizer(group_id: str, bootstrap: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def start_mobilizer(group_id: str, broker: LocalBroker, log: IO[bytes]) -> subprocess.Popen[bytes]:
     """The mobilizer as it runs in production: its own process, configured by the environment."""
     env = {
         **os.environ,
         "JEDEL_DATABASE__URL": DATABASE_URL,
-        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap,
+        "JEDEL_KAFKA__CREDENTIALS_FILE": str(broker.credentials_file),
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
-        # Polls the broker like the floor's consumers do (see FETCH_WAIT_MS).
-        "JEDEL_KAFKA__FETCH_MAX_WAIT_MS": str(FETCH_WAIT_MS),
         "JEDEL_MOBILIZER__GROUP_ID": group_id,
         "JEDEL_LOG_LEVEL": "WARNING",
     }
@@ -623,9 +612,12 @@ async def main(options: Options) -> int:
     alone = draw_incidents(options.isolated, rng, "alone")
 
     # A broker of its own: no history from earlier runs for a new consumer group to replay.
-    local_broker = LocalBroker().start()
+    local_broker = LocalBroker(partitions=3).start()
     kafka = KafkaSettings(
-        bootstrap_servers=local_broker.bootstrap, session_timeout_ms=6000, heartbeat_interval_ms=500
+        bootstrap_servers=local_broker.bootstrap,
+        credentials_file=local_broker.credentials_file,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
     )
     await ensure_topics(
         kafka,
@@ -637,10 +629,11 @@ async def main(options: Options) -> int:
             WAVE_IN_TOPIC,
             WAVE_OUT_TOPIC,
         ),
+        principal=ADMIN,
     )
     log = tempfile.NamedTemporaryFile(prefix="jedel-bench-mobilizer-", suffix=".log", delete=False)  # noqa: SIM115
-    mobilizer = start_mobilizer(f"bench-{uuid.uuid4().hex[:8]}", local_broker.bootstrap, log)
-    producer = build_broker(kafka, client_id="bench")
+    mobilizer = start_mobilizer(f"jedel-mobilizer-bench-{uuid.uuid4().hex[:8]}", local_broker, log)
+    producer = build_broker(kafka, principal=ADMIN)
     watcher_consumer: AIOKafkaConsumer | None = None
     watching: asyncio.Task[None] | None = None
     floor: Floor | None = None
@@ -653,10 +646,10 @@ async def main(options: Options) -> int:
     matching = build_matching(MobilizerSettings())
     try:
         await producer.connect()
-        watcher_consumer = await tail(local_broker.bootstrap, (topics.MOBILIZATION,))
+        watcher_consumer = await tail(kafka, (topics.MOBILIZATION,))
         watcher = Watcher(watcher_consumer)
         watching = asyncio.create_task(watcher.run())
-        floor = await Floor.open(local_broker.bootstrap, producer)
+        floor = await Floor.open(kafka, producer)
 
         # Warm-up: the consumer group forms, pools fill, plans and pages get cached.
         began = time.perf_counter()
@@ -677,11 +670,11 @@ async def main(options: Options) -> int:
         # The same bursts through the bare pipelines (context: the queue's share, and what the
         # wave policy cannot do without).
         burst_floors, _ = await BarePipeline.through(
-            bare_floor, local_broker.bootstrap, producer, (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC), bursts
+            bare_floor, kafka, producer, (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC), bursts
         )
         bare_waves, bare_wave_offers = await BarePipeline.through(
             bare_wave(matching),
-            local_broker.bootstrap,
+            kafka,
             producer,
             (WAVE_IN_TOPIC, WAVE_OUT_TOPIC),
             bursts,

@@ -1,4 +1,8 @@
-"""Kafka plumbing: the broker factory, topic creation and a raw publish function for relays."""
+"""Kafka plumbing: the broker factory, authentication, topic checks and a raw publish for relays.
+
+Every client connects as a principal of `shared.broker_access` (SASL/SCRAM); a service's is
+`jedel-<service>`, and the broker's ACLs let it touch only its own topics and consumer groups.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,41 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
-from shared.events import topics
+from shared.broker_access import granted_topics
 from shared.outbox import Publish
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
 
-def build_broker(settings: KafkaSettings, *, client_id: str | None = None) -> KafkaBroker:
+def security(settings: KafkaSettings, principal: str) -> BaseSecurity | None:
+    """FastStream's security for `principal` (None on a PLAINTEXT broker)."""
+    login = settings.login(principal)
+    if login is None:
+        return None
+    scram = SASLScram256 if settings.sasl_mechanism == "SCRAM-SHA-256" else SASLScram512
+    return scram(*login, use_ssl=settings.security_protocol == "SASL_SSL")
+
+
+def client_options(settings: KafkaSettings, principal: str) -> dict[str, object]:
+    """aiokafka keyword arguments that authenticate a plain client as `principal`."""
+    return parse_security(security(settings, principal))
+
+
+def build_broker(settings: KafkaSettings, *, principal: str) -> KafkaBroker:
     return KafkaBroker(
         settings.bootstrap_servers,
-        client_id=client_id or settings.client_id,
+        client_id=principal,
+        security=security(settings, principal),
         max_request_size=settings.max_request_size,
-        # Tansu has no idempotent producer; ordering per key holds with one request in flight.
-        enable_idempotence=False,
+        # Idempotent with acks=all: a retried send is written once, each partition keeps order.
+        enable_idempotence=True,
         acks="all",
+        # Topics are provisioned with the broker; a service's principal may not create them.
+        allow_auto_create_topics=False,
         logger=log,
         log_level=logging.DEBUG,  # per-message lines; our handlers log what matters
     )
@@ -55,11 +78,24 @@ def subscriber_options(settings: KafkaSettings) -> SubscriberOptions:
 
 
 async def ensure_topics(
-    settings: KafkaSettings, names: Iterable[str] = topics.ALL, *, attempts: int = 20
+    settings: KafkaSettings,
+    names: Iterable[str] | None = None,
+    *,
+    principal: str,
+    attempts: int = 20,
 ) -> None:
-    """Create the topics that are missing; safe to call from every service at start."""
+    """Wait until the broker answers and create the topics that are missing (default: those the
+    principal is granted); safe to call from every service at start.
+
+    Topics are provisioned with the broker (`shared.broker_credentials provision`) and a service's
+    principal may not create them, so for a service this mostly waits for the broker.
+    """
+    if names is None:
+        names = granted_topics(principal)
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.client_id}-admin"
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=f"{principal}-admin",
+        **client_options(settings, principal),
     )
     for attempt in range(attempts):
         try:
@@ -75,7 +111,14 @@ async def ensure_topics(
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another service was quicker
                 await admin.create_topics(
-                    [NewTopic(name, settings.partitions, replication_factor=1) for name in missing]
+                    [
+                        NewTopic(
+                            name,
+                            settings.partitions,
+                            replication_factor=settings.replication_factor,
+                        )
+                        for name in missing
+                    ]
                 )
             log.info("created topics %s", ", ".join(missing))
     finally:
@@ -91,18 +134,24 @@ def raw_publisher(broker: KafkaBroker) -> Publish:
     return publish
 
 
-async def tail_from_beginning(settings: KafkaSettings, names: Iterable[str]) -> AIOKafkaConsumer:
+async def tail_from_beginning(
+    settings: KafkaSettings, names: Iterable[str], *, principal: str
+) -> AIOKafkaConsumer:
     """A group-less consumer that reads the given topics from their first offset (tools, tests)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
+        client_id=principal,
         enable_auto_commit=False,
         max_partition_fetch_bytes=settings.max_partition_fetch_bytes,
+        **client_options(settings, principal),
     )
     await consumer.start()
+    # A group-less consumer knows no topic's partitions until it asks for the cluster's metadata.
+    cluster = await consumer._client.fetch_all_metadata()
     partitions = [
         TopicPartition(name, partition)
         for name in names
-        for partition in sorted(consumer.partitions_for_topic(name) or {0})
+        for partition in sorted(cluster.partitions_for_topic(name) or {0})
     ]
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)

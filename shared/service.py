@@ -15,6 +15,7 @@ from typing import Any
 
 from faststream import FastStream
 
+from shared.broker_access import service_principal
 from shared.db import build_engine, build_sessionmaker
 from shared.kafka import build_broker, ensure_topics, raw_publisher
 from shared.outbox import Outbox, OutboxRelay, asyncpg_dsn
@@ -29,9 +30,10 @@ class BrokerService:
     def __init__(self, settings: Settings, *, name: str, outbox: Outbox | None = None) -> None:
         self.settings = settings
         self.name = name
+        self.broker_principal = service_principal(name)
         self.engine = build_engine(settings.database, application_name=f"jedel-{name}")
         self.sessionmaker = build_sessionmaker(self.engine)
-        self.broker = build_broker(settings.kafka, client_id=f"jedel-{name}")
+        self.broker = build_broker(settings.kafka, principal=self.broker_principal)
         self.relay = (
             OutboxRelay(
                 outbox,
@@ -50,7 +52,7 @@ class BrokerService:
         return {"outbox-relay": self.relay.run} if self.relay is not None else {}
 
     async def prepare(self) -> None:
-        await ensure_topics(self.settings.kafka)
+        await ensure_topics(self.settings.kafka, principal=self.broker_principal)
 
     async def start_background(self) -> None:
         self._stop.clear()

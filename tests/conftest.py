@@ -1,7 +1,8 @@
 """Real services for the integration and end-to-end tests: PostGIS, Redis and a broker of their own.
 
 The database is `jedel_test` (override with JEDEL_TEST_DATABASE_URL), migrated once per run; each
-test that writes starts from empty service tables. The broker is a fresh Tansu on a free port.
+test that writes starts from empty service tables. The broker is a fresh Apache Kafka on a free
+port, with SASL/SCRAM and the ACLs a deployment has: each service connects as its own principal.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import build_engine
-from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings, Settings
 from tests.broker import LocalBroker
 
 ROOT = Path(__file__).resolve().parents[1]
+# The set-up's role and password (from .run/jedel.env), on the test database.
 TEST_DATABASE_URL = os.environ.get(
-    "JEDEL_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/jedel_test"
+    "JEDEL_TEST_DATABASE_URL",
+    make_url(Settings().database.url).set(database="jedel_test").render_as_string(False),
 )
 INTAKE_TABLES = ("incident_areas", "alerts", "incidents", "intake_outbox")
 
@@ -47,6 +50,7 @@ def broker() -> Iterator[LocalBroker]:
 def kafka_settings(broker: LocalBroker) -> KafkaSettings:
     return KafkaSettings(
         bootstrap_servers=broker.bootstrap,
+        credentials_file=broker.credentials_file,
         session_timeout_ms=3000,
         heartbeat_interval_ms=300,
         partitions=2,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
 
+from shared.broker_access import ADMIN
 from shared.kafka import tail_from_beginning
 from shared.settings import KafkaSettings
 
@@ -30,7 +31,7 @@ class Tail:
 
     @classmethod
     async def open(cls, settings: KafkaSettings, names: Iterable[str]) -> Tail:
-        return cls(await tail_from_beginning(settings, names))
+        return cls(await tail_from_beginning(settings, names, principal=ADMIN))
 
     async def close(self) -> None:
         await self.consumer.stop()

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Install and start everything Jedel needs on a Debian machine, without Docker. Safe to run again.
-#   Python deps (from uv.lock), PostgreSQL 15 + PostGIS 3, Redis, and the Tansu broker binary.
+#   Python deps (from uv.lock); PostgreSQL 15 + PostGIS 3 with the project's own role and a generated
+#   password; Redis; Java 17 and Maven check, Apache Kafka resolved from Maven Central (the broker
+#   itself is started by infra/local/broker.sh); Debian's kcat.
+# Generated credentials live in .run/ (never committed): .run/jedel.env (read by every `jedel`
+# command and the tests) and .run/kafka/credentials.json (the broker's principals).
 # usage: infra/local/setup.sh [DATABASE ...]   (default databases: jedel)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,8 +20,9 @@ apt_install() {
 PG_VERSION="${PG_VERSION:-15}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
-PGUSER="${PGUSER:-postgres}"
-export PGHOST PGPORT PGUSER
+DB_ROLE="${JEDEL_DB_ROLE:-jedel}"
+ENV_FILE=.run/jedel.env
+mkdir -p .run
 
 # --- Python -----------------------------------------------------------------------------------
 if command -v uv >/dev/null 2>&1; then uv=(uv); else
@@ -31,6 +36,8 @@ say "installing Python dependencies from uv.lock"
 "${uv[@]}" sync --frozen --quiet
 
 # --- PostgreSQL + PostGIS ---------------------------------------------------------------------
+# The project's role signs in with a password over TCP (Debian asks for one on 127.0.0.1); the
+# set-up itself talks to the cluster as the postgres OS user over the local socket (peer).
 if ! command -v pg_lsclusters >/dev/null 2>&1; then
   say "installing PostgreSQL $PG_VERSION"
   apt_install "postgresql-$PG_VERSION"
@@ -45,15 +52,38 @@ if [ ! -f "/usr/share/postgresql/$PG_VERSION/extension/postgis.control" ]; then
   say "installing PostGIS (postgresql-$PG_VERSION-postgis-3)"
   apt_install "postgresql-$PG_VERSION-postgis-3"
 fi
+as_postgres() {
+  if [ "$(id -un)" = postgres ]; then "$@"; elif [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"
+  else sudo -u postgres "$@"; fi
+}
+psql_admin() { as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" "$@"; }
+
+db_password=""
+if [ -f "$ENV_FILE" ]; then
+  db_password=$(sed -n "s|^JEDEL_DATABASE__URL=postgresql+asyncpg://$DB_ROLE:\([^@]*\)@.*|\1|p" "$ENV_FILE")
+fi
+[ -n "$db_password" ] || db_password=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+psql_admin -d postgres -v role="$DB_ROLE" -v password="$db_password" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+ALTER ROLE :"role" LOGIN PASSWORD :'password';
+SQL
 databases=("$@")
 [ ${#databases[@]} -gt 0 ] || databases=(jedel)
 for db in "${databases[@]}"; do
-  if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+  if ! psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     say "creating database $db"
-    psql -q -d postgres -c "CREATE DATABASE \"$db\""
+    psql_admin -d postgres -c "CREATE DATABASE \"$db\" OWNER \"$DB_ROLE\""
   fi
-  psql -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis" 2>&1 | grep -v NOTICE || true
+  psql_admin -d "$db" -c "ALTER DATABASE \"$db\" OWNER TO \"$DB_ROLE\"" \
+    -c "CREATE EXTENSION IF NOT EXISTS postgis" 2>&1 | grep -v NOTICE || true
 done
+umask_before=$(umask); umask 077
+{
+  echo "# Written by infra/local/setup.sh: this machine's generated credentials. Never commit."
+  echo "JEDEL_DATABASE__URL=postgresql+asyncpg://$DB_ROLE:$db_password@$PGHOST:$PGPORT/jedel"
+} >"$ENV_FILE"
+umask "$umask_before"
 
 # --- Redis ------------------------------------------------------------------------------------
 if ! (redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then
@@ -68,6 +98,21 @@ if ! (redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then
   for _ in $(seq 1 50); do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 fi
 
+# --- Apache Kafka: Java 17 and Maven, the broker resolved from Maven Central, Debian's kcat ------
+if ! command -v java >/dev/null 2>&1; then
+  say "installing Java 17 (openjdk-17-jre-headless)"
+  apt_install openjdk-17-jre-headless
+fi
+if ! command -v mvn >/dev/null 2>&1; then
+  say "installing Maven"
+  apt_install maven
+fi
+if ! command -v kcat >/dev/null 2>&1; then
+  say "installing kcat (a third-party Kafka client: tests publish alerts with it)"
+  apt_install kcat
+fi
+infra/local/broker.sh classpath >/dev/null
+
 # --- Compose checker (tests validate docker-compose.yml statically; no Docker engine here) -----
 if [ "${JEDEL_SETUP_COMPOSE:-0}" = 1 ] && ! docker compose version >/dev/null 2>&1 \
     && ! command -v docker-compose >/dev/null 2>&1; then
@@ -81,4 +126,4 @@ if [ "${JEDEL_SETUP_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
-say "ready: PostgreSQL+PostGIS on $PGHOST:$PGPORT, Redis on 127.0.0.1:6379, broker binary in .venv"
+say "ready: PostgreSQL+PostGIS on $PGHOST:$PGPORT (role $DB_ROLE, password in $ENV_FILE), Redis on 127.0.0.1:6379, Apache Kafka resolved (start it with infra/local/broker.sh start)"

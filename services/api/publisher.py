@@ -15,13 +15,14 @@ from uuid import UUID
 from faststream.kafka import KafkaBroker
 
 from services.api.errors import BrokerUnavailable
+from shared.broker_access import service_principal
 from shared.events.base import Event
 from shared.kafka import build_broker
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
-CLIENT_ID = "jedel-api"
+PRINCIPAL = service_principal("api")
 
 
 class EventPublisher:
@@ -42,7 +43,7 @@ class EventPublisher:
         async with self._connecting:
             if self._broker is not None:
                 return True
-            broker = build_broker(self.settings, client_id=CLIENT_ID)
+            broker = build_broker(self.settings, principal=PRINCIPAL)
             try:
                 async with asyncio.timeout(self.timeout_s):
                     await broker.connect()

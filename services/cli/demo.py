@@ -14,14 +14,17 @@ from rich.table import Table
 from sqlalchemy import text
 
 from services.cli.demo_group import watch_group
+from services.cli.publishing import AlertPublisher
 from services.cli.samples import Sample, build_samples
+from shared.broker_access import service_principal
 from shared.db import build_engine
 from shared.events import topics
 from shared.events.alerts import DeadLetter
-from shared.kafka import build_broker, ensure_topics, tail_from_beginning
+from shared.kafka import ensure_topics, tail_from_beginning
 from shared.reference import region_by_code
 from shared.settings import Settings
 
+CONSOLE = service_principal("console")  # the operators' read-only view of every topic
 INCIDENTS_OF = text(
     """
     SELECT a.identifier, i.id, i.type, i.priority, i.status, i.alert_status, i.area_km2,
@@ -54,14 +57,14 @@ async def run_demo(
 ) -> bool:
     if not console.is_terminal:
         console = Console(width=max(console.width, 132))  # under make: no terminal, no width
-    await ensure_topics(settings.kafka)
+    await ensure_topics(settings.kafka, principal=CONSOLE)
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     rows = [Row(sample) for sample in build_samples(datetime.now(UTC), run_id)]
     engine = build_engine(settings.database, application_name="jedel-demo")
     watcher = await tail_from_beginning(
-        settings.kafka, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER)
+        settings.kafka, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER), principal=CONSOLE
     )
-    broker = build_broker(settings.kafka, client_id="jedel-demo")
+    broker = AlertPublisher(settings.kafka)
     await broker.connect()
     try:
         for row in rows:
@@ -131,7 +134,7 @@ async def run_demo(
         await engine.dispose()
 
 
-async def _withdraw(broker: Any, rows: list[Row]) -> None:
+async def _withdraw(broker: AlertPublisher, rows: list[Row]) -> None:
     now = datetime.now(UTC)
     for row in rows:
         cancel = row.sample.cancel(now)

@@ -14,6 +14,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from shared.broker_access import service_principal
 from shared.events import topics
 from shared.kafka import tail_from_beginning
 from shared.settings import Settings
@@ -101,7 +102,9 @@ async def watch_group(
     settings: Settings, incident_id: UUID, *, console: Console, timeout_s: float
 ) -> GroupState:
     """Follow `mobilization.v1` for one incident until its group is complete (or time runs out)."""
-    tail = await tail_from_beginning(settings.kafka, (topics.MOBILIZATION,))
+    tail = await tail_from_beginning(
+        settings.kafka, (topics.MOBILIZATION,), principal=service_principal("console")
+    )
     state = GroupState()
     key = str(incident_id).encode()
     began = time.monotonic()

@@ -31,24 +31,33 @@ def _bulk(settings: Settings) -> DatabaseSettings:
 
 
 @app.command()
-def migrate() -> None:
+def migrate(
+    database: Annotated[
+        str | None, typer.Option(help="another database on the same server (e.g. jedel_bench)")
+    ] = None,
+) -> None:
     """Apply database migrations (and create the PostGIS extension)."""
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import make_url
 
+    url = make_url(Settings().database.url)
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "infra" / "migrations"))
-    config.attributes["database_url"] = Settings().database.url
+    config.attributes["database_url"] = (
+        url.set(database=database) if database else url
+    ).render_as_string(hide_password=False)
     command.upgrade(config, "head")
     console.print("[green]database migrated[/]")
 
 
 @app.command()
 def topics() -> None:
-    """Create the Kafka topics that are missing."""
+    """Create the Kafka topics that are missing (as the broker's admin)."""
+    from shared.broker_access import ADMIN
     from shared.kafka import ensure_topics
 
-    asyncio.run(ensure_topics(Settings().kafka))
+    asyncio.run(ensure_topics(Settings().kafka, principal=ADMIN))
     console.print("[green]topics ready[/]")
 
 
@@ -147,13 +156,13 @@ def publish(
     key: Annotated[str | None, typer.Option(help="message key")] = None,
 ) -> None:
     """Publish a file as one message (CAP XML goes to alerts.cap.v1, JSON to the missing-person topic)."""
+    from services.cli.publishing import AlertPublisher
     from shared.events import topics as names
-    from shared.kafka import build_broker
 
     chosen = topic or (names.ALERTS_CAP if file.suffix == ".xml" else names.ALERTS_MISSING_PERSON)
 
     async def main() -> None:
-        broker = build_broker(Settings().kafka, client_id="jedel-cli")
+        broker = AlertPublisher(Settings().kafka)
         await broker.connect()
         try:
             await broker.publish(file.read_bytes(), chosen, key=key.encode() if key else None)

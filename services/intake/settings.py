@@ -12,7 +12,7 @@ class IntakeOptions(BaseModel):
     group_id: str = "jedel-intake"
     # Consumers per topic in this process, each taking its own partitions. One is the default:
     # the work is CPU-bound under one interpreter lock, so scale out with processes (replicas)
-    # instead; and several members joining at once made Tansu's group rebalance loop.
+    # instead.
     consumers_per_topic: int = Field(default=1, ge=1, le=32)
     max_cap_bytes: int = MAX_CAP_BYTES
     expiry_sweep_interval_s: float = 15.0

@@ -14,11 +14,14 @@ from faststream import FastStream
 from services.registry.recorder import Recorder, store_in
 from services.registry.settings import RegistrySettings
 from services.registry.subscribers import build_router
+from shared.broker_access import service_principal
 from shared.db import build_engine, build_sessionmaker
 from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.kafka import build_broker, ensure_topics
+
+PRINCIPAL = service_principal("registry")
 
 
 class RegistryService:
@@ -28,7 +31,7 @@ class RegistryService:
         self.settings = settings
         self.engine = build_engine(settings.database, application_name="jedel-registry")
         self.sessionmaker = build_sessionmaker(self.engine)
-        self.broker = build_broker(settings.kafka, client_id="jedel-registry")
+        self.broker = build_broker(settings.kafka, principal=PRINCIPAL)
         self.recorder = Recorder(
             store_in(self.sessionmaker),
             DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
@@ -38,7 +41,7 @@ class RegistryService:
         self.broker.include_router(build_router(settings, self.recorder))
 
     async def prepare(self) -> None:
-        await ensure_topics(self.settings.kafka)
+        await ensure_topics(self.settings.kafka, principal=PRINCIPAL)
 
     async def start(self) -> None:
         await self.prepare()

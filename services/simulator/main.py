@@ -17,16 +17,18 @@ from pydantic import ValidationError
 
 from services.simulator.settings import SimulatorSettings
 from services.simulator.volunteers import Crowd
+from shared.broker_access import service_principal
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.events.mobilization import RespondToOffer, VolunteerOffered
 from shared.kafka import build_broker, ensure_topics, subscriber_options
 
 log = logging.getLogger(__name__)
+PRINCIPAL = service_principal("simulator")
 
 
 def build(settings: SimulatorSettings) -> KafkaBroker:
-    broker = build_broker(settings.kafka, client_id="jedel-simulator")
+    broker = build_broker(settings.kafka, principal=PRINCIPAL)
     crowd = Crowd(settings.simulator)
     pending: set[asyncio.Task[Any]] = set()
 
@@ -79,6 +81,6 @@ def create_app(settings: SimulatorSettings | None = None) -> FastStream:
 
     @app.on_startup
     async def topics_exist() -> None:
-        await ensure_topics(settings.kafka)
+        await ensure_topics(settings.kafka, principal=PRINCIPAL)
 
     return app

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings
@@ -36,9 +37,10 @@ def services(database_settings: DatabaseSettings, kafka_settings: KafkaSettings)
         **os.environ,
         "JEDEL_DATABASE__URL": database_settings.url,
         "JEDEL_KAFKA__BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "JEDEL_KAFKA__CREDENTIALS_FILE": str(kafka_settings.credentials_file),
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "3000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "300",
-        "JEDEL_INTAKE__GROUP_ID": f"e2e-{new_run()}",
+        "JEDEL_INTAKE__GROUP_ID": f"jedel-intake-e2e-{new_run()}",
         "JEDEL_API__PORT": str(port),
     }
     (ROOT / ".run").mkdir(exist_ok=True)
@@ -67,7 +69,7 @@ async def test_alerts_become_incidents_through_running_services(
 ) -> None:
     run = new_run()
     report = missing_person_report()
-    broker = build_broker(kafka_settings, client_id="e2e")
+    broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
     await broker.publish(
         cap_live("flood_kostanay_12.xml", run=run, now=datetime.now(UTC)), topics.ALERTS_CAP

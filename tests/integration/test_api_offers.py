@@ -28,6 +28,7 @@ from services.cli.explain import explain
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
+from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.incidents import IncidentCancelled, IncidentStatus
 from shared.kafka import build_broker
@@ -76,7 +77,7 @@ async def mobilizer(
         database=database_settings,
         kafka=kafka_settings,
         mobilizer=MobilizerOptions(
-            group_id=f"mob-api-{new_run()}",
+            group_id=f"jedel-mobilizer-api-{new_run()}",
             sweep_interval_s=3600,
             # Every test calls the same people out again on the same (fake) day.
             max_callouts_per_day=1000,
@@ -129,7 +130,7 @@ async def client(
 
 @pytest.fixture(scope="module")
 async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publish]:
-    broker = build_broker(kafka_settings, client_id="tests-api-offers")
+    broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
 
     async def send(topic: str, key: uuid.UUID, event: Any) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.main import IntakeService
 from services.intake.settings import IntakeOptions, IntakeSettings
+from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.kafka import build_broker
@@ -43,7 +44,7 @@ async def intake(
     settings = IntakeSettings(
         database=database_settings,
         kafka=kafka_settings,
-        intake=IntakeOptions(group_id=f"intake-{new_run()}", retry_backoff_s=0.05),
+        intake=IntakeOptions(group_id=f"jedel-intake-{new_run()}", retry_backoff_s=0.05),
     )
     service = IntakeService(settings, clock=clock)
     await service.start()
@@ -60,7 +61,7 @@ async def tail(kafka_settings: KafkaSettings, intake: IntakeService) -> AsyncIte
 
 @pytest.fixture
 async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
-    broker = build_broker(kafka_settings, client_id="tests")
+    broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
 
     async def send(topic: str, value: bytes, key: str | None = None) -> tuple[int, int]:

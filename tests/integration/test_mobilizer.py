@@ -25,6 +25,7 @@ from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.ranking import GeodesicRouter
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
+from shared.broker_access import ADMIN
 from shared.db import build_sessionmaker
 from shared.events import topics
 from shared.events.incidents import (
@@ -180,7 +181,7 @@ async def mobilizer(
         database=database_settings,
         kafka=kafka_settings,
         redis=redis_settings,
-        mobilizer=MobilizerOptions(group_id=f"mob-{new_run()}", sweep_interval_s=3600),
+        mobilizer=MobilizerOptions(group_id=f"jedel-mobilizer-{new_run()}", sweep_interval_s=3600),
     )
     base = build_matching(settings)
     matching = Matching(
@@ -205,7 +206,7 @@ async def tail(kafka_settings: KafkaSettings, mobilizer: MobilizerService) -> As
 
 @pytest.fixture
 async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
-    broker = build_broker(kafka_settings, client_id="tests")
+    broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
 
     async def send(topic: str, key: uuid.UUID, event: Any) -> None:

@@ -26,6 +26,7 @@ from services.notifier.main import NotifierService
 from services.notifier.plan import plan_offer
 from services.notifier.repository import AttemptRepository
 from services.notifier.settings import NotifierOptions, NotifierSettings
+from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.events.base import Event
@@ -154,7 +155,7 @@ async def notifier(
         kafka=kafka_settings,
         redis=redis_settings,
         notifier=NotifierOptions(
-            group_id=f"notifier-{new_run()}",
+            group_id=f"jedel-notifier-{new_run()}",
             sms_gateway_url=gateway.url,
             sms_gateway_token=GATEWAY_TOKEN,
             sms_timeout_s=2.0,
@@ -179,7 +180,7 @@ async def tail(kafka_settings: KafkaSettings, notifier: NotifierService) -> Asyn
 
 class Publisher:
     def __init__(self, kafka_settings: KafkaSettings) -> None:
-        self.broker = build_broker(kafka_settings, client_id="notifier-tests")
+        self.broker = build_broker(kafka_settings, principal=ADMIN)
 
     async def event(self, event: Event, *, key: UUID) -> tuple[int, int]:
         headers = {"event_type": type(event).__name__, "event_id": str(event.event_id)}

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from services.tracker.main import TrackerService
 from services.tracker.settings import TrackerOptions, TrackerSettings
+from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.events.locations import VolunteerLocated
@@ -102,7 +103,7 @@ async def tracker(
         database=database_settings,
         kafka=kafka_settings,
         redis=redis_settings,
-        tracker=TrackerOptions(group_id=f"tracker-{new_run()}", forget_every_s=3600),
+        tracker=TrackerOptions(group_id=f"jedel-tracker-{new_run()}", forget_every_s=3600),
     )
     service = TrackerService(settings)
     await service.start()
@@ -122,7 +123,7 @@ async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_repo
         recorded_at=datetime.now(UTC),
     )
     tail = await Tail.open(kafka_settings, (topics.EVENTS_DEAD_LETTER,))
-    broker = build_broker(kafka_settings, client_id="tests-tracker")
+    broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
     try:
         await broker.publish(

@@ -18,6 +18,7 @@ from services.registry.main import RegistryService
 from services.registry.queries import region_activity
 from services.registry.reports import Period, RegionActivity, to_csv
 from services.registry.settings import RegistryOptions, RegistrySettings
+from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.events.base import Event
@@ -73,7 +74,7 @@ async def registry(
     settings = RegistrySettings(
         database=database_settings,
         kafka=kafka_settings,
-        registry=RegistryOptions(group_id=f"registry-{new_run()}", retry_backoff_s=0.05),
+        registry=RegistryOptions(group_id=f"jedel-registry-{new_run()}", retry_backoff_s=0.05),
     )
     service = RegistryService(settings)
     await service.start()
@@ -92,7 +93,7 @@ async def dead_letters(
 
 @pytest.fixture
 async def send(kafka_settings: KafkaSettings) -> AsyncIterator[Send]:
-    broker = build_broker(kafka_settings, client_id="tests")
+    broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
 
     async def publish(
