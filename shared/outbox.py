@@ -3,7 +3,8 @@
 Each service owns its own outbox table (one writer per table). A relay drains it in id order, one
 relay at a time per table (a PostgreSQL advisory lock), so one key's events keep their order.
 Delivery is at-least-once: a crash between publish and mark publishes a row again, and consumers
-are idempotent on `event_id`.
+are idempotent on `event_id`. Published rows are kept a day (to look into) and then pruned by the
+relay, so the tables do not grow without end.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -109,7 +111,9 @@ class OutboxRelay:
         listen_dsn: str | None,
         batch_size: int = 500,
         idle_poll_s: float = 1.0,
-        keep_published_s: int = 7 * 24 * 3600,
+        keep_published_s: int = 24 * 3600,
+        prune_every_s: float = 600.0,
+        prune_batch: int = 10_000,
     ) -> None:
         self.outbox = outbox
         self.sessionmaker = sessionmaker
@@ -118,6 +122,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_poll_s = idle_poll_s
         self.keep_published_s = keep_published_s
+        self.prune_every_s = prune_every_s
+        self.prune_batch = prune_batch
         self._lock_key = zlib.crc32(outbox.table.name.encode())
         self._wakeup = asyncio.Event()
 
@@ -149,23 +155,42 @@ class OutboxRelay:
                 )
             return len(rows)
 
-    async def prune(self) -> None:
+    async def prune(self) -> int:
+        """Delete rows published more than `keep_published_s` ago, a batch at a time (short
+        transactions, no long lock on the table); returns how many went. Pending rows stay."""
         table = self.outbox.table
-        async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(table).where(
-                    table.c.published_at
-                    < func.now() - text(f"interval '{int(self.keep_published_s)} seconds'")
+        deleted = 0
+        while True:
+            async with self.sessionmaker() as session, session.begin():
+                old = (
+                    select(table.c.id)
+                    .where(
+                        table.c.published_at
+                        < func.now() - text(f"interval '{int(self.keep_published_s)} seconds'")
+                    )
+                    .limit(self.prune_batch)
+                    .scalar_subquery()
                 )
-            )
+                result = await session.execute(delete(table).where(table.c.id.in_(old)))
+            count = int(getattr(result, "rowcount", 0) or 0)
+            deleted += count
+            if count < self.prune_batch:
+                return deleted
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; survives broker and database hiccups by retrying."""
         listener = await self._listen()
         backoff_s = 0.2
+        next_prune = 0.0  # at start, then every prune_every_s
         try:
             while not stop.is_set():
                 try:
+                    if time.monotonic() >= next_prune:
+                        if pruned := await self.prune():
+                            log.info(
+                                "pruned %d published rows from %s", pruned, self.outbox.table.name
+                            )
+                        next_prune = time.monotonic() + self.prune_every_s
                     sent = await self.relay_once()
                     backoff_s = 0.2
                 except Exception:

@@ -56,14 +56,16 @@ async def respond(
         )
         return decisions
 
+    # Locks are taken in one order everywhere: the mobilisation, then its offers (closing and
+    # waves do the same), so an answer and a cancellation of one incident cannot deadlock.
+    mobilization = await repo.get(answer.incident_id)
+    if mobilization is None:
+        return refuse(ResponseRefusal.UNKNOWN_OFFER)
     offer = await repo.offer(answer.offer_id)
     if offer is None or offer.incident_id != answer.incident_id:
         return refuse(ResponseRefusal.UNKNOWN_OFFER)
     if offer.volunteer_id != answer.volunteer_id:
         return refuse(ResponseRefusal.NOT_YOUR_OFFER)
-    mobilization = await repo.get(offer.incident_id)
-    if mobilization is None:
-        return refuse(ResponseRefusal.UNKNOWN_OFFER)
     if offer.status == "accepted" and answer.answer is Answer.ACCEPT:
         return decisions  # the same "yes" again: already counted
     if answered_in_time(offer, answer, now=now) and mobilization.status == "active":

@@ -152,7 +152,9 @@ async def notifier(
         await connection.execute(text("TRUNCATE notification_attempts, notifier_outbox"))
     settings = NotifierSettings(
         database=database_settings,
-        kafka=kafka_settings,
+        # From the end of mobilization.v1: the offers other modules' tests published are not
+        # this module's to deliver (a real Kafka keeps them all; reading them costs minutes).
+        kafka=kafka_settings.model_copy(update={"auto_offset_reset": "latest"}),
         redis=redis_settings,
         notifier=NotifierOptions(
             group_id=f"jedel-notifier-{new_run()}",
