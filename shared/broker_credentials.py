@@ -54,6 +54,20 @@ def load_or_create(path: Path) -> dict[str, Any]:
     return data
 
 
+def env_name(principal: str) -> str:
+    """The variable a deployment gives a principal's password in (`KAFKA_PASSWORD_JEDEL_INTAKE`)."""
+    return "KAFKA_PASSWORD_" + principal.upper().replace("-", "_")
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """A deployment's credentials: the admin's and every deployed principal's, from variables."""
+    names = [ADMIN, *(name for name, grants in PRINCIPALS.items() if grants.deployed)]
+    missing = [env_name(name) for name in names if not environ.get(env_name(name))]
+    if missing:
+        raise ValueError(f"set {', '.join(missing)}")
+    return {"passwords": {name: environ[env_name(name)] for name in names}}
+
+
 def password(path: Path, principal: str) -> str:
     value: str = load_or_create(path)["passwords"][principal]
     return value
@@ -177,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("password", "cluster-id", "provision"):
         command = commands.add_parser(name)
-        command.add_argument("--file", type=Path, required=True)
+        if name == "provision":  # a deployment passes its passwords as KAFKA_PASSWORD_* instead
+            command.add_argument("--file", type=Path)
+        else:
+            command.add_argument("--file", type=Path, required=True)
         if name == "password":
             command.add_argument("principal", choices=[ADMIN, *PRINCIPALS])
         if name == "provision":
@@ -187,7 +204,13 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("--min-insync-replicas", type=int)
             command.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
-    credentials = load_or_create(args.file)
+    try:
+        credentials = (
+            load_or_create(args.file) if args.file is not None else from_environment(os.environ)
+        )
+    except ValueError as error:
+        print(f"no broker credentials: {error}", file=sys.stderr)
+        return 2
     if args.command == "password":
         print(credentials["passwords"][args.principal])
     elif args.command == "cluster-id":
@@ -205,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 partitions=args.partitions,
                 replication_factor=args.replication_factor,
                 topic_config=config,
+                principals=list(credentials["passwords"].keys() - {ADMIN}),
                 timeout_s=args.timeout,
             )
         except Exception as error:

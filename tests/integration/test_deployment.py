@@ -11,8 +11,20 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.broker_access import ADMIN, PRINCIPALS, service_principal
+from shared.broker_credentials import env_name
+
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {"POSTGRES_PASSWORD": "not-a-real-password", "JEDEL_SECRET_KEY": "not-a-real-secret"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "not-a-real-password",
+    "JEDEL_SECRET_KEY": "not-a-real-secret",
+    "KAFKA_CLUSTER_ID": "not-a-real-cluster-id",
+    **{
+        env_name(principal): f"not-a-real-password-{principal}"
+        for principal in (ADMIN, *(p for p, grants in PRINCIPALS.items() if grants.deployed))
+    },
+}
+SERVICES = ("intake", "mobilizer", "notifier", "registry", "tracker", "api")
 
 
 def compose_command() -> list[str]:
@@ -53,6 +65,7 @@ def test_compose_runs_every_service_against_kafka_postgis_and_redis(
         assert services[name]["command"] == ["run", name]
         env = services[name]["environment"]
         assert env["JEDEL_KAFKA__BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert env["JEDEL_KAFKA__SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
         assert env["JEDEL_DATABASE__URL"].startswith("postgresql+asyncpg://")
         assert env["JEDEL_ENVIRONMENT"] == "production"
 
@@ -79,3 +92,40 @@ def test_every_service_package_with_an_entry_point_is_deployed(rendered: dict[st
     }
     assert "simulator" not in rendered["services"]
     assert deployable <= set(rendered["services"])
+
+
+def test_each_service_signs_in_to_kafka_as_its_own_principal(rendered: dict[str, Any]) -> None:
+    for name in SERVICES:
+        env = rendered["services"][name]["environment"]
+        principal = service_principal(name)
+        assert env["JEDEL_KAFKA__USERNAME"] == principal
+        assert env["JEDEL_KAFKA__PASSWORD"] == SECRETS[env_name(principal)]
+        assert rendered["services"][name]["depends_on"]["kafka-provision"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_kafka_is_apache_kafka_4_with_sasl_on_every_listener_and_acls() -> None:
+    rendered = render(SECRETS)
+    kafka = yaml.safe_load(rendered.stdout)["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:4.")
+    properties = dict(
+        line.split("=", 1)
+        for line in (ROOT / "infra" / "kafka" / "compose.properties").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    protocols = [
+        pair.split(":")[1] for pair in properties["listener.security.protocol.map"].split(",")
+    ]
+    assert protocols and all(protocol.startswith("SASL_") for protocol in protocols)
+    assert properties["allow.everyone.if.no.acl.found"] == "false"
+    assert properties["super.users"] == "User:admin"
+    provision = yaml.safe_load(rendered.stdout)["services"]["kafka-provision"]
+    assert provision["command"][0] == "provision"
+
+
+def test_compose_refuses_to_start_without_every_principals_password() -> None:
+    for missing in (env_name(ADMIN), env_name("police"), env_name(service_principal("intake"))):
+        result = render({name: value for name, value in SECRETS.items() if name != missing})
+        assert result.returncode != 0
+        assert missing in result.stderr
