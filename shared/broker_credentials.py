@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import secrets
+import socket
 import sys
 import time
 import uuid
@@ -134,13 +135,14 @@ def provision(
     )
 
     passwords: Mapping[str, str] = credentials["passwords"]
+    deadline = time.monotonic() + timeout_s
+    _wait_until_listening(bootstrap, deadline)  # before librdkafka, which logs every refusal
     admin = AdminClient(
         {
             **client_config(bootstrap, ADMIN, passwords[ADMIN]),
             "socket.connection.setup.timeout.ms": "2000",
         }
     )
-    deadline = time.monotonic() + timeout_s
     existing = _wait_for_metadata(admin, deadline)
 
     chosen = list(principals if principals is not None else PRINCIPALS)
@@ -171,6 +173,18 @@ def provision(
     if bindings:
         for future in admin.create_acls(bindings).values():
             future.result(timeout=max(1.0, deadline - time.monotonic()))
+
+
+def _wait_until_listening(bootstrap: str, deadline: float) -> None:
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+            return
+        except OSError as error:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on {bootstrap}: {error}") from error
+            time.sleep(0.1)
 
 
 def _wait_for_metadata(admin: Any, deadline: float) -> set[str]:
