@@ -3,7 +3,9 @@
 A channel takes one `OutgoingNotification` and answers with a `DeliveryResult`:
 - `delivered` / `sent` / `failed`: the outcome is known and final for this attempt;
 - raises `ChannelUnavailable` when it could not try now (gateway 5xx, 408, 429, timeout, Redis away):
-  the notifier retries with backoff, a bounded number of times, then reports `failed`.
+  the notification waits in the retry table and is tried again with backoff, a bounded number of
+  times, then reported `failed` (see `delivery.py`); a per-channel circuit breaker stops calling a
+  channel that keeps failing.
 
 In-app: the message JSON goes to the volunteer's inbox, a capped Redis list `jedel:inbox:<volunteer
 id>` (newest first, last 100, kept 7 days after the latest entry), and is PUBLISHed on a channel of
@@ -20,7 +22,7 @@ SMS gateway contract (any provider is wrapped to look like this):
     2xx  {"id": "<provider message id>"}   accepted for delivery           → `sent`
     4xx  {"error": "<reason>"}             refused for good (bad number,    → `failed`, not retried
                                            blocked, text too long)
-    408, 429, 5xx, timeout, no connection  try again later                  → retried, then `failed`
+    408, 429, 5xx, timeout, no connection  try again later                  → retried later, then `failed`
 
 `reference` is an idempotency key: the gateway must not send a second SMS for a reference it has
 already accepted, and answers the repeat with the first message's id. The notifier relies on it to
@@ -114,8 +116,9 @@ class DeliveryResult:
 class ChannelUnavailable(ConnectionError):  # noqa: N818 - reads as a state, like ConnectionError
     """The channel cannot take the message right now; trying again later may work.
 
-    A `ConnectionError`, so the shared consumer treats it as transient and retries with backoff;
-    the notifier bounds the attempts itself.
+    The notifier catches it and schedules a retry from its table, so the message is committed and
+    the partition moves on. It stays a `ConnectionError`, so any other caller that lets it reach the
+    shared consumer still gets it treated as transient.
     """
 
 

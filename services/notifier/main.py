@@ -22,7 +22,7 @@ from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.redis_client import connect_redis
-from shared.service import BrokerService
+from shared.service import BrokerService, Loop, every
 
 
 class NotifierService(BrokerService):
@@ -41,15 +41,22 @@ class NotifierService(BrokerService):
             max_attempts=options.max_attempts,
             retry_backoff_s=options.retry_backoff_s,
         )
-        delivery = Delivery(
-            sessionmaker=self.sessionmaker,
-            channels=self.channels,
-            max_attempts=options.max_send_attempts,
-            clock=clock,
+        self.delivery = Delivery.configured(
+            options, sessionmaker=self.sessionmaker, channels=self.channels, clock=clock
         )
         self.broker.include_router(
-            build_router(NotifierContext(settings=settings, consumer=consumer, delivery=delivery))
+            build_router(
+                NotifierContext(settings=settings, consumer=consumer, delivery=self.delivery)
+            )
         )
+
+    def loops(self) -> dict[str, Loop]:
+        """The outbox relay, and the retries of notifications whose channel was unavailable."""
+        poll_s = self.settings.notifier.retry_poll_s
+        return {
+            **super().loops(),
+            "retries": lambda stop: every(poll_s, stop, self.delivery.retry_due),
+        }
 
     def _build_channels(self) -> dict[str, Channel]:
         options = self.settings.notifier

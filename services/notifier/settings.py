@@ -28,9 +28,23 @@ class NotifierOptions(BaseModel):
     inbox_key_prefix: str = "jedel:inbox:"
     inbox_keep: int = Field(default=100, ge=1)
     inbox_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
-    # A channel that stays unavailable (gateway 5xx, timeouts, Redis away) is given up on, and the
-    # notification reported `failed`, after this many attempts.
-    max_send_attempts: int = Field(default=5, ge=1)
+    # A channel that is unavailable (gateway 5xx, timeouts, Redis away) is not retried in place:
+    # the notification waits in `notification_retries` and the next messages go on. It is tried
+    # again after a delay doubling from `send_retry_base_s` up to `send_retry_cap_s` (jittered to
+    # half to all of it), and reported `failed` after `max_send_attempts`, or once its offer closed.
+    max_send_attempts: int = Field(default=8, ge=1)
+    send_retry_base_s: float = Field(default=2.0, gt=0)
+    send_retry_cap_s: float = Field(default=120.0, gt=0)
+    # The retry loop: how often it looks, how many it takes per channel (and sends at once), and
+    # how long one being sent is kept from other workers (longer than a send can take).
+    retry_poll_s: float = Field(default=1.0, gt=0)
+    retry_batch: int = Field(default=100, ge=1)
+    retry_concurrency: int = Field(default=8, ge=1)
+    retry_lease_s: float = Field(default=60.0, gt=0)
+    # A channel's circuit opens after this many failures in a row: nothing is sent through it (all
+    # waits in the retry table) until, after the cool-down, one try succeeds.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_cool_down_s: float = Field(default=30.0, gt=0)
     # A message that keeps failing for another reason is dead-lettered after this many tries.
     max_attempts: int = Field(default=5, ge=1)
     retry_backoff_s: float = Field(default=0.5, ge=0)
@@ -52,6 +66,10 @@ class NotifierOptions(BaseModel):
             raise ValueError(f"a channel is listed twice: {channels}")
         if "sms" in channels and not self.sms_gateway_url:
             raise ValueError("the sms channel needs JEDEL_NOTIFIER__SMS_GATEWAY_URL")
+        if self.send_retry_cap_s < self.send_retry_base_s:
+            raise ValueError("send_retry_cap_s must not be below send_retry_base_s")
+        if self.retry_lease_s <= 2 * self.sms_timeout_s:
+            raise ValueError("retry_lease_s must be longer than two SMS timeouts")
         if urlsplit(self.public_url).scheme not in ("http", "https"):
             raise ValueError(f"public_url must be an http(s) URL, not {self.public_url!r}")
         return self

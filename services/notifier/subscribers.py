@@ -1,6 +1,8 @@
 """The notifier's subscriber: decode → plan → send and record, for each message of `mobilization.v1`.
 
-Only offers and stand-downs concern the notifier; every other kind is committed untouched.
+Offers and stand-downs are sent. An answer, a timeout or a stand-down also closes the offer: what
+still waits in the retry table to tell the volunteer of it is reported `failed`, not sent late.
+Every other kind is committed untouched.
 """
 
 from __future__ import annotations
@@ -21,20 +23,38 @@ from services.notifier.plan import plan_offer, plan_stand_down
 from services.notifier.settings import NotifierSettings
 from shared.consumer import Consumer, Position
 from shared.events import topics
-from shared.events.mobilization import OfferStoodDown, VolunteerOffered
+from shared.events.mobilization import (
+    OfferAccepted,
+    OfferDeclined,
+    OfferStoodDown,
+    OfferTimedOut,
+    VolunteerOffered,
+)
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected
 
-Handled = VolunteerOffered | OfferStoodDown
+Closing = OfferAccepted | OfferDeclined | OfferTimedOut | OfferStoodDown
+Handled = VolunteerOffered | Closing
 HANDLED: dict[str, type[Handled]] = {
     "VolunteerOffered": VolunteerOffered,
     "OfferStoodDown": OfferStoodDown,
+    "OfferAccepted": OfferAccepted,
+    "OfferDeclined": OfferDeclined,
+    "OfferTimedOut": OfferTimedOut,
+}
+# Why an offer's notification still waiting for its channel is not sent (its `detail`).
+CLOSED_BEFORE_SENT: dict[str, str] = {
+    "OfferStoodDown": "stood down before it could be sent",
+    "OfferAccepted": "answered (accepted) before it could be sent",
+    "OfferDeclined": "answered (declined) before it could be sent",
+    "OfferTimedOut": "timed out before it could be sent",
 }
 
 
 class Outcome(StrEnum):
     SKIPPED = "skipped"
     NOTIFIED = "notified"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -78,11 +98,13 @@ def plan(event: Handled, settings: NotifierSettings) -> list[OutgoingNotificatio
     options = settings.notifier
     if isinstance(event, VolunteerOffered):
         return plan_offer(event, channels=options.enabled_channels, public_url=options.public_url)
-    return plan_stand_down(
-        event,
-        channels=options.enabled_channels,
-        max_age=timedelta(seconds=options.stand_down_max_age_s),
-    )
+    if isinstance(event, OfferStoodDown):
+        return plan_stand_down(
+            event,
+            channels=options.enabled_channels,
+            max_age=timedelta(seconds=options.stand_down_max_age_s),
+        )
+    return []
 
 
 def build_router(ctx: NotifierContext) -> KafkaRouter:
@@ -93,8 +115,11 @@ def build_router(ctx: NotifierContext) -> KafkaRouter:
         event = decode(data, event_type=event_type)
         if event is None:
             return Outcome.SKIPPED
-        await ctx.delivery.deliver_all(plan(event, ctx.settings))
-        return Outcome.NOTIFIED
+        if not isinstance(event, VolunteerOffered):
+            await ctx.delivery.close_offer(event.offer_id, detail=CLOSED_BEFORE_SENT[event.kind])
+        notifications = plan(event, ctx.settings)
+        await ctx.delivery.deliver_all(notifications)
+        return Outcome.NOTIFIED if notifications else Outcome.CLOSED
 
     @router.subscriber(
         topics.MOBILIZATION,

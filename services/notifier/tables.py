@@ -1,12 +1,23 @@
-"""Tables the notifier owns: one row per notification through one channel, and its outbox."""
+"""Tables the notifier owns: one row per notification through one channel, the notifications waiting
+to be tried again, and its outbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base
@@ -47,4 +58,30 @@ class NotificationAttemptRow(Base):
         ),
         Index("ix_notification_attempts_offer", "offer_id"),
         Index("ix_notification_attempts_volunteer_created", "volunteer_id", "created_at"),
+    )
+
+
+class NotificationRetryRow(Base):
+    """A pending notification whose channel was unavailable, due to be tried again at `due_at`.
+
+    It holds the whole notification (the same id, text and phone: the gateway deduplicates on the
+    id), so a retry needs nothing else. The row goes when the attempt is settled; while a retry is
+    being sent, `due_at` is pushed out by a lease, so a worker that dies mid-send is taken over.
+    """
+
+    __tablename__ = "notification_retries"
+
+    notification_id: Mapped[UUID] = mapped_column(
+        ForeignKey("notification_attempts.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notification: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_notification_retries_channel_due", "channel", "due_at"),
+        Index("ix_notification_retries_not_after", "not_after"),
     )

@@ -1,5 +1,6 @@
 """The notifier, running for real: offers and stand-downs in through the broker, out by SMS (a local
-HTTP gateway) and to the in-app inbox (Redis), delivery reports on notifications.v1.
+HTTP gateway) and to the in-app inbox (Redis), delivery reports on notifications.v1; retries of an
+unavailable gateway from the notifier's table, behind a circuit breaker.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.notifier.breaker import BreakerState
 from services.notifier.main import NotifierService
-from services.notifier.plan import plan_offer
+from services.notifier.plan import notification_id, plan_offer
 from services.notifier.repository import AttemptRepository
+from services.notifier.retry import EXPIRED
 from services.notifier.settings import NotifierOptions, NotifierSettings
 from shared.broker_access import ADMIN
 from shared.events import topics
@@ -48,6 +51,10 @@ pytestmark = pytest.mark.integration
 
 GATEWAY_TOKEN = "test-gateway-token"
 MAX_SEND_ATTEMPTS = 3
+# Fewer failures open the circuit than a notification may have: one has an attempt left for the
+# probe. The cool-down outlasts the short offer of the outage test.
+BREAKER_FAILURES = 2
+BREAKER_COOL_DOWN_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -61,12 +68,13 @@ class GatewayRequest:
 class FakeSmsGateway:
     """An SMS gateway over HTTP on a free local port, keeping the contract of `channels.py`.
 
-    Records every request; answers 200 unless told otherwise per phone number; a reference it has
-    accepted is never "sent" twice.
+    Records every request; answers 200 unless told otherwise per phone number, or 503 to everyone
+    while `down`; a reference it has accepted is never "sent" twice.
     """
 
     def __init__(self) -> None:
         self.port = free_port()
+        self.down = False
         self.requests: list[GatewayRequest] = []
         self.sent: dict[str, str] = {}  # reference → message id
         self._answers: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
@@ -98,7 +106,10 @@ class FakeSmsGateway:
         with self._lock:
             self.requests.append(received)
             queued = self._answers.get(received.to)
-            status, answer = queued.popleft() if queued else (200, {})
+            if self.down:
+                status, answer = 503, {"error": "maintenance"}
+            else:
+                status, answer = queued.popleft() if queued else (200, {})
             if 200 <= status < 300:
                 message_id = self.sent.setdefault(received.reference, f"gw-{len(self.sent) + 1}")
                 answer = {"id": message_id}
@@ -149,7 +160,9 @@ async def notifier(
     inbox_prefix: str,
 ) -> AsyncIterator[NotifierService]:
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE notification_attempts, notifier_outbox"))
+        await connection.execute(
+            text("TRUNCATE notification_retries, notification_attempts, notifier_outbox")
+        )
     settings = NotifierSettings(
         database=database_settings,
         # From the end of mobilization.v1: the offers other modules' tests published are not
@@ -165,12 +178,25 @@ async def notifier(
             inbox_key_prefix=inbox_prefix,
             max_send_attempts=MAX_SEND_ATTEMPTS,
             retry_backoff_s=0.05,
+            send_retry_base_s=0.5,
+            send_retry_cap_s=2.0,
+            retry_poll_s=0.1,
+            retry_lease_s=10.0,
+            breaker_failures=BREAKER_FAILURES,
+            breaker_cool_down_s=BREAKER_COOL_DOWN_S,
         ),
     )
     service = NotifierService(settings)
     await service.start()
     yield service
     await service.stop()
+
+
+@pytest.fixture(autouse=True)
+def closed_circuits(notifier: NotifierService) -> None:
+    """Each test starts with every channel's circuit closed, whatever the one before did."""
+    for breaker in notifier.delivery.breakers.values():
+        breaker.reset()
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +265,10 @@ def reports_of(event: Event, channel: str | None = None) -> Any:
     return matches
 
 
-async def report(tail: Tail, event: Event, channel: str) -> dict[str, Any]:
-    [record] = await tail.wait_for(reports_of(event, channel))
+async def report(
+    tail: Tail, event: Event, channel: str, *, timeout_s: float = 30.0
+) -> dict[str, Any]:
+    [record] = await tail.wait_for(reports_of(event, channel), timeout_s=timeout_s)
     body: dict[str, Any] = json.loads(record.value)
     assert record.key == body["volunteer_id"].encode(), "reports are keyed by volunteer"
     assert record.headers["event_type"] == "NotificationReported"
@@ -259,6 +287,17 @@ async def attempt_row(engine: AsyncEngine, event: Event, channel: str) -> dict[s
             )
         ).one()
     return row._asdict()
+
+
+async def retry_row(engine: AsyncEngine, event: Event, channel: str) -> dict[str, Any] | None:
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text("SELECT * FROM notification_retries WHERE notification_id = :id"),
+                {"id": notification_id(event.event_id, channel)},
+            )
+        ).one_or_none()
+    return row._asdict() if row is not None else None
 
 
 async def inbox(redis: Redis, prefix: str, volunteer_id: UUID) -> list[dict[str, Any]]:
@@ -571,6 +610,96 @@ async def test_a_stand_down_without_a_phone_goes_in_app_only(
             )
         ).all()
     assert channels == ["in_app"]
+
+
+async def test_while_the_gateway_is_down_later_offers_go_out_and_sms_waits_in_the_table(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    engine: AsyncEngine,
+) -> None:
+    incident_id = uuid4()
+    first = an_offer(incident_id=incident_id)
+    # Closes before the circuit, opened after it was made, lets anything through again.
+    closing = an_offer(incident_id=incident_id, expires_at=datetime.now(UTC) + timedelta(seconds=2))
+    later = an_offer(incident_id=incident_id)
+    gateway.down = True
+    try:
+        for offer in (first, closing, later):  # one key: one partition, in this order
+            await publish.event(offer, key=incident_id)
+
+        # The later offer goes out in-app while the first one's SMS still waits: not behind it.
+        assert (await report(tail, later, "in_app", timeout_s=10))["status"] == "delivered"
+        assert not [r for r in tail.records if reports_of(first, "sms")(r)]
+        assert (await attempt_row(engine, first, "sms"))["status"] == "pending"
+        waiting = await retry_row(engine, first, "sms")
+        assert waiting is not None
+        assert "503" in waiting["last_error"]
+        assert (await report(tail, first, "in_app"))["status"] == "delivered"
+        # Two failures in a row (the first two SMS): the circuit is open, the gateway left alone.
+        assert notifier.delivery.breakers["sms"].state is BreakerState.OPEN
+    finally:
+        gateway.down = False
+
+    # The notifier learns it only when the cool-down is over; the short offer closes before.
+    closed = await report(tail, closing, "sms")
+    assert (closed["status"], closed["detail"]) == ("failed", EXPIRED)
+    assert await retry_row(engine, closing, "sms") is None
+    assert (await report(tail, closing, "in_app"))["status"] == "delivered"
+
+    # After the cool-down a probe goes through, and what waited is sent, once.
+    sms = await report(tail, first, "sms")
+    assert sms["status"] == "sent"
+    assert 2 <= sms["attempt"] <= MAX_SEND_ATTEMPTS
+    tries = gateway.requests_to(first.contact_phone)
+    assert {request.reference for request in tries} == {sms["notification_id"]}
+    assert sms["notification_id"] in gateway.sent
+    # The later one came while the circuit was open: not tried then, straight to the table.
+    later_sms = await report(tail, later, "sms")
+    assert (later_sms["status"], later_sms["attempt"]) == ("sent", 1)
+    assert len(gateway.requests_to(later.contact_phone)) == 1
+    assert str(notification_id(closing.event_id, "sms")) not in gateway.sent
+    assert await retry_row(engine, first, "sms") is None
+    assert (await attempt_row(engine, first, "sms"))["provider_id"] == gateway.sent[
+        sms["notification_id"]
+    ]
+    await eventually(lambda: notifier.delivery.breakers["sms"].state is BreakerState.CLOSED)
+
+
+async def test_an_offer_stood_down_while_its_sms_waits_is_not_sent(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    engine: AsyncEngine,
+) -> None:
+    offer = an_offer(language="en")
+    stand_down = OfferStoodDown(
+        incident_id=offer.incident_id,
+        offer_id=offer.offer_id,
+        volunteer_id=offer.volunteer_id,
+        role=offer.role,
+        reason=StandDownReason.GROUP_COMPLETE,
+        language="en",
+        contact_phone=offer.contact_phone,
+    )
+    gateway.down = True
+    try:
+        await publish.event(offer, key=offer.incident_id)
+        await eventually(lambda: retry_row(engine, offer, "sms"))
+        await publish.event(stand_down, key=offer.incident_id)
+        withdrawn = await report(tail, offer, "sms")
+        assert (withdrawn["status"], withdrawn["detail"]) == (
+            "failed",
+            "stood down before it could be sent",
+        )
+    finally:
+        gateway.down = False
+
+    assert (await report(tail, stand_down, "sms"))["status"] == "sent"
+    assert str(notification_id(offer.event_id, "sms")) not in gateway.sent
+    assert await retry_row(engine, offer, "sms") is None
 
 
 async def _next_message(pubsub: Any, timeout_s: float = 10.0) -> dict[str, Any]:

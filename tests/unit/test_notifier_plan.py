@@ -19,6 +19,7 @@ from shared.events.mobilization import (
     OfferStoodDown,
     StandDownReason,
     VolunteerOffered,
+    WaveSent,
 )
 from shared.events.volunteers import Role
 from shared.rejections import Rejected
@@ -119,12 +120,19 @@ def test_decode_reads_offers_and_stand_downs() -> None:
     assert decode(down.model_dump_json().encode(), event_type=None) == down
 
 
-def test_decode_skips_other_kinds_by_header_or_payload() -> None:
+def test_decode_reads_answers_which_close_the_offer() -> None:
     accepted = OfferAccepted(
         incident_id=uuid4(), offer_id=uuid4(), volunteer_id=uuid4(), role=Role.MEDIC, eta_s=60
     )
     data = accepted.model_dump_json().encode()
-    assert decode(data, event_type="OfferAccepted") is None
+    assert decode(data, event_type="OfferAccepted") == accepted
+    assert decode(data, event_type=None) == accepted
+
+
+def test_decode_skips_other_kinds_by_header_or_payload() -> None:
+    wave = WaveSent(incident_id=uuid4(), wave=1, radius_m=5000, offers={Role.MEDIC: 2})
+    data = wave.model_dump_json().encode()
+    assert decode(data, event_type="WaveSent") is None
     assert decode(data, event_type=None) is None
     assert decode(b"not even json", event_type="GroupCompleted") is None
 
