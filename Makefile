@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := .venv/bin
 export JEDEL_BROKER_PORT ?= 19092
 
-.PHONY: help setup migrate seed demo down test test-unit test-integration test-e2e lint format typecheck bench-env bench check
+.PHONY: help setup migrate seed demo down test test-unit test-integration test-e2e lint format typecheck bench-env bench check faults
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -35,6 +35,10 @@ test: ## run every test (unit, integration, end-to-end) against real PostGIS, Re
 
 test-unit: ## the pure tests only (seconds, no services)
 	@$(RUN)/pytest -q tests/unit
+
+faults: ## the fault suite: 1,000 incidents while brokers, services, PostgreSQL and Redis are killed (~10 min)
+	@JEDEL_SETUP_FRESH_DATABASES=1 infra/local/setup.sh jedel_faults
+	@$(RUN)/python -m tests.faults.suite
 
 lint: ## ruff and mypy
 	@$(RUN)/ruff check .

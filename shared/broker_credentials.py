@@ -173,6 +173,38 @@ def provision(
     if bindings:
         for future in admin.create_acls(bindings).values():
             future.result(timeout=max(1.0, deadline - time.monotonic()))
+        _wait_until_in_force(admin, bindings, deadline)
+
+
+def _wait_until_in_force(admin: Any, bindings: list[Any], deadline: float) -> None:
+    """A created ACL reaches a broker's authorizer through the metadata log a moment later: until
+    then a service starting at once is refused. DescribeAcls answers from that authorizer."""
+    from confluent_kafka.admin import (
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    # None matches any name, principal and host (librdkafka's filter; the stubs say str).
+    match_all: tuple[Any, ...] = (
+        ResourceType.ANY,
+        None,
+        ResourcePatternType.ANY,
+        None,
+        None,
+        AclOperation.ANY,
+        AclPermissionType.ANY,
+    )
+    everything = AclBindingFilter(*match_all)
+    wanted = {str(binding) for binding in bindings}
+    while time.monotonic() < deadline:
+        seen = {str(binding) for binding in admin.describe_acls(everything).result(timeout=10)}
+        if wanted <= seen:
+            return
+        time.sleep(0.1)
+    raise TimeoutError("the broker did not put the new ACLs in force in time")
 
 
 def _wait_until_listening(bootstrap: str, deadline: float) -> None:

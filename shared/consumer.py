@@ -5,12 +5,18 @@
   committing would lose it, and every message behind it would fail the same way.
 - Anything else (a bug this message triggers) → retry a few times, then dead-letter it with the
   error, so one poison message cannot stall its partition.
+
+Every settlement is counted (`shared.metrics`: processed, dead-lettered, or failed and to be
+tried again, per topic, and the time it took), and while a message is handled every log line
+says which incident (the key, on the topics keyed by incident) and which event (the `event_id`
+header) it is about (`shared.logs`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -21,7 +27,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from shared import metrics
 from shared.dead_letters import DeadLetters
+from shared.events import topics
+from shared.logs import message_context
 from shared.rejections import Rejected
 
 log = logging.getLogger(__name__)
@@ -36,6 +45,22 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
 )
+
+# Topics whose messages are keyed by the incident they are about.
+INCIDENT_KEYED = frozenset({topics.INCIDENTS, topics.MOBILIZATION, topics.RESPONSES})
+
+
+def about(record: Any) -> tuple[str | None, str | None]:
+    """(incident id, event id) of a record, where it says: the key on incident-keyed topics, the
+    `event_id` header."""
+    incident_id = None
+    if record.topic in INCIDENT_KEYED and record.key:
+        incident_id = bytes(record.key).decode(errors="replace")[:64]
+    event_id = None
+    for name, value in getattr(record, "headers", None) or ():
+        if name == "event_id" and value:
+            event_id = bytes(value).decode(errors="replace")[:64]
+    return incident_id, event_id
 
 
 @dataclass(frozen=True)
@@ -52,9 +77,16 @@ Process = Callable[[bytes, Position], Awaitable[T]]
 
 class Consumer:
     def __init__(
-        self, dead_letters: DeadLetters, *, max_attempts: int, retry_backoff_s: float
+        self,
+        dead_letters: DeadLetters,
+        *,
+        max_attempts: int,
+        retry_backoff_s: float,
+        service: str | None = None,
     ) -> None:
         self.dead_letters = dead_letters
+        # The metrics' `service` label: the dead letters know it (from the broker's principal).
+        self.service = service or getattr(dead_letters, "service", None) or "unknown"
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self._failures: dict[tuple[str, int, int], int] = {}
@@ -110,17 +142,31 @@ class Consumer:
 
     async def _settle(self, record: Any, process: Process[T]) -> _Settled[T] | _Unsettled:
         """Process one record, or dead-letter it; `_UNSETTLED` when it must be tried again."""
+        if (record.topic, record.partition, record.offset) in self._settled:
+            return _Settled(None)
+        incident_id, event_id = about(record)
+        started = time.perf_counter()
+        with message_context(incident_id=incident_id, event_id=event_id):
+            settled = await self._try(record, process)
+        if isinstance(settled, _Unsettled):
+            outcome = metrics.FAILED
+        else:
+            outcome = metrics.DEAD_LETTERED if settled.dead_lettered else metrics.PROCESSED
+        metrics.count_message(
+            self.service, record.topic, outcome, seconds=time.perf_counter() - started
+        )
+        return settled
+
+    async def _try(self, record: Any, process: Process[T]) -> _Settled[T] | _Unsettled:
         position = Position(record.topic, record.partition, record.offset, record.key)
         where = (position.topic, position.partition, position.offset)
-        if where in self._settled:
-            return _Settled(None)
         value: bytes = record.value or b""
         try:
             outcome = await process(value, position)
         except Rejected as rejection:
             if not await self._dead_letter(value, position, rejection):
                 return _UNSETTLED
-            return self._done(where, None)
+            return self._done(where, None, dead_lettered=True)
         except Exception as error:
             attempts = self._failures.get(where, 0) + 1
             transient = isinstance(error, TRANSIENT) or (
@@ -141,13 +187,15 @@ class Consumer:
             )
             if not await self._dead_letter(value, position, gave_up):
                 return _UNSETTLED
-            return self._done(where, None)
+            return self._done(where, None, dead_lettered=True)
         return self._done(where, outcome)
 
-    def _done(self, where: tuple[str, int, int], outcome: T | None) -> _Settled[T]:
+    def _done(
+        self, where: tuple[str, int, int], outcome: T | None, *, dead_lettered: bool = False
+    ) -> _Settled[T]:
         self._failures.pop(where, None)
         self._settled.add(where)
-        return _Settled(outcome)
+        return _Settled(outcome, dead_lettered)
 
     async def _dead_letter(self, value: bytes, position: Position, rejection: Rejected) -> bool:
         try:
@@ -175,6 +223,7 @@ class Consumer:
 @dataclass(frozen=True, slots=True)
 class _Settled(Generic[T]):
     outcome: T | None
+    dead_lettered: bool = False
 
 
 class _Unsettled:

@@ -1,4 +1,7 @@
-"""Refused messages go to a dead-letter topic: the original bytes, why, and where from."""
+"""Refused messages go to a dead-letter topic: the original bytes, why, and where from.
+
+Each one is counted (`jedel_dead_letters_total`, per source topic and code) once it is written.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
+from shared import metrics
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.rejections import Rejected
@@ -22,10 +26,12 @@ class DeadLetters:
         *,
         clock: Callable[[], datetime],
         topic: str = topics.ALERTS_DEAD_LETTER,
+        service: str | None = None,
     ) -> None:
         self.broker = broker
         self.clock = clock
         self.topic = topic
+        self.service = service or service_of(broker)
 
     async def send(
         self,
@@ -47,6 +53,7 @@ class DeadLetters:
         )
         # Awaited: the source offset is committed only once the dead letter is safely written.
         await self.broker.publish(value, self.topic, key=key, headers=letter.to_headers())
+        metrics.count_dead_letter(self.service, topic, rejection.code)
         log.warning(
             "dead-lettered %s/%d@%d: %s: %s",
             topic,
@@ -57,3 +64,13 @@ class DeadLetters:
             extra={"dead_letter_code": rejection.code},
         )
         return letter
+
+
+def service_of(broker: KafkaBroker) -> str:
+    """The service a broker was built for: its client id is the service's principal,
+    `jedel-<service>` (`shared.kafka.build_broker`)."""
+    try:
+        client_id = broker.config.broker_config.client_id
+    except AttributeError:
+        return "unknown"
+    return str(client_id).removeprefix("jedel-") if client_id else "unknown"

@@ -42,7 +42,7 @@ def client_options(settings: KafkaSettings, principal: str) -> dict[str, object]
 
 def build_broker(settings: KafkaSettings, *, principal: str) -> KafkaBroker:
     return KafkaBroker(
-        settings.bootstrap_servers,
+        settings.servers,
         client_id=principal,
         security=security(settings, principal),
         max_request_size=settings.max_request_size,
@@ -93,7 +93,7 @@ async def ensure_topics(
     if names is None:
         names = granted_topics(principal)
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.servers,
         client_id=f"{principal}-admin",
         **client_options(settings, principal),
     )
@@ -139,7 +139,7 @@ async def tail_from_beginning(
 ) -> AIOKafkaConsumer:
     """A group-less consumer that reads the given topics from their first offset (tools, tests)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.servers,
         client_id=principal,
         enable_auto_commit=False,
         max_partition_fetch_bytes=settings.max_partition_fetch_bytes,

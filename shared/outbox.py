@@ -5,6 +5,10 @@ relay at a time per table (a PostgreSQL advisory lock), so one key's events keep
 Delivery is at-least-once: a crash between publish and mark publishes a row again, and consumers
 are idempotent on `event_id`. Published rows are kept a day (to look into) and then pruned by the
 relay, so the tables do not grow without end.
+
+The relay also tells operators how it keeps up (`shared.metrics`): every event it published, by
+topic and type (the mobilizer's waves and offers and the notifier's reports are counted from
+these), and, every few seconds, how many rows are pending and how old the oldest is.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import metrics
 from shared.db import Base, insert_rows
 from shared.events.base import Event
 
@@ -114,6 +119,7 @@ class OutboxRelay:
         keep_published_s: int = 24 * 3600,
         prune_every_s: float = 600.0,
         prune_batch: int = 10_000,
+        measure_every_s: float = 5.0,
     ) -> None:
         self.outbox = outbox
         self.sessionmaker = sessionmaker
@@ -124,16 +130,23 @@ class OutboxRelay:
         self.keep_published_s = keep_published_s
         self.prune_every_s = prune_every_s
         self.prune_batch = prune_batch
+        self.measure_every_s = measure_every_s
         self._lock_key = zlib.crc32(outbox.table.name.encode())
         self._wakeup = asyncio.Event()
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were sent (0 when idle or another relay leads)."""
+        sent = await self._relay_batch()
+        for topic, headers, payload in sent:  # counted once marked sent and committed
+            metrics.count_published(self.outbox.table.name, topic, headers, payload)
+        return len(sent)
+
+    async def _relay_batch(self) -> list[tuple[str, dict[str, str], bytes]]:
         table = self.outbox.table
         async with self.sessionmaker() as session, session.begin():
             leader = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
             if not leader:
-                return 0
+                return []
             rows: Sequence[tuple[int, str, str | None, bytes, dict[str, str]]] = (
                 await session.execute(
                     select(table.c.id, table.c.topic, table.c.key, table.c.payload, table.c.headers)
@@ -153,7 +166,23 @@ class OutboxRelay:
                     .where(table.c.id.in_([row[0] for row in rows]))
                     .values(published_at=func.now())
                 )
-            return len(rows)
+            return [(topic, headers, payload) for _, topic, _, payload, headers in rows]
+
+    async def measure(self) -> tuple[int, float | None]:
+        """Pending rows and the age of the oldest in seconds (None when none), into the gauges."""
+        table = self.outbox.table
+        async with self.sessionmaker() as session:
+            pending, oldest_age_s = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.extract("epoch", func.now() - func.min(table.c.created_at)),
+                    ).where(table.c.published_at.is_(None))
+                )
+            ).one()
+        age = float(oldest_age_s) if oldest_age_s is not None else None
+        metrics.set_outbox_depth(table.name, pending=int(pending), oldest_age_s=age)
+        return int(pending), age
 
     async def prune(self) -> int:
         """Delete rows published more than `keep_published_s` ago, a batch at a time (short
@@ -182,8 +211,15 @@ class OutboxRelay:
         listener = await self._listen()
         backoff_s = 0.2
         next_prune = 0.0  # at start, then every prune_every_s
+        next_measure = 0.0
         try:
             while not stop.is_set():
+                if time.monotonic() >= next_measure:
+                    next_measure = time.monotonic() + self.measure_every_s
+                    try:
+                        await self.measure()
+                    except Exception as error:  # the relay's own failures are logged below
+                        log.debug("cannot measure %s: %r", self.outbox.table.name, error)
                 try:
                     if time.monotonic() >= next_prune:
                         if pruned := await self.prune():

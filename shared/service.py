@@ -3,6 +3,10 @@ other background loops, started and stopped in the right order, and its FastStre
 
 Stop order matters: consuming stops first, then the loops (the relay sends what was committed),
 then the pools close.
+
+With `metrics_port` set, the service answers `/metrics` and `/readyz` there from the moment it
+starts preparing: ready once the broker answers, every subscriber holds partitions and the
+database answers (`readiness_checks`; a service adds what else it waits for).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from faststream import FastStream
 
+from shared import metrics
 from shared.broker_access import service_principal
 from shared.db import build_engine, build_sessionmaker
 from shared.kafka import build_broker, ensure_topics, raw_publisher
@@ -46,12 +51,31 @@ class BrokerService:
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.status: metrics.StatusServer | None = None
 
     def loops(self) -> dict[str, Loop]:
         """The background loops to run beside the subscribers; subclasses add their own."""
         return {"outbox-relay": self.relay.run} if self.relay is not None else {}
 
+    def readiness_checks(self) -> dict[str, metrics.Check]:
+        """What `/readyz` waits for; subclasses add theirs (Redis, for one)."""
+        timeout_s = self.settings.readiness_timeout_s
+        return {
+            "broker": metrics.broker_check(self.broker, timeout_s=timeout_s * 0.8),
+            "partitions": metrics.partitions_check(self.broker),
+            "database": metrics.database_check(self.engine),
+        }
+
+    async def start_status(self) -> None:
+        if self.status is None:
+            self.status = await metrics.start_status_server(
+                self.settings,
+                checks=self.readiness_checks(),
+                before_scrape=lambda: metrics.measure_lag(self.name, self.broker),
+            )
+
     async def prepare(self) -> None:
+        await self.start_status()  # not ready yet, but able to say so
         await ensure_topics(self.settings.kafka, principal=self.broker_principal)
 
     async def start_background(self) -> None:
@@ -70,6 +94,9 @@ class BrokerService:
         self._tasks = []
 
     async def close(self) -> None:
+        if self.status is not None:
+            await self.status.stop()
+            self.status = None
         await self.engine.dispose()
 
     async def start(self) -> None:

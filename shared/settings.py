@@ -50,6 +50,11 @@ class KafkaSettings(BaseModel):
     partitions: int = 3
     replication_factor: int = Field(default=1, ge=1)
 
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers as a list (the setting is comma-separated, as Kafka's tools take it)."""
+        return [server.strip() for server in self.bootstrap_servers.split(",") if server.strip()]
+
     def login(self, principal: str) -> tuple[str, str] | None:
         """(username, password) for `principal`: the configured one, else the local credentials."""
         if self.security_protocol == "PLAINTEXT":
@@ -90,6 +95,19 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     log_level: str = "INFO"
+    # "json": one JSON object a line (the default in production); "text" for a terminal.
+    log_format: Literal["text", "json"] | None = None
+    # The port a Kafka-consuming service answers /metrics and /readyz on (None: no such server;
+    # 0: any free port). The API serves both on its own port.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    readiness_timeout_s: float = Field(default=2.0, gt=0)
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.environment == "production"
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Self:

@@ -71,6 +71,9 @@ SQL
 databases=("$@")
 [ ${#databases[@]} -gt 0 ] || databases=(jedel)
 for db in "${databases[@]}"; do
+  if [ "${JEDEL_SETUP_FRESH_DATABASES:-0}" = 1 ]; then  # the fault suite starts from nothing
+    psql_admin -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
+  fi
   if ! psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     say "creating database $db"
     psql_admin -d postgres -c "CREATE DATABASE \"$db\" OWNER \"$DB_ROLE\""

@@ -41,6 +41,8 @@ from services.api.routes import (
 )
 from services.api.settings import ApiSettings
 from shared.db import build_engine, build_sessionmaker
+from shared.logs import configure_logging
+from shared.metrics import HttpMetrics
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -106,6 +108,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.asyncapi_document = contracts
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HttpMetrics)  # outermost: every request is counted, errors included
     app.add_exception_handler(IncidentNotFound, _not_found)
     app.add_exception_handler(InvalidQueryError, _bad_query)
     app.add_exception_handler(MobilizationNotFound, _said(404, "mobilization.not_found"))
@@ -126,7 +129,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 def main() -> None:
     settings = ApiSettings()
-    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port)
+    configure_logging("api", level=settings.log_level, json_lines=settings.json_logs)
+    uvicorn.run(
+        create_app(settings), host=settings.api.host, port=settings.api.port, log_config=None
+    )
 
 
 if __name__ == "__main__":

@@ -54,6 +54,13 @@ class EventPublisher:
             self._broker = broker
             return True
 
+    async def ping(self) -> bool:
+        """Whether the broker answers now; connects first if need be. A caller that stops
+        waiting does not interrupt the connecting, which goes on for the next answer."""
+        if not await asyncio.shield(self.connect()) or self._broker is None:
+            return False
+        return bool(await self._broker.ping(timeout=self.timeout_s))
+
     async def publish(self, topic: str, *, key: UUID, event: Event) -> None:
         """Hand `event` to the broker (acks=all), keyed by `key`; `BrokerUnavailable` if not."""
         if not await self.connect() or self._broker is None:

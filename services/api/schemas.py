@@ -128,6 +128,14 @@ class Health(BaseModel):
     database: str
 
 
+class Readiness(BaseModel):
+    """Whether the API can do all its work, and what it still waits for when it cannot."""
+
+    ready: bool
+    checks: dict[str, str] = Field(description='Each dependency: "ok", or why not')
+    waiting_for: list[str] = Field(default_factory=list, description="The checks not ok")
+
+
 class Problem(BaseModel):
     """An error, said in the language asked for by `Accept-Language` where a person reads it."""
 

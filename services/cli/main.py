@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import logging
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +23,15 @@ app.add_typer(seed_app, name="seed")
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry", "tracker", "simulator")
+# Where each service answers /metrics and /readyz when JEDEL_METRICS_PORT does not say (the API
+# serves both on its own port); one machine runs them all, so each has its own.
+METRICS_PORTS = {
+    "intake": 9101,
+    "mobilizer": 9102,
+    "notifier": 9103,
+    "registry": 9104,
+    "tracker": 9105,
+}
 
 
 def _bulk(settings: Settings) -> DatabaseSettings:
@@ -112,10 +121,13 @@ def seed_volunteers(
 def run(
     service: Annotated[str, typer.Argument(help=f"one of: {', '.join(SERVICES)}, simulator")],
 ) -> None:
-    """Run one service in the foreground."""
-    logging.basicConfig(
-        level=Settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    """Run one service in the foreground (JSON logs in production or with JEDEL_LOG_FORMAT=json)."""
+    from shared.logs import configure_logging
+
+    if service in METRICS_PORTS:
+        os.environ.setdefault("JEDEL_METRICS_PORT", str(METRICS_PORTS[service]))
+    settings = Settings()
+    configure_logging(service, level=settings.log_level, json_lines=settings.json_logs)
     if service in BROKER_SERVICES:
         module = importlib.import_module(f"services.{service}.main")
         asyncio.run(module.create_app().run())
@@ -125,8 +137,13 @@ def run(
         from services.api.main import create_app as create_api
         from services.api.settings import ApiSettings
 
-        settings = ApiSettings()
-        uvicorn.run(create_api(settings), host=settings.api.host, port=settings.api.port)
+        api_settings = ApiSettings()
+        uvicorn.run(
+            create_api(api_settings),
+            host=api_settings.api.host,
+            port=api_settings.api.port,
+            log_config=None,  # uvicorn's lines go through the handler configured above
+        )
     else:
         raise typer.BadParameter(
             f"unknown service {service!r}; choose one of {', '.join(SERVICES)}"

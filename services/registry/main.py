@@ -1,7 +1,8 @@
 """The registry service: every step of every call-out, into an append-only activity log.
 
 `RegistryService` owns the broker and the database pool; `create_app` wraps it in a FastStream
-application for `jedel run registry`. Reports read the log through `queries`.
+application for `jedel run registry`. Reports read the log through `queries`. With
+`metrics_port` set it answers `/metrics` and `/readyz` there (`shared.metrics`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from faststream import FastStream
 from services.registry.recorder import Recorder, store_in
 from services.registry.settings import RegistrySettings
 from services.registry.subscribers import build_router
+from shared import metrics
 from shared.broker_access import service_principal
 from shared.db import build_engine, build_sessionmaker
 from shared.dead_letters import DeadLetters
@@ -39,22 +41,40 @@ class RegistryService:
             retry_backoff_s=settings.registry.retry_backoff_s,
         )
         self.broker.include_router(build_router(settings, self.recorder))
+        self.status: metrics.StatusServer | None = None
 
     async def prepare(self) -> None:
+        if self.status is None:
+            timeout_s = self.settings.readiness_timeout_s
+            self.status = await metrics.start_status_server(
+                self.settings,
+                checks={
+                    "broker": metrics.broker_check(self.broker, timeout_s=timeout_s * 0.8),
+                    "partitions": metrics.partitions_check(self.broker),
+                    "database": metrics.database_check(self.engine),
+                },
+                before_scrape=lambda: metrics.measure_lag("registry", self.broker),
+            )
         await ensure_topics(self.settings.kafka, principal=PRINCIPAL)
 
     async def start(self) -> None:
         await self.prepare()
         await self.broker.start()
 
+    async def close(self) -> None:
+        if self.status is not None:
+            await self.status.stop()
+            self.status = None
+        await self.engine.dispose()
+
     async def stop(self) -> None:
         await self.broker.stop()
-        await self.engine.dispose()
+        await self.close()
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastStream:
     service = RegistryService(settings or RegistrySettings())
     app = FastStream(service.broker)
     app.on_startup(service.prepare)
-    app.after_shutdown(service.engine.dispose)
+    app.after_shutdown(service.close)
     return app

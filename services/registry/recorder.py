@@ -8,12 +8,16 @@ twice, and a whole batch can share one transaction and one offset commit.
 - The batch fails for another reason → record it one entry per transaction to find the entry at
   fault; that one is retried a few times across replays, then dead-lettered with the error.
 - Dead letters are written after the entries are committed, and the offsets only after both.
+
+Each record of a batch is counted (`shared.metrics`): processed, dead-lettered, or failed (the
+batch is replayed), with the batch's time shared out among its records.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.entries import Entry, decode, latest_snapshots
 from services.registry.repository import ActivityRepository
+from shared import metrics
 from shared.consumer import TRANSIENT, Position
 from shared.dead_letters import DeadLetters
 from shared.rejections import Rejected
@@ -51,6 +56,7 @@ class Outcome:
     recorded: int
     duplicates: int
     dead_lettered: int
+    refused: frozenset[tuple[str, int, int]] = frozenset()  # where the dead-lettered ones were
 
 
 Store = Callable[[Sequence[Entry]], Awaitable[int]]
@@ -92,17 +98,32 @@ class Recorder:
         self.retry_backoff_s = retry_backoff_s
         self._failures: dict[tuple[str, int, int], int] = {}
         self._outage = 0  # batches replayed in a row because the database or broker was away
+        self.service: str = getattr(dead_letters, "service", None) or "registry"
 
     async def handle(self, message: KafkaMessage) -> Outcome | None:
         """Record the message's batch, then commit its offsets, or rewind to replay it."""
         raw = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
-        outcome = await self.record([Received.of(record) for record in records])
+        started = time.perf_counter()
+        batch = [Received.of(record) for record in records]
+        outcome = await self.record(batch)
+        self._count(batch, outcome, seconds=time.perf_counter() - started)
         if outcome is None:
             await message.nack()
         else:
             await message.ack()
         return outcome
+
+    def _count(self, batch: Sequence[Received], outcome: Outcome | None, *, seconds: float) -> None:
+        each = seconds / max(len(batch), 1)
+        for received in batch:
+            if outcome is None:
+                verdict = metrics.FAILED
+            elif _where(received) in outcome.refused:
+                verdict = metrics.DEAD_LETTERED
+            else:
+                verdict = metrics.PROCESSED
+            metrics.count_message(self.service, received.position.topic, verdict, seconds=each)
 
     async def record(self, batch: Sequence[Received]) -> Outcome | None:
         """Record what can be, dead-letter what cannot; None when the batch must be replayed."""
@@ -153,6 +174,7 @@ class Recorder:
             recorded=recorded,
             duplicates=len(entries) - unstorable - recorded,
             dead_lettered=len(refused),
+            refused=frozenset(_where(received) for received, _ in refused),
         )
 
     async def _store_one_by_one(

@@ -129,3 +129,55 @@ def test_compose_refuses_to_start_without_every_principals_password() -> None:
         result = render({name: value for name, value in SECRETS.items() if name != missing})
         assert result.returncode != 0
         assert missing in result.stderr
+
+
+def test_prometheus_scrapes_every_deployed_service_where_it_serves_metrics(
+    rendered: dict[str, Any],
+) -> None:
+    services = rendered["services"]
+    prometheus = services["prometheus"]
+    assert prometheus["image"].startswith("prom/prometheus:")
+    config_file = ROOT / "infra" / "prometheus" / "prometheus.yml"
+    mounts = [_mount(volume) for volume in prometheus["volumes"]]
+    assert (config_file, "/etc/prometheus/prometheus.yml") in mounts
+    assert any(
+        "--config.file=/etc/prometheus/prometheus.yml" in arg for arg in prometheus["command"]
+    )
+    scrape = yaml.safe_load(config_file.read_text())
+    targets = {
+        target
+        for job in scrape["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    for name in SERVICES:
+        env = services[name]["environment"]
+        if name == "api":
+            port = "8000"  # /metrics on the API's own port
+            assert env["JEDEL_API__HOST"] == "0.0.0.0"
+        else:
+            port = env["JEDEL_METRICS_PORT"]
+            assert env["JEDEL_METRICS_HOST"] == "0.0.0.0", f"{name} must listen beyond loopback"
+        assert f"{name}:{port}" in targets, f"{name} is not scraped"
+        assert env["JEDEL_LOG_FORMAT"] == "json"
+    scraped = {target.split(":")[0] for target in targets}
+    assert scraped <= set(services), "a target that is not deployed"
+    assert "simulator" not in scraped
+
+
+def test_metrics_ports_stay_inside_the_deployment(rendered: dict[str, Any]) -> None:
+    # Only the API is published; Prometheus' UI only on the host's loopback.
+    for name in ("intake", "mobilizer", "notifier", "registry", "tracker"):
+        assert not rendered["services"][name].get("ports")
+    [published] = rendered["services"]["prometheus"]["ports"]
+    # Compose v2 renders the long form, docker-compose 1.x the short one.
+    host_ip = published["host_ip"] if isinstance(published, dict) else published.split(":")[0]
+    assert host_ip == "127.0.0.1"
+
+
+def _mount(volume: str | dict[str, str]) -> tuple[Path, str]:
+    """(source, target) of a volume, in either form compose renders it."""
+    if isinstance(volume, dict):
+        return Path(volume["source"]), volume["target"]
+    source, target, *_ = volume.split(":")
+    return Path(source), target

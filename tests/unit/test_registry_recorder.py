@@ -140,3 +140,20 @@ async def test_the_event_type_header_names_an_event_without_a_kind() -> None:
     message = FakeMessage((FakeRecord(payload, 0, headers=(("event_type", b"OfferTimedOut"),)),))
     await recorder(store, letters).handle(cast(KafkaMessage, message))
     assert store.log[event.event_id].kind == "OfferTimedOut"
+
+
+async def test_each_record_of_a_batch_is_counted_by_its_outcome() -> None:
+    from prometheus_client import REGISTRY
+
+    def count(outcome: str) -> float:
+        labels = {"service": "registry", "topic": "mobilization.v1", "outcome": outcome}
+        return REGISTRY.get_sample_value("jedel_messages_total", labels) or 0.0
+
+    before = {outcome: count(outcome) for outcome in ("processed", "dead_lettered", "failed")}
+    store, letters = FakeStore(), FakeDeadLetters()
+    records = (FakeRecord(wire(accepted()), 0), FakeRecord(b"garbage", 1))
+    await recorder(store, letters).handle(cast(KafkaMessage, FakeMessage(records)))
+    store.outage = True
+    await recorder(store, letters).handle(cast(KafkaMessage, FakeMessage(records[:1])))
+    moved = {outcome: count(outcome) - before[outcome] for outcome in before}
+    assert moved == {"processed": 1, "dead_lettered": 1, "failed": 1}
