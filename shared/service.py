@@ -19,7 +19,7 @@ from typing import Any
 
 from faststream import FastStream
 
-from shared import metrics
+from shared import metrics, status
 from shared.broker_access import service_principal
 from shared.db import build_engine, build_sessionmaker
 from shared.kafka import build_broker, ensure_topics, raw_publisher
@@ -51,24 +51,24 @@ class BrokerService:
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self.status: metrics.StatusServer | None = None
+        self.status: status.StatusServer | None = None
 
     def loops(self) -> dict[str, Loop]:
         """The background loops to run beside the subscribers; subclasses add their own."""
         return {"outbox-relay": self.relay.run} if self.relay is not None else {}
 
-    def readiness_checks(self) -> dict[str, metrics.Check]:
+    def readiness_checks(self) -> dict[str, status.Check]:
         """What `/readyz` waits for; subclasses add theirs (Redis, for one)."""
         timeout_s = self.settings.readiness_timeout_s
         return {
-            "broker": metrics.broker_check(self.broker, timeout_s=timeout_s * 0.8),
-            "partitions": metrics.partitions_check(self.broker),
-            "database": metrics.database_check(self.engine),
+            "broker": status.broker_check(self.broker, timeout_s=timeout_s * 0.8),
+            "partitions": status.partitions_check(self.broker),
+            "database": status.database_check(self.engine),
         }
 
     async def start_status(self) -> None:
         if self.status is None:
-            self.status = await metrics.start_status_server(
+            self.status = await status.start_status_server(
                 self.settings,
                 checks=self.readiness_checks(),
                 before_scrape=lambda: metrics.measure_lag(self.name, self.broker),

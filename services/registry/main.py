@@ -15,7 +15,7 @@ from faststream import FastStream
 from services.registry.recorder import Recorder, store_in
 from services.registry.settings import RegistrySettings
 from services.registry.subscribers import build_router
-from shared import metrics
+from shared import metrics, status
 from shared.broker_access import service_principal
 from shared.db import build_engine, build_sessionmaker
 from shared.dead_letters import DeadLetters
@@ -41,17 +41,17 @@ class RegistryService:
             retry_backoff_s=settings.registry.retry_backoff_s,
         )
         self.broker.include_router(build_router(settings, self.recorder))
-        self.status: metrics.StatusServer | None = None
+        self.status: status.StatusServer | None = None
 
     async def prepare(self) -> None:
         if self.status is None:
             timeout_s = self.settings.readiness_timeout_s
-            self.status = await metrics.start_status_server(
+            self.status = await status.start_status_server(
                 self.settings,
                 checks={
-                    "broker": metrics.broker_check(self.broker, timeout_s=timeout_s * 0.8),
-                    "partitions": metrics.partitions_check(self.broker),
-                    "database": metrics.database_check(self.engine),
+                    "broker": status.broker_check(self.broker, timeout_s=timeout_s * 0.8),
+                    "partitions": status.partitions_check(self.broker),
+                    "database": status.database_check(self.engine),
                 },
                 before_scrape=lambda: metrics.measure_lag("registry", self.broker),
             )

@@ -16,7 +16,7 @@ from faststream.kafka import KafkaMessage
 from pydantic import ValidationError
 
 from services.tracker.settings import TrackerSettings
-from shared import metrics
+from shared import status
 from shared.consumer import Consumer, Position
 from shared.dead_letters import DeadLetters
 from shared.events import topics
@@ -85,8 +85,8 @@ class TrackerService(BrokerService):
         cutoff = self.clock() - timedelta(hours=self.settings.tracker.keep_hours)
         return await self.positions.forget_before(cutoff)
 
-    def readiness_checks(self) -> dict[str, metrics.Check]:
-        return {**super().readiness_checks(), "redis": metrics.redis_check(self.redis)}
+    def readiness_checks(self) -> dict[str, status.Check]:
+        return {**super().readiness_checks(), "redis": status.redis_check(self.redis)}
 
     def loops(self) -> dict[str, Loop]:
         interval = self.settings.tracker.forget_every_s

@@ -14,7 +14,7 @@ from faststream.kafka import KafkaMessage
 from prometheus_client import REGISTRY
 
 from services.intake.ingest import Action, Outcome
-from shared import metrics
+from shared import metrics, status
 from shared.consumer import Consumer, Position
 from shared.dead_letters import DeadLetters, service_of
 from shared.events.base import utc_now
@@ -192,7 +192,7 @@ async def test_readiness_names_what_is_not_ready_without_error_text() -> None:
         return None
 
     async def waiting() -> None:
-        raise metrics.NotReadyError("no partitions assigned yet: incidents.v1")
+        raise status.NotReadyError("no partitions assigned yet: incidents.v1")
 
     async def broken() -> None:
         raise OSError("connect to postgresql://jedel:secret@db failed")
@@ -200,7 +200,7 @@ async def test_readiness_names_what_is_not_ready_without_error_text() -> None:
     async def slow() -> None:
         await asyncio.sleep(5)
 
-    ready, body = await metrics.readiness(
+    ready, body = await status.readiness(
         {"broker": ok, "partitions": waiting, "database": broken, "redis": slow}, timeout_s=0.1
     )
     assert not ready
@@ -211,7 +211,7 @@ async def test_readiness_names_what_is_not_ready_without_error_text() -> None:
         "redis": "no answer within 0.1s",
     }
     assert body["waiting_for"] == ["partitions", "database", "redis"]
-    assert await metrics.readiness({"broker": ok}, timeout_s=1) == (
+    assert await status.readiness({"broker": ok}, timeout_s=1) == (
         True,
         {"ready": True, "checks": {"broker": "ok"}},
     )
@@ -286,13 +286,13 @@ async def test_lag_is_highwater_minus_position_and_revoked_partitions_are_forgot
 
 
 async def test_partitions_check_waits_for_an_assignment() -> None:
-    check = metrics.partitions_check(FakeBroker([FakeSubscriber(FakeConsumer({}))]))
-    with pytest.raises(metrics.NotReadyError, match=r"incidents\.v1"):
+    check = status.partitions_check(FakeBroker([FakeSubscriber(FakeConsumer({}))]))
+    with pytest.raises(status.NotReadyError, match=r"incidents\.v1"):
         await check()
-    with pytest.raises(metrics.NotReadyError, match="not started"):
-        await metrics.partitions_check(FakeBroker([FakeSubscriber(None)]))()
+    with pytest.raises(status.NotReadyError, match="not started"):
+        await status.partitions_check(FakeBroker([FakeSubscriber(None)]))()
     assigned = FakeConsumer({FakeTopicPartition("incidents.v1", 0): (1, 1)})
-    await metrics.partitions_check(FakeBroker([FakeSubscriber(assigned)]))()
+    await status.partitions_check(FakeBroker([FakeSubscriber(assigned)]))()
 
 
 async def test_the_status_server_answers_metrics_readiness_and_nothing_else() -> None:
@@ -301,12 +301,12 @@ async def test_the_status_server_answers_metrics_readiness_and_nothing_else() ->
 
     async def waits() -> None:
         if not ready.is_set():
-            raise metrics.NotReadyError("starting")
+            raise status.NotReadyError("starting")
 
     async def before() -> None:
         scraped.append(1)
 
-    server = metrics.StatusServer(
+    server = status.StatusServer(
         host="127.0.0.1", port=0, checks={"broker": waits}, before_scrape=before
     )
     await server.start()
@@ -341,11 +341,11 @@ async def test_a_taken_port_leaves_the_service_running_without_a_server() -> Non
         metrics_host: str = "127.0.0.1"
         readiness_timeout_s: float = 1.0
 
-    first = await metrics.start_status_server(Wanted(0), checks={})
+    first = await status.start_status_server(Wanted(0), checks={})
     assert first is not None
     try:
-        assert await metrics.start_status_server(Wanted(first.port), checks={}) is None
-        assert await metrics.start_status_server(Wanted(None), checks={}) is None
+        assert await status.start_status_server(Wanted(first.port), checks={}) is None
+        assert await status.start_status_server(Wanted(None), checks={}) is None
     finally:
         await first.stop()
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from services.api.deps import PublisherDep, SessionDep, SessionmakerDep, SettingsDep
 from services.api.schemas import Health, Readiness
-from shared import metrics
+from shared import status
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ async def readyz(
 
     async def broker() -> None:
         if not await publisher.ping():
-            raise metrics.NotReadyError("the broker does not answer")
+            raise status.NotReadyError("the broker does not answer")
 
-    ready, body = await metrics.readiness(
+    ready, body = await status.readiness(
         {"database": database, "broker": broker}, timeout_s=settings.api.health_timeout_s
     )
     if not ready:
