@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db import build_engine
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings, Settings
 from tests.broker import LocalBroker
+from tests.running import INTAKE_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 # The set-up's role and password (from .run/jedel.env), on the test database.
@@ -27,7 +28,6 @@ TEST_DATABASE_URL = os.environ.get(
     "JEDEL_TEST_DATABASE_URL",
     make_url(Settings().database.url).set(database="jedel_test").render_as_string(False),
 )
-INTAKE_TABLES = ("incident_areas", "alerts", "incidents", "intake_outbox")
 
 
 @pytest.fixture(scope="session")

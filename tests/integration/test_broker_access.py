@@ -22,14 +22,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.main import IntakeService
-from services.intake.settings import IntakeOptions, IntakeSettings
 from shared.broker_access import PRINCIPALS, may_write, service_principal
 from shared.events import topics
 from shared.kafka import client_options
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.broker import LocalBroker
-from tests.factories import FakeClock, cap, new_run
+from tests.factories import cap, new_run
 from tests.kafka_tail import eventually
+from tests.running import running_intake
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,19 +74,8 @@ async def try_to_write(kafka: KafkaSettings, topic: str, **options: Any) -> None
 async def intake(
     database_settings: DatabaseSettings, kafka_settings: KafkaSettings, engine: AsyncEngine
 ) -> AsyncIterator[IntakeService]:
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("TRUNCATE incident_areas, alerts, incidents, intake_outbox CASCADE")
-        )
-    settings = IntakeSettings(
-        database=database_settings,
-        kafka=kafka_settings,
-        intake=IntakeOptions(group_id=f"jedel-intake-{new_run()}", retry_backoff_s=0.05),
-    )
-    service = IntakeService(settings, clock=FakeClock())
-    await service.start()
-    yield service
-    await service.stop()
+    async with running_intake(database_settings, kafka_settings, engine) as service:
+        yield service
 
 
 async def test_a_cap_file_published_with_kcat_becomes_an_incident(

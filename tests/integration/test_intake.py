@@ -13,7 +13,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.main import IntakeService
-from services.intake.settings import IntakeOptions, IntakeSettings
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
@@ -21,6 +20,7 @@ from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import HOSTILE, FakeClock, as_json, cap, missing_person_report, new_run
 from tests.kafka_tail import Record, Tail, eventually
+from tests.running import running_intake
 
 pytestmark = pytest.mark.integration
 
@@ -37,19 +37,8 @@ async def intake(
     engine: AsyncEngine,
     clock: FakeClock,
 ) -> AsyncIterator[IntakeService]:
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("TRUNCATE incident_areas, alerts, incidents, intake_outbox CASCADE")
-        )
-    settings = IntakeSettings(
-        database=database_settings,
-        kafka=kafka_settings,
-        intake=IntakeOptions(group_id=f"jedel-intake-{new_run()}", retry_backoff_s=0.05),
-    )
-    service = IntakeService(settings, clock=clock)
-    await service.start()
-    yield service
-    await service.stop()
+    async with running_intake(database_settings, kafka_settings, engine, clock=clock) as service:
+        yield service
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.main import create_app
 from services.api.settings import ApiOptions, ApiSettings
 from services.intake.main import IntakeService
-from services.intake.settings import IntakeOptions, IntakeSettings
 from services.tracker.main import TrackerService
 from services.tracker.settings import TrackerOptions, TrackerSettings
 from shared.broker_access import ADMIN
@@ -25,8 +24,9 @@ from shared.events import topics
 from shared.kafka import build_broker
 from shared.logs import mask_phones
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
-from tests.factories import HOSTILE, FakeClock, cap, new_run
+from tests.factories import HOSTILE, cap, new_run
 from tests.kafka_tail import eventually
+from tests.running import running_intake
 
 pytestmark = pytest.mark.integration
 
@@ -68,26 +68,17 @@ async def ready(port: int) -> httpx.Response:
 async def intake(
     database_settings: DatabaseSettings, kafka_settings: KafkaSettings, engine: AsyncEngine
 ) -> AsyncIterator[IntakeService]:
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("TRUNCATE incident_areas, alerts, incidents, intake_outbox CASCADE")
-        )
-    settings = IntakeSettings(
-        database=database_settings,
+    async with running_intake(
+        database_settings,
         # From the end of the topics: what other tests published before is not counted here.
-        kafka=kafka_settings.model_copy(update={"auto_offset_reset": "latest"}),
+        kafka_settings.model_copy(update={"auto_offset_reset": "latest"}),
+        engine,
         metrics_port=0,  # any free port
-        intake=IntakeOptions(group_id=f"jedel-intake-{new_run()}", retry_backoff_s=0.05),
-    )
-    service = IntakeService(settings, clock=FakeClock())
-    await service.start()
-    try:
+    ) as service:
         await eventually(lambda: _is_ready(service))
         # Every partition fetched once (its lag known): from here on, every message is counted.
         await eventually(lambda: _lag_known(service, partitions=2 * kafka_settings.partitions))
         yield service
-    finally:
-        await service.stop()
 
 
 async def _is_ready(service: IntakeService) -> bool:
