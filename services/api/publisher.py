@@ -43,7 +43,11 @@ class EventPublisher:
         async with self._connecting:
             if self._broker is not None:
                 return True
-            broker = build_broker(self.settings, principal=PRINCIPAL)
+            try:
+                broker = build_broker(self.settings, principal=PRINCIPAL)
+            except ValueError as exc:  # no credentials for the broker: it cannot be used
+                log.warning("broker %s not configured: %s", self.settings.bootstrap_servers, exc)
+                return False
             try:
                 async with asyncio.timeout(self.timeout_s):
                     await broker.connect()
