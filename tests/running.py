@@ -6,9 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.main import create_app
+from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
 from services.intake.settings import IntakeOptions, IntakeSettings
 from shared.settings import DatabaseSettings, KafkaSettings
@@ -44,3 +47,16 @@ async def running_intake(
         yield service
     finally:
         await service.stop()
+
+
+@asynccontextmanager
+async def api_client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app, started (its lifespan) and reached in-process over ASGI."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http,
+    ):
+        yield http

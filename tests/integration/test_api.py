@@ -23,6 +23,7 @@ from services.api.tables import RegionRow
 from services.intake.tables import AlertRow, IncidentAreaRow, IncidentRow
 from shared.geo import geodesic_area_km2
 from shared.settings import DatabaseSettings
+from tests.running import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -41,19 +42,12 @@ class Seeded:
 
 @pytest.fixture(scope="module")
 async def client(database_settings: DatabaseSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ApiSettings(
-            environment="test",
-            database=database_settings,
-            api=ApiOptions(default_page_size=100, max_page_size=1000),
-        )
+    settings = ApiSettings(
+        environment="test",
+        database=database_settings,
+        api=ApiOptions(default_page_size=100, max_page_size=1000),
     )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as http,
-    ):
+    async with api_client(settings) as http:
         yield http
 
 

@@ -26,7 +26,7 @@ from shared.logs import mask_phones
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import HOSTILE, cap, new_run
 from tests.kafka_tail import eventually
-from tests.running import running_intake
+from tests.running import api_client, running_intake
 
 pytestmark = pytest.mark.integration
 
@@ -221,15 +221,8 @@ async def test_a_tracker_not_started_says_what_it_waits_for(
 async def api(
     database_settings: DatabaseSettings, kafka_settings: KafkaSettings
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as http,
-    ):
+    settings = ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
+    async with api_client(settings) as http:
         yield http
 
 
