@@ -16,6 +16,7 @@ from shared.events.incidents import (
     IncidentType,
     LocalizedText,
     Priority,
+    SenderTrust,
     SubjectSummary,
 )
 from shared.geo import to_geojson
@@ -48,6 +49,8 @@ def announce(kind: type[E], row: IncidentRow, **extra: object) -> OutgoingEvent:
         expires_at=row.expires_at,
         subject=SubjectSummary.model_validate(row.subject) if row.subject else None,
         version=row.version,
+        area_to_confirm=row.area_to_confirm,
+        sender_trust=SenderTrust(row.sender_trust),
         **extra,
     )
     return OutgoingEvent(topic=topics.INCIDENTS, key=str(row.id), event=event)

@@ -13,6 +13,7 @@ from shared.events.incidents import (
     IncidentType,
     LocalizedText,
     Priority,
+    SenderTrust,
     SubjectSummary,
 )
 
@@ -45,6 +46,9 @@ class IncidentDraft:
     region_codes: tuple[str, ...]
     expires_at: datetime | None
     subject: SubjectSummary | None = None
+    area_to_confirm: bool = False
+    outside_service_area: bool = False
+    sender_trust: SenderTrust = SenderTrust.REGISTERED
 
     @property
     def is_exercise(self) -> bool:

@@ -180,4 +180,6 @@ def _apply(row: IncidentRow, draft: IncidentDraft, *, now: datetime) -> None:
     row.region_codes = list(draft.region_codes)
     row.subject = draft.subject.model_dump(mode="json") if draft.subject else None
     row.expires_at = draft.expires_at
+    row.area_to_confirm = draft.area_to_confirm
+    row.sender_trust = draft.sender_trust.value
     row.updated_at = now

@@ -54,6 +54,8 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    area_to_confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    sender_trust: Mapped[str] = mapped_column(String(20), default="registered")
 
     __table_args__ = (
         Index("ix_incidents_area", "area", postgresql_using="gist"),

@@ -37,6 +37,15 @@ class IncidentStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     RESOLVED = "resolved"  # the search ended (missing-person reports)
+    OUTSIDE_SERVICE_AREA = "outside_service_area"  # wholly outside Kazakhstan: recorded, never mobilised
+
+
+class SenderTrust(StrEnum):
+    """How far the intake trusts who sent the alert."""
+
+    REGISTERED = "registered"  # in the sender registry, alerting where it may
+    SIGNED = "signed"  # registered, and its XML signature verified against the registry's key
+    UNVERIFIED = "unverified"  # not in the registry, accepted because the configuration says so
 
 
 class AlertStatus(StrEnum):
@@ -101,6 +110,11 @@ class IncidentFacts(Event):
     region_codes: tuple[str, ...] = Field(
         description="ISO 3166-2 codes the area touches, largest share first"
     )
+    area_to_confirm: bool = Field(
+        default=False,
+        description="The area was named ambiguously or not found: a dispatcher must place it",
+    )
+    sender_trust: SenderTrust = SenderTrust.REGISTERED
     opened_at: datetime
     expires_at: datetime | None = None
     subject: SubjectSummary | None = None
