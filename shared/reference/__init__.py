@@ -1,4 +1,4 @@
-"""Reference data for Kazakhstan: regions, settlements and the national time zone.
+"""Reference data for Kazakhstan: regions, districts, settlements and the national time zone.
 
 The data is vendored in ``data/`` and rebuilt by ``infra/data/build_reference.py``; see
 ``NOTICE`` for sources and licences (GeoNames data is CC BY 4.0 and must be credited).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from shared.reference.districts import District, load_districts
 from shared.reference.regions import (
     Region,
     load_regions,
@@ -23,8 +24,10 @@ KAZAKHSTAN_TZ = ZoneInfo("Asia/Almaty")
 
 __all__ = [
     "KAZAKHSTAN_TZ",
+    "District",
     "Region",
     "Settlement",
+    "load_districts",
     "load_regions",
     "load_settlements",
     "region_at",

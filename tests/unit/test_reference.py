@@ -15,6 +15,7 @@ from shapely.ops import nearest_points
 
 from shared.reference import (
     KAZAKHSTAN_TZ,
+    load_districts,
     load_regions,
     load_settlements,
     region_at,
@@ -160,3 +161,48 @@ def test_kazakhstan_is_utc_plus_five_all_year() -> None:
     for month in (1, 7):
         moment = datetime(2025, month, 15, 12, tzinfo=KAZAKHSTAN_TZ)
         assert moment.utcoffset() == timedelta(hours=5)
+
+
+def test_district_count_and_unique_codes() -> None:
+    districts = load_districts()
+    assert 150 <= len(districts) <= 230
+    codes = [district.code for district in districts]
+    assert len(set(codes)) == len(codes)
+    assert all(code.startswith(district.region_code + "-") for code, district in
+               zip(codes, districts, strict=True))  # fmt: skip
+    # Only oblasts have tabled districts; the three cities of republican significance do not.
+    assert {district.region_code for district in districts} == ISO_CODES - {
+        "KZ-71", "KZ-75", "KZ-79"
+    }  # fmt: skip
+
+
+def test_district_names_are_present_in_three_languages() -> None:
+    for district in load_districts():
+        assert district.name_kk.endswith(" ауданы"), district.code
+        assert CYRILLIC.match(district.name_kk), district.code
+        assert "район" in district.name_ru, district.code
+        assert CYRILLIC.match(district.name_ru.replace("-", " ")), district.code
+        assert district.name_en.endswith(" District") and district.name_en.isascii()
+        assert district.centre_name, district.code
+
+
+def test_every_district_centre_lies_in_its_region() -> None:
+    for district in load_districts():
+        region = region_by_code()[district.region_code]
+        assert region.contains(latitude=district.latitude, longitude=district.longitude), (
+            district.code
+        )
+
+
+def test_district_radii_are_plausible() -> None:
+    for district in load_districts():
+        assert 20 <= district.radius_km <= 200, district.code
+
+
+def test_districts_created_or_moved_in_2022_sit_in_the_new_regions() -> None:
+    by_code = {district.code: district for district in load_districts()}
+    assert by_code["KZ-10-URZHAR"].region_code == "KZ-10"  # Abai, formerly East Kazakhstan
+    assert by_code["KZ-62-ZHANAARKA"].region_code == "KZ-62"  # Ulytau, formerly Karaganda
+    assert by_code["KZ-33-SARKAN"].region_code == "KZ-33"  # Jetisu, formerly Almaty Region
+    zhitikara = by_code["KZ-39-ZHITIKARA"]
+    assert (zhitikara.name_kk, zhitikara.name_ru) == ("Жітіқара ауданы", "Житикаринский район")
