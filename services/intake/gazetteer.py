@@ -29,7 +29,7 @@ from enum import StrEnum
 from functools import cache
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from shared.geo import geodesic_circle
@@ -46,6 +46,11 @@ CITY_REGIONS = frozenset({"KZ-71", "KZ-75", "KZ-79"})  # Astana, Almaty, Shymken
 # people, gets 8 km; a village of 3,000 gets the minimum).
 SETTLEMENT_DENSITY_PER_KM2 = 1000.0
 SETTLEMENT_MIN_RADIUS_KM = 3.0
+# A settlement named like a district and lying inside the district's circle is taken to be part
+# of it ("Темир" is Temir District, not also its town) unless it is this big: larger towns are
+# mostly cities of oblast significance, outside any district (Kostanay is not in Kostanay
+# District, though the district's circle covers it).
+DISTRICT_TOWN_MAX_POPULATION = 20_000
 _MAX_NAME_TOKENS = 6
 
 
@@ -207,16 +212,17 @@ def _tokens(text: str) -> tuple[list[str], list[_Token]]:
 
 
 _GENERIC_WORDS: tuple[tuple[_Hint, str, tuple[str, ...]], ...] = (
-    (_Hint.REGION, _POST, ("облысы", "облысының", "облысында", "облысындағы", "облыстары",
+    (_Hint.REGION, _POST, ("regions", "oblasts", "облысы", "облысының", "облысында", "облысындағы", "облыстары",
                            "облыс", "обл", "области", "областей", "областью", "oblysy",
                            "oblys", "oblysynyn", "oblasty", "region", "province", "oblast")),
     (_Hint.REGION, _BOTH, ("область",)),
     (_Hint.DISTRICT, _POST, ("ауданы", "ауданының", "ауданында", "ауданындағы", "аудандары",
                              "аудан", "района", "районе", "районы", "р-н", "рн", "district",
-                             "raion", "rayon", "audany", "audan")),
+                             "districts", "raions", "raion", "rayon", "audany", "audan")),
     (_Hint.DISTRICT, _BOTH, ("район",)),
-    (_Hint.CITY, _POST, ("қаласы", "қаласының", "қаласында", "қаласындағы", "қала", "города",
-                         "городе", "city", "town", "qalasy", "kalasy")),
+    (_Hint.CITY, _POST, ("қалалары", "қаласы", "қаласының", "қаласында", "қаласындағы",
+                         "қала", "города", "городе", "city", "cities", "town", "qalasy",
+                         "kalasy")),
     (_Hint.CITY, _BOTH, ("город",)),
     (_Hint.CITY, _PRE, ("г", "гор")),
     (_Hint.VILLAGE, _POST, ("ауылы", "ауылының", "ауылында", "ауылындағы", "кенті", "кент",
@@ -225,6 +231,10 @@ _GENERIC_WORDS: tuple[tuple[_Hint, str, tuple[str, ...]], ...] = (
     (_Hint.VILLAGE, _BOTH, ("ауыл", "аул", "село", "поселок", "посёлок", "selo", "aul")),
     (_Hint.VILLAGE, _PRE, ("с", "п", "пос", "пгт")),
 )  # fmt: skip
+# Plural (or, for "области", also genitive) forms: "Костанайская и Акмолинская области" gives
+# the hint to every name before it in the fragment that has none yet.
+_PLURAL_WORDS = ("облыстары", "области", "oblasty", "regions", "аудандары", "районы",
+                 "districts", "raions", "қалалары", "города", "cities")  # fmt: skip
 _STOP_WORDS = ("и", "және", "мен", "а", "также", "в", "во", "на", "по", "and", "of", "the",
                "in", "имени", "им")  # fmt: skip
 
@@ -239,6 +249,7 @@ def _generic_index() -> dict[str, tuple[_Hint, str]]:
 
 _GENERIC = _generic_index()
 _STOP = frozenset(_skeleton(word) for word in _STOP_WORDS)
+_PLURAL = frozenset(_skeleton(word) for word in _PLURAL_WORDS)
 
 
 def _as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
@@ -282,7 +293,7 @@ class Gazetteer:
         region_variants = region_variants or {}
         settlement_variants = settlement_variants or {}
         self._places: list[Place] = []
-        self._district_centre: dict[int, int] = {}  # place index -> centre geonameid
+        self._district_towns: dict[int, set[int]] = {}  # district index -> its geonameids
         self._geonames: dict[int, int] = {}  # geonameid -> place index
         self._regions: dict[str, int] = {}  # ISO code -> place index
         self._index: dict[str, dict[int, bool]] = {}  # key -> {place index: weak}
@@ -311,7 +322,14 @@ class Gazetteer:
                 Place(PlaceKind.DISTRICT, district.code, district.name_kk, district.name_ru,
                       district.name_en, district.region_code, geometry, approximate=True)
             )  # fmt: skip
-            self._district_centre[idx] = district.centre_geonameid
+            shapely.prepare(geometry)
+            self._district_towns[idx] = {district.centre_geonameid} | {
+                settlement.geonameid
+                for settlement in settlements
+                if settlement.region_code == district.region_code
+                and settlement.population < DISTRICT_TOWN_MAX_POPULATION
+                and geometry.covers(Point(settlement.longitude, settlement.latitude))
+            }
             for name in (district.name_kk, district.name_ru, district.name_en, *district.variants):
                 self._add_name(idx, name, weak_if_generic=False)
 
@@ -331,6 +349,11 @@ class Gazetteer:
             settlement_names = (settlement.name, settlement.name_ru)
             for name in (*settlement_names, *settlement_variants.get(settlement.geonameid, ())):
                 self._add_name(idx, name, weak_if_generic=False)
+
+    @property
+    def places(self) -> tuple[Place, ...]:
+        """Every place the gazetteer knows: regions, then districts, then settlements."""
+        return tuple(self._places)
 
     @classmethod
     def default(cls) -> Gazetteer:
@@ -405,6 +428,7 @@ class Gazetteer:
         raw_words, tokens = _tokens(segment)
         run: list[str] = []
         last: _Mention | None = None
+        in_segment: list[_Mention] = []
         last_end = -1
         pending: tuple[_Hint, int] | None = None
 
@@ -427,6 +451,11 @@ class Gazetteer:
                 if attach != _PRE and last is not None and last_end == i and last.hint is None:
                     last.hint = hint
                     last_end = i + 1
+                    if key in _PLURAL:
+                        for earlier in reversed(in_segment[:-1]):
+                            if earlier.hint is not None:
+                                break
+                            earlier.hint = hint
                 elif attach != _POST:
                     pending = (hint, i + 1)
                 i += 1
@@ -450,6 +479,7 @@ class Gazetteer:
                 gender=tokens[i + length - 1].gender,
             )
             mentions.append(mention)
+            in_segment.append(mention)
             last, last_end, pending = mention, i + length, None
             i += length
         flush()
@@ -503,9 +533,10 @@ class Gazetteer:
         if not chosen:
             chosen = [c for c in candidates if not c[1]] or candidates
         found = [idx for idx, _weak in chosen]
-        # A district and its own administrative centre, or a city of republican significance and
-        # the settlement that is that city, are one place: keep the larger.
-        centres = {self._district_centre[i] for i in found if i in self._district_centre}
+        # A district and a same-named town in it (its centre, or a small town inside its
+        # circle), or a city of republican significance and the settlement that is that city,
+        # are one place: keep the larger.
+        towns = {town for i in found for town in self._district_towns.get(i, ())}
         cities = {self._places[i].code for i in found if self._places[i].code in CITY_REGIONS}
         return [
             idx
@@ -513,8 +544,7 @@ class Gazetteer:
             if not (
                 self._places[idx].kind is PlaceKind.SETTLEMENT
                 and (
-                    int(self._places[idx].code) in centres
-                    or self._places[idx].region_code in cities
+                    int(self._places[idx].code) in towns or self._places[idx].region_code in cities
                 )
             )
         ]
