@@ -48,6 +48,14 @@ INCIDENT_TYPES: Final[dict[IncidentType, dict[Language, str]]] = {
         "ru": "пропал человек",
         "en": "missing person",
     },
+    IncidentType.THUNDERSTORM: {"kk": "найзағай", "ru": "гроза", "en": "thunderstorm"},
+    IncidentType.WIND: {"kk": "дауыл", "ru": "сильный ветер", "en": "strong wind"},
+    IncidentType.HEAT: {"kk": "аптап ыстық", "ru": "аномальная жара", "en": "extreme heat"},
+    IncidentType.COLD: {"kk": "қатты аяз", "ru": "сильный мороз", "en": "extreme cold"},
+    IncidentType.DUST_STORM: {"kk": "шаңды дауыл", "ru": "пыльная буря", "en": "dust storm"},
+    IncidentType.AVALANCHE: {"kk": "қар көшкіні", "ru": "лавина", "en": "avalanche"},
+    IncidentType.ICE: {"kk": "көктайғақ", "ru": "гололёд", "en": "black ice"},
+    IncidentType.LANDSLIDE: {"kk": "жер көшкіні", "ru": "оползень", "en": "landslide"},
     IncidentType.OTHER: {"kk": "төтенше жағдай", "ru": "ЧС", "en": "emergency"},
 }
 

@@ -20,6 +20,14 @@ class IncidentType(StrEnum):
     EARTHQUAKE = "earthquake"
     BUILDING_COLLAPSE = "building_collapse"
     MISSING_PERSON = "missing_person"
+    THUNDERSTORM = "thunderstorm"
+    WIND = "wind"
+    HEAT = "heat"
+    COLD = "cold"
+    DUST_STORM = "dust_storm"
+    AVALANCHE = "avalanche"
+    ICE = "ice"  # black ice and freezing rain; an ice jam on a river is a flood
+    LANDSLIDE = "landslide"
     OTHER = "other"
 
 

@@ -39,6 +39,10 @@ _LEVELS: tuple[tuple[Level, Priority], ...] = (
 _PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.CRITICAL: 3}
 # Kazakh is often typed with Latin look-alikes; fold them so "сiлкiнiсi" still reads as "сілкінісі".
 _LOOKALIKES = str.maketrans({"i": "і", "ə": "ә", "ɵ": "ө", "ё": "е"})
+MAX_EVENT_CHARS = 200
+"""Only this much of `<event>` is searched for words. An event names a hazard in a few words; the
+cap keeps ~200 patterns over sender text bounded however long a hostile `<event>` is (each pattern
+is a literal with whitespace runs between its words, so a search is linear in what it reads)."""
 
 
 class MappingError(ValueError):
@@ -196,7 +200,7 @@ def _incident_type(info: CapInfo, rules: Rules) -> tuple[IncidentType, str]:
         found = rules.event_codes.get((_fold(name), _fold(value)))
         if found is not None:
             return found, f"eventCode {name}={value}"
-    event = _fold(info.event)
+    event = _fold(info.event[:MAX_EVENT_CHARS])
     for keyword in rules.keywords:
         if keyword.pattern.search(event):
             return keyword.type, f"keyword {keyword.word!r} in event"
