@@ -204,6 +204,68 @@ def test_our_own_event_code_can_name_every_type(incident_type: IncidentType) -> 
     assert classify(info).type is incident_type
 
 
+T = IncidentType
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        # Kazakh
+        ("Найзағай", T.THUNDERSTORM), ("Бұршақ жаууы", T.THUNDERSTORM),
+        ("Дауыл", T.WIND), ("Қатты жел", T.WIND), ("Аптап ыстық", T.HEAT), ("Қатты аяз", T.COLD),
+        ("Шаңды дауыл", T.DUST_STORM), ("Шаңды боран", T.DUST_STORM),
+        ("Қар көшкіні қаупі", T.AVALANCHE), ("Көктайғақ", T.ICE), ("Жер көшкіні", T.LANDSLIDE),
+        ("Көшкін", T.LANDSLIDE), ("Мұз кептелісі", T.FLOOD),
+        # Russian
+        ("Гроза", T.THUNDERSTORM), ("Сильные грозы", T.THUNDERSTORM),
+        ("Грозовой ливень, град", T.THUNDERSTORM), ("Сильный ветер", T.WIND),
+        ("Штормовое предупреждение", T.WIND), ("Ураган", T.WIND), ("Шквалистый ветер", T.WIND),
+        ("Аномальная жара", T.HEAT), ("Сильный мороз", T.COLD), ("Заморозки", T.COLD),
+        ("Пыльная буря", T.DUST_STORM), ("Снежная лавина", T.AVALANCHE),
+        ("Лавиноопасность", T.AVALANCHE), ("Гололёд", T.ICE), ("Гололедица", T.ICE),
+        ("Ледяной дождь", T.ICE), ("Оползень", T.LANDSLIDE), ("Оползни", T.LANDSLIDE),
+        ("Камнепад", T.LANDSLIDE), ("Ледоход и заторы льда", T.FLOOD), ("Цунами", T.FLOOD),
+        # English
+        ("Severe Thunderstorm Warning", T.THUNDERSTORM), ("Lightning", T.THUNDERSTORM),
+        ("High Wind Warning", T.WIND), ("Gale Warning", T.WIND), ("Tornado Warning", T.WIND),
+        ("Storm", T.WIND), ("Excessive Heat Warning", T.HEAT), ("Heat Advisory", T.HEAT),
+        ("Extreme Cold Warning", T.COLD), ("Wind Chill Advisory", T.COLD),
+        ("Frost Advisory", T.COLD), ("Dust Storm Warning", T.DUST_STORM),
+        ("Avalanche Warning", T.AVALANCHE), ("Ice Storm Warning", T.ICE),
+        ("Freezing Rain Advisory", T.ICE), ("Landslide", T.LANDSLIDE),
+        ("Winter Storm Warning", T.BLIZZARD), ("Storm Surge Warning", T.FLOOD),
+        ("Ice Jam Flood", T.FLOOD), ("Tsunami Warning", T.FLOOD),
+    ],
+)  # fmt: skip
+def test_hazard_words(event: str, expected: IncidentType) -> None:
+    assert type_of(event) is expected
+
+
+@pytest.mark.parametrize(
+    "event",
+    ["Паводок грозит селу", "Ветрянка", "Бурение скважин", "Ветеран пропал без вести"],
+)
+def test_hazard_words_do_not_catch_other_words(event: str) -> None:
+    """Threatens ("грозит"), chickenpox, drilling: none is a thunderstorm, wind or storm."""
+    assert type_of(event) not in {T.THUNDERSTORM, T.WIND}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("SVR", T.THUNDERSTORM), ("HWW", T.WIND), ("TOR", T.WIND), ("DSW", T.DUST_STORM),
+     ("AVW", T.AVALANCHE), ("TSW", T.FLOOD)],
+)  # fmt: skip
+def test_same_codes_for_the_hazards(code: str, expected: IncidentType) -> None:
+    result = classify(make_info(event="Warning", event_codes=(("SAME", code),)))
+
+    assert result.type is expected
+
+
+def test_only_the_start_of_a_very_long_event_is_searched() -> None:
+    assert type_of("x " * 5_000 + "Flood") is T.OTHER
+    assert type_of("Flood " + "x " * 5_000) is T.FLOOD
+
+
 def test_fire_category_falls_back_to_wildfire() -> None:
     result = classify(make_info(event="Тревога", categories=("Safety", "Fire")))
 
