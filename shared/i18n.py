@@ -102,6 +102,36 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "ru": "Неполное сообщение о пропавшем человеке",
         "en": "Incomplete missing-person report",
     },
+    "rejection.unknown_sender": {
+        "kk": "Жіберуші тізілімде жоқ",
+        "ru": "Отправитель не зарегистрирован",
+        "en": "Unknown sender",
+    },
+    "rejection.sender_not_permitted": {
+        "kk": "Жіберушіге бұл аймақты не бұл арнаны хабарлауға рұқсат жоқ",
+        "ru": "Отправителю не разрешено оповещать этот регион или по этому каналу",
+        "en": "Sender not permitted for this region or topic",
+    },
+    "rejection.not_original_sender": {
+        "kk": "Оқиғаны тек оны ашқан жіберуші өзгерте не тоқтата алады",
+        "ru": "Изменить или отменить происшествие может только открывший его отправитель",
+        "en": "Only the original sender may update or cancel the incident",
+    },
+    "rejection.signature_required": {
+        "kk": "Бұл жіберушінің хабарламасына электрондық қолтаңба қажет",
+        "ru": "Сообщения этого отправителя должны быть подписаны",
+        "en": "This sender's messages must be signed",
+    },
+    "rejection.bad_signature": {
+        "kk": "Электрондық қолтаңба жарамсыз",
+        "ru": "Электронная подпись недействительна",
+        "en": "Invalid signature",
+    },
+    "rejection.sent_in_future": {
+        "kk": "Хабарламаның уақыты болашақта",
+        "ru": "Сообщение датировано будущим временем",
+        "en": "Message dated in the future",
+    },
     "rejection.internal_error": {
         "kk": "Хабарламаны өңдеу мүмкін болмады",
         "ru": "Сообщение не удалось обработать",

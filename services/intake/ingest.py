@@ -15,6 +15,7 @@ from services.intake.announcements import announce
 from services.intake.cap import CapAlert
 from services.intake.draft import IncidentDraft
 from services.intake.repository import AlertRecord, IncidentRepository
+from services.intake.senders import SenderRegistry, judge_revision
 from services.intake.tables import IncidentRow
 from shared.events.incidents import (
     AlertStatus,
@@ -51,16 +52,20 @@ async def ingest_cap(
     draft: IncidentDraft | None,
     record: AlertRecord,
     now: datetime,
+    senders: SenderRegistry,
 ) -> Outcome:
+    """`senders` decides who may update or cancel an incident: the sender that raised it, or one
+    registered to act for it (the sender's own standing was judged before, on the message)."""
     alert_id = await repo.record_alert(record)
     if alert_id is None:
         return Outcome(Action.DUPLICATE)
     if alert.msg_type == "Cancel":
-        return await _cancel(repo, alert, now=now)
+        return await _cancel(repo, alert, now=now, senders=senders)
     if alert.msg_type not in ("Alert", "Update") or draft is None:
         return Outcome(Action.RECORDED)  # Ack and Error answer other alerts; nothing to change
     referenced = await repo.incidents_referenced_by(ref.key for ref in alert.references)
     if alert.msg_type == "Update" and referenced:
+        await _refuse_strangers(repo, referenced, senders, sender=alert.sender, action="update")
         return await _revise(repo, referenced, draft, alert_id=alert_id, now=now)
     # An Update whose original never reached us still describes a live hazard: open it.
     return await _open(repo, draft, alert_id=alert_id, now=now)
@@ -73,9 +78,11 @@ async def ingest_report(
     draft: IncidentDraft,
     record: AlertRecord,
     now: datetime,
+    senders: SenderRegistry,
     ends_search: bool = False,
 ) -> Outcome:
-    """A police report: opens the search, updates it, or (`ends_search`) closes it as resolved."""
+    """A police report: opens the search, updates it, or (`ends_search`) closes it as resolved.
+    Only the unit that opened the search (or one registered to act for it) may change it."""
     existing = await repo.latest_report(report_id)
     alert_id = await repo.record_alert(record)
     if alert_id is None:
@@ -84,6 +91,8 @@ async def ingest_report(
         # A search that ended before Jedel heard of it is kept for the record, mobilising no one.
         return await _open(repo, draft, alert_id=alert_id, now=now, resolved=ends_search)
     row, newest_sent = existing
+    action = "end the search for" if ends_search else "update"
+    await _refuse_strangers(repo, [row], senders, sender=record.sender, action=action)
     if record.sent <= newest_sent:
         await repo.link_alert(alert_id, row.id)
         return Outcome(Action.RECORDED, (row.id,))  # an older report arriving late changes nothing
@@ -142,7 +151,9 @@ async def _revise(
     return Outcome(Action.UPDATED, tuple(row.id for row in rows), tuple(events))
 
 
-async def _cancel(repo: IncidentRepository, alert: CapAlert, *, now: datetime) -> Outcome:
+async def _cancel(
+    repo: IncidentRepository, alert: CapAlert, *, now: datetime, senders: SenderRegistry
+) -> Outcome:
     rows = await repo.incidents_referenced_by(ref.key for ref in alert.references)
     if not rows:
         named = " ".join(
@@ -152,6 +163,7 @@ async def _cancel(repo: IncidentRepository, alert: CapAlert, *, now: datetime) -
             "unknown_reference",
             f"Cancel refers to {named or 'no alert'}, which Jedel never received; nothing to cancel",
         )
+    await _refuse_strangers(repo, rows, senders, sender=alert.sender, action="cancel")
     reason = alert.note or (alert.infos[0].headline if alert.infos else None)
     events = []
     for row in rows:
@@ -159,6 +171,20 @@ async def _cancel(repo: IncidentRepository, alert: CapAlert, *, now: datetime) -
         if _announces(row):
             events.append(announce(IncidentCancelled, row, reason=reason))
     return Outcome(Action.CANCELLED, tuple(row.id for row in rows), tuple(events))
+
+
+async def _refuse_strangers(
+    repo: IncidentRepository,
+    rows: list[IncidentRow],
+    senders: SenderRegistry,
+    *,
+    sender: str,
+    action: str,
+) -> None:
+    """`Rejected` (not_original_sender) unless `sender` may change every one of `rows`; the
+    transaction is then rolled back, so nothing of the message is kept."""
+    originals = await repo.original_senders(row.id for row in rows)
+    judge_revision(senders, sender=sender, originals=originals.values(), action=action)
 
 
 def _announces(row: IncidentRow) -> bool:

@@ -16,6 +16,7 @@ from services.intake.cap import load_rules
 from services.intake.ingest import expire_due
 from services.intake.regions import RegionIndex
 from services.intake.repository import IncidentRepository
+from services.intake.senders import REGISTRY_FILE, SenderRegistry
 from services.intake.settings import IntakeSettings
 from services.intake.subscribers import IntakeContext, build_router
 from services.intake.tables import OUTBOX
@@ -36,6 +37,7 @@ class IntakeService(BrokerService):
         self.settings: IntakeSettings = settings
         self.clock = clock
         load_rules()  # a broken mapping file stops the service at start, not at the first alert
+        senders = load_senders(settings)  # and so does a broken sender registry
         consumer = Consumer(
             DeadLetters(self.broker, clock=clock),
             max_attempts=settings.intake.max_attempts,
@@ -47,6 +49,7 @@ class IntakeService(BrokerService):
             regions=RegionIndex(load_regions()),
             consumer=consumer,
             clock=clock,
+            senders=senders,
         )
         self.broker.include_router(build_router(self.context))
 
@@ -64,6 +67,23 @@ class IntakeService(BrokerService):
         if outcome.incident_ids:
             log.info("expired %d incidents", len(outcome.incident_ids))
         return len(outcome.incident_ids)
+
+
+def load_senders(settings: IntakeSettings) -> SenderRegistry:
+    path = settings.intake.senders_file or REGISTRY_FILE
+    registry = SenderRegistry.load(path)
+    examples = [sender.id for sender in registry.senders if sender.example]
+    log.info("sender registry %s: %d senders", path, len(registry.senders))
+    if examples and settings.environment == "production":
+        log.warning(
+            "the sender registry has %d example entries (%s): replace them with the senders "
+            "agreed with each organisation (JEDEL_INTAKE__SENDERS_FILE)",
+            len(examples),
+            ", ".join(examples),
+        )
+    if settings.intake.accept_unverified:
+        log.warning("senders not in the registry are accepted, marked unverified")
+    return registry
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastStream:

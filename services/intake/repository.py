@@ -85,6 +85,19 @@ class IncidentRepository:
         )
         return list(rows)
 
+    async def original_senders(self, incident_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """Who raised each incident: the sender of the first alert it was linked to."""
+        wanted = list(incident_ids)
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            select(AlertRow.incident_id, AlertRow.sender)
+            .where(AlertRow.incident_id.in_(wanted))
+            .distinct(AlertRow.incident_id)
+            .order_by(AlertRow.incident_id, AlertRow.received_at, AlertRow.sent)
+        )
+        return {incident_id: sender for incident_id, sender in rows if incident_id is not None}
+
     async def latest_report(self, report_id: str) -> tuple[IncidentRow, datetime] | None:
         """The incident a missing-person report id became, with the newest report's time."""
         row = (

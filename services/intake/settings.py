@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 from services.intake.cap import MAX_CAP_BYTES
@@ -20,6 +22,14 @@ class IntakeOptions(BaseModel):
     # dead-lettered after this many tries, so one bad message never stalls its partition.
     max_attempts: int = 5
     retry_backoff_s: float = 0.5
+    # Who may raise incidents, where, and how their signatures are checked (`senders.py`); None
+    # is the registry shipped with the package (`services/intake/senders.yaml`).
+    senders_file: Path | None = None
+    # Accept alerts from senders not in the registry, marked `unverified`, instead of refusing them.
+    accept_unverified: bool = False
+    # A message dated further ahead of the intake's clock than this is refused: its date would
+    # otherwise outrank every correction sent before that moment.
+    max_future_skew_s: float = Field(default=600.0, ge=0)
 
 
 class IntakeSettings(Settings):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
@@ -18,7 +18,9 @@ from services.intake.from_report import draft_from_report, parse_report
 from services.intake.ingest import Outcome, ingest_cap, ingest_report
 from services.intake.regions import RegionIndex
 from services.intake.repository import AlertRecord, IncidentRepository
+from services.intake.senders import SenderRegistry, judge_sender, judge_sent_time
 from services.intake.settings import IntakeSettings
+from services.intake.signatures import read_signature
 from services.intake.tables import OUTBOX
 from shared.consumer import Consumer, Position
 from shared.events import topics
@@ -33,6 +35,7 @@ class IntakeContext:
     regions: RegionIndex
     consumer: Consumer
     clock: Callable[[], datetime]
+    senders: SenderRegistry
 
 
 def prepare_cap(
@@ -51,6 +54,50 @@ def prepare_report(
     return report, draft_from_report(report, regions=regions)
 
 
+def judge_cap(
+    ctx: IntakeContext,
+    alert: CapAlert,
+    draft: IncidentDraft | None,
+    *,
+    data: bytes,
+    topic: str,
+) -> IncidentDraft | None:
+    """Who sent it, when, and with what signature: the draft with its sender's trust, or
+    `Rejected`. A Cancel has no draft (and no area): its sender is judged on the topic alone."""
+    now = ctx.clock()
+    options = ctx.settings.intake
+    max_skew = timedelta(seconds=options.max_future_skew_s)
+    judge_sent_time(alert.sent, now=now, max_skew=max_skew, what="its CAP <sent>")
+    trust = judge_sender(
+        ctx.senders,
+        sender=alert.sender,
+        topic=topic,
+        region_codes=draft.region_codes if draft else (),
+        signature=read_signature(data, at=now),
+        accept_unverified=options.accept_unverified,
+    )
+    return replace(draft, sender_trust=trust) if draft else None
+
+
+def judge_report(
+    ctx: IntakeContext, report: MissingPersonReported, draft: IncidentDraft, *, topic: str
+) -> IncidentDraft:
+    """The police unit and the report's date, judged as `judge_cap` judges CAP (JSON carries no
+    XML signature: a unit registered as `required` is refused)."""
+    options = ctx.settings.intake
+    max_skew = timedelta(seconds=options.max_future_skew_s)
+    judge_sent_time(report.reported_at, now=ctx.clock(), max_skew=max_skew, what="reported_at")
+    trust = judge_sender(
+        ctx.senders,
+        sender=report.reporting_unit,
+        topic=topic,
+        region_codes=draft.region_codes,
+        signature=None,
+        accept_unverified=options.accept_unverified,
+    )
+    return replace(draft, sender_trust=trust)
+
+
 def build_router(ctx: IntakeContext) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
@@ -60,6 +107,9 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
     async def process_cap(data: bytes, position: Position) -> Outcome:
         alert, draft = await asyncio.to_thread(
             prepare_cap, data, regions=ctx.regions, max_bytes=ctx.settings.intake.max_cap_bytes
+        )
+        draft = await asyncio.to_thread(
+            judge_cap, ctx, alert, draft, data=data, topic=position.topic
         )
         record = AlertRecord(
             source="cap",
@@ -83,12 +133,14 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
                 draft=draft,
                 record=record,
                 now=ctx.clock(),
+                senders=ctx.senders,
             )
             await OUTBOX.add_all(session, outcome.events)
         return outcome
 
     async def process_report(data: bytes, position: Position) -> Outcome:
         report, draft = await asyncio.to_thread(prepare_report, data, regions=ctx.regions)
+        draft = judge_report(ctx, report, draft, topic=position.topic)
         record = AlertRecord(
             source="missing_person",
             sender=report.reporting_unit,
@@ -109,6 +161,7 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
                 draft=draft,
                 record=record,
                 now=ctx.clock(),
+                senders=ctx.senders,
                 ends_search=report.outcome is not None,
             )
             await OUTBOX.add_all(session, outcome.events)
