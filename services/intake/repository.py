@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import and_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.draft import IncidentDraft
@@ -93,7 +93,7 @@ class IncidentRepository:
         rows = await self.session.execute(
             select(AlertRow.incident_id, AlertRow.sender)
             .where(AlertRow.incident_id.in_(wanted))
-            .distinct(AlertRow.incident_id)
+            .ext(distinct_on(AlertRow.incident_id))
             .order_by(AlertRow.incident_id, AlertRow.received_at, AlertRow.sent)
         )
         return {incident_id: sender for incident_id, sender in rows if incident_id is not None}
