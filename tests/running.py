@@ -27,17 +27,21 @@ async def running_intake(
     engine: AsyncEngine,
     *,
     clock: FakeClock | None = None,
+    intake: dict[str, Any] | None = None,
     **settings: Any,
 ) -> AsyncIterator[IntakeService]:
-    """The intake on empty tables with a consumer group of its own; `settings` go to
-    `IntakeSettings` (e.g. `metrics_port`)."""
+    """The intake on empty tables with a consumer group of its own; `intake` goes to
+    `IntakeOptions` (e.g. `max_future_skew_s`), `settings` to `IntakeSettings` (e.g.
+    `metrics_port`)."""
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {', '.join(INTAKE_TABLES)} CASCADE"))
     service = IntakeService(
         IntakeSettings(
             database=database_settings,
             kafka=kafka_settings,
-            intake=IntakeOptions(group_id=f"jedel-intake-{new_run()}", retry_backoff_s=0.05),
+            intake=IntakeOptions(
+                group_id=f"jedel-intake-{new_run()}", retry_backoff_s=0.05, **(intake or {})
+            ),
             **settings,
         ),
         clock=clock or FakeClock(),

@@ -45,7 +45,8 @@ class IncidentStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     RESOLVED = "resolved"  # the search ended (missing-person reports)
-    OUTSIDE_SERVICE_AREA = "outside_service_area"  # wholly outside Kazakhstan: recorded, never mobilised
+    # wholly outside Kazakhstan: recorded and announced, never mobilised
+    OUTSIDE_SERVICE_AREA = "outside_service_area"
 
 
 class SenderTrust(StrEnum):

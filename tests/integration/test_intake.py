@@ -37,7 +37,15 @@ async def intake(
     engine: AsyncEngine,
     clock: FakeClock,
 ) -> AsyncIterator[IntakeService]:
-    async with running_intake(database_settings, kafka_settings, engine, clock=clock) as service:
+    # The fixtures are dated across 2026 while the clock stands at one morning in April:
+    # allow a year of skew here; the future-dated refusal has its own test.
+    async with running_intake(
+        database_settings,
+        kafka_settings,
+        engine,
+        clock=clock,
+        intake={"max_future_skew_s": 365 * 24 * 3600},
+    ) as service:
         yield service
 
 
