@@ -29,9 +29,11 @@ MAX_CIRCLE_RADIUS_KM = 1000.0
 POINT_ALERT_RADIUS_M = 100.0
 """A CAP circle of radius 0 marks a point; it becomes a circle this wide so it can hold people."""
 
+MAX_POLYGON_POINTS = 20_000
+"""Points in one CAP polygon; a district's outline needs a few thousand at most."""
+
 _MIN_POLYGON_POINTS = 4
 _NO_AREA_DEG2 = 1e-12  # about 0.01 m²: points on one line leave rounding noise, not an area
-_SPACE_AROUND_COMMA = re.compile(r"\s*,\s*")
 _VALIDITY_POSITION = re.compile(r"\[(\S+) (\S+)\]")
 
 
@@ -39,16 +41,32 @@ class GeometryError(ValueError):
     """A geometry that cannot be used; the message says what is wrong, in a sender's words."""
 
 
-def parse_cap_polygon(text: str) -> Polygon:
-    """Read a CAP `<polygon>`: whitespace-separated `lat,lon` pairs, closed, at least 4 pairs.
+def cap_tokens(text: str) -> list[str]:
+    """The whitespace-separated tokens of a CAP `<polygon>` or `<circle>`, with any space written
+    around a comma taken out (`53.2 , 63.6` is the pair `53.2,63.6`).
 
-    Returns a valid lon/lat polygon with its exterior counter-clockwise.
+    Linear in the text whatever it holds: whitespace is collapsed by `str.split` first, so at
+    most one space is left on either side of a comma (a regex such as `\\s*,\\s*` backtracks
+    over every run of spaces and is quadratic in its length).
     """
-    tokens = _SPACE_AROUND_COMMA.sub(",", text.strip()).split()
-    if len(tokens) < _MIN_POLYGON_POINTS:
+    collapsed = " ".join(text.split())
+    return collapsed.replace(" ,", ",").replace(", ", ",").split()
+
+
+def parse_cap_polygon(text: str) -> Polygon:
+    """Read a CAP `<polygon>`: whitespace-separated `lat,lon` pairs, the first repeated as the last.
+
+    Returns a valid lon/lat polygon with its exterior counter-clockwise. A closed ring that
+    encloses no area — fewer than 4 pairs, or points on one line, as some services write a point
+    or a short stretch of road — is read as what it marks: the smallest geodesic circle around its
+    points, widened by `POINT_ALERT_RADIUS_M`.
+    """
+    tokens = cap_tokens(text)
+    if not tokens:
+        raise GeometryError("polygon is empty")
+    if len(tokens) > MAX_POLYGON_POINTS:
         raise GeometryError(
-            f"polygon has {len(tokens)} points; CAP needs at least {_MIN_POLYGON_POINTS} "
-            "(the first repeated as the last)"
+            f"polygon has {len(tokens):,} points; the limit is {MAX_POLYGON_POINTS:,}"
         )
     points = [_parse_lat_lon(token, what=f"polygon point {n}") for n, token in enumerate(tokens, 1)]
     if points[0] != points[-1]:
@@ -56,12 +74,44 @@ def parse_cap_polygon(text: str) -> Polygon:
             f"polygon does not close: first point {tokens[0]}, last point {tokens[-1]} "
             "(CAP repeats the first point at the end)"
         )
+    if len(points) < _MIN_POLYGON_POINTS:
+        return _around(points, shown=text)
     polygon = Polygon([(lon, lat) for lat, lon in points])
+    if polygon.area < _NO_AREA_DEG2 and _collinear(points):
+        return _around(points, shown=text)
     if not polygon.is_valid:
         raise GeometryError(f"polygon is not valid: {_explain(polygon)}")
-    if polygon.area < _NO_AREA_DEG2:
-        raise GeometryError("polygon is not valid: it encloses no area (its points are in a line)")
     return orient(polygon, sign=1.0)
+
+
+def _collinear(points: list[tuple[float, float]]) -> bool:
+    """True when every point lies on one line (so the ring is a point or a stretch, not a
+    figure that crosses itself)."""
+    (lat0, lon0), (lat1, lon1) = (
+        points[0],
+        max(points, key=lambda p: abs(p[0] - points[0][0]) + abs(p[1] - points[0][1])),
+    )
+    return all(
+        abs((lat1 - lat0) * (lon - lon0) - (lon1 - lon0) * (lat - lat0)) < 1e-9
+        for lat, lon in points
+    )
+
+
+def _around(points: list[tuple[float, float]], *, shown: str) -> Polygon:
+    """A circle around points that enclose no area: centred on their middle, reaching the
+    farthest of them, and at least `POINT_ALERT_RADIUS_M` wide."""
+    lats = np.fromiter((lat for lat, _ in points), dtype=float, count=len(points))
+    lons = np.fromiter((lon for _, lon in points), dtype=float, count=len(points))
+    lat, lon = float((lats.min() + lats.max()) / 2), float((lons.min() + lons.max()) / 2)
+    _, _, distances = WGS84.inv(np.full(len(points), lon), np.full(len(points), lat), lons, lats)
+    radius_m = float(np.max(distances)) + POINT_ALERT_RADIUS_M
+    if radius_m > MAX_CIRCLE_RADIUS_KM * 1000:
+        shown = shown.strip()[:60]
+        raise GeometryError(
+            f"polygon {shown!r} encloses no area (its points are in a line) and spans more than "
+            f"{MAX_CIRCLE_RADIUS_KM:g} km"
+        )
+    return geodesic_circle(lon, lat, radius_m)
 
 
 def parse_cap_circle(text: str, *, segments: int = 64) -> Polygon:
@@ -69,7 +119,7 @@ def parse_cap_circle(text: str, *, segments: int = 64) -> Polygon:
 
     A radius of 0 is a point alert and becomes a circle of `POINT_ALERT_RADIUS_M`.
     """
-    tokens = _SPACE_AROUND_COMMA.sub(",", text.strip()).split()
+    tokens = cap_tokens(text)
     if len(tokens) != 2:
         raise GeometryError(f"circle {text.strip()!r} is not 'lat,lon radius_km'")
     lat, lon = _parse_lat_lon(tokens[0], what="circle centre")

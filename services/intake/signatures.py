@@ -25,6 +25,8 @@ from lxml import etree
 from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from services.intake.cap.parser import utf8_document
+
 DSIG_NAMESPACE: Final = "http://www.w3.org/2000/09/xmldsig#"
 _SIGNATURE: Final = f"{{{DSIG_NAMESPACE}}}Signature"
 _REFERENCE: Final = f"{{{DSIG_NAMESPACE}}}Reference"
@@ -130,10 +132,12 @@ def find_signature(
 def read_signature(data: bytes, *, at: datetime) -> EnvelopedSignature | UnreadableSignature | None:
     """The enveloped signature of a message the CAP parser has already accepted, or None.
 
-    Messages without the word `Signature` in them are not parsed again: an XML element's name
-    cannot be hidden behind a character reference, so such a message has no signature element
-    in any encoding the CAP parser reads (all of them ASCII-compatible).
+    It is read as the CAP parser read it, as UTF-8 (`utf8_document`); canonicalisation does not
+    depend on the encoding, so a signature made over windows-1251 checks the same. Messages
+    without the word `Signature` in them are not parsed again: an XML element's name cannot be
+    hidden behind a character reference, so such a message has no signature element.
     """
+    data = utf8_document(data)
     if b"Signature" not in data:
         return None
     try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from shapely.geometry import Point
 
 from services.intake.cap import classify_alert, parse_cap
 from shared.events.incidents import IncidentType
@@ -36,12 +37,11 @@ READABLE = [
     Expected("nws/blizzard-warning-cap11.xml", "1.1", "Alert", (1,), IncidentType.BLIZZARD),
 ]  # fmt: skip
 
-REFUSED_DEGENERATE_POLYGON = [
-    Expected("dwd/dwd-update.xml", "1.2", "Update", (3,), IncidentType.THUNDERSTORM),
+DEGENERATE_POLYGON = [
+    Expected("dwd/dwd-update.xml", "1.2", "Update", (2,), IncidentType.THUNDERSTORM),
 ]
-"""Real and schema-valid, refused whole because one of its areas is a 3-point polygon (a point
-written as a closed ring). Reported to the lead; remove the xfail when the parser keeps the other
-areas."""
+"""Real and schema-valid, with one area a 3-point polygon: a point written as a closed ring,
+read as a small circle around it."""
 
 LEGACY_ENCODINGS = [
     Expected("thirdparty/usgs/earthquake-iso8859-1.xml", "1.2", "Alert", (1,),
@@ -49,11 +49,11 @@ LEGACY_ENCODINGS = [
     Expected("encodings/wind_kostanay_ru_windows1251.xml", "1.2", "Alert", (1,), IncidentType.WIND),
     Expected("encodings/wind_kostanay_ru_koi8r.xml", "1.2", "Alert", (1,), IncidentType.WIND),
 ]  # fmt: skip
-"""Messages the parser cannot read yet. Switch on: remove the xfail marker below once it can."""
+"""Messages in the encodings legacy systems still send, each read as its prolog declares."""
 
 
 def test_the_corpus_is_every_file_on_disk() -> None:
-    listed = {e.path for e in READABLE + REFUSED_DEGENERATE_POLYGON}
+    listed = {e.path for e in READABLE + DEGENERATE_POLYGON}
     on_disk = {str(p.relative_to(THIRD_PARTY)) for p in THIRD_PARTY.rglob("*.xml")}
     legacy = {e.path.removeprefix("thirdparty/") for e in LEGACY_ENCODINGS}
 
@@ -123,18 +123,18 @@ def test_usgs_fixture_is_iso_8859_1_bytes() -> None:
     assert b"Usulut\xe1n" in data
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a real DWD message with one 3-point polygon is refused whole (bad_polygon)"
-)
-@pytest.mark.parametrize("expected", REFUSED_DEGENERATE_POLYGON, ids=lambda e: e.path)
+@pytest.mark.parametrize("expected", DEGENERATE_POLYGON, ids=lambda e: e.path)
 def test_real_message_with_a_degenerate_polygon(expected: Expected) -> None:
     alert = parse_cap((THIRD_PARTY / expected.path).read_bytes())
 
     assert alert.msg_type == expected.msg_type
+    assert tuple(len(info.areas) for info in alert.infos) == expected.areas_per_info
+    point_area = next(a for a in alert.infos[0].areas if a.description == "polygonal event area")
+    assert point_area.geometry is not None
+    assert point_area.geometry.contains(Point(13.32218, 51.437717))
     assert classify_alert(alert).type is expected.type
 
 
-@pytest.mark.xfail(strict=True, reason="legacy encodings: parser fix in progress")
 @pytest.mark.parametrize("expected", LEGACY_ENCODINGS, ids=lambda e: e.path)
 def test_legacy_encoded_message_parses_and_classifies(expected: Expected) -> None:
     alert = parse_cap((FIXTURES / expected.path).read_bytes())

@@ -1,3 +1,4 @@
+import codecs
 import math
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -7,8 +8,17 @@ import pytest
 from lxml import etree
 
 from services.intake.cap import MAX_CAP_BYTES, MAX_CAP_SHAPES, CapAlert, parse_cap, validate_only
-from services.intake.cap.parser import _PARSER, _refuse_dtd_in_tree
-from shared.geo import geodesic_area_km2
+from services.intake.cap.parser import (
+    _PARSER,
+    MAX_CAP_AREAS,
+    MAX_CAP_POINTS,
+    MAX_CAP_REFERENCES,
+    MAX_KEY_CHARS,
+    MAX_LINE_CHARS,
+    MAX_PROSE_CHARS,
+    _refuse_dtd_in_tree,
+)
+from shared.geo import MAX_POLYGON_POINTS, geodesic_area_km2
 from shared.rejections import Rejected
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cap"
@@ -308,7 +318,33 @@ def test_dtd_that_slipped_past_the_byte_scan_is_still_refused() -> None:
 def test_doctype_in_utf16_cannot_sneak_past_the_scan() -> None:
     data = read("hostile/billion_laughs.xml").decode().replace("UTF-8", "UTF-16").encode("utf-16")
 
-    assert rejection(data).code == "bad_encoding"
+    assert rejection(data).code == "forbidden_dtd"
+
+
+@pytest.mark.parametrize("codec", ["windows-1251", "koi8-r", "utf-16", "utf-32", "iso-8859-5"])
+def test_doctype_in_any_declared_encoding_is_refused(codec: str) -> None:
+    text = read("hostile/billion_laughs.xml").decode().replace("UTF-8", codec)
+
+    assert rejection(text.encode(codec)).code == "forbidden_dtd"
+
+
+@pytest.mark.parametrize("codec", ["windows-1251", "koi8-r", "iso-8859-5", "utf-16", "utf-16-be"])
+def test_cyrillic_alert_reads_the_same_in_any_declared_encoding(codec: str) -> None:
+    # Russian: the one-byte Cyrillic code pages have no Kazakh letters such as ө or қ.
+    original = read("encodings/wind_kostanay_ru_utf8.xml")
+    declared = "utf-16" if codec.startswith("utf-16") else codec
+    text = original.decode().replace('encoding="UTF-8"', f'encoding="{declared}"')
+    bom = codecs.BOM_UTF16_BE if codec == "utf-16-be" else b""
+
+    alert = parse_cap(bom + text.encode(codec))
+
+    assert alert == parse_cap(original)
+
+
+def test_utf8_byte_order_mark_is_read() -> None:
+    original = read("steppe_fire_11.xml")
+
+    assert parse_cap(codecs.BOM_UTF8 + original) == parse_cap(original)
 
 
 def test_oversized_message_is_refused_before_parsing() -> None:
@@ -327,22 +363,63 @@ def test_size_limit_can_be_lowered() -> None:
     assert parse_cap(data, max_bytes=len(data)).identifier
 
 
-def test_message_that_is_not_utf8_is_refused() -> None:
+def test_undeclared_message_that_is_not_utf8_is_refused() -> None:
+    text = read("steppe_fire_11.xml").decode().replace(' encoding="UTF-8"', "")
+
+    refused = rejection(text.encode("cp1251", errors="replace"))
+
+    assert refused.code == "bad_encoding"
+    assert "not valid UTF-8" in refused.reason
+    assert "declare its encoding" in refused.reason
+
+
+def test_declared_utf8_message_that_is_not_utf8_is_refused() -> None:
     data = read("flood_kostanay_12.xml").decode().encode("cp1251", errors="replace")
 
     refused = rejection(data)
 
     assert refused.code == "bad_encoding"
-    assert "not UTF-8" in refused.reason
+    assert "not valid UTF-8" in refused.reason
 
 
-def test_declared_encoding_other_than_utf8_is_refused() -> None:
-    data = read("steppe_fire_11.xml").replace(b'encoding="UTF-8"', b'encoding="windows-1251"')
+def test_bytes_invalid_in_the_declared_encoding_are_refused() -> None:
+    data = read("steppe_fire_11.xml").replace(b'encoding="UTF-8"', b'encoding="US-ASCII"')
+    shift_jis = read("steppe_fire_11.xml").replace(b'encoding="UTF-8"', b'encoding="Shift_JIS"')
+
+    assert rejection(shift_jis + b"\x81").code == "bad_encoding"
+    assert parse_cap(data) == parse_cap(read("steppe_fire_11.xml"))  # ASCII is read as UTF-8
+
+
+@pytest.mark.parametrize(
+    ("declared", "says"),
+    [
+        ("x-klingon", "not one this service can read"),
+        ("rot13", "not a character encoding"),
+        ("unicode_escape", "not a character encoding"),
+        ("punycode", "not a character encoding"),
+    ],
+)
+def test_unknown_or_non_character_encodings_are_refused(declared: str, says: str) -> None:
+    data = read("steppe_fire_11.xml").replace(
+        b'encoding="UTF-8"', f'encoding="{declared}"'.encode()
+    )
 
     refused = rejection(data)
 
     assert refused.code == "bad_encoding"
-    assert "windows-1251" in refused.reason
+    assert says in refused.reason
+    assert declared in refused.reason
+
+
+def test_byte_order_mark_that_contradicts_the_prolog_is_refused() -> None:
+    text = (
+        read("steppe_fire_11.xml").decode().replace('encoding="UTF-8"', 'encoding="windows-1251"')
+    )
+
+    refused = rejection(text.encode("utf-16"))
+
+    assert refused.code == "bad_encoding"
+    assert "UTF-16-LE" in refused.reason
 
 
 def test_too_many_shapes_are_refused_before_any_is_built() -> None:
@@ -484,3 +561,89 @@ def test_validate_only_refuses_what_the_schema_or_safety_refuse(name: str, code:
 
 def test_validate_only_does_not_look_at_geometry() -> None:
     validate_only(read("hostile/open_polygon.xml"))
+
+
+KOSTANAY_RING = "53.10,63.50 53.10,63.70 53.30,63.70 53.10,63.50"
+
+
+def polygon_area(points: str) -> str:
+    return f"<areaDesc>Костанай</areaDesc><polygon>{points}</polygon>"
+
+
+def test_long_runs_of_whitespace_in_a_polygon_are_read() -> None:
+    # 300,000 spaces: a backtracking tokeniser would take hours over this, a linear one a blink.
+    spaced = " " * 300_000
+    points = f"53.10{spaced},{spaced}63.50 53.10,63.70 53.30,63.70 53.10{spaced},63.50"
+
+    alert = parse_cap(cap_message(info=info_with_area(polygon_area(points))))
+
+    geometry = alert.infos[0].areas[0].geometry
+    assert geometry is not None and geometry.bounds == pytest.approx((63.5, 53.1, 63.7, 53.3))
+
+
+def test_a_polygon_with_too_many_points_is_too_complex() -> None:
+    points = " ".join(["53.1,63.5"] * (MAX_POLYGON_POINTS + 1))
+
+    refused = rejection(cap_message(info=info_with_area(polygon_area(points))))
+
+    assert refused.code == "too_complex"
+    assert "20,001 points; the limit is 20,000" in refused.reason
+
+
+def test_too_many_points_across_polygons_are_too_complex() -> None:
+    one = " ".join(f"53.{n:04d},63.5" for n in range(MAX_POLYGON_POINTS // 2))
+    areas = "".join(
+        f"<area><areaDesc>{n}</areaDesc><polygon>{one} {n}</polygon></area>"
+        for n in range(MAX_CAP_POINTS // (MAX_POLYGON_POINTS // 2) + 1)
+    )
+    info = info_with_area("<areaDesc>x</areaDesc>").replace("<area>", areas + "<area>")
+
+    refused = rejection(cap_message(info=info), max_bytes=4 * MAX_CAP_BYTES)
+
+    assert refused.code == "too_complex"
+    assert "polygon and circle points; the limit is 100,000" in refused.reason
+
+
+def test_too_many_areas_are_too_complex() -> None:
+    areas = "</area><area><areaDesc>Аркалык</areaDesc>" * MAX_CAP_AREAS
+
+    refused = rejection(cap_message(info=info_with_area(f"<areaDesc>x</areaDesc>{areas}")))
+
+    assert refused.code == "too_complex"
+    assert "<area> blocks" in refused.reason
+
+
+def test_an_identifier_too_long_to_be_one_is_refused() -> None:
+    data = cap_message(info=info_with_area(polygon_area(KOSTANAY_RING))).replace(
+        b"KZ-TEST-1", b"K" * (MAX_KEY_CHARS + 1)
+    )
+
+    refused = rejection(data)
+
+    assert refused.code == "too_complex"
+    assert "<identifier> is 257 characters" in refused.reason
+
+
+def test_long_prose_is_cut_and_marked() -> None:
+    long = "Вода прибывает. " * 10_000
+    headline = "Ш" * 5000
+    info = info_with_area(polygon_area(KOSTANAY_RING)).replace(
+        "<area>", f"<headline>{headline}</headline><description>{long}</description><area>"
+    )
+
+    alert = parse_cap(cap_message(info=info))
+
+    description, cut_headline = alert.infos[0].description, alert.infos[0].headline
+    assert description is not None and len(description) == MAX_PROSE_CHARS
+    assert description.startswith("Вода прибывает.") and description.endswith("…")
+    assert cut_headline is not None and len(cut_headline) == MAX_LINE_CHARS
+
+
+def test_too_many_references_are_too_complex() -> None:
+    one = "cap@emer.gov.kz,KZ-TEST-0,2026-04-02T06:00:00+05:00"
+    data = cap_message(references=" ".join([one] * (MAX_CAP_REFERENCES + 1)), info="")
+
+    refused = rejection(data)
+
+    assert refused.code == "too_complex"
+    assert "names 101 messages; the limit is 100" in refused.reason

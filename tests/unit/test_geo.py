@@ -6,6 +6,7 @@ from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point
 
 from shared.geo import (
     MAX_CIRCLE_RADIUS_KM,
+    MAX_POLYGON_POINTS,
     POINT_ALERT_RADIUS_M,
     GeometryError,
     as_multipolygon,
@@ -48,9 +49,50 @@ def test_open_polygon_names_its_first_and_last_point() -> None:
         parse_cap_polygon("53.10,63.50 53.10,63.70 53.30,63.70 53.30,63.50")
 
 
-def test_polygon_needs_four_points() -> None:
-    with pytest.raises(GeometryError, match="at least 4"):
-        parse_cap_polygon("53.10,63.50 53.10,63.70 53.10,63.50")
+def test_three_point_ring_is_read_as_the_stretch_it_marks() -> None:
+    # As the DWD writes a point event: there and back along one line, 13.3 km of road.
+    circle = parse_cap_polygon("53.10,63.50 53.10,63.70 53.10,63.50")
+
+    assert circle.is_valid
+    assert circle.contains(Point(63.50, 53.10)) and circle.contains(Point(63.70, 53.10))
+    assert 140 < geodesic_area_km2(circle) < 160  # a circle of about 6.8 km: π·6.8² ≈ 145
+
+
+def test_one_point_ring_is_a_point_alert() -> None:
+    circle = parse_cap_polygon("53.10,63.50")
+
+    assert circle.contains(Point(63.50, 53.10))
+    assert geodesic_area_km2(circle) == pytest.approx(math.pi * 0.1**2, rel=0.01)
+
+
+def test_ring_without_area_longer_than_a_circle_may_be_is_refused() -> None:
+    with pytest.raises(GeometryError, match="encloses no area"):
+        parse_cap_polygon("40.0,50.0 55.0,80.0 40.0,50.0")
+
+
+def test_polygon_with_too_many_points_is_refused_before_reading_them() -> None:
+    text = " ".join(["53.1,63.5"] * (MAX_POLYGON_POINTS + 1))
+
+    with pytest.raises(GeometryError, match="the limit is 20,000"):
+        parse_cap_polygon(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "53.10 , 63.50   53.10,\t63.70 53.30 ,63.70\n53.10,63.50",
+        "  53.10,63.50 53.10,63.70 53.30,63.70 53.10,63.50  ",
+    ],
+)
+def test_spaces_around_commas_are_allowed(text: str) -> None:
+    assert parse_cap_polygon(text).equals(
+        parse_cap_polygon("53.10,63.50 53.10,63.70 53.30,63.70 53.10,63.50")
+    )
+
+
+def test_two_commas_in_a_row_are_not_a_pair() -> None:
+    with pytest.raises(GeometryError, match="is not 'lat,lon'"):
+        parse_cap_polygon("53.1 , , 63.5 53.1,63.7 53.3,63.7 53.1,63.5")
 
 
 def test_bow_tie_polygon_is_refused_naming_the_crossing_in_lat_lon() -> None:
@@ -58,9 +100,10 @@ def test_bow_tie_polygon_is_refused_naming_the_crossing_in_lat_lon() -> None:
         parse_cap_polygon("53.10,63.50 53.30,63.70 53.30,63.50 53.10,63.70 53.10,63.50")
 
 
-def test_flat_polygon_is_refused() -> None:
-    with pytest.raises(GeometryError, match="not valid"):
-        parse_cap_polygon("53.1,63.5 53.2,63.6 53.3,63.7 53.1,63.5")
+def test_flat_polygon_is_read_as_a_circle_around_its_points() -> None:
+    circle = parse_cap_polygon("53.1,63.5 53.2,63.6 53.3,63.7 53.1,63.5")
+
+    assert all(circle.contains(Point(lon, lat)) for lat, lon in [(53.1, 63.5), (53.3, 63.7)])
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
 """Bytes from the outside world to a `CapAlert`, or a `Rejected` saying why not.
 
-The order matters: size first, then encoding, then any DTD is refused on the raw bytes — so an
-entity bomb is never handed to the XML parser at all — then parse, check the namespace, validate
+The order matters: size first, then the encoding (the message is decoded as its prolog declares
+and handed on as UTF-8), then any DTD is refused on that text — so an entity bomb is never handed
+to the XML parser at all, whatever encoding hides it — then parse, check the namespace, validate
 against the vendored OASIS schema of that version, and only then build the model. Nothing here
 touches the network or the file system except to read the schemas next to this file.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
 from datetime import datetime
@@ -19,13 +21,31 @@ from shapely.geometry import MultiPolygon
 from shapely.ops import unary_union
 
 from services.intake.cap.model import CapAlert, CapArea, CapInfo, CapReference, CapVersion
-from shared.geo import GeometryError, as_multipolygon, parse_cap_circle, parse_cap_polygon
+from shared.geo import (
+    MAX_POLYGON_POINTS,
+    GeometryError,
+    as_multipolygon,
+    parse_cap_circle,
+    parse_cap_polygon,
+)
 from shared.rejections import Rejected
 
 MAX_CAP_BYTES: Final = 1_048_576
 MAX_CAP_SHAPES: Final = 500
 """Distinct polygons and circles in one message. Building and merging them is the costly part
 (about 0.3 ms a circle), and a megabyte of circles would otherwise hold a worker for seconds."""
+MAX_CAP_POINTS: Final = 100_000
+"""Polygon points in one message, all polygons together (one polygon: `MAX_POLYGON_POINTS`)."""
+MAX_CAP_AREAS: Final = 5_000
+"""`<area>` blocks in one message: a German warning lists hundreds of municipalities, each
+an area, in each language."""
+MAX_CAP_INFOS: Final = 100
+MAX_CAP_REFERENCES: Final = 100
+"""Earlier messages one Update or Cancel may name; each is looked up."""
+MAX_KEY_CHARS: Final = 256
+MAX_PROSE_CHARS: Final = 20_000
+"""`<description>` and `<instruction>`; headlines, event words and names get `MAX_LINE_CHARS`."""
+MAX_LINE_CHARS: Final = 1_000
 
 NAMESPACES: Final[dict[str, CapVersion]] = {
     "urn:oasis:names:tc:emergency:cap:1.1": "1.1",
@@ -37,9 +57,21 @@ _SCHEMA_FILES: Final[dict[CapVersion, Path]] = {
 }
 _DTD_MARKUP = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)"
+    r"\A\s*<\?xml\s[^>]{0,100}?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']"
 )
-_UTF8_NAMES: Final = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\s[^>]{0,200}\?>")
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose mark it begins with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_NOT_CHARSETS: Final = frozenset(
+    # Codecs Python knows that rewrite text rather than encode characters (and punycode and
+    # idna are quadratic): a message "encoded" in them is refused.
+    {"unicode-escape", "raw-unicode-escape", "punycode", "idna", "utf-7", "undefined"}
+)
 _LXML_SOURCE_SUFFIX = re.compile(r"\s*\(<string>, line \d+\)\s*$")
 _CAP_NAMESPACE_PREFIX = re.compile(r"\{urn:oasis:names:tc:emergency:cap:1\.[12]\}")
 _REASON_MAX_CHARS = 300
@@ -53,7 +85,7 @@ def parse_cap(data: bytes, *, max_bytes: int = MAX_CAP_BYTES) -> CapAlert:
     too_complex, bad_datetime, bad_reference, bad_polygon, bad_circle.
     """
     root, version = _load_valid(data, max_bytes=max_bytes)
-    _refuse_too_many_shapes(root)
+    _refuse_too_complex(root)
     return _alert(_Node(root), version)
 
 
@@ -64,9 +96,9 @@ def validate_only(data: bytes, *, max_bytes: int = MAX_CAP_BYTES) -> None:
 
 def _load_valid(data: bytes, *, max_bytes: int) -> tuple[etree._Element, CapVersion]:
     _refuse_oversize(data, max_bytes=max_bytes)
-    _refuse_non_utf8(data)
-    _refuse_dtd_in_bytes(data)
-    root = _parse_xml(data)
+    document = utf8_document(data)
+    _refuse_dtd(document)
+    root = _parse_xml(document)
     _refuse_dtd_in_tree(root)
     version = _cap_version(root)
     schema = _schema(version)
@@ -80,24 +112,74 @@ def _refuse_oversize(data: bytes, *, max_bytes: int) -> None:
         raise Rejected("too_large", f"message is {len(data):,} bytes; the limit is {max_bytes:,}")
 
 
-def _refuse_non_utf8(data: bytes) -> None:
-    """Only UTF-8 is read, and read as UTF-8 whatever the declaration says, so the DTD scan below
-    sees exactly the characters the parser will."""
-    declared = _DECLARED_ENCODING.match(data)
-    if declared and declared[1].decode("ascii", "replace").lower() not in _UTF8_NAMES:
-        raise Rejected(
-            "bad_encoding",
-            f"declared encoding {declared[1].decode('ascii', 'replace')!r}; only UTF-8 is accepted",
-        )
+def utf8_document(data: bytes) -> bytes:
+    """The message as UTF-8, read by the encoding its XML prolog declares (or its byte-order mark);
+    `Rejected("bad_encoding")` when it cannot be read as declared.
+
+    XML allows any declared encoding, and alerts still come in windows-1251, KOI8-R and Latin-1.
+    Python decodes; the XML parser only ever sees UTF-8 with the declaration taken out, so the DTD
+    scan and the parser read exactly the same characters. An undeclared message must be UTF-8, as
+    XML says. Linear in the size: every codec allowed here is a C codec reading each byte once.
+    """
+    encoding, body = _declared_encoding(data)
+    if encoding == "utf-8":  # most messages: checked, and parsed as they came
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Rejected("bad_encoding", _undecodable(body, exc, "UTF-8")) from None
+        return body
     try:
-        data.decode("utf-8")
+        text = body.decode(encoding)
     except UnicodeDecodeError as exc:
+        raise Rejected("bad_encoding", _undecodable(body, exc, encoding)) from None
+    return _without_declaration(text)
+
+
+def _declared_encoding(data: bytes) -> tuple[str, bytes]:
+    """(Python codec name, the bytes to decode with it): by byte-order mark first, then by the
+    prolog's `encoding=` (XML 1.0 § 4.3.3 and appendix F)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            declared = _DECLARED_ENCODING.match(data[len(bom) :].decode(codec, "replace")[:200])
+            if declared and _unicode_family(_codec(declared[1])) != _unicode_family(codec):
+                raise Rejected(
+                    "bad_encoding",
+                    f"the byte-order mark says {codec.upper()} but the prolog declares "
+                    f"{declared[1]!r}",
+                )
+            return codec, data[len(bom) :]
+    declared = _DECLARED_ENCODING.match(data[:200].decode("latin-1"))
+    if declared is None:
+        return "utf-8", data
+    return _codec(declared[1]), data
+
+
+def _unicode_family(codec: str) -> str:
+    return codec.removesuffix("-le").removesuffix("-be")
+
+
+def _codec(name: str) -> str:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
         raise Rejected(
-            "bad_encoding", f"not UTF-8: byte {exc.start} ({data[exc.start]:#04x}) {exc.reason}"
+            "bad_encoding", f"declared encoding {name!r} is not one this service can read"
         ) from None
+    if info.name in _NOT_CHARSETS or getattr(info, "_is_text_encoding", True) is False:
+        raise Rejected("bad_encoding", f"declared encoding {name!r} is not a character encoding")
+    return "utf-8" if info.name in ("utf-8", "ascii") else info.name
 
 
-def _refuse_dtd_in_bytes(data: bytes) -> None:
+def _undecodable(body: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+    hint = " (declare its encoding in the XML prolog if it is not)" if encoding == "UTF-8" else ""
+    return f"not valid {encoding}: byte {exc.start} ({body[exc.start]:#04x}) {exc.reason}{hint}"
+
+
+def _without_declaration(text: str) -> bytes:
+    return _XML_DECLARATION.sub("", text, count=1).encode("utf-8")
+
+
+def _refuse_dtd(data: bytes) -> None:
     found = _DTD_MARKUP.search(data)
     if found:
         markup = found[0].decode("ascii")
@@ -117,15 +199,55 @@ def _refuse_dtd_in_tree(root: etree._Element) -> None:
         )
 
 
-def _refuse_too_many_shapes(root: etree._Element) -> None:
+def _refuse_too_complex(root: etree._Element) -> None:
+    """Refuse, before any geometry is built, what would cost more than its size: too many shapes,
+    points, areas or blocks. One pass over the tree; points are counted by their commas."""
     ns = f"{{{etree.QName(root).namespace}}}"
-    shapes = {(el.tag, el.text) for el in root.iter(ns + "polygon", ns + "circle")}
-    if len(shapes) > MAX_CAP_SHAPES:
+    shapes: set[tuple[str, str | None]] = set()
+    points = areas = infos = 0
+    for element in root.iter(ns + "polygon", ns + "circle", ns + "area", ns + "info"):
+        tag = element.tag.removeprefix(ns)
+        if tag == "info":
+            infos += 1
+        elif tag == "area":
+            areas += 1
+        else:
+            text = element.text or ""
+            shapes.add((tag, text))
+            commas = text.count(",")
+            if tag == "polygon" and commas > MAX_POLYGON_POINTS:
+                raise Rejected(
+                    "too_complex",
+                    f"a polygon has {commas:,} points; the limit is {MAX_POLYGON_POINTS:,}",
+                )
+            points += commas
+    for count, limit, what in (
+        (len(shapes), MAX_CAP_SHAPES, "distinct polygons and circles"),
+        (points, MAX_CAP_POINTS, "polygon and circle points"),
+        (areas, MAX_CAP_AREAS, "<area> blocks"),
+        (infos, MAX_CAP_INFOS, "<info> blocks"),
+    ):
+        if count > limit:
+            raise Rejected("too_complex", f"message has {count:,} {what}; the limit is {limit:,}")
+
+
+def _bounded_key(node: _Node, tag: str) -> str:
+    """An identifying field (`<identifier>`, `<sender>`): required, and refused when too long to
+    be anyone's identifier rather than cut (a cut key would match the wrong message)."""
+    value = node.required(tag)
+    if len(value) > MAX_KEY_CHARS:
         raise Rejected(
-            "too_complex",
-            f"message has {len(shapes):,} distinct polygons and circles; the limit is "
-            f"{MAX_CAP_SHAPES}",
+            "too_complex", f"<{tag}> is {len(value):,} characters; the limit is {MAX_KEY_CHARS}"
         )
+    return value
+
+
+def _bounded(text: str | None, limit: int) -> str | None:
+    """Prose cut to `limit` characters, marked with an ellipsis: the whole message is kept as it
+    came in the alert record, so nothing is lost to the people who need it."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -243,16 +365,16 @@ def _alert(root: _Node, version: CapVersion) -> CapAlert:
     shapes: _Shapes = {}
     return CapAlert(
         version=version,
-        identifier=root.required("identifier"),
-        sender=root.required("sender"),
+        identifier=_bounded_key(root, "identifier"),
+        sender=_bounded_key(root, "sender"),
         sent=sent,
         status=root.required("status"),
         msg_type=root.required("msgType"),
         scope=root.required("scope"),
-        source=root.text("source"),
-        note=root.text("note"),
+        source=_bounded(root.text("source"), MAX_LINE_CHARS),
+        note=_bounded(root.text("note"), MAX_PROSE_CHARS),
         references=_references(root.text("references") or ""),
-        incidents=tuple((root.text("incidents") or "").split()),
+        incidents=tuple((root.text("incidents") or "").split()[:MAX_CAP_REFERENCES]),
         infos=tuple(_info(info, shapes=shapes) for info in root.nodes("info")),
     )
 
@@ -261,17 +383,17 @@ def _info(info: _Node, *, shapes: _Shapes) -> CapInfo:
     return CapInfo(
         language=info.text("language") or "en-US",
         categories=info.texts("category"),
-        event=info.text("event") or "",
+        event=_bounded(info.text("event"), MAX_LINE_CHARS) or "",
         urgency=info.required("urgency"),
         severity=info.required("severity"),
         certainty=info.required("certainty"),
         event_codes=info.pairs("eventCode"),
-        headline=info.text("headline"),
-        description=info.text("description"),
-        instruction=info.text("instruction"),
-        sender_name=info.text("senderName"),
-        web=info.text("web"),
-        contact=info.text("contact"),
+        headline=_bounded(info.text("headline"), MAX_LINE_CHARS),
+        description=_bounded(info.text("description"), MAX_PROSE_CHARS),
+        instruction=_bounded(info.text("instruction"), MAX_PROSE_CHARS),
+        sender_name=_bounded(info.text("senderName"), MAX_LINE_CHARS),
+        web=_bounded(info.text("web"), MAX_LINE_CHARS),
+        contact=_bounded(info.text("contact"), MAX_LINE_CHARS),
         effective=info.datetime("effective"),
         onset=info.datetime("onset"),
         expires=info.datetime("expires"),
@@ -280,7 +402,7 @@ def _info(info: _Node, *, shapes: _Shapes) -> CapInfo:
 
 
 def _area(area: _Node, *, shapes: _Shapes) -> CapArea:
-    description = area.text("areaDesc") or ""
+    description = _bounded(area.text("areaDesc"), MAX_PROSE_CHARS) or ""
     texts = (area.texts("polygon"), area.texts("circle"))
     if texts not in shapes:
         shapes[texts] = _geometry(*texts, description=description)
@@ -307,8 +429,14 @@ def _geometry(
 
 
 def _references(text: str) -> tuple[CapReference, ...]:
+    triples = text.split()
+    if len(triples) > MAX_CAP_REFERENCES:
+        raise Rejected(
+            "too_complex",
+            f"<references> names {len(triples):,} messages; the limit is {MAX_CAP_REFERENCES}",
+        )
     references = []
-    for triple in text.split():
+    for triple in triples:
         parts = triple.split(",")
         if len(parts) != 3 or not all(parts):
             raise Rejected("bad_reference", f"reference {triple!r} is not 'sender,identifier,sent'")
