@@ -132,6 +132,99 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "ru": "Сообщение датировано будущим временем",
         "en": "Message dated in the future",
     },
+    "rejection.bad_encoding": {
+        "kk": "Хабарламаның кодталуы оқылмады",
+        "ru": "Не удалось прочитать кодировку сообщения",
+        "en": "Unreadable character encoding",
+    },
+    "rejection.too_complex": {
+        "kk": "Хабарлама тым күрделі",
+        "ru": "Сообщение слишком сложное",
+        "en": "Message too complex",
+    },
+    "rejection.bad_datetime": {
+        "kk": "Күні мен уақыты қате",
+        "ru": "Неверные дата и время",
+        "en": "Invalid date and time",
+    },
+    "priority.critical": {"kk": "шұғыл", "ru": "критический", "en": "critical"},
+    "priority.high": {"kk": "жоғары", "ru": "высокий", "en": "high"},
+    "priority.medium": {"kk": "орташа", "ru": "средний", "en": "medium"},
+    "priority.low": {"kk": "төмен", "ru": "низкий", "en": "low"},
+    "validate.valid": {
+        "kk": "Жарамды CAP {version}: {msg_type} ({status}), жіберуші {sender}",
+        "ru": "Корректный CAP {version}: {msg_type} ({status}), отправитель {sender}",
+        "en": "Valid CAP {version}: {msg_type} ({status}) from {sender}",
+    },
+    "validate.becomes": {
+        "kk": "Оқиға болады: {type}, басымдығы {priority}, {area} км², өңірлер: {regions}",
+        "ru": "Станет инцидентом: {type}, приоритет {priority}, {area} км², регионы: {regions}",
+        "en": "Becomes an incident: {type}, priority {priority}, {area} km², regions: {regions}",
+    },
+    "validate.area_to_confirm": {
+        "kk": "Аумақты нақтылау керек: {why}",
+        "ru": "Район требует уточнения: {why}",
+        "en": "Area to confirm: {why}",
+    },
+    "validate.not_found": {"kk": "табылмады", "ru": "не найдено", "en": "not found"},
+    "validate.several_places": {
+        "kk": "бірнеше жер",
+        "ru": "несколько мест",
+        "en": "several places",
+    },
+    "validate.no_place": {
+        "kk": "аумақ аталмаған",
+        "ru": "район не назван",
+        "en": "no area named",
+    },
+    "validate.unverified_sender": {
+        "kk": "Жіберуші тексерілмеген: тізілімде жоқ, баптау бойынша қабылданады",
+        "ru": "Отправитель не проверен: его нет в реестре, принимается по настройке",
+        "en": "Unverified sender: not in the registry, accepted as configured",
+    },
+    "validate.signed": {
+        "kk": "Электрондық қолтаңба тексерілді",
+        "ru": "Электронная подпись проверена",
+        "en": "Signature verified",
+    },
+    "validate.outside_service_area": {
+        "kk": "Қызмет көрсету аумағынан тыс (Қазақстаннан тыс): тіркеледі және хабарланады, "
+        "ешкім шақырылмайды",
+        "ru": "Вне зоны обслуживания (за пределами Казахстана): записывается и объявляется, "
+        "никого не вызывают",
+        "en": "Outside the service area (outside Kazakhstan): recorded and announced; nobody "
+        "is called out",
+    },
+    "validate.clipped": {
+        "kk": "Аумақтың бір бөлігі Қазақстаннан тыс: шекара бойынша қиылды",
+        "ru": "Часть района за пределами Казахстана: обрезана по границе",
+        "en": "Part of the area lies outside Kazakhstan: clipped to the border",
+    },
+    "validate.expired": {
+        "kk": "Мерзімі өтіп кеткен ({expires}): тіркеледі, ешкім шақырылмайды",
+        "ru": "Срок истёк ({expires}): записывается, никого не вызывают",
+        "en": "Already expired ({expires}): recorded; nobody is called out",
+    },
+    "validate.not_announced": {
+        "kk": "Мәртебесі {status}: сақталады, бірақ хабарланбайды",
+        "ru": "Статус {status}: сохраняется, но не объявляется",
+        "en": "Status {status}: kept, not announced",
+    },
+    "validate.cancel": {
+        "kk": "Бас тарту: сілтеме жасалған {count} хабарламаның оқиғаларын жабады",
+        "ru": "Отмена: закрывает инциденты {count} упомянутых сообщений",
+        "en": "Cancel: closes the incidents of {count} referenced message(s)",
+    },
+    "validate.recorded": {
+        "kk": "Тек тіркеледі: оқиғаны өзгертпейді",
+        "ru": "Только записывается: инцидент не меняется",
+        "en": "Recorded only: no incident changes",
+    },
+    "validate.refused": {
+        "kk": "Қабылданбады ({code}): {title}. {reason}",
+        "ru": "Отклонено ({code}): {title}. {reason}",
+        "en": "Refused ({code}): {title}. {reason}",
+    },
     "rejection.internal_error": {
         "kk": "Хабарламаны өңдеу мүмкін болмады",
         "ru": "Сообщение не удалось обработать",

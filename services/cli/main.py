@@ -191,25 +191,17 @@ def publish(
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Check a CAP file as the intake would, and say what incident it would become."""
-    from services.intake.cap import parse_cap
-    from services.intake.from_cap import draft_from_cap
-    from services.intake.regions import RegionIndex
-    from shared.reference import load_regions
-    from shared.rejections import Rejected
+def validate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    lang: Annotated[str, typer.Option(help="kk, ru or en")] = "kk",
+) -> None:
+    """Check a CAP file as the intake would (sender registry included), and say what it becomes."""
+    from services.cli.validating import verdict
 
-    try:
-        alert = parse_cap(file.read_bytes())
-        draft = draft_from_cap(alert, regions=RegionIndex(load_regions()))
-    except Rejected as rejection:
-        console.print(f"[red]refused[/] ({rejection.code}): {rejection.reason}")
-        raise typer.Exit(1) from None
-    console.print(
-        f"[green]valid CAP {alert.version}[/] {alert.msg_type}/{alert.status}: "
-        f"{draft.type.value}, priority {draft.priority.value}, {draft.area_km2:,.0f} km², "
-        f"regions {', '.join(draft.region_codes) or '—'}"
-    )
+    said = verdict(file.read_bytes(), language=lang)
+    for line in said.lines:
+        console.print(line)
+    raise typer.Exit(0 if said.accepted else 1)
 
 
 @app.command("explain")

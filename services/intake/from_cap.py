@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import shapely
-from shapely.geometry import MultiPolygon, Point
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from services.intake.cap import CapAlert, CapArea, CapInfo, classify_alert
 from services.intake.draft import AreaPart, IncidentDraft
-from services.intake.regions import RegionIndex, is_region_geocode, normalize_region_code
+from services.intake.gazetteer import Gazetteer, PlaceKind
+from services.intake.regions import RegionIndex
 from shared.events.incidents import AlertStatus, IncidentSource, LocalizedText
 from shared.geo import as_multipolygon, geodesic_area_km2
 from shared.i18n import LANGUAGES
@@ -21,15 +22,43 @@ from shared.rejections import Rejected
 _SEVERITY_RANK = {"Extreme": 4, "Severe": 3, "Moderate": 2, "Minor": 1}
 
 
-def draft_from_cap(alert: CapAlert, *, regions: RegionIndex) -> IncidentDraft:
+def draft_from_cap(
+    alert: CapAlert,
+    *,
+    regions: RegionIndex,
+    gazetteer: Gazetteer,
+    home_regions: Collection[str] | None = None,
+) -> IncidentDraft:
+    """The incident an Alert or Update describes.
+
+    Areas are read from their polygons and circles, else from what they name (`<areaDesc>` and
+    `<geocode>`, through the gazetteer). What cannot be placed with certainty still becomes an
+    incident, flagged `area_to_confirm`: on the places that were found, or — when none were — on
+    `home_regions` (the regions the sender alerts for), else on the regions an ambiguous name
+    could mean, else on all of Kazakhstan. An area wholly outside Kazakhstan is kept as sent and
+    flagged `outside_service_area`; one partly inside is clipped to it.
+    """
     if not alert.infos:
         raise Rejected("no_area", "the alert has no <info> block, so nothing says what or where")
-    parts = tuple(_resolve_area(area, regions) for area in _distinct_areas(alert.infos))
+    parts: list[AreaPart] = []
+    to_confirm = False
+    candidate_regions: list[str] = []
+    unplaced: list[str] = []
+    for cap_area in _distinct_areas(alert.infos):
+        placed = _resolve_area(cap_area, gazetteer)
+        to_confirm = to_confirm or placed.to_confirm
+        candidate_regions.extend(placed.candidate_regions)
+        if placed.part is not None:
+            parts.append(placed.part)
+        elif cap_area.description:
+            unplaced.append(cap_area.description)
     if not parts:
-        raise Rejected(
-            "no_area", "the alert names no <area>; Jedel needs a polygon, circle or region geocode"
-        )
-    area = as_multipolygon(shapely.union_all([part.geometry for part in parts]))
+        to_confirm = True
+        parts.append(_fallback_part(regions, home_regions, candidate_regions, " / ".join(unplaced)))
+    sent_area = as_multipolygon(shapely.union_all([part.geometry for part in parts]))
+    area = regions.clip_to_country(sent_area)
+    outside = area is None
+    area = sent_area if area is None else area
     lead = max(alert.infos, key=lambda info: _SEVERITY_RANK.get(info.severity, 0))
     classification = classify_alert(alert)
     return IncidentDraft(
@@ -41,12 +70,15 @@ def draft_from_cap(alert: CapAlert, *, regions: RegionIndex) -> IncidentDraft:
         urgency=lead.urgency,
         certainty=lead.certainty,
         texts=texts_of(alert.infos),
-        parts=parts,
+        parts=tuple(parts),
         area=area,
         area_km2=geodesic_area_km2(area),
         center=center_of(area),
-        region_codes=_regions_of(parts, area, regions),
+        region_codes=() if outside else _regions_of(tuple(parts), area, regions),
         expires_at=_expiry(alert.infos),
+        # Names not found in Kazakhstan are no doubt about an alert that lies outside it.
+        area_to_confirm=to_confirm and not outside,
+        outside_service_area=outside,
     )
 
 
@@ -88,35 +120,49 @@ def _distinct_areas(infos: Iterable[CapInfo]) -> list[CapArea]:
     ]
 
 
-def _resolve_area(area: CapArea, regions: RegionIndex) -> AreaPart:
+@dataclass(frozen=True)
+class _Placed:
+    part: AreaPart | None  # None: nothing in the area could be placed
+    to_confirm: bool
+    candidate_regions: tuple[str, ...] = ()  # regions an ambiguous name could be in
+
+
+def _resolve_area(area: CapArea, gazetteer: Gazetteer) -> _Placed:
     if area.geometry is not None:
-        return AreaPart(area.description, area.geocodes, as_multipolygon(area.geometry))
-    region_codes = [value for name, value in area.geocodes if is_region_geocode(name)]
-    boundaries: list[MultiPolygon] = []
-    for code in region_codes:
-        boundary = regions.boundary(code)
-        if boundary is None:
-            raise Rejected(
-                "unknown_geocode",
-                f"area '{area.description}' names region {code!r}, which is not an ISO 3166-2 "
-                "code of a region of Kazakhstan (KZ-10 … KZ-79)",
-            )
-        boundaries.append(boundary)
-    if not boundaries:
-        named = ", ".join(f"{name}={value}" for name, value in area.geocodes) or "none"
-        raise Rejected(
-            "unknown_geocode",
-            f"area '{area.description}' has no polygon or circle, and none of its geocodes "
-            f"({named}) is an ISO 3166-2 region code",
+        return _Placed(
+            AreaPart(area.description, area.geocodes, as_multipolygon(area.geometry)), False
         )
-    return AreaPart(
+    resolution = gazetteer.resolve(area.description, area.geocodes)
+    candidates = tuple(
+        dict.fromkeys(place.region_code for _, places in resolution.ambiguous for place in places)
+    )
+    geometry = resolution.geometry
+    if geometry is None:
+        return _Placed(None, True, candidates)
+    whole_regions = all(place.kind is PlaceKind.REGION for place in resolution.places)
+    part = AreaPart(
         area.description,
         area.geocodes,
-        as_multipolygon(shapely.union_all(boundaries)),
-        region_codes=tuple(
-            dict.fromkeys(normalize_region_code(code) or code for code in region_codes)
-        ),
+        geometry,
+        region_codes=tuple(p.code for p in resolution.places) if whole_regions else None,
     )
+    return _Placed(part, resolution.to_confirm, candidates)
+
+
+def _fallback_part(
+    regions: RegionIndex,
+    home_regions: Collection[str] | None,
+    candidates: Sequence[str],
+    description: str,
+) -> AreaPart:
+    """Where to put an alert none of whose areas could be placed: the sender's regions, else
+    the regions its ambiguous names could mean, else Kazakhstan. The part keeps the sender's
+    words, for the dispatcher who confirms the area."""
+    for codes in (sorted(home_regions or ()), sorted(set(candidates))):
+        geometry = regions.union_of(codes)
+        if geometry is not None:
+            return AreaPart(description, (), geometry, region_codes=tuple(codes))
+    return AreaPart(description, (), regions.country, region_codes=regions.codes)
 
 
 def _regions_of(

@@ -221,8 +221,8 @@ _GENERIC_WORDS: tuple[tuple[_Hint, str, tuple[str, ...]], ...] = (
                              "districts", "raions", "raion", "rayon", "audany", "audan")),
     (_Hint.DISTRICT, _BOTH, ("район",)),
     (_Hint.CITY, _POST, ("қалалары", "қаласы", "қаласының", "қаласында", "қаласындағы",
-                         "қала", "города", "городе", "city", "cities", "town", "qalasy",
-                         "kalasy")),
+                         "қала", "қ", "города", "городе", "city", "cities", "town", "qalasy",
+                         "kalasy")),  # "Қостанай қ." is Kazakh for "г. Костанай"
     (_Hint.CITY, _BOTH, ("город",)),
     (_Hint.CITY, _PRE, ("г", "гор")),
     (_Hint.VILLAGE, _POST, ("ауылы", "ауылының", "ауылында", "ауылындағы", "кенті", "кент",

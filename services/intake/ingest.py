@@ -124,12 +124,13 @@ async def _open(
     now: datetime,
     resolved: bool = False,
 ) -> Outcome:
-    status = IncidentStatus.EXPIRED if draft.is_expired(now) else IncidentStatus.OPEN
+    status = _status_of(draft, now=now)
     if resolved:
         status = IncidentStatus.RESOLVED
     row = await repo.open_incident(draft, alert_id=alert_id, status=status, now=now)
-    # An alert already past its `expires` is kept for the record but mobilises no one.
-    opened = _announces(row) and status is IncidentStatus.OPEN
+    # An alert already past its `expires` is kept for the record but mobilises no one; one
+    # outside Kazakhstan is announced as such (and the mobilizer mobilises only open ones).
+    opened = _announces(row) and status in _ANNOUNCED_WHEN_OPENED
     events = (announce(IncidentOpened, row),) if opened else ()
     return Outcome(Action.OPENED, (row.id,), events)
 
@@ -142,7 +143,7 @@ async def _revise(
     alert_id: UUID,
     now: datetime,
 ) -> Outcome:
-    status = IncidentStatus.EXPIRED if draft.is_expired(now) else IncidentStatus.OPEN
+    status = _status_of(draft, now=now)
     events = []
     for row in rows:
         await repo.revise_incident(row, draft, alert_id=alert_id, status=status, now=now)
@@ -185,6 +186,17 @@ async def _refuse_strangers(
     transaction is then rolled back, so nothing of the message is kept."""
     originals = await repo.original_senders(row.id for row in rows)
     judge_revision(senders, sender=sender, originals=originals.values(), action=action)
+
+
+_ANNOUNCED_WHEN_OPENED = frozenset({IncidentStatus.OPEN, IncidentStatus.OUTSIDE_SERVICE_AREA})
+
+
+def _status_of(draft: IncidentDraft, *, now: datetime) -> IncidentStatus:
+    if draft.is_expired(now):
+        return IncidentStatus.EXPIRED
+    if draft.outside_service_area:
+        return IncidentStatus.OUTSIDE_SERVICE_AREA
+    return IncidentStatus.OPEN
 
 
 def _announces(row: IncidentRow) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 from faststream import FastStream
 
 from services.intake.cap import load_rules
+from services.intake.gazetteer import Gazetteer
 from services.intake.ingest import expire_due
 from services.intake.regions import RegionIndex
 from services.intake.repository import IncidentRepository
@@ -50,6 +51,7 @@ class IntakeService(BrokerService):
             consumer=consumer,
             clock=clock,
             senders=senders,
+            gazetteer=Gazetteer.default(),
         )
         self.broker.include_router(build_router(self.context))
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import shapely
 from shapely import STRtree
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from shared.geo import GeometryError, as_multipolygon
 from shared.reference import Region
 
 _ISO_VALUE_NAMES = {"iso31662", "iso3166", "iso31662code", "region"}
@@ -26,12 +28,47 @@ def normalize_region_code(value: str) -> str | None:
 
 
 class RegionIndex:
-    """The 20 first-level regions, indexed for intersection."""
+    """The 20 first-level regions, indexed for intersection, and the country they make up."""
 
     def __init__(self, regions: Iterable[Region]) -> None:
         self._regions = tuple(regions)
         self._by_code = {region.code: region for region in self._regions}
         self._tree = STRtree([region.boundary for region in self._regions])
+        self._country = as_multipolygon(shapely.union_all([r.boundary for r in self._regions]))
+        shapely.prepare(self._country)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self._by_code)
+
+    @property
+    def country(self) -> MultiPolygon:
+        """Kazakhstan: every region together (the service area)."""
+        return self._country
+
+    def clip_to_country(self, area: MultiPolygon) -> MultiPolygon | None:
+        """The part of `area` inside Kazakhstan; None when no part of it is (a border touched
+        along a line or at a point is not a part)."""
+        if self._country.contains(area):
+            return area
+        if not self._country.intersects(area):
+            return None
+        inside = self._country.intersection(area)
+        polygons = [
+            part
+            for part in getattr(inside, "geoms", [inside])
+            if part.geom_type in ("Polygon", "MultiPolygon") and not part.is_empty
+        ]
+        if not polygons:
+            return None
+        try:
+            return as_multipolygon(shapely.union_all(polygons))
+        except GeometryError:
+            return None
+
+    def union_of(self, codes: Iterable[str]) -> MultiPolygon | None:
+        boundaries = [b for code in codes if (b := self.boundary(code)) is not None]
+        return as_multipolygon(shapely.union_all(boundaries)) if boundaries else None
 
     def boundary(self, code: str) -> MultiPolygon | None:
         normalized = normalize_region_code(code)

@@ -15,11 +15,12 @@ from services.intake.cap import CapAlert, parse_cap
 from services.intake.draft import IncidentDraft
 from services.intake.from_cap import draft_from_cap
 from services.intake.from_report import draft_from_report, parse_report
+from services.intake.gazetteer import Gazetteer
 from services.intake.ingest import Outcome, ingest_cap, ingest_report
 from services.intake.regions import RegionIndex
 from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.senders import SenderRegistry, judge_sender, judge_sent_time
-from services.intake.settings import IntakeSettings
+from services.intake.settings import IntakeOptions, IntakeSettings
 from services.intake.signatures import read_signature
 from services.intake.tables import OUTBOX
 from shared.consumer import Consumer, Position
@@ -36,15 +37,30 @@ class IntakeContext:
     consumer: Consumer
     clock: Callable[[], datetime]
     senders: SenderRegistry
+    gazetteer: Gazetteer
 
 
 def prepare_cap(
-    data: bytes, *, regions: RegionIndex, max_bytes: int
+    data: bytes,
+    *,
+    regions: RegionIndex,
+    gazetteer: Gazetteer,
+    senders: SenderRegistry,
+    max_bytes: int,
 ) -> tuple[CapAlert, IncidentDraft | None]:
-    """The CPU-bound half of a CAP message: parse, validate, shape, classify."""
+    """The CPU-bound half of a CAP message: parse, validate, shape (an area the alert cannot
+    place falls back to the regions its sender alerts for), classify."""
     alert = parse_cap(data, max_bytes=max_bytes)
-    shaped = alert.msg_type in ("Alert", "Update")
-    return alert, draft_from_cap(alert, regions=regions) if shaped else None
+    if alert.msg_type not in ("Alert", "Update"):
+        return alert, None
+    home = senders.find(alert.sender)
+    draft = draft_from_cap(
+        alert,
+        regions=regions,
+        gazetteer=gazetteer,
+        home_regions=home.regions if home is not None else None,
+    )
+    return alert, draft
 
 
 def prepare_report(
@@ -55,21 +71,21 @@ def prepare_report(
 
 
 def judge_cap(
-    ctx: IntakeContext,
     alert: CapAlert,
     draft: IncidentDraft | None,
     *,
     data: bytes,
     topic: str,
+    senders: SenderRegistry,
+    options: IntakeOptions,
+    now: datetime,
 ) -> IncidentDraft | None:
     """Who sent it, when, and with what signature: the draft with its sender's trust, or
     `Rejected`. A Cancel has no draft (and no area): its sender is judged on the topic alone."""
-    now = ctx.clock()
-    options = ctx.settings.intake
     max_skew = timedelta(seconds=options.max_future_skew_s)
     judge_sent_time(alert.sent, now=now, max_skew=max_skew, what="its CAP <sent>")
     trust = judge_sender(
-        ctx.senders,
+        senders,
         sender=alert.sender,
         topic=topic,
         region_codes=draft.region_codes if draft else (),
@@ -106,10 +122,22 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
 
     async def process_cap(data: bytes, position: Position) -> Outcome:
         alert, draft = await asyncio.to_thread(
-            prepare_cap, data, regions=ctx.regions, max_bytes=ctx.settings.intake.max_cap_bytes
+            prepare_cap,
+            data,
+            regions=ctx.regions,
+            gazetteer=ctx.gazetteer,
+            senders=ctx.senders,
+            max_bytes=ctx.settings.intake.max_cap_bytes,
         )
         draft = await asyncio.to_thread(
-            judge_cap, ctx, alert, draft, data=data, topic=position.topic
+            judge_cap,
+            alert,
+            draft,
+            data=data,
+            topic=position.topic,
+            senders=ctx.senders,
+            options=ctx.settings.intake,
+            now=ctx.clock(),
         )
         record = AlertRecord(
             source="cap",

@@ -38,6 +38,8 @@ ENDED = {
     IncidentStatus.CANCELLED: StandDownReason.INCIDENT_CANCELLED,
     IncidentStatus.EXPIRED: StandDownReason.INCIDENT_EXPIRED,
     IncidentStatus.RESOLVED: StandDownReason.INCIDENT_RESOLVED,
+    # An Update that moves the area out of Kazakhstan: called off, as far as volunteers go.
+    IncidentStatus.OUTSIDE_SERVICE_AREA: StandDownReason.INCIDENT_CANCELLED,
 }
 
 

@@ -6,23 +6,27 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake.cap import parse_cap
+from services.intake.cap import CapAlert, parse_cap
+from services.intake.draft import IncidentDraft
 from services.intake.from_cap import draft_from_cap
 from services.intake.from_report import draft_from_report, parse_report
+from services.intake.gazetteer import Gazetteer
 from services.intake.regions import RegionIndex, normalize_region_code
 from shared.events.incidents import AlertStatus, IncidentType, Priority
+from shared.geo import as_multipolygon, geodesic_area_km2, parse_cap_polygon
 from shared.reference import load_regions
 from shared.rejections import Rejected
 from tests.factories import CAP, FLOOD_DAY, as_json, missing_person_report
 
 REGIONS = RegionIndex(load_regions())
+GAZETTEER = Gazetteer.default()
 
 
 def draft(name: str, transform: bytes | None = None, replace: bytes | None = None):  # type: ignore[no-untyped-def]
     data = (CAP / name).read_bytes()
     if transform is not None and replace is not None:
         data = data.replace(transform, replace)
-    return draft_from_cap(parse_cap(data), regions=REGIONS)
+    return draft_from_cap(parse_cap(data), regions=REGIONS, gazetteer=GAZETTEER)
 
 
 def test_flood_polygon_lies_in_kostanay_and_keeps_every_language() -> None:
@@ -48,22 +52,145 @@ def test_region_geocode_becomes_the_whole_region() -> None:
     assert blizzard.area.equals(akmola.boundary)
 
 
-def test_unknown_region_code_is_refused_with_the_code_named() -> None:
-    with pytest.raises(Rejected) as refused:
-        draft("blizzard_geocode_12.xml", b"<value>KZ-11</value>", b"<value>KZ-99</value>")
-    assert refused.value.code == "unknown_geocode"
-    assert "KZ-99" in refused.value.reason
+def test_unknown_region_code_beside_a_known_name_is_placed_by_the_name_and_flagged() -> None:
+    blizzard = draft("blizzard_geocode_12.xml", b"<value>KZ-11</value>", b"<value>KZ-99</value>")
+
+    assert blizzard.region_codes == ("KZ-11",)
+    assert blizzard.area_to_confirm
 
 
-def test_geocodes_of_another_scheme_alone_cannot_place_an_alert() -> None:
-    with pytest.raises(Rejected) as refused:
-        draft(
-            "blizzard_geocode_12.xml",
-            b"<valueName>ISO3166-2</valueName>",
-            b"<valueName>KATO</valueName>",
-        )
-    assert refused.value.code == "unknown_geocode"
-    assert "KATO" in refused.value.reason
+def test_geocodes_of_an_unsourced_scheme_are_flagged_but_the_name_still_places_it() -> None:
+    blizzard = draft(
+        "blizzard_geocode_12.xml",
+        b"<valueName>ISO3166-2</valueName>",
+        b"<valueName>KATO</valueName>",
+    )
+
+    assert blizzard.region_codes == ("KZ-11",)
+    assert blizzard.area_to_confirm  # no KATO table is vendored: the code is for a person to read
+
+
+def named_area(area_xml: str, *, sender: str = "dchs-kostanay@emer.gov.kz") -> CapAlert:
+    return parse_cap(
+        f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>KZ-NAMED-1</identifier><sender>{sender}</sender>
+  <sent>2026-04-02T06:15:00+05:00</sent><status>Actual</status><msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info><language>ru-RU</language><category>Met</category><event>Паводок</event>
+    <urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>
+    {area_xml}
+  </info>
+</alert>""".encode()
+    )
+
+
+def by_name(area_xml: str, *, home: tuple[str, ...] | None = None) -> IncidentDraft:
+    return draft_from_cap(
+        named_area(area_xml), regions=REGIONS, gazetteer=GAZETTEER, home_regions=home
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Костанайская область", "Қостанай облысы", "Kostanay Region", "Qostanay oblysy"]
+)
+def test_a_region_named_in_kazakh_russian_or_english_is_the_whole_region(name: str) -> None:
+    flood = by_name(f"<area><areaDesc>{name}</areaDesc></area>")
+
+    assert flood.region_codes == ("KZ-39",)
+    assert not flood.area_to_confirm
+    assert flood.area_km2 == pytest.approx(196_000, rel=0.05)
+
+
+def test_several_names_in_one_description_give_their_union() -> None:
+    both = by_name(
+        "<area><areaDesc>Костанайская область: г. Костанай, Костанайский и Мендыкаринский "
+        "районы</areaDesc></area>"
+    )
+    one = by_name("<area><areaDesc>Мендыкаринский район Костанайской области</areaDesc></area>")
+
+    assert not both.area_to_confirm and not one.area_to_confirm
+    assert both.region_codes == ("KZ-39",)
+    assert both.area.contains(one.area.buffer(-0.01))
+    assert both.area_km2 > one.area_km2 * 1.5
+    assert both.area_km2 < 40_000  # two districts and a city, not the whole region
+
+
+def test_an_ambiguous_name_is_an_incident_to_confirm_at_the_senders_region() -> None:
+    flood = by_name("<area><areaDesc>Костанай</areaDesc></area>", home=("KZ-39",))
+
+    assert flood.area_to_confirm
+    assert flood.region_codes == ("KZ-39",)
+    assert flood.area_km2 == pytest.approx(196_000, rel=0.05)
+
+
+def test_an_unknown_place_is_an_incident_to_confirm_at_the_senders_region() -> None:
+    flood = by_name("<area><areaDesc>урочище Сорок Ключей</areaDesc></area>", home=("KZ-11",))
+
+    assert flood.area_to_confirm
+    assert flood.region_codes == ("KZ-11",)
+    assert flood.parts[0].description == "урочище Сорок Ключей"  # the sender's words, to confirm
+
+
+def test_an_ambiguous_name_from_a_national_sender_is_placed_where_it_could_be() -> None:
+    flood = by_name("<area><areaDesc>Костанай</areaDesc></area>", home=None)
+
+    assert flood.area_to_confirm
+    assert flood.region_codes == ("KZ-39",)  # every place called Kostanay is in Kostanay Region
+
+
+def test_an_unknown_place_from_a_national_sender_is_to_confirm_across_kazakhstan() -> None:
+    flood = by_name("<area><areaDesc>урочище Сорок Ключей</areaDesc></area>", home=None)
+
+    assert flood.area_to_confirm
+    assert len(flood.region_codes) == 20
+    assert not flood.outside_service_area
+
+
+def test_an_alert_without_any_area_is_to_confirm_at_the_senders_region() -> None:
+    flood = draft_from_cap(
+        named_area(""), regions=REGIONS, gazetteer=GAZETTEER, home_regions=("KZ-39",)
+    )
+
+    assert flood.area_to_confirm
+    assert flood.region_codes == ("KZ-39",)
+
+
+def test_a_placed_name_and_an_unknown_one_keep_the_placed_area_and_flag_it() -> None:
+    flood = by_name(
+        "<area><areaDesc>Мендыкаринский район</areaDesc></area>"
+        "<area><areaDesc>урочище Сорок Ключей</areaDesc></area>",
+        home=("KZ-39",),
+    )
+
+    assert flood.area_to_confirm
+    assert flood.area_km2 < 20_000  # the district only, not the whole region
+
+
+def test_an_alert_wholly_outside_kazakhstan_is_outside_the_service_area() -> None:
+    # Over Orenburg, Russia, across the border from Kostanay Region.
+    outside = by_name(
+        "<area><areaDesc>Оренбург</areaDesc>"
+        "<polygon>51.70,55.00 51.70,55.30 51.90,55.30 51.90,55.00 51.70,55.00</polygon></area>"
+    )
+
+    assert outside.outside_service_area
+    assert outside.region_codes == ()
+    assert not outside.area_to_confirm
+    assert outside.area_km2 == pytest.approx(460, rel=0.1)  # kept as sent, for the record
+
+
+def test_an_alert_partly_inside_kazakhstan_is_clipped_to_it() -> None:
+    # From Troitsk (Russia) south over the border into Kostanay Region.
+    sent = "54.10,61.40 54.10,62.20 53.60,62.20 53.60,61.40 54.10,61.40"
+    clipped = by_name(f"<area><areaDesc>граница</areaDesc><polygon>{sent}</polygon></area>")
+    whole = geodesic_area_km2(as_multipolygon(parse_cap_polygon(sent)))
+
+    assert not clipped.outside_service_area
+    assert clipped.region_codes == ("KZ-39",)
+    assert 0.05 * whole < clipped.area_km2 < 0.95 * whole
+    kazakhstan = REGIONS.country
+    assert kazakhstan.buffer(1e-6).contains(clipped.area)
 
 
 def test_expiry_is_the_latest_of_the_info_blocks() -> None:
