@@ -1,0 +1,285 @@
+"""Alerts as they are really sent, for real: on the broker and PostGIS, CAP in legacy encodings,
+areas named in Kazakh and Russian instead of drawn, names that need a dispatcher to confirm
+them, and alerts from beyond Kazakhstan's borders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake.main import IntakeService
+from shared.broker_access import ADMIN
+from shared.events import topics
+from shared.events.alerts import DeadLetter
+from shared.kafka import build_broker
+from shared.reference import KAZAKHSTAN_TZ
+from shared.settings import DatabaseSettings, KafkaSettings
+from tests.factories import CAP, FakeClock, new_run
+from tests.kafka_tail import Record, Tail, eventually
+from tests.running import running_intake
+
+pytestmark = pytest.mark.integration
+
+ENCODINGS = CAP / "encodings"
+THIRD_PARTY = CAP / "thirdparty"
+# The wind alerts are sent 2026-03-14 05:40 (+05:00) and expire the next morning.
+NOW = datetime(2026, 3, 14, 6, 0, tzinfo=KAZAKHSTAN_TZ)
+KOSTANAY_DEPARTMENT = "dchs.kostanay@emer.gov.kz"  # registered for Kostanay Region only
+
+
+@pytest.fixture(scope="module")
+async def intake(
+    database_settings: DatabaseSettings, kafka_settings: KafkaSettings, engine: AsyncEngine
+) -> AsyncIterator[IntakeService]:
+    async with running_intake(
+        database_settings, kafka_settings, engine, clock=FakeClock(NOW)
+    ) as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+async def tail(kafka_settings: KafkaSettings, intake: IntakeService) -> AsyncIterator[Tail]:
+    opened = await Tail.open(kafka_settings, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+
+    async def send(value: bytes) -> tuple[int, int]:
+        metadata = await broker.publish(value, topics.ALERTS_CAP)
+        return metadata.partition, metadata.offset
+
+    yield send
+    await broker.stop()
+
+
+def wind(path: Path, *, run: str) -> tuple[bytes, str]:
+    """A wind fixture, as its bytes (in its own encoding) and its identifier, unique to `run`."""
+    data = path.read_bytes().replace(b"KZ-DChS-", f"KZ-DChS-{run}-".encode())
+    start = data.index(b"<identifier>") + len(b"<identifier>")
+    return data, data[start : data.index(b"</identifier>")].decode("ascii")
+
+
+def named_only(data: bytes, area_desc: str, *, sender: str | None = None) -> bytes:
+    """The UTF-8 wind alert with its area given by name alone: no polygon, no geocode."""
+    head, _, rest = data.partition(b"<area>")
+    _, _, tail_ = rest.partition(b"</area>")
+    area = f"<area><areaDesc>{area_desc}</areaDesc></area>".encode()
+    moved = head + area + tail_
+    if sender is not None:
+        moved = moved.replace(
+            b"<sender>cap@emer.gov.kz</sender>", f"<sender>{sender}</sender>".encode()
+        )
+    return moved
+
+
+async def incident_of(engine: AsyncEngine, identifier: str) -> dict[str, Any] | None:
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT i.*, ST_AsText(i.center) AS center_wkt FROM alerts a "
+                    "JOIN incidents i ON i.id = a.incident_id WHERE a.identifier = :identifier"
+                ),
+                {"identifier": identifier},
+            )
+        ).first()
+    return row._asdict() if row else None
+
+
+async def opened(engine: AsyncEngine, identifier: str) -> dict[str, Any]:
+    incident = await eventually(lambda: incident_of(engine, identifier))
+    assert isinstance(incident, dict)
+    return incident
+
+
+async def announced(tail: Tail, incident_id: object) -> dict[str, Any]:
+    def matches(record: Record) -> bool:
+        return (
+            record.topic == topics.INCIDENTS
+            and record.key == str(incident_id).encode()
+            and record.headers.get("event_type") == "IncidentOpened"
+        )
+
+    [record] = await tail.wait_for(matches)
+    event: dict[str, Any] = json.loads(record.value)
+    return event
+
+
+async def dead_letter(tail: Tail, where: tuple[int, int]) -> DeadLetter:
+    def matches(record: Record) -> bool:
+        return (
+            record.topic == topics.ALERTS_DEAD_LETTER
+            and record.headers.get("dead_letter.source_topic") == topics.ALERTS_CAP
+            and (
+                int(record.headers["dead_letter.source_partition"]),
+                int(record.headers["dead_letter.source_offset"]),
+            )
+            == where
+        )
+
+    [letter] = await tail.wait_for(matches)
+    return DeadLetter.from_headers(letter.headers)
+
+
+@pytest.mark.parametrize("name", ["wind_kostanay_ru_windows1251.xml", "wind_kostanay_ru_koi8r.xml"])
+async def test_a_legacy_encoded_alert_becomes_the_same_incident_as_its_utf8_twin(
+    name: str, intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    run = new_run()
+    legacy, legacy_id = wind(ENCODINGS / name, run=run)
+    utf8, utf8_id = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    await publish(legacy)
+    await publish(utf8)
+
+    read, twin = await opened(engine, legacy_id), await opened(engine, utf8_id)
+
+    assert read["type"] == "wind" and read["status"] == "open"
+    assert read["region_codes"] == ["KZ-39"]
+    assert read["texts"] == twin["texts"]  # the Cyrillic read right, letter for letter
+    assert read["texts"][0]["event"] == "Сильный ветер"
+    assert read["area_km2"] == pytest.approx(twin["area_km2"])
+    event = await announced(tail, read["id"])
+    assert event["status"] == "open"
+
+
+async def test_a_latin1_alert_is_read_and_judged_on_its_sender(
+    intake: IntakeService, tail: Tail, publish: Any
+) -> None:
+    # The USGS message is ISO-8859-1: it is decoded, parsed and schema-checked, and only then
+    # refused, for its sender is not in the registry (not for its encoding).
+    where = await publish((THIRD_PARTY / "usgs" / "earthquake-iso8859-1.xml").read_bytes())
+
+    letter = await dead_letter(tail, where)
+
+    assert letter.code == "unknown_sender"
+    assert "earthquake.usgs.gov" in letter.reason
+
+
+async def test_undeclared_bytes_that_are_not_utf8_are_refused_with_a_clear_reason(
+    intake: IntakeService, tail: Tail, publish: Any
+) -> None:
+    data, _ = wind(ENCODINGS / "wind_kostanay_ru_windows1251.xml", run=new_run())
+    undeclared = data.replace(b' encoding="windows-1251"', b"")
+
+    letter = await dead_letter(tail, await publish(undeclared))
+
+    assert letter.code == "bad_encoding"
+    assert "not valid UTF-8" in letter.reason and "declare its encoding" in letter.reason
+
+
+async def test_an_area_named_in_kazakh_is_placed_on_its_districts_and_city(
+    intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_kk_utf8.xml", run=run)
+    await publish(
+        named_only(data, "Қостанай облысы: Қостанай қ., Қостанай және Меңдіқара аудандары")
+    )
+
+    incident = await opened(engine, identifier)
+
+    assert incident["region_codes"] == ["KZ-39"]
+    assert not incident["area_to_confirm"]
+    assert 3_000 < incident["area_km2"] < 40_000  # two districts and the city, not the region
+    event = await announced(tail, incident["id"])
+    assert event["area_to_confirm"] is False
+
+
+async def test_an_ambiguous_name_is_an_incident_to_confirm_in_the_senders_region(
+    intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    # "Костанай": the city, the district or the region? The department alerts Kostanay only.
+    await publish(named_only(data, "Костанай", sender=KOSTANAY_DEPARTMENT))
+
+    incident = await opened(engine, identifier)
+
+    assert incident["status"] == "open"
+    assert incident["area_to_confirm"]
+    assert incident["region_codes"] == ["KZ-39"]
+    event = await announced(tail, incident["id"])
+    assert event["area_to_confirm"] is True
+    assert event["region_codes"] == ["KZ-39"]
+
+
+async def test_an_unknown_place_is_never_a_silent_dead_letter(
+    intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
+
+    incident = await opened(engine, identifier)
+
+    assert incident["area_to_confirm"] and incident["region_codes"] == ["KZ-39"]
+    async with engine.connect() as connection:
+        descriptions = (
+            await connection.scalars(
+                text("SELECT description FROM incident_areas WHERE incident_id = :id"),
+                {"id": incident["id"]},
+            )
+        ).all()
+    assert descriptions == ["урочище Сорок Ключей"]  # the sender's words, for the dispatcher
+
+
+async def test_an_alert_beyond_the_border_is_announced_outside_the_service_area(
+    intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    orenburg = data.replace(
+        data[data.index(b"<polygon>") : data.index(b"</polygon>") + len(b"</polygon>")],
+        b"<polygon>51.70,55.00 51.70,55.30 51.90,55.30 51.90,55.00 51.70,55.00</polygon>",
+    ).replace(b"<value>KZ-39</value>", b"<value>RU-ORE</value>")
+    await publish(orenburg)
+
+    incident = await opened(engine, identifier)
+
+    assert incident["status"] == "outside_service_area"
+    assert incident["region_codes"] == []
+    assert incident["priority"] == "high"  # kept as classified, for the record
+    event = await announced(tail, incident["id"])
+    assert event["status"] == "outside_service_area"  # the mobilizer calls no one for it
+
+
+async def test_an_alert_across_the_border_is_clipped_to_kazakhstan(
+    intake: IntakeService, publish: Any, engine: AsyncEngine
+) -> None:
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    troitsk = data.replace(
+        data[data.index(b"<polygon>") : data.index(b"</polygon>") + len(b"</polygon>")],
+        b"<polygon>54.10,61.40 54.10,62.20 53.60,62.20 53.60,61.40 54.10,61.40</polygon>",
+    )
+    await publish(troitsk)
+
+    incident = await opened(engine, identifier)
+
+    assert incident["status"] == "open" and incident["region_codes"] == ["KZ-39"]
+    async with engine.connect() as connection:
+        inside = await connection.scalar(
+            text(
+                "SELECT ST_Area(ST_Intersection(i.area, ST_GeogFromText(:troitsk))) / 1e6 "
+                "FROM incidents i WHERE i.id = :id"
+            ),
+            {
+                "id": incident["id"],
+                "troitsk": "POLYGON((61.4 54.1, 62.2 54.1, 62.2 53.6, 61.4 53.6, 61.4 54.1))",
+            },
+        )
+    whole = 55.6 * 52.4  # about 0.5° of latitude by 0.8° of longitude at 54°N, in km
+    assert incident["area_km2"] < 0.95 * whole  # the Russian side is cut away
+    assert inside == pytest.approx(incident["area_km2"], rel=0.01)
