@@ -13,13 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from shared.geo import GeometryError, as_multipolygon
 from shared.reference import Region
 
-_ISO_VALUE_NAMES = {"iso31662", "iso3166", "iso31662code", "region"}
 _ISO_CODE = re.compile(r"^KZ-?(\d{2})$")
-
-
-def is_region_geocode(value_name: str) -> bool:
-    normalized = re.sub(r"[\s_\-:.]", "", value_name).casefold()
-    return normalized in _ISO_VALUE_NAMES
 
 
 def normalize_region_code(value: str) -> str | None:
