@@ -57,4 +57,5 @@ bench-env: setup ## prepare what the benchmarks need (database, broker)
 
 bench: bench-env ## run the benchmarks (matching seeds 1,000,000 volunteers once, ~2.5 min)
 	@$(RUN)/python -m bench.intake
+	@$(RUN)/python -m bench.hostile
 	@$(RUN)/python -m bench.matching

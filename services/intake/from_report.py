@@ -16,11 +16,12 @@ from shared.events.incidents import (
     Priority,
     SubjectSummary,
 )
-from shared.geo import as_multipolygon, geodesic_area_km2, geodesic_circle
+from shared.geo import GeometryError, as_multipolygon, geodesic_area_km2, geodesic_circle
 from shared.i18n import LANGUAGES, translate
 from shared.rejections import Rejected, describe
 
 MAX_REPORT_BYTES = 64 * 1024
+_REASON_MAX_CHARS = 500
 
 # Initial search radius by subject category: roughly the 75th-percentile distance from the initial
 # planning point in lost-person-behaviour statistics (Koester, 2008), flat/steppe terrain. The
@@ -46,13 +47,21 @@ def parse_report(data: bytes) -> MissingPersonReported:
     try:
         return MissingPersonReported.model_validate_json(data)
     except ValidationError as error:
-        raise Rejected("invalid_report", describe(error)) from None
+        reason = describe(error)  # quotes field names, and those are the sender's to choose
+        if len(reason) > _REASON_MAX_CHARS:
+            reason = reason[: _REASON_MAX_CHARS - 1] + "…"
+        raise Rejected("invalid_report", reason) from None
 
 
 def draft_from_report(report: MissingPersonReported, *, regions: RegionIndex) -> IncidentDraft:
     person, seen = report.person, report.last_seen
     radius_km = report.search_radius_km or DEFAULT_RADIUS_KM[person.category]
-    circle = geodesic_circle(seen.longitude, seen.latitude, radius_km * 1000)
+    try:
+        circle = geodesic_circle(seen.longitude, seen.latitude, radius_km * 1000)
+    except GeometryError as exc:  # a radius too small to draw (the contract only says > 0)
+        raise Rejected(
+            "invalid_report", f"search_radius_km: {radius_km:g} km draws no search area ({exc})"
+        ) from None
     area = as_multipolygon(circle)
     vulnerable = person.category in _VULNERABLE or person.age_years < 14 or person.age_years >= 65
     place = seen.place or f"{seen.latitude:.4f}, {seen.longitude:.4f}"

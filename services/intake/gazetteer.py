@@ -52,6 +52,7 @@ SETTLEMENT_MIN_RADIUS_KM = 3.0
 # District, though the district's circle covers it).
 DISTRICT_TOWN_MAX_POPULATION = 20_000
 _MAX_NAME_TOKENS = 6
+_GEONAMEID_DIGITS = 12  # GeoNames ids have 8 digits or fewer today
 
 
 class PlaceKind(StrEnum):
@@ -502,7 +503,8 @@ class Gazetteer:
                     upper = f"KZ-{upper[2:]}"
                 idx = self._regions.get(upper)
             elif scheme in ("geonames", "geonameid", "geonamesid"):
-                idx = self._geonames.get(int(code)) if code.isdigit() else None
+                geonameid = _geonameid(code)
+                idx = self._geonames.get(geonameid) if geonameid is not None else None
             elif scheme in ("kato", "като"):
                 idx = None  # no KATO data is vendored: a dispatcher has to place it
             else:
@@ -564,6 +566,14 @@ class Gazetteer:
                 self._places[i].kind is PlaceKind.REGION and self._places[i].code in inner_regions
             )
         ]
+
+
+def _geonameid(code: str) -> int | None:
+    """A GeoNames id, or None: ASCII digits only ("²" is a digit to `str.isdigit` but not to
+    `int`) and no longer than any id GeoNames gives out (`int` refuses 4,300 digits and more)."""
+    return (
+        int(code) if code.isascii() and code.isdigit() and len(code) <= _GEONAMEID_DIGITS else None
+    )
 
 
 @cache

@@ -40,6 +40,10 @@ MAX_CAP_AREAS: Final = 5_000
 """`<area>` blocks in one message: a German warning lists hundreds of municipalities, each
 an area, in each language."""
 MAX_CAP_INFOS: Final = 100
+MAX_CAP_NODES: Final = 20_000
+"""XML elements and attributes in one message, counted before schema validation: libxml2 reports
+one error per misplaced element, and lxml collects its error log in quadratic time (16,000
+errors take 0.9 s, 64,000 would take 14 s)."""
 MAX_CAP_REFERENCES: Final = 100
 """Earlier messages one Update or Cancel may name; each is looked up."""
 MAX_KEY_CHARS: Final = 256
@@ -75,6 +79,7 @@ _NOT_CHARSETS: Final = frozenset(
 _LXML_SOURCE_SUFFIX = re.compile(r"\s*\(<string>, line \d+\)\s*$")
 _CAP_NAMESPACE_PREFIX = re.compile(r"\{urn:oasis:names:tc:emergency:cap:1\.[12]\}")
 _REASON_MAX_CHARS = 300
+_QUOTED_MAX_CHARS = 100
 _SCHEMA_ERRORS_SHOWN = 3
 
 
@@ -100,6 +105,7 @@ def _load_valid(data: bytes, *, max_bytes: int) -> tuple[etree._Element, CapVers
     _refuse_dtd(document)
     root = _parse_xml(document)
     _refuse_dtd_in_tree(root)
+    _refuse_too_many_nodes(root)
     version = _cap_version(root)
     schema = _schema(version)
     if not schema.validate(root):
@@ -196,6 +202,17 @@ def _refuse_dtd_in_tree(root: etree._Element) -> None:
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.public_id:
         raise Rejected(
             "forbidden_dtd", f"a document type declaration for <{docinfo.root_name}> is refused"
+        )
+
+
+def _refuse_too_many_nodes(root: etree._Element) -> None:
+    nodes = 0
+    for element in root.iter():
+        nodes += 1 + len(element.attrib)
+    if nodes > MAX_CAP_NODES:
+        raise Rejected(
+            "too_complex",
+            f"message has {nodes:,} XML elements and attributes; the limit is {MAX_CAP_NODES:,}",
         )
 
 
@@ -312,6 +329,12 @@ def _trim(text: str) -> str:
     return text if len(text) <= _REASON_MAX_CHARS else text[: _REASON_MAX_CHARS - 1] + "…"
 
 
+def _quoted(text: str) -> str:
+    """The sender's words in a reason, cut: a reason says what is wrong, it does not repeat the
+    message (which is kept whole in the alert record)."""
+    return repr(text if len(text) <= _QUOTED_MAX_CHARS else text[: _QUOTED_MAX_CHARS - 1] + "…")
+
+
 class _Node:
     """One element's children by local name, read once: the document is schema-valid, so every
     child is in the CAP namespace and in its place."""
@@ -403,10 +426,16 @@ def _info(info: _Node, *, shapes: _Shapes) -> CapInfo:
 
 def _area(area: _Node, *, shapes: _Shapes) -> CapArea:
     description = _bounded(area.text("areaDesc"), MAX_PROSE_CHARS) or ""
-    texts = (area.texts("polygon"), area.texts("circle"))
+    # A shape repeated within the area is built once: `MAX_CAP_SHAPES` counts it once, and the
+    # union of copies is the shape itself (30,000 copies of one circle took 9 s).
+    texts = (_distinct(area.texts("polygon")), _distinct(area.texts("circle")))
     if texts not in shapes:
         shapes[texts] = _geometry(*texts, description=description)
     return CapArea(description=description, geometry=shapes[texts], geocodes=area.pairs("geocode"))
+
+
+def _distinct(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(texts))
 
 
 def _geometry(
@@ -417,12 +446,12 @@ def _geometry(
         try:
             parts.append(parse_cap_polygon(text))
         except GeometryError as exc:
-            raise Rejected("bad_polygon", f"area {description!r}: {exc}") from None
+            raise Rejected("bad_polygon", _trim(f"area {_quoted(description)}: {exc}")) from None
     for text in circles:
         try:
             parts.append(parse_cap_circle(text))
         except GeometryError as exc:
-            raise Rejected("bad_circle", f"area {description!r}: {exc}") from None
+            raise Rejected("bad_circle", _trim(f"area {_quoted(description)}: {exc}")) from None
     if not parts:
         return None
     return as_multipolygon(parts[0] if len(parts) == 1 else unary_union(parts))
@@ -439,12 +468,17 @@ def _references(text: str) -> tuple[CapReference, ...]:
     for triple in triples:
         parts = triple.split(",")
         if len(parts) != 3 or not all(parts):
-            raise Rejected("bad_reference", f"reference {triple!r} is not 'sender,identifier,sent'")
+            raise Rejected(
+                "bad_reference",
+                _trim(f"reference {_quoted(triple)} is not 'sender,identifier,sent'"),
+            )
         sender, identifier, sent = parts
         try:
             sent_at = _aware_datetime(sent, what="sent")
         except Rejected as exc:
-            raise Rejected("bad_reference", f"reference {triple!r}: {exc.reason}") from None
+            raise Rejected(
+                "bad_reference", _trim(f"reference {_quoted(triple)}: {exc.reason}")
+            ) from None
         references.append(CapReference(sender=sender, identifier=identifier, sent=sent_at))
     return tuple(references)
 
@@ -453,7 +487,9 @@ def _aware_datetime(text: str, *, what: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise Rejected("bad_datetime", f"{what} {text!r} is not a date and time") from None
+        raise Rejected("bad_datetime", f"{what} {_quoted(text)} is not a date and time") from None
     if value.utcoffset() is None:
-        raise Rejected("bad_datetime", f"{what} {text!r} has no UTC offset; CAP requires one")
+        raise Rejected(
+            "bad_datetime", f"{what} {_quoted(text)} has no UTC offset; CAP requires one"
+        )
     return value
