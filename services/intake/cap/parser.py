@@ -146,7 +146,8 @@ def _declared_encoding(data: bytes) -> tuple[str, bytes]:
     prolog's `encoding=` (XML 1.0 § 4.3.3 and appendix F)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            declared = _DECLARED_ENCODING.match(data[len(bom) :].decode(codec, "replace")[:200])
+            prolog = data[len(bom) : len(bom) + 800].decode(codec, "replace")
+            declared = _DECLARED_ENCODING.match(prolog)
             if declared and _unicode_family(_codec(declared[1])) != _unicode_family(codec):
                 raise Rejected(
                     "bad_encoding",
