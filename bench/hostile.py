@@ -63,10 +63,12 @@ from services.intake.cap import MAX_CAP_BYTES, MAX_CAP_SHAPES
 from services.intake.cap.parser import (
     MAX_CAP_AREAS,
     MAX_CAP_INFOS,
+    MAX_CAP_NODES,
     MAX_CAP_POINTS,
     MAX_CAP_REFERENCES,
     MAX_KEY_CHARS,
 )
+from services.intake.from_cap import MAX_NAMED_POINTS
 from services.intake.gazetteer import Gazetteer
 from services.intake.regions import RegionIndex
 from services.intake.senders import SenderRegistry
@@ -228,7 +230,9 @@ def fit(size: int, render: Render, *, limit: int | None = None, encoding: str = 
     base = length(0)
     if base > size:
         raise ValueError(f"the message without pieces is {base:,} bytes, more than {size:,}")
-    fits, too_many = 0, (size if limit is None else limit) + 1
+    node_cap = nodes_allowed(render)
+    caps = [cap for cap in (limit, node_cap) if cap is not None]
+    fits, too_many = 0, (min(caps) if caps else size) + 1
     guess = min(too_many - 1, 16)
     while too_many - fits > 1:
         guess = min(max(guess, fits + 1), too_many - 1)
@@ -244,6 +248,22 @@ def fit(size: int, render: Render, *, limit: int | None = None, encoding: str = 
     width = len("  ".encode(encoding)) - len(" ".encode(encoding))  # without a byte-order mark
     spare = size - length(fits)
     return Sample(render(fits, " " * (spare // width)).encode(encoding), fits)
+
+
+_NODE_COUNTER = etree.XMLParser(resolve_entities=False, remove_comments=True, remove_pis=True)
+
+
+def xml_nodes(text: str) -> int:
+    """Elements and attributes, counted as the parser counts them against `MAX_CAP_NODES`."""
+    body = text.split("?>", 1)[1] if text.startswith("<?xml") else text  # its encoding, not ours
+    root = etree.fromstring(body.encode(), _NODE_COUNTER)
+    return sum(1 + len(element.attrib) for element in root.iter())
+
+
+def nodes_allowed(render: Render) -> int | None:
+    """The most pieces `MAX_CAP_NODES` lets through, when pieces add XML nodes."""
+    base, per_piece = xml_nodes(render(0, "")), xml_nodes(render(1, "")) - xml_nodes(render(0, ""))
+    return None if per_piece <= 0 else max(0, (MAX_CAP_NODES - base) // per_piece)
 
 
 # --------------------------------------------------------------------------- the kinds
@@ -582,7 +602,8 @@ def attributes_on_alert(size: int) -> Sample:
 
 def schema_errors_many(size: int) -> Sample:
     def render(n: int, pad: str) -> str:
-        return alert(infos=info(), header='<code x=""/>' * n, padding=pad)
+        categories = "</category><category>".join(["Met", *["Wet"] * n])
+        return alert(infos=info(category=categories), padding=pad)
 
     return fit(size, render)
 
@@ -767,7 +788,11 @@ KINDS: tuple[Kind, ...] = (
         namespace_declarations,
     ),
     Kind("attributes_on_alert", "attributes on <alert>: schema_violation", attributes_on_alert),
-    Kind("schema_errors_many", "<code x=''/> repeated: one schema error each", schema_errors_many),
+    Kind(
+        "schema_errors_many",
+        "<category>Wet</category> repeated: one node, one schema error each",
+        schema_errors_many,
+    ),
     Kind(
         "dsig_wildcard",
         "attribute-heavy XML-DSig elements (the schema's lax wildcard)",
@@ -849,6 +874,19 @@ def probes(size: int) -> tuple[Probe, ...]:
         trailer = f'<ds:Object xmlns:ds="{DSIG}">{dsig_nested(n - 2)}</ds:Object>'
         return alert(infos=info(), trailer=trailer, padding=pad)
 
+    code_base = xml_nodes(alert(infos=info()))
+
+    def nodes(n: int, pad: str) -> str:
+        return alert(infos=info(), header="<code>x</code>" * (n - code_base), padding=pad)
+
+    regions = load_regions()
+    all_regions = ", ".join(region.name_ru for region in regions)
+    region_points = sum(int(shapely.get_num_coordinates(region.boundary)) for region in regions)
+
+    def named(n: int, pad: str) -> str:
+        areas = "".join(area(all_regions, geocodes=kato(i)) for i in range(n))
+        return alert(infos=info(areas=areas), padding=pad)
+
     def pair(render: Render, limit: int) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
         return (lambda: padded(size, render, limit)), (lambda: padded(size, render, limit + 1))
 
@@ -873,6 +911,12 @@ def probes(size: int) -> tuple[Probe, ...]:
         ),
         Probe("identifier (MAX_KEY_CHARS)", "too_complex", *pair(key, MAX_KEY_CHARS)),
         Probe("nesting (libxml2, 256)", "malformed_xml", *pair(depth, XML_MAX_DEPTH)),
+        Probe("XML nodes (MAX_CAP_NODES)", "too_complex", *pair(nodes, MAX_CAP_NODES)),
+        Probe(
+            "named points (MAX_NAMED_POINTS), all regions",
+            "too_complex",
+            *pair(named, MAX_NAMED_POINTS // region_points),
+        ),
     )
 
 
@@ -1069,14 +1113,14 @@ def measure_limits(worker: Worker, repetitions: int, budget_s: float) -> list[st
     size = SIZES[-1][1]
     print(f"\nlimits, at {SIZES[-1][0]}: just at each limit, then one past it")
     print(
-        f"{'limit':38} {'at: p50 ms':>11}  {'outcome':22} {'past: p50 ms':>13}  {'outcome':16} past/at"
+        f"{'limit':46} {'at: p50 ms':>11}  {'outcome':22} {'past: p50 ms':>13}  {'outcome':16} past/at"
     )
     problems: list[str] = []
     for probe in probes(size):
         at = worker.time("prepare", probe.at(), repetitions, budget_s)
         over = worker.time("prepare", probe.over(), repetitions, budget_s)
         print(
-            f"{probe.limit:38} {ms(at.p50_ms, stopped=at.stopped):>11}  {at.outcome:22} "
+            f"{probe.limit:46} {ms(at.p50_ms, stopped=at.stopped):>11}  {at.outcome:22} "
             f"{ms(over.p50_ms, stopped=over.stopped):>13}  {over.outcome:16} "
             f"{over.p50_ms / at.p50_ms:.2f}",
             flush=True,
