@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer
 
 from shared.broker_access import ADMIN
+from shared.events import topics
+from shared.events.alerts import DeadLetter
 from shared.kafka import tail_from_beginning
 from shared.settings import KafkaSettings
 
@@ -75,3 +77,21 @@ async def eventually(check: Callable[[], object], *, timeout_s: float = 30.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s}s")
         await asyncio.sleep(0.1)
+
+
+async def dead_letter_of(tail: Tail, topic: str, where: tuple[int, int]) -> DeadLetter:
+    """The dead letter of the message at (partition, offset) `where` on `topic`."""
+
+    def matches(record: Record) -> bool:
+        return (
+            record.topic in (topics.ALERTS_DEAD_LETTER, topics.EVENTS_DEAD_LETTER)
+            and record.headers.get("dead_letter.source_topic") == topic
+            and (
+                int(record.headers["dead_letter.source_partition"]),
+                int(record.headers["dead_letter.source_offset"]),
+            )
+            == where
+        )
+
+    [letter] = await tail.wait_for(matches)
+    return DeadLetter.from_headers(letter.headers)

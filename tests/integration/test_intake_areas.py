@@ -17,12 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.intake.main import IntakeService
 from shared.broker_access import ADMIN
 from shared.events import topics
-from shared.events.alerts import DeadLetter
 from shared.kafka import build_broker
 from shared.reference import KAZAKHSTAN_TZ
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import CAP, FakeClock, new_run
-from tests.kafka_tail import Record, Tail, eventually
+from tests.kafka_tail import Record, Tail, dead_letter_of, eventually
 from tests.running import running_intake
 
 pytestmark = pytest.mark.integration
@@ -117,22 +116,6 @@ async def announced(tail: Tail, incident_id: object) -> dict[str, Any]:
     return event
 
 
-async def dead_letter(tail: Tail, where: tuple[int, int]) -> DeadLetter:
-    def matches(record: Record) -> bool:
-        return (
-            record.topic == topics.ALERTS_DEAD_LETTER
-            and record.headers.get("dead_letter.source_topic") == topics.ALERTS_CAP
-            and (
-                int(record.headers["dead_letter.source_partition"]),
-                int(record.headers["dead_letter.source_offset"]),
-            )
-            == where
-        )
-
-    [letter] = await tail.wait_for(matches)
-    return DeadLetter.from_headers(letter.headers)
-
-
 @pytest.mark.parametrize("name", ["wind_kostanay_ru_windows1251.xml", "wind_kostanay_ru_koi8r.xml"])
 async def test_a_legacy_encoded_alert_becomes_the_same_incident_as_its_utf8_twin(
     name: str, intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
@@ -161,7 +144,7 @@ async def test_a_latin1_alert_is_read_and_judged_on_its_sender(
     # refused, for its sender is not in the registry (not for its encoding).
     where = await publish((THIRD_PARTY / "usgs" / "earthquake-iso8859-1.xml").read_bytes())
 
-    letter = await dead_letter(tail, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, where)
 
     assert letter.code == "unknown_sender"
     assert "earthquake.usgs.gov" in letter.reason
@@ -173,7 +156,7 @@ async def test_undeclared_bytes_that_are_not_utf8_are_refused_with_a_clear_reaso
     data, _ = wind(ENCODINGS / "wind_kostanay_ru_windows1251.xml", run=new_run())
     undeclared = data.replace(b' encoding="windows-1251"', b"")
 
-    letter = await dead_letter(tail, await publish(undeclared))
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, await publish(undeclared))
 
     assert letter.code == "bad_encoding"
     assert "not valid UTF-8" in letter.reason and "declare its encoding" in letter.reason

@@ -24,12 +24,11 @@ from services.intake.senders import REGISTRY_FILE
 from services.intake.settings import IntakeOptions, IntakeSettings
 from shared.broker_access import ADMIN
 from shared.events import topics
-from shared.events.alerts import DeadLetter
 from shared.kafka import build_broker
 from shared.reference import KAZAKHSTAN_TZ
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import FakeClock, as_json, cap, missing_person_report, new_run
-from tests.kafka_tail import Record, Tail, eventually
+from tests.kafka_tail import Record, Tail, dead_letter_of, eventually
 from tests.running import INTAKE_TABLES
 from tests.unit.test_signatures import self_signed, sign
 
@@ -187,22 +186,6 @@ async def alerts_named(engine: AsyncEngine, identifier: str) -> int:
     return int(count or 0)
 
 
-async def dead_letter(tail: Tail, topic: str, where: tuple[int, int]) -> DeadLetter:
-    def matches(record: Record) -> bool:
-        return (
-            record.topic == topics.ALERTS_DEAD_LETTER
-            and record.headers.get("dead_letter.source_topic") == topic
-            and (
-                int(record.headers["dead_letter.source_partition"]),
-                int(record.headers["dead_letter.source_offset"]),
-            )
-            == where
-        )
-
-    [letter] = await tail.wait_for(matches)
-    return DeadLetter.from_headers(letter.headers)
-
-
 def events_for(incident_id: object, kind: str) -> Any:
     def matches(record: Record) -> bool:
         return (
@@ -230,7 +213,7 @@ async def test_an_update_from_another_sender_changes_nothing_and_is_dead_lettere
     where = await publish(
         topics.ALERTS_CAP, as_sender(cap("flood_update_12.xml", run=run), KOSTANAY)
     )
-    letter = await dead_letter(tail, topics.ALERTS_CAP, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, where)
     assert letter.code == "not_original_sender"
     assert "Department of Emergency Situations of Kostanay Region" in letter.reason
     assert "raised by Ministry of Emergency Situations" in letter.reason
@@ -264,7 +247,7 @@ async def test_a_strangers_cancel_does_not_cancel_and_the_originals_does(
     original = await opened(engine, FLOOD.format(run=run))
     cancel = cap("flood_cancel_12.xml", run=run)
     where = await publish(topics.ALERTS_CAP, as_sender(cancel, KOSTANAY))
-    letter = await dead_letter(tail, topics.ALERTS_CAP, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, where)
     assert letter.code == "not_original_sender"
     assert "would cancel an incident" in letter.reason
     still = await incident_of(engine, FLOOD.format(run=run))
@@ -282,7 +265,7 @@ async def test_an_unknown_sender_is_dead_lettered_with_its_name(
     where = await publish(
         topics.ALERTS_CAP, as_sender(cap("flood_kostanay_12.xml", run=run), "prank@example.com")
     )
-    letter = await dead_letter(tail, topics.ALERTS_CAP, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, where)
     assert letter.code == "unknown_sender"
     assert "'prank@example.com'" in letter.reason
     assert await alerts_named(engine, FLOOD.format(run=run)) == 0
@@ -293,7 +276,7 @@ async def test_a_department_alerting_another_region_is_dead_lettered(
 ) -> None:
     blizzard = cap("blizzard_geocode_12.xml", run=new_run())  # all of Akmola Region
     where = await publish(topics.ALERTS_CAP, as_sender(blizzard, KOSTANAY))
-    letter = await dead_letter(tail, topics.ALERTS_CAP, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, where)
     assert letter.code == "sender_not_permitted"
     assert "Akmola Region (KZ-11)" in letter.reason
 
@@ -311,7 +294,7 @@ async def test_a_police_outcome_from_another_unit_does_not_end_the_search(
         "outcome": "found_alive",
     }
     where = await publish(topics.ALERTS_MISSING_PERSON, as_json(found), key=report["report_id"])
-    letter = await dead_letter(tail, topics.ALERTS_MISSING_PERSON, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_MISSING_PERSON, where)
     assert letter.code == "not_original_sender"
     assert "would end the search for an incident raised by Almaty City Police" in letter.reason
     still = await incident_of(engine, report["report_id"])
@@ -330,7 +313,7 @@ async def test_a_report_dated_in_the_future_is_refused(
     ahead = (clock() + timedelta(days=30)).isoformat()
     report = missing_person_report(reported_at=ahead)
     where = await publish(topics.ALERTS_MISSING_PERSON, as_json(report), key=report["report_id"])
-    letter = await dead_letter(tail, topics.ALERTS_MISSING_PERSON, where)
+    letter = await dead_letter_of(tail, topics.ALERTS_MISSING_PERSON, where)
     assert letter.code == "sent_in_future"
     assert "30 d ahead of the intake's clock" in letter.reason
     assert await alerts_named(engine, report["report_id"]) == 0
@@ -358,10 +341,10 @@ async def test_a_signed_alert_from_a_sender_that_must_sign_is_accepted_and_tampe
     unsigned = as_sender(cap("flood_kostanay_12.xml", run=new_run()), SIGNING)
     bad = await publish(topics.ALERTS_CAP, tampered)
     missing = await publish(topics.ALERTS_CAP, unsigned)
-    letter = await dead_letter(tail, topics.ALERTS_CAP, bad)
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, bad)
     assert letter.code == "bad_signature"
     assert "Signing test sender (signed.test@emer.gov.kz)" in letter.reason
-    assert (await dead_letter(tail, topics.ALERTS_CAP, missing)).code == "signature_required"
+    assert (await dead_letter_of(tail, topics.ALERTS_CAP, missing)).code == "signature_required"
     assert await alerts_named(engine, FLOOD.format(run=other)) == 0
 
 

@@ -56,6 +56,7 @@ from services.intake.senders import SenderRegistry
 from services.intake.subscribers import prepare_cap, prepare_report
 from shared.reference import load_regions
 from shared.rejections import Rejected
+from tests.factories import as_json, missing_person_report
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cap"
 MAX_REASON_CHARS = 1000
@@ -603,30 +604,7 @@ def test_generated_cap_messages_are_read_or_refused_cleanly() -> None:
 
 # --- missing-person reports ---------------------------------------------------------------------
 
-REPORT: dict[str, Any] = {
-    "report_id": "POL-ALM-FUZZ-0001",
-    "reported_at": "2026-04-02T06:30:00+05:00",
-    "reporting_unit": "Almaty City Police Department",
-    "contact_phone": "+77272540000",
-    "language": "ru",
-    "person": {
-        "full_name": "Айгерім Нұрланқызы",
-        "age_years": 7,
-        "sex": "female",
-        "category": "child",
-        "description": "Рост 120 см, красная куртка",
-    },
-    "last_seen": {
-        "latitude": 43.2389,
-        "longitude": 76.8897,
-        "at": "2026-04-02T04:00:00+05:00",
-        "place": "Парк Горького, Алматы",
-    },
-}
-
-
-def as_json(report: dict[str, Any]) -> bytes:
-    return json.dumps(report, ensure_ascii=False).encode()
+REPORT: dict[str, Any] = missing_person_report(report_id="POL-ALM-FUZZ-0001")  # fixed: reproducible
 
 
 _BIG_INTS = st.sampled_from((2**31, 2**63, -(2**63) - 1, 2**64, 10**30, 10**400, -(10**400)))
