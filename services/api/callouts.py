@@ -51,6 +51,9 @@ class MobilizationRecord:
     closed_at: datetime | None
     center_lon: float
     center_lat: float
+    offer_budget: int | None = None
+    offers_sent: int = 0
+    expected_complete_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class ExplanationRecord:
     rank: int | None = None
     asked_count: int | None = None
     radius_m: int | None = None
+    latest_eta_s: int | None = None
     text: dict[str, list[str]] | None = None
     """Already rendered lines per language (rows written before migration 0008, and
     `not_considered`): used as they are."""
@@ -125,6 +129,7 @@ class ExplanationRecord:
             asked_count=self.asked_count,
             radius_m=self.radius_m,
             findings=self.findings,
+            latest_eta_s=self.latest_eta_s,
         )
         return list(explanation.lines(language))
 
@@ -215,6 +220,9 @@ async def get_mobilization(db: Reader, incident_id: UUID) -> MobilizationRecord:
                 MobilizationRow.closed_at,
                 func.ST_X(center).label("center_lon"),
                 func.ST_Y(center).label("center_lat"),
+                MobilizationRow.offer_budget,
+                MobilizationRow.offers_sent,
+                MobilizationRow.expected_complete_at,
             ).where(MobilizationRow.incident_id == incident_id)
         )
     ).one_or_none()
@@ -301,6 +309,7 @@ async def explanations(
             ExplanationRow.rank,
             ExplanationRow.asked_count,
             ExplanationRow.radius_m,
+            ExplanationRow.latest_eta_s,
             ExplanationRow.text,
             ExplanationRow.decided_at,
             OfferRow.status.label("offer_status"),

@@ -203,6 +203,17 @@ class GroupMemberState(BaseModel):
     released_at: datetime | None = Field(description="Set when the incident ended")
 
 
+class OfferBudget(BaseModel):
+    """How many people this incident may ask in all, and how many it has asked."""
+
+    sent: int = Field(description="Offers sent so far, every wave")
+    budget: int | None = Field(
+        description="Offers the incident may send in all (the playbook's, or as raised by a "
+        "dispatcher); null for mobilisations older than budgets"
+    )
+    left: int | None
+
+
 class MobilizationState(BaseModel):
     """Where the group for an incident stands, for a dispatcher."""
 
@@ -223,11 +234,18 @@ class MobilizationState(BaseModel):
     understaffed_at: datetime | None = Field(description="When the dispatcher was warned")
     completed_at: datetime | None
     closed_at: datetime | None
+    offers: OfferBudget
+    expected_complete_at: datetime | None = Field(
+        description="When the group should be complete at the current pace of asking; null "
+        "when complete, closed, or not at this pace"
+    )
     roles: list[RoleState] = Field(description="Leader first, in the order roles are declared")
     members: list[GroupMemberState]
 
 
-Outcome = Literal["asked", "not_eligible", "outside_radius", "ranked_below", "not_considered"]
+Outcome = Literal[
+    "asked", "not_eligible", "outside_radius", "too_late", "ranked_below", "not_considered"
+]
 
 
 class ExplanationEntry(BaseModel):

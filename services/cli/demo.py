@@ -115,7 +115,9 @@ async def run_demo(
             )
             return False
         console.print(
-            f"[green]group complete; the other offers were stood down.[/] Why each volunteer "
+            f"[green]group complete: {group.asked} people asked for {group.places} places"
+            + (f" (offer budget {group.offer_budget})" if group.offer_budget else "")
+            + "; the other offers were stood down.[/] Why each volunteer "
             f"was or was not asked: jedel explain {flood['id']}\n"
             + (
                 "a volunteer's answer page, where their SMS links (closed now: the demo withdrew "

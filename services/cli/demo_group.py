@@ -6,6 +6,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from rich.text import Text
 from shared.broker_access import service_principal
 from shared.events import topics
 from shared.kafka import tail_from_beginning
+from shared.reference import KAZAKHSTAN_TZ
 from shared.settings import Settings
 
 COUNTED = {
@@ -39,6 +41,17 @@ class GroupState:
     outcome: str | None = None
     understaffed: str | None = None
     accepted_offers: list[str] = field(default_factory=list)
+    offers_sent: int = 0
+    offer_budget: int | None = None
+    expected_complete_at: str | None = None
+
+    @property
+    def asked(self) -> int:
+        return sum(counts["asked"] for counts in self.counts.values())
+
+    @property
+    def places(self) -> int:
+        return sum(self.needed.values())
 
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("kind", "")
@@ -47,6 +60,9 @@ class GroupState:
             self.playbook = event["playbook"]
         elif kind == "WaveSent":
             self.wave, self.radius_m = event["wave"], event["radius_m"]
+            self.offers_sent = event.get("offers_sent") or self.offers_sent
+            self.offer_budget = event.get("offer_budget") or self.offer_budget
+            self.expected_complete_at = event.get("expected_complete_at")
         elif kind in COUNTED:
             self.counts[event["role"]][COUNTED[kind]] += 1
             if kind == "OfferAccepted":
@@ -92,10 +108,28 @@ def _render(state: GroupState, elapsed_s: float) -> Group:
         f"Kostanay flood — playbook {state.playbook or '…'} · wave {state.wave} · "
         f"radius {state.radius_m / 1000:.0f} km · {status}"
     )
-    parts: list[Any] = [header, table]
+    budget = (
+        f"{state.asked} asked for {state.places} places"
+        + (
+            f" · offer budget {state.offer_budget}, {max(0, state.offer_budget - state.asked)} left"
+            if state.offer_budget
+            else ""
+        )
+        + (
+            f" · expected complete by {_clock(state.expected_complete_at)}"
+            if state.expected_complete_at and not state.outcome
+            else ""
+        )
+    )
+    parts: list[Any] = [header, table, Text(budget)]
     if state.understaffed:
         parts.append(Text.from_markup(f"[red]GroupUnderstaffed[/]: {state.understaffed}"))
     return Group(*parts)
+
+
+def _clock(moment: str) -> str:
+    """An event's UTC timestamp as local time (UTC+5), to the second."""
+    return datetime.fromisoformat(moment).astimezone(KAZAKHSTAN_TZ).strftime("%H:%M:%S")
 
 
 async def watch_group(

@@ -73,6 +73,7 @@ _NEAREST = """
            certs.expires AS certificates_expire, grp.role AS group_role, grp.on_call,
            open.incident_id AS committed_incident_id,
            stats.offers_total, stats.accepts_total, stats.callouts_24h, stats.callouts_7d,
+           stats.offers_24h, stats.offers_7d,
            last.released_at AS last_deployment_ended_at, last.hours AS last_deployment_hours
     FROM near
     JOIN volunteers v ON v.id = near.id
@@ -98,7 +99,9 @@ _NEAREST = """
                count(*) FILTER (WHERE o.status = 'accepted'
                                   AND o.offered_at > $6::timestamptz - interval '1 day') AS callouts_24h,
                count(*) FILTER (WHERE o.status = 'accepted'
-                                  AND o.offered_at > $6::timestamptz - interval '7 days') AS callouts_7d
+                                  AND o.offered_at > $6::timestamptz - interval '7 days') AS callouts_7d,
+               count(*) FILTER (WHERE o.offered_at > $6::timestamptz - interval '1 day') AS offers_24h,
+               count(*) FILTER (WHERE o.offered_at > $6::timestamptz - interval '7 days') AS offers_7d
         FROM offers o WHERE o.volunteer_id = near.id
     ) stats ON true
     LEFT JOIN LATERAL (
@@ -272,4 +275,6 @@ def candidate_from(row: Any) -> Candidate:
         float(hours) if hours is not None else None,
         row["offers_total"] or 0,
         row["accepts_total"] or 0,
+        row["offers_24h"] or 0,
+        row["offers_7d"] or 0,
     )

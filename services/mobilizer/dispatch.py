@@ -27,20 +27,25 @@ from services.mobilizer.eligibility import (
     local_day,
     person_findings,
 )
-from services.mobilizer.explaining import KEEP_PER_ROLE, record_explanations
+from services.mobilizer.explanation_store import KEEP_PER_ROLE, record_explanations
 from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.progress import OfferState, progress_of
-from services.mobilizer.ranking import AcceptanceModel, Ranked, Router, in_order, measure
+from services.mobilizer.ranking import (
+    AcceptanceModel,
+    Ranked,
+    ResponseModel,
+    Router,
+    in_order,
+    measure,
+)
 from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.tables import MobilizationRow
 from services.mobilizer.waves import (
-    REPLAN_EVERY_S,
-    WavePlan,
+    Situation,
+    WaveDecision,
+    decide_wave,
     group_first,
     is_complete,
-    next_radius,
-    plan_wave,
-    understaffed,
 )
 from shared.events import topics
 from shared.events.base import Event
@@ -48,6 +53,7 @@ from shared.events.incidents import IncidentFacts, IncidentType, Priority
 from shared.events.mobilization import (
     GroupUnderstaffed,
     MobilizationStarted,
+    Shortfall,
     VolunteerOffered,
     WaveSent,
 )
@@ -81,6 +87,8 @@ class Matching:
     candidates_per_role: int = 100
     positions: LivePositions | None = None
     """Live positions (Redis) to rank from where people are; None: from their homes."""
+    response: ResponseModel = field(default_factory=ResponseModel)
+    """How fast people answer: paces the waves."""
 
     def candidates_for(self, playbook: Playbook) -> int:
         """How many of each role's nearest people a wave looks at: enough for the most it may
@@ -122,6 +130,8 @@ async def start(
         started_at=now,
         deadline_at=now + timedelta(seconds=playbook.deadline_s),
         incident_version=incident.version,
+        offer_budget=playbook.offer_budget(),
+        offers_sent=0,
     )
     await repo.add(mobilization)
     decisions.add(
@@ -146,15 +156,13 @@ async def send_wave(
     now: datetime,
     decisions: Decisions,
 ) -> None:
-    """Ask the next people for the open places, widening the radius while a role falls short."""
+    """Load what the wave decision reads, let `waves.decide_wave` decide, and write it down."""
     repo = MobilizationRepository(session)
     playbook = matching.playbook(mobilization)
     offers = await repo.offer_states(mobilization.incident_id)
     progress = progress_of(mobilization.needed, offers, now=now)
     if is_complete(progress):
         return
-    radius = mobilization.radius_m
-    considered = Considered()
     looking_for = [role for role, p in progress.items() if p.open_places > 0]
     center = to_shape(mobilization.center)
     pool = await nearest_candidates(
@@ -169,52 +177,74 @@ async def send_wave(
         positions=matching.positions,
         live_within_m=playbook.max_radius_m,
     )
-    while True:
-        # Widening looks again only for the roles that fell short; the others keep their list.
-        _consider(mobilization, pool, radius, matching, now, roles=looking_for, into=considered)
-        ranked = considered.ranked
-        plan = plan_wave(progress, ranked, playbook=playbook, wave_number=mobilization.wave + 1)
-        wider = next_radius(radius, playbook) if plan.short_roles else None
-        if wider is None or not pool.beyond(plan.short_roles, radius, playbook.max_radius_m):
-            break  # nobody further out to gain: the next wave looks at the next nearest people
-        radius = wider
-        looking_for = list(plan.short_roles)
-    mobilization.radius_m = radius
-    await record_explanations(session, mobilization, considered, plan, now=now)
-    if plan.offers:
-        mobilization.wave = plan.wave
-        sent = await _send(
-            repo, mobilization, plan, ranked, playbook=playbook, now=now, decisions=decisions
+    considered = Considered()
+    _consider(
+        mobilization, pool, playbook.max_radius_m, matching, now, roles=looking_for, into=considered
+    )
+    budget = offer_budget(mobilization, playbook)
+    decision = decide_wave(
+        Situation(
+            progress=progress,
+            candidates=considered.ranked,
+            radius_m=mobilization.radius_m,
+            elapsed_s=(now - mobilization.started_at).total_seconds(),
+            budget=budget,
+            offers_sent=mobilization.offers_sent or 0,
+            waves_sent=mobilization.wave,
+        ),
+        playbook=playbook,
+        response=matching.response,
+    )
+    mobilization.radius_m = decision.radius_m
+    mobilization.offer_budget = budget
+    await record_explanations(session, mobilization, considered, decision, now=now)
+    expected_in_s = decision.expected_complete_in_s
+    mobilization.expected_complete_at = (
+        now + timedelta(seconds=expected_in_s) if expected_in_s is not None else None
+    )
+    if decision.offers:
+        mobilization.wave = decision.wave
+        mobilization.offers_sent = (mobilization.offers_sent or 0) + len(decision.offers)
+        await _send(
+            repo,
+            mobilization,
+            decision,
+            considered.ranked,
+            playbook=playbook,
+            now=now,
+            decisions=decisions,
         )
-        progress = progress_of(mobilization.needed, [*offers, *sent], now=now)
-    # Replan while offers are out (silence makes them count for less), or look again after a
-    # timeout's worth of time if nobody could be asked at all.
-    waiting = any(p.pending for p in progress.values())
-    mobilization.next_wave_at = now + timedelta(
-        seconds=REPLAN_EVERY_S if waiting else playbook.offer_timeout_s
+    mobilization.next_wave_at = (
+        now + timedelta(seconds=decision.replan_in_s) if decision.replan_in_s is not None else None
     )
-    missing = understaffed(
-        progress,
-        ranked,
-        now=now,
-        deadline_at=mobilization.deadline_at,
-        offer_timeout_s=playbook.offer_timeout_s,
-    )
-    if missing and mobilization.understaffed_at is None:
+    if decision.missing and mobilization.understaffed_at is None:
         mobilization.understaffed_at = now
         decisions.add(
             mobilization.incident_id,
             GroupUnderstaffed(
                 incident_id=mobilization.incident_id,
-                missing=missing,
+                missing=dict(decision.missing),
                 deadline_at=mobilization.deadline_at,
-                reason=(
-                    "deadline passed"
-                    if now >= mobilization.deadline_at
-                    else f"not enough likely acceptances within {radius / 1000:.0f} km"
-                ),
+                reason=_shortfall_text(decision, budget),
+                cause=decision.cause,
             ),
         )
+
+
+def offer_budget(mobilization: MobilizationRow, playbook: Playbook) -> int:
+    """The incident's offer budget: as raised by a dispatcher, else the playbook's for its group."""
+    if mobilization.offer_budget is not None:
+        return mobilization.offer_budget
+    return playbook.offer_budget(sum(mobilization.needed.values()))
+
+
+def _shortfall_text(decision: WaveDecision, budget: int) -> str:
+    """The reason in words for logs and old readers (`cause` is the code)."""
+    if decision.cause is Shortfall.DEADLINE_PASSED:
+        return "deadline passed"
+    if decision.cause is Shortfall.BUDGET_SPENT:
+        return f"offer budget of {budget} spent"
+    return f"not enough likely acceptances within {decision.radius_m / 1000:.0f} km"
 
 
 @dataclass
@@ -291,7 +321,7 @@ def _consider(
 async def _send(
     repo: MobilizationRepository,
     mobilization: MobilizationRow,
-    plan: WavePlan,
+    plan: WaveDecision,
     ranked: dict[Role, Sequence[Ranked]],
     *,
     playbook: Playbook,
@@ -354,6 +384,9 @@ async def _send(
             wave=plan.wave,
             radius_m=mobilization.radius_m,
             offers=plan.offers_per_role(),
+            offers_sent=mobilization.offers_sent,
+            offer_budget=plan.budget,
+            expected_complete_at=mobilization.expected_complete_at,
         ),
     )
     return sent

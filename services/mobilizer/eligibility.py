@@ -8,7 +8,7 @@ A volunteer is eligible for a role of an incident when all of these hold:
 - available (not off duty, not inactive), and, unless the incident is urgent, not in their quiet
   hours (Kazakhstan local time, UTC+5; a window may wrap midnight);
 - not committed to another incident;
-- within the fatigue limits of `FatigueRules`.
+- within the fatigue limits of `FatigueRules` (call-outs accepted and offers received).
 
 `assess` checks every rule and returns every finding, not only the first, so a dispatcher sees the
 whole picture; the texts for each reason are in `messages.py`.
@@ -46,6 +46,8 @@ class Reason(StrEnum):
     ALREADY_IN_THIS_GROUP = "already_in_this_group"
     TOO_MANY_CALLOUTS_TODAY = "too_many_callouts_today"
     TOO_MANY_CALLOUTS_THIS_WEEK = "too_many_callouts_this_week"
+    TOO_MANY_OFFERS_TODAY = "too_many_offers_today"
+    TOO_MANY_OFFERS_THIS_WEEK = "too_many_offers_this_week"
     RESTING_AFTER_DEPLOYMENT = "resting_after_deployment"
 
 
@@ -95,6 +97,9 @@ class Candidate:
     last_deployment_hours: float | None = None
     offers_total: int = 0
     accepts_total: int = 0
+    offers_24h: int = 0
+    """Offers they received in the 24 hours before now, whatever became of them."""
+    offers_7d: int = 0
 
     @property
     def language(self) -> str:
@@ -112,10 +117,14 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class FatigueRules:
-    """Limits that keep volunteers safe; call-outs are offers they accepted."""
+    """Limits that keep volunteers safe and willing: call-outs are offers they accepted; offers
+    count every one they received (declined, unanswered and stood down too), since being asked
+    for nothing again and again is what makes people stop answering."""
 
     max_callouts_per_day: int = 2
     max_callouts_per_week: int = 5
+    max_offers_per_day: int = 3
+    max_offers_per_week: int = 5
     rest_hours_after_long_deployment: float = 12.0
     long_deployment_hours: float = 8.0
 
@@ -341,6 +350,22 @@ def _fatigue(candidate: Candidate, *, now: datetime, rules: FatigueRules) -> lis
                 reason=Reason.TOO_MANY_CALLOUTS_THIS_WEEK,
                 count=candidate.callouts_7d,
                 limit=rules.max_callouts_per_week,
+            )
+        )
+    if candidate.offers_24h >= rules.max_offers_per_day:
+        found.append(
+            Finding(
+                reason=Reason.TOO_MANY_OFFERS_TODAY,
+                count=candidate.offers_24h,
+                limit=rules.max_offers_per_day,
+            )
+        )
+    if candidate.offers_7d >= rules.max_offers_per_week:
+        found.append(
+            Finding(
+                reason=Reason.TOO_MANY_OFFERS_THIS_WEEK,
+                count=candidate.offers_7d,
+                limit=rules.max_offers_per_week,
             )
         )
     ended, hours = candidate.last_deployment_ended_at, candidate.last_deployment_hours

@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     ASKED = "asked"
     NOT_ELIGIBLE = "not_eligible"
     OUTSIDE_RADIUS = "outside_radius"
+    TOO_LATE = "too_late"
     RANKED_BELOW = "ranked_below"
 
 
@@ -59,6 +60,7 @@ class Explanation:
     asked_count: int | None = None
     distance_m: int | None = None
     radius_m: int | None = None
+    latest_eta_s: int | None = None
     findings: tuple[Finding, ...] = ()
 
     def lines(self, language: str | None = None) -> tuple[str, ...]:
@@ -75,6 +77,15 @@ class Explanation:
                     language,
                     distance_km=_km(self.distance_m),
                     radius_km=_km(self.radius_m),
+                ),
+            )
+        if self.outcome is Outcome.TOO_LATE:
+            return (
+                messages.explanation_text(
+                    "too_late",
+                    language,
+                    eta_min=_minutes(self.eta_s),
+                    latest_min=_minutes(self.latest_eta_s),
                 ),
             )
         if self.role is None or self.rank is None:
@@ -103,6 +114,7 @@ class Explanation:
             "rank": self.rank,
             "asked_count": self.asked_count,
             "radius_m": self.radius_m,
+            "latest_eta_s": self.latest_eta_s,
             "reasons": [finding.reason.value for finding in self.findings],
             "findings": [_finding_facts(finding) for finding in self.findings],
         }
@@ -122,6 +134,7 @@ class Explanation:
         asked_count: int | None,
         radius_m: int | None,
         findings: Sequence[Mapping[str, Any]],
+        latest_eta_s: int | None = None,
     ) -> Explanation:
         """The explanation `stored` kept (the wave is the offer's when asked)."""
         return cls(
@@ -135,6 +148,7 @@ class Explanation:
             asked_count=asked_count,
             distance_m=distance_m,
             radius_m=radius_m,
+            latest_eta_s=latest_eta_s,
             findings=tuple(_finding_from(facts) for facts in findings),
         )
 
@@ -144,7 +158,7 @@ class Explanation:
             language,
             wave=self.wave,
             role=messages.role_name(self.role, language) if self.role else "",
-            eta_min=max(1, round((self.eta_s or 0) / 60)),
+            eta_min=_minutes(self.eta_s),
             p=round((self.p_accept or 0.0) * 100),
         )
 
@@ -157,11 +171,13 @@ def explain(
     placements: Mapping[Role, Placement],
     distance_m: int,
     radius_m: int,
+    late: tuple[int, int] | None = None,
 ) -> Explanation:
     """Why `volunteer_id` was or was not asked.
 
     `verdicts` holds the eligibility verdict for each of the playbook's roles; `placements` their
-    place in the ranking of each role they are eligible for within the radius.
+    place in the ranking of each role they are eligible for within the radius; `late` their ETA
+    and the cut-off it exceeded when they could not arrive in time.
     """
     if offer is not None:
         return Explanation(
@@ -178,6 +194,17 @@ def explain(
         findings = tuple(dict.fromkeys(f for v in verdicts.values() for f in v.findings))
         return Explanation(
             volunteer_id=volunteer_id, outcome=Outcome.NOT_ELIGIBLE, findings=findings
+        )
+    # Too late whatever the radius: widening would not bring them in time.
+    if late is not None:
+        eta_s, latest_eta_s = late
+        return Explanation(
+            volunteer_id=volunteer_id,
+            outcome=Outcome.TOO_LATE,
+            eta_s=eta_s,
+            latest_eta_s=latest_eta_s,
+            distance_m=distance_m,
+            radius_m=radius_m,
         )
     if distance_m > radius_m:
         return Explanation(
@@ -255,6 +282,10 @@ def _finding_from(facts: Mapping[str, Any]) -> Finding:
         limit=facts.get("limit"),
         age_years=facts.get("age_years"),
     )
+
+
+def _minutes(seconds: int | None) -> int:
+    return max(1, round((seconds or 0) / 60))
 
 
 def _km(distance_m: int | None) -> str:

@@ -41,6 +41,8 @@ def build_matching(
         rules=FatigueRules(
             max_callouts_per_day=options.max_callouts_per_day,
             max_callouts_per_week=options.max_callouts_per_week,
+            max_offers_per_day=options.max_offers_per_day,
+            max_offers_per_week=options.max_offers_per_week,
             rest_hours_after_long_deployment=options.rest_hours_after_long_deployment,
             long_deployment_hours=options.long_deployment_hours,
         ),

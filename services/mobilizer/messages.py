@@ -77,6 +77,16 @@ REASONS: Final[dict[Reason, Texts]] = {
         "ru": "Достигнут предел вызовов за 7 дней ({count}/{limit})",
         "en": "Reached the call-out limit for 7 days ({count}/{limit})",
     },
+    Reason.TOO_MANY_OFFERS_TODAY: {
+        "kk": "Соңғы 24 сағатта тым көп ұсыныс алды ({count}/{limit}): демалсын",
+        "ru": "За 24 часа получил слишком много приглашений ({count}/{limit}): пусть отдохнёт",
+        "en": "Asked too often in the last 24 hours ({count}/{limit}): given a rest",
+    },
+    Reason.TOO_MANY_OFFERS_THIS_WEEK: {
+        "kk": "Соңғы 7 күнде тым көп ұсыныс алды ({count}/{limit}): демалсын",
+        "ru": "За 7 дней получил слишком много приглашений ({count}/{limit}): пусть отдохнёт",
+        "en": "Asked too often in the last 7 days ({count}/{limit}): given a rest",
+    },
     Reason.RESTING_AFTER_DEPLOYMENT: {
         "kk": "Ұзақ жұмыстан кейін демалуда ({until} дейін)",
         "ru": "Отдыхает после долгого выезда (до {until})",
@@ -194,6 +204,14 @@ EXPLANATIONS: Final[dict[str, Texts]] = {
         "kk": "Жарамды, бірақ іздеу радиусынан тыс: {distance_km} км, радиус {radius_km} км",
         "ru": "Подходит, но за пределами радиуса: {distance_km} км при радиусе {radius_km} км",
         "en": "Eligible, but outside the radius: {distance_km} km away, radius {radius_km} km",
+    },
+    "too_late": {
+        "kk": "Жарамды, бірақ уақытында жете алмайды: жетуі ~{eta_min} мин, ал шақыруға "
+        "болатын ең ұзақ уақыт {latest_min} мин",
+        "ru": "Подходит, но не успеет: прибытие ~{eta_min} мин, а приглашают тех, кто "
+        "прибудет не позже чем через {latest_min} мин",
+        "en": "Eligible, but could not arrive in time: ~{eta_min} min away, and only people "
+        "arriving within {latest_min} min are asked",
     },
     "not_yet_asked": {
         "kk": "Жарамды, әзірге шақырылмады",

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from math import ceil
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -66,10 +67,32 @@ class Variant(BaseModel):
     radius_growth: float = Field(gt=1.0, le=10.0, description="radius × this when widening")
     offer_timeout_s: int = Field(gt=0, description="an unanswered offer lapses after this")
     target_fill_probability: float = Field(
-        gt=0.0, lt=1.0, description="ask until the group is at least this likely to be complete"
+        gt=0.0,
+        lt=1.0,
+        description="each role at least this likely to be filled by the deadline; the waves "
+        "share it out over the rounds of asking left",
     )
-    fill_within_s: int = Field(
-        gt=0, description="… within this many seconds of the wave (capped by the offer timeout)"
+    pacing_rounds: int = Field(
+        ge=1,
+        le=20,
+        description="the time left is split into at most this many rounds of asking: fewer "
+        "rounds ask more people at once (faster, more offers), more rounds wait for answers",
+    )
+    arrival_allowance_s: int = Field(
+        ge=0,
+        description="nobody is asked whose ETA would bring them later than the deadline plus this",
+    )
+    offer_budget_per_place: float = Field(
+        gt=0.0,
+        le=100.0,
+        description="offers the incident may send in all, per place of the group (the "
+        "dispatcher may raise the budget)",
+    )
+    first_wave_per_place: float = Field(
+        default=3.0, gt=0.0, le=50.0, description="the first wave asks at most this per place"
+    )
+    first_wave_max: int = Field(
+        default=30, ge=1, le=500, description="… and at most this many people in all"
     )
     max_offers_per_role_per_wave: int = Field(ge=1, le=500)
     urgent: bool = Field(description="life at risk now: quiet hours are not respected")
@@ -147,7 +170,11 @@ class Playbook:
     radius_growth: float
     offer_timeout_s: int
     target_fill_probability: float
-    fill_within_s: int
+    pacing_rounds: int
+    arrival_allowance_s: int
+    offer_budget_per_place: float
+    first_wave_per_place: float
+    first_wave_max: int
     max_offers_per_role_per_wave: int
     urgent: bool
     adults_only: bool
@@ -159,6 +186,12 @@ class Playbook:
     def needed(self) -> dict[Role, int]:
         """Places per role, in the playbook's order."""
         return dict(self.roles)
+
+    def offer_budget(self, places: int | None = None) -> int:
+        """Offers an incident may send in all: `offer_budget_per_place` × its places (the
+        playbook's, or `places` once the group was resized)."""
+        total = sum(count for _, count in self.roles) if places is None else places
+        return ceil(self.offer_budget_per_place * total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +240,11 @@ def _table(parsed: PlaybookFile) -> dict[tuple[IncidentType, Priority], Playbook
             radius_growth=variant.radius_growth,
             offer_timeout_s=variant.offer_timeout_s,
             target_fill_probability=variant.target_fill_probability,
-            fill_within_s=variant.fill_within_s,
+            pacing_rounds=variant.pacing_rounds,
+            arrival_allowance_s=variant.arrival_allowance_s,
+            offer_budget_per_place=variant.offer_budget_per_place,
+            first_wave_per_place=variant.first_wave_per_place,
+            first_wave_max=variant.first_wave_max,
             max_offers_per_role_per_wave=variant.max_offers_per_role_per_wave,
             urgent=variant.urgent,
             adults_only=variant.adults_only,

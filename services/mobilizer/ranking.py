@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from math import erf, log, sqrt
+from math import erf, exp, log, sqrt
+from statistics import NormalDist
 from typing import Protocol
 from uuid import UUID
 
@@ -159,6 +160,13 @@ class ResponseModel:
     median_s: float = 90.0
     sigma: float = 0.8
     silent_share: float = 0.5
+    round_share: float = 0.8
+    """A round of asking lasts until this share of the people who answer have answered."""
+
+    def round_s(self) -> float:
+        """How long a round of asking lasts: the `round_share` quantile of the answer delay
+        (176 s with the defaults)."""
+        return self.median_s * exp(self.sigma * NormalDist().inv_cdf(self.round_share))
 
     def answered_by(self, elapsed_s: float) -> float:
         """P(someone who answers has answered within `elapsed_s` of the offer)."""
@@ -268,11 +276,19 @@ def measure(
 
 def in_order(ranked: Iterable[Ranked], *, eta_bucket_s: int = ETA_BUCKET_S) -> list[Ranked]:
     """The order to ask in: ETA first, in buckets of `eta_bucket_s` (a minute by default: a router
-    is not precise to the second, and within a minute the one more likely to accept saves a wave),
-    then the higher acceptance estimate, then the exact ETA, then the volunteer id so the order is
-    reproducible."""
+    is not precise to the second), then whoever was asked least this week (so the nearest people
+    are not the only ones ever asked), then the higher acceptance estimate (within a minute the
+    one more likely to accept saves a wave), then the exact ETA, then the volunteer id so the
+    order is reproducible."""
     return sorted(
-        ranked, key=lambda r: (r.eta_s // eta_bucket_s, -r.p_accept, r.eta_s, r.volunteer_id.int)
+        ranked,
+        key=lambda r: (
+            r.eta_s // eta_bucket_s,
+            r.candidate.offers_7d,
+            -r.p_accept,
+            r.eta_s,
+            r.volunteer_id.int,
+        ),
     )
 
 

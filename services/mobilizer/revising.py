@@ -50,6 +50,8 @@ async def revise(
     mobilization.priority = incident.priority.value
     mobilization.needed = needed
     mobilization.deadline_at = mobilization.started_at + timedelta(seconds=playbook.deadline_s)
+    # A bigger group brings its own budget; a budget a dispatcher raised is never cut.
+    mobilization.offer_budget = max(mobilization.offer_budget or 0, playbook.offer_budget())
     decisions.add(
         incident.incident_id,
         GroupResized(

@@ -18,6 +18,8 @@ class MobilizerOptions(BaseModel):
     candidates_per_role: int = Field(default=100, ge=10, le=5000)
     max_callouts_per_day: int = 2
     max_callouts_per_week: int = 5
+    max_offers_per_day: int = 3
+    max_offers_per_week: int = 5
     rest_hours_after_long_deployment: float = 12.0
     long_deployment_hours: float = 8.0
     detour_factor: float = Field(default=1.3, ge=1.0)

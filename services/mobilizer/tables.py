@@ -58,6 +58,10 @@ class MobilizationRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     incident_version: Mapped[int] = mapped_column(Integer, default=1)
+    offer_budget: Mapped[int | None] = mapped_column(Integer)
+    """Offers the incident may send in all; None: the playbook's (rows before migration 0011)."""
+    offers_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expected_complete_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index(
@@ -159,6 +163,8 @@ class ExplanationRow(Base):
     rank: Mapped[int | None] = mapped_column(Integer)
     asked_count: Mapped[int | None] = mapped_column(Integer)
     radius_m: Mapped[int | None] = mapped_column(Integer)
+    latest_eta_s: Mapped[int | None] = mapped_column(Integer)
+    """The ETA cut-off a `too_late` outcome was measured against."""
     text: Mapped[dict[str, list[str]] | None] = mapped_column(JSONB)
     """The rendered lines per language of rows written before migration 0008; None since."""
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,43 +1,50 @@
-"""The wave policy: how many people to ask, whom, and when to widen, warn or stop.
+"""The wave decision: whom to ask, how many at once, when to widen, when to warn — one pure function.
 
-A wave asks the fewest next-ranked people not yet asked such that the group is at least
-`target_fill_probability` likely to be complete within the playbook's `fill_within_s`: with n roles
-open, each must reach target^(1/n). A role's odds count the places already accepted and the offers
-still out (exact Poisson-binomial), each person with the chance they accept *in time* — their
-acceptance estimate × the chance of an answer within the horizon (`ResponseModel`); an offer that
-has gone unanswered counts for less as the silence lasts.
+`decide_wave(situation, playbook=…)` is the whole decision; the service (`dispatch.send_wave`) and
+`bench/policies.py` both call it. It asks few and asks well:
 
-A role is short — widen the radius (`next_radius`) — when even everyone left in the radius would
-probably not fill it before their offers lapse: too few people, not too little time.
+- **Paced by the deadline.** The time left is split into rounds of asking (a round is the time by
+  which most people who answer have answered, `ResponseModel.round_s`, at most the offer timeout),
+  at most `pacing_rounds` of them. Each role must be `target_fill_probability` likely to be filled
+  by the deadline; a wave asks only for its share of that target, 1 − (1 − target)^(1/rounds): with
+  many rounds left it asks a few of the best-placed people and waits for their answers, with one
+  round left it asks for the whole target at once. A role's odds count the places accepted and the
+  offers still out (exact Poisson-binomial), each person with the chance they accept within the
+  round (`ResponseModel.odds`); an offer that has gone unanswered counts for less as the silence
+  lasts, so silence is replaced before the offer lapses.
+- **Only people who can make it.** Nobody is asked whose ETA from now would land after the deadline
+  plus the playbook's `arrival_allowance_s`.
+- **Budgets.** The first wave asks at most `first_wave_per_place` per open place and
+  `first_wave_max` people in all; every wave stops at the incident's offer budget
+  (`Situation.budget`: the playbook's, or what the dispatcher raised it to). When a limit binds,
+  the roles share it round-robin, scarcest first.
+- **Widening.** A role is short when even everyone left in the radius who could arrive in time would
+  probably not fill it by the deadline: the radius grows (`next_radius`) while that holds and there
+  are such people further out.
+- **Warning.** `missing` names the places the deadline will probably not see filled even if
+  everyone left within the largest radius were asked now (within the budget left), with the cause.
 
-The service plans a new wave whenever the odds may have fallen: after each answer or timeout (so
-declines are replaced) and on a timer every `REPLAN_EVERY_S` (so silence is replaced before the
-offer lapses). It stops and stands the outstanding offers down once `is_complete`, and warns the
-dispatcher when `understaffed` says the deadline will probably not be met.
-
-A volunteer is offered at most one role per incident: a wave plans the scarcest role first (fewest
-candidates not yet asked per open place), and a person it takes is skipped by the others, so
-someone who is both the only psychologist around and one of fifty medics is asked as psychologist.
-
-The standing group comes first (`group_first`): the on-call members of the incident region's mobile
-group seated in the role, then the region's other volunteers, then other regions' (mutual aid),
-each tier in ranking order.
+A volunteer is offered at most one role per incident: the scarcest role (fewest people left per
+open place) picks first, and a person it takes is skipped by the others. The candidates come in
+asking order (`group_first`: the on-call standing group, the region, then mutual aid; within each,
+ETA then acceptance); the decision never reorders them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from math import ceil
+from math import ceil, floor
 from uuid import UUID
 
 from services.mobilizer.playbooks import Playbook
 from services.mobilizer.ranking import Ranked, ResponseModel
+from shared.events.mobilization import Shortfall
 from shared.events.volunteers import Role
 
 REPLAN_EVERY_S = 30
 WARN_BELOW_FILL_PROBABILITY = 0.5
+_EXPECTED_WITHIN_S = (15, 30, 45, 60, 90, 120, 150, 180, 240, 300, 420, 600, 900)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,23 @@ class RoleProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class Situation:
+    """Everything a wave decision reads: no clock, no database."""
+
+    progress: Mapping[Role, RoleProgress]
+    candidates: Mapping[Role, Sequence[Ranked]]
+    """Each role's eligible people in asking order, as far out as the largest radius; those
+    already asked are skipped."""
+    radius_m: int
+    elapsed_s: float
+    """Since the mobilisation started (the deadline counts from there)."""
+    budget: int
+    """Offers the incident may send in all."""
+    offers_sent: int = 0
+    waves_sent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedOffer:
     role: Role
     volunteer_id: UUID
@@ -80,13 +104,31 @@ class PlannedOffer:
 
 
 @dataclass(frozen=True, slots=True)
-class WavePlan:
+class WaveDecision:
     wave: int
+    """This wave's number when it sends offers, else the last wave's."""
     offers: tuple[PlannedOffer, ...]
+    radius_m: int
+    """The radius after any widening."""
     short_roles: tuple[Role, ...]
-    """Roles still below the target even if everyone left in the radius were asked: widen."""
-    fill_probability: Mapping[Role, float] = field(default_factory=dict)
-    """Per open role, how likely it is to be filled within the horizon once this wave is out."""
+    """Roles still short of people who could arrive in time, even at this radius."""
+    fill_probability: Mapping[Role, float]
+    """Per open role, how likely it is to be filled within this round once the wave is out."""
+    rounds_left: int
+    budget: int
+    budget_left: int
+    """Offers left in the budget once this wave is out."""
+    expected_complete_in_s: float | None
+    """From now, when the group should be complete at this pace; None: not at this pace."""
+    missing: Mapping[Role, int] | None
+    """Places the deadline will probably not see filled, per role; None if all will be."""
+    cause: Shortfall | None
+    too_late: frozenset[UUID] = field(default_factory=frozenset)
+    """Eligible people not asked because they could not arrive in time."""
+    latest_eta_s: int = 0
+    """The cut-off: the largest ETA from now that may still be asked."""
+    replan_in_s: int | None = None
+    """When to decide again if no answer comes first; None once the group is complete."""
 
     def offers_per_role(self) -> dict[Role, int]:
         counts: dict[Role, int] = {}
@@ -95,59 +137,137 @@ class WavePlan:
         return counts
 
 
+def decide_wave(
+    situation: Situation, *, playbook: Playbook, response: ResponseModel | None = None
+) -> WaveDecision:
+    """The next wave of one incident; see the module's docstring for the rules."""
+    response = response or ResponseModel()
+    progress = situation.progress
+    time_left_s = playbook.deadline_s - situation.elapsed_s
+    latest_eta_s = floor(playbook.deadline_s + playbook.arrival_allowance_s - situation.elapsed_s)
+    open_roles = [p for p in progress.values() if p.open_places > 0]
+    budget_left = max(0, situation.budget - situation.offers_sent)
+    if not open_roles:
+        return WaveDecision(
+            wave=situation.waves_sent,
+            offers=(),
+            radius_m=situation.radius_m,
+            short_roles=(),
+            fill_probability={},
+            rounds_left=0,
+            budget=situation.budget,
+            budget_left=budget_left,
+            expected_complete_in_s=0.0,
+            missing=None,
+            cause=None,
+            latest_eta_s=latest_eta_s,
+        )
+    asked = frozenset().union(*(p.asked for p in progress.values()))
+    too_late: set[UUID] = set()
+    usable: dict[Role, list[Ranked]] = {}
+    for p in open_roles:
+        kept = []
+        for r in situation.candidates.get(p.role, ()):
+            if r.volunteer_id in asked:
+                continue
+            if r.eta_s > latest_eta_s:
+                too_late.add(r.volunteer_id)
+            else:
+                kept.append(r)
+        usable[p.role] = kept
+    # Until the deadline (or, once it has passed, until an offer lapses: the sooner the better).
+    until_deadline_s = time_left_s if time_left_s > 0 else float(playbook.offer_timeout_s)
+    clock = _Clock(response, playbook.offer_timeout_s)
+
+    radius = situation.radius_m
+    while True:
+        short = [
+            p.role
+            for p in open_roles
+            if _odds(p, _within(usable[p.role], radius), clock, until_deadline_s)
+            < playbook.target_fill_probability
+        ]
+        wider = next_radius(radius, playbook) if short else None
+        if wider is None or not any(
+            radius < r.distance_m <= playbook.max_radius_m for role in short for r in usable[role]
+        ):
+            break
+        radius = wider
+
+    round_s = min(response.round_s(), float(playbook.offer_timeout_s))
+    rounds_left = max(1, min(playbook.pacing_rounds, floor(max(0.0, time_left_s) / round_s)))
+    role_goal = 1.0 - (1.0 - playbook.target_fill_probability) ** (1.0 / rounds_left)
+    horizon_s = min(round_s, until_deadline_s)
+    in_radius = {p.role: _within(usable[p.role], radius) for p in open_roles}
+    order = {role: index for index, (role, _) in enumerate(playbook.roles)}
+    open_roles.sort(
+        key=lambda p: (len(in_radius[p.role]) / p.open_places, order.get(p.role, len(order)))
+    )
+    wave_limit = budget_left
+    if situation.waves_sent == 0:
+        wave_limit = min(wave_limit, playbook.first_wave_max)
+    wanted: dict[Role, list[Ranked]] = {}
+    odds_by_role: dict[Role, float] = {}
+    taken: set[UUID] = set()
+    for p in open_roles:
+        cap = playbook.max_offers_per_role_per_wave
+        if situation.waves_sent == 0:
+            cap = min(cap, ceil(playbook.first_wave_per_place * p.open_places))
+        odds = _Odds(p.open_places, (clock.pending(o, horizon_s) for o in p.outstanding()))
+        chosen: list[Ranked] = []
+        for r in in_radius[p.role]:
+            if odds.filled >= role_goal or len(chosen) >= cap:
+                break
+            if r.volunteer_id in taken:
+                continue
+            chosen.append(r)
+            taken.add(r.volunteer_id)
+            odds.add(clock.new(r.p_accept, horizon_s))
+        wanted[p.role] = chosen
+        odds_by_role[p.role] = odds.filled
+    granted = _share(wanted, [p.role for p in open_roles], limit=wave_limit)
+    offers = tuple(
+        PlannedOffer(p.role, r.volunteer_id, r.eta_s, r.distance_m, r.p_accept)
+        for p in open_roles
+        for r in granted[p.role]
+    )
+    if any(len(granted[role]) < len(chosen) for role, chosen in wanted.items()):
+        odds_by_role = {p.role: _odds(p, granted[p.role], clock, horizon_s) for p in open_roles}
+    budget_after = budget_left - len(offers)
+    planned_ids = {offer.volunteer_id for offer in offers}
+    missing, cause = _missing(
+        open_roles,
+        granted,
+        {role: [r for r in rs if r.volunteer_id not in planned_ids] for role, rs in usable.items()},
+        clock=clock,
+        time_left_s=time_left_s,
+        budget_left=budget_after,
+    )
+    waiting = bool(offers) or any(p.pending for p in open_roles)
+    short_roles = sorted(short, key=lambda role: order.get(role, len(order)))
+    return WaveDecision(
+        wave=situation.waves_sent + (1 if offers else 0),
+        offers=offers,
+        radius_m=radius,
+        short_roles=tuple(short_roles),
+        fill_probability=odds_by_role,
+        rounds_left=rounds_left,
+        budget=situation.budget,
+        budget_left=budget_after,
+        expected_complete_in_s=_expected_complete_s(
+            open_roles, granted, clock=clock, round_s=round_s
+        ),
+        missing=missing,
+        cause=cause,
+        too_late=frozenset(too_late),
+        latest_eta_s=latest_eta_s,
+        replan_in_s=REPLAN_EVERY_S if waiting else playbook.offer_timeout_s,
+    )
+
+
 def fill_probability(accepted: int, needed: int, odds: Iterable[float]) -> float:
     """P(accepted + successes ≥ needed), each of `odds` an independent chance of success."""
     return _Odds(needed - accepted, odds).filled
-
-
-def plan_wave(
-    progress_by_role: Mapping[Role, RoleProgress],
-    ranked_by_role: Mapping[Role, Sequence[Ranked]],
-    *,
-    playbook: Playbook,
-    wave_number: int,
-    response: ResponseModel | None = None,
-) -> WavePlan:
-    """The offers of the next wave; `ranked_by_role` holds each role's candidates in the radius."""
-    chances = _Chances(response or ResponseModel(), playbook)
-    asked = frozenset().union(*(p.asked for p in progress_by_role.values()))
-    order = {role: index for index, (role, _) in enumerate(playbook.roles)}
-    open_roles = [p for p in progress_by_role.values() if p.open_places > 0]
-    available = {
-        p.role: [r for r in ranked_by_role.get(p.role, ()) if r.volunteer_id not in asked]
-        for p in open_roles
-    }
-    open_roles.sort(
-        key=lambda p: (len(available[p.role]) / p.open_places, order.get(p.role, len(order)))
-    )
-    taken: set[UUID] = set()
-    offers: list[PlannedOffer] = []
-    short: list[Role] = []
-    odds_by_role: dict[Role, float] = {}
-    role_target = playbook.target_fill_probability ** (1 / max(1, len(open_roles)))
-    for progress in open_roles:
-        chosen, odds, is_short = _choose(
-            progress,
-            [r for r in available[progress.role] if r.volunteer_id not in taken],
-            chances=chances,
-            target=role_target,
-            cap=playbook.max_offers_per_role_per_wave,
-        )
-        taken.update(r.volunteer_id for r in chosen)
-        offers.extend(
-            PlannedOffer(progress.role, r.volunteer_id, r.eta_s, r.distance_m, r.p_accept)
-            for r in chosen
-        )
-        odds_by_role[progress.role] = odds
-        if is_short:
-            short.append(progress.role)
-    short.sort(key=lambda role: order.get(role, len(order)))
-    return WavePlan(
-        wave=wave_number,
-        offers=tuple(offers),
-        short_roles=tuple(short),
-        fill_probability=odds_by_role,
-    )
 
 
 def next_radius(current_m: int, playbook: Playbook) -> int | None:
@@ -159,46 +279,6 @@ def next_radius(current_m: int, playbook: Playbook) -> int | None:
 
 def is_complete(progress_by_role: Mapping[Role, RoleProgress]) -> bool:
     return all(p.open_places == 0 for p in progress_by_role.values())
-
-
-def understaffed(
-    progress_by_role: Mapping[Role, RoleProgress],
-    ranked_remaining: Mapping[Role, Sequence[Ranked]],
-    *,
-    now: datetime,
-    deadline_at: datetime,
-    offer_timeout_s: int,
-    response: ResponseModel | None = None,
-    warn_below: float = WARN_BELOW_FILL_PROBABILITY,
-) -> dict[Role, int] | None:
-    """Open places per role the deadline will probably not see filled, or None if all will be.
-
-    `ranked_remaining` holds each role's candidates up to the largest radius. A role is at risk
-    when it is less than `warn_below` likely to be filled before the deadline even if everyone left
-    were asked now, each counted with the chance they answer yes before the deadline (so the
-    warning comes early: as soon as the time left is too short for the people left).
-    """
-    response = response or ResponseModel()
-    remaining_s = (deadline_at - now).total_seconds()
-    asked = frozenset().union(*(p.asked for p in progress_by_role.values()))
-    missing: dict[Role, int] = {}
-    for progress in progress_by_role.values():
-        if progress.open_places == 0:
-            continue
-        odds = [
-            response.odds(
-                o.p_accept, elapsed_s=o.elapsed_s, horizon_s=remaining_s, timeout_s=offer_timeout_s
-            )
-            for o in progress.outstanding()
-        ]
-        odds.extend(
-            response.odds(r.p_accept, horizon_s=remaining_s, timeout_s=offer_timeout_s)
-            for r in ranked_remaining.get(progress.role, ())
-            if r.volunteer_id not in asked
-        )
-        if remaining_s <= 0 or fill_probability(0, progress.open_places, odds) < warn_below:
-            missing[progress.role] = progress.open_places
-    return missing or None
 
 
 def group_first(
@@ -221,57 +301,132 @@ def group_first(
 
 
 @dataclass(frozen=True, slots=True)
-class _Chances:
-    """Each offer's chance of an accept within the playbook's horizon, or before it lapses."""
+class _Clock:
+    """Each offer's chance of an accept within a horizon from now (never after it lapses)."""
 
     response: ResponseModel
-    playbook: Playbook
+    timeout_s: int
 
-    def new(self, ranked: Ranked, *, in_time: bool = True) -> float:
-        return self.response.odds(
-            ranked.p_accept,
-            horizon_s=self.playbook.fill_within_s if in_time else None,
-            timeout_s=self.playbook.offer_timeout_s,
-        )
+    def new(self, p_accept: float, horizon_s: float) -> float:
+        return self.response.odds(p_accept, horizon_s=horizon_s, timeout_s=self.timeout_s)
 
-    def pending(self, offer: Outstanding, *, in_time: bool = True) -> float:
+    def pending(self, offer: Outstanding, horizon_s: float) -> float:
         return self.response.odds(
-            offer.p_accept,
-            elapsed_s=offer.elapsed_s,
-            horizon_s=self.playbook.fill_within_s if in_time else None,
-            timeout_s=self.playbook.offer_timeout_s,
+            offer.p_accept, elapsed_s=offer.elapsed_s, horizon_s=horizon_s, timeout_s=self.timeout_s
         )
 
 
-def _choose(
+def _within(ranked: Sequence[Ranked], radius_m: int) -> list[Ranked]:
+    return [r for r in ranked if r.distance_m <= radius_m]
+
+
+def _odds(
     progress: RoleProgress,
-    available: Sequence[Ranked],
-    *,
-    chances: _Chances,
-    target: float,
-    cap: int,
-) -> tuple[list[Ranked], float, bool]:
-    """The next-ranked people to ask, the role's odds after asking them, and whether it is short.
-
-    Short means that even everyone left in the radius would probably not fill the role before
-    their offers lapse: a matter of too few people, which a wider radius cures, not of time.
-    """
-    outstanding = progress.outstanding()
-    odds = _Odds(progress.open_places, (chances.pending(o) for o in outstanding))
-    chosen: list[Ranked] = []
-    for candidate in available:
-        if odds.filled >= target or len(chosen) == cap:
-            break
-        chosen.append(candidate)
-        odds.add(chances.new(candidate))
-    eventually = _Odds(
-        progress.open_places, (chances.pending(o, in_time=False) for o in outstanding)
+    people: Iterable[Ranked],
+    clock: _Clock,
+    horizon_s: float,
+) -> float:
+    """P(the role is filled within `horizon_s`) with its offers out and `people` asked now."""
+    odds = _Odds(
+        progress.open_places, (clock.pending(o, horizon_s) for o in progress.outstanding())
     )
-    for candidate in available:
-        if eventually.filled >= target:
+    odds.add_all(clock.new(r.p_accept, horizon_s) for r in people)
+    return odds.filled
+
+
+def _share(
+    wanted: Mapping[Role, list[Ranked]], roles: Sequence[Role], *, limit: int
+) -> dict[Role, list[Ranked]]:
+    """Each role's wanted people cut so that all together stay within `limit`: one at a time per
+    role in turn (scarcest first), so no role is left out because another wanted many."""
+    if sum(len(people) for people in wanted.values()) <= limit:
+        return {role: list(wanted[role]) for role in roles}
+    granted: dict[Role, list[Ranked]] = {role: [] for role in roles}
+    left = limit
+    depth = 0
+    while left > 0:
+        progressed = False
+        for role in roles:
+            if left == 0:
+                break
+            if depth < len(wanted[role]):
+                granted[role].append(wanted[role][depth])
+                left -= 1
+                progressed = True
+        if not progressed:
             break
-        eventually.add(chances.new(candidate, in_time=False))
-    return chosen, odds.filled, eventually.filled < target
+        depth += 1
+    return granted
+
+
+def _missing(
+    open_roles: Sequence[RoleProgress],
+    granted: Mapping[Role, Sequence[Ranked]],
+    left: Mapping[Role, Sequence[Ranked]],
+    *,
+    clock: _Clock,
+    time_left_s: float,
+    budget_left: int,
+) -> tuple[dict[Role, int] | None, Shortfall | None]:
+    """Open places the deadline will probably not see filled even if everyone left who could
+    arrive in time (as far as the budget reaches) were asked now, and why."""
+    if time_left_s <= 0:
+        return {p.role: p.open_places for p in open_roles}, Shortfall.DEADLINE_PASSED
+    missing: dict[Role, int] = {}
+    budget_binds = False
+    for p in open_roles:
+        with_plan = _Odds(
+            p.open_places,
+            [clock.pending(o, time_left_s) for o in p.outstanding()]
+            + [clock.new(r.p_accept, time_left_s) for r in granted[p.role]],
+        )
+        everyone = [clock.new(r.p_accept, time_left_s) for r in left[p.role]]
+        affordable = with_plan.copy()
+        affordable.add_all(everyone[:budget_left])
+        if affordable.filled >= WARN_BELOW_FILL_PROBABILITY:
+            continue
+        missing[p.role] = p.open_places
+        with_plan.add_all(everyone)
+        if with_plan.filled >= WARN_BELOW_FILL_PROBABILITY:
+            budget_binds = True
+    if not missing:
+        return None, None
+    return missing, Shortfall.BUDGET_SPENT if budget_binds else Shortfall.TOO_FEW_PEOPLE
+
+
+def _expected_complete_s(
+    open_roles: Sequence[RoleProgress],
+    granted: Mapping[Role, Sequence[Ranked]],
+    *,
+    clock: _Clock,
+    round_s: float,
+) -> float | None:
+    """When, from now, the slowest role should be filled at this pace: the first time by which
+    its offers out are even odds to fill it, or else as many rounds as its open places need at
+    the accepts a round of this size brings."""
+    slowest = 0.0
+    for p in open_roles:
+        estimate: float | None = None
+        for within_s in _EXPECTED_WITHIN_S:
+            if within_s > clock.timeout_s:
+                break
+            odds = _Odds(
+                p.open_places,
+                [clock.pending(o, within_s) for o in p.outstanding()]
+                + [clock.new(r.p_accept, within_s) for r in granted[p.role]],
+            )
+            if odds.filled >= 0.5:
+                estimate = float(within_s)
+                break
+        if estimate is None:
+            per_round = sum(clock.pending(o, round_s) for o in p.outstanding()) + sum(
+                clock.new(r.p_accept, round_s) for r in granted[p.role]
+            )
+            if per_round <= 0:
+                return None
+            estimate = round_s * max(1.0, p.open_places / per_round)
+        slowest = max(slowest, estimate)
+    return slowest
 
 
 class _Odds:
@@ -299,3 +454,8 @@ class _Odds:
     def add_all(self, odds: Iterable[float]) -> None:
         for p in odds:
             self.add(p)
+
+    def copy(self) -> _Odds:
+        other = _Odds(0)
+        other._places, other._p = self._places, list(self._p)
+        return other

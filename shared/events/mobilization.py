@@ -68,6 +68,17 @@ class WaveSent(MobilizationEvent):
     wave: int
     radius_m: int
     offers: dict[Role, int] = Field(description="offers sent in this wave, per role")
+    offers_sent: int | None = Field(
+        default=None, description="offers sent in this incident so far, this wave included"
+    )
+    offer_budget: int | None = Field(
+        default=None,
+        description="offers this incident may send in all (the dispatcher may raise it)",
+    )
+    expected_complete_at: datetime | None = Field(
+        default=None,
+        description="when the group is expected to be complete at the current pace; null: unknown",
+    )
 
 
 class VolunteerOffered(MobilizationEvent):
@@ -148,6 +159,16 @@ class GroupCompleted(MobilizationEvent):
     members: tuple[GroupMember, ...]
 
 
+class Shortfall(StrEnum):
+    """Why a group will probably miss its deadline."""
+
+    DEADLINE_PASSED = "deadline_passed"
+    TOO_FEW_PEOPLE = "too_few_people"
+    """Even everyone left who could arrive in time would probably not fill the places."""
+    BUDGET_SPENT = "budget_spent"
+    """There are people left, but the incident's offer budget does not reach them."""
+
+
 class GroupUnderstaffed(MobilizationEvent):
     """The deadline cannot be met (or has passed) with the places still open: tell the dispatcher."""
 
@@ -155,6 +176,7 @@ class GroupUnderstaffed(MobilizationEvent):
     missing: dict[Role, int]
     deadline_at: datetime
     reason: str
+    cause: Shortfall | None = None
 
 
 class Answer(StrEnum):

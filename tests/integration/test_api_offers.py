@@ -82,6 +82,8 @@ async def mobilizer(
             # Every test calls the same people out again on the same (fake) day.
             max_callouts_per_day=1000,
             max_callouts_per_week=1000,
+            max_offers_per_day=1000,
+            max_offers_per_week=1000,
         ),
     )
     base = build_matching(settings)

@@ -53,7 +53,8 @@ MOBILIZER_TABLES = "commitments, offers, mobilizations, mobilizer_outbox, mobili
 
 def small_flood_playbooks() -> Playbooks:
     """The shipped playbooks, with flood groups small enough to fill by hand (high: a leader and
-    two medics; critical: four medics; low: a leader alone)."""
+    two medics; critical: four medics; low: a leader alone; medium: a leader who must arrive
+    within 1,000 s)."""
     real = build_matching(MobilizerSettings()).playbooks
 
     def small(priority: Priority, roles: tuple[tuple[Role, int], ...]) -> Playbook:
@@ -79,6 +80,10 @@ def small_flood_playbooks() -> Playbooks:
                 Priority.CRITICAL, ((Role.LEADER, 1), (Role.MEDIC, 4))
             ),
             (IncidentType.FLOOD, Priority.LOW): small(Priority.LOW, ((Role.LEADER, 1),)),
+            # A leader who must be there within 1,000 s of the alert: 12 km by car is too far.
+            (IncidentType.FLOOD, Priority.MEDIUM): dataclasses.replace(
+                small(Priority.MEDIUM, ((Role.LEADER, 1),)), deadline_s=1_000, arrival_allowance_s=0
+            ),
         },
     )
 
@@ -181,7 +186,13 @@ async def mobilizer(
         database=database_settings,
         kafka=kafka_settings,
         redis=redis_settings,
-        mobilizer=MobilizerOptions(group_id=f"jedel-mobilizer-{new_run()}", sweep_interval_s=3600),
+        mobilizer=MobilizerOptions(
+            group_id=f"jedel-mobilizer-{new_run()}",
+            sweep_interval_s=3600,
+            # Every test asks the same ten people again on the same (fake) day.
+            max_offers_per_day=1000,
+            max_offers_per_week=1000,
+        ),
     )
     base = build_matching(settings)
     matching = Matching(
@@ -314,6 +325,50 @@ async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the
     assert any(f["reason"] == "minor" and f["age_years"] < 18 for f in minor), (
         "the facts behind the sentence are kept, the age with the reason"
     )
+
+
+async def test_nobody_is_asked_who_cannot_arrive_in_time_and_the_wave_reports_its_budget(
+    mobilizer: MobilizerService,
+    tail: Tail,
+    publish: Any,
+    population: dict[str, uuid.UUID],
+    clock: FakeClock,
+) -> None:
+    incident = flood(clock(), priority=Priority.MEDIUM)
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    [wave] = await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    assert [o["volunteer_id"] for o in offers] == [str(population["leader-near"])]
+    sent = json.loads(wave.value)
+    assert sent["offers_sent"] == 1
+    assert (
+        sent["offer_budget"]
+        == mobilizer.matching.playbooks.for_incident(
+            IncidentType.FLOOD, Priority.MEDIUM
+        ).offer_budget()
+    )
+    assert sent["expected_complete_at"] is not None
+    async with mobilizer.engine.connect() as connection:
+        far = (
+            await connection.execute(
+                text(
+                    "SELECT outcome, eta_s, latest_eta_s FROM explanations "
+                    "WHERE incident_id = :i AND volunteer_id = :v"
+                ),
+                {"i": incident.incident_id, "v": population["leader-far"]},
+            )
+        ).one()
+        budget = (
+            await connection.execute(
+                text("SELECT offer_budget, offers_sent FROM mobilizations WHERE incident_id = :i"),
+                {"i": incident.incident_id},
+            )
+        ).one()
+    assert far.outcome == "too_late"
+    assert far.eta_s > far.latest_eta_s == 1_000
+    assert (budget.offer_budget, budget.offers_sent) == (sent["offer_budget"], 1)
+    await publish(topics.INCIDENTS, incident.incident_id, cancellation(incident))
+    await tail.wait_for(of(incident.incident_id, "OfferStoodDown"))
 
 
 async def test_incidents_arriving_together_are_each_mobilised_once_and_in_their_own_order(

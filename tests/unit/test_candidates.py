@@ -34,6 +34,8 @@ def test_a_row_becomes_the_candidate_it_describes() -> None:
         "committed_incident_id": incident,
         "callouts_24h": 1,
         "callouts_7d": 3,
+        "offers_24h": 2,
+        "offers_7d": 4,
         "last_deployment_ended_at": ended,
         "last_deployment_hours": 9.5,
         "offers_total": 12,
@@ -57,6 +59,7 @@ def test_a_row_becomes_the_candidate_it_describes() -> None:
     assert (candidate.group_role, candidate.on_call) == (Role.LEADER, True)
     assert candidate.committed_incident_id == incident
     assert (candidate.callouts_24h, candidate.callouts_7d) == (1, 3)
+    assert (candidate.offers_24h, candidate.offers_7d) == (2, 4)
     assert candidate.last_deployment_ended_at == ended
     assert candidate.last_deployment_hours == 9.5
     assert (candidate.offers_total, candidate.accepts_total) == (12, 4)
@@ -83,6 +86,8 @@ def test_a_newcomer_without_history_or_seat_reads_as_zeros_and_nones() -> None:
         "committed_incident_id": None,
         "callouts_24h": None,
         "callouts_7d": None,
+        "offers_24h": None,
+        "offers_7d": None,
         "last_deployment_ended_at": None,
         "last_deployment_hours": None,
         "offers_total": None,

@@ -237,6 +237,23 @@ def test_call_out_limits_per_day_and_week(flood: Playbook, playbooks: Playbooks)
     assert check(volunteer(callouts_24h=1, callouts_7d=4), Role.MEDIC, flood, playbooks).eligible
 
 
+def test_offers_count_towards_fatigue_whatever_became_of_them(
+    flood: Playbook, playbooks: Playbooks
+) -> None:
+    # Asked three times today and declined or ignored every one: never accepted, still rested.
+    asked_all_day = volunteer(offers_24h=3, offers_7d=3)
+    verdict = check(asked_all_day, Role.MEDIC, flood, playbooks)
+    assert verdict.reasons == (Reason.TOO_MANY_OFFERS_TODAY,)
+    assert (verdict.findings[0].count, verdict.findings[0].limit) == (3, 3)
+    asked_all_week = volunteer(offers_24h=1, offers_7d=5)
+    assert check(asked_all_week, Role.MEDIC, flood, playbooks).reasons == (
+        Reason.TOO_MANY_OFFERS_THIS_WEEK,
+    )
+    assert check(volunteer(offers_24h=2, offers_7d=4), Role.MEDIC, flood, playbooks).eligible
+    lenient = FatigueRules(max_offers_per_day=10, max_offers_per_week=20)
+    assert check(asked_all_week, Role.MEDIC, flood, playbooks, rules=lenient).eligible
+
+
 def test_fatigue_limits_are_configurable(flood: Playbook, playbooks: Playbooks) -> None:
     lenient = FatigueRules(max_callouts_per_day=3, max_callouts_per_week=8)
     busy_week = volunteer(callouts_24h=2, callouts_7d=6)

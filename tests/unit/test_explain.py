@@ -54,6 +54,18 @@ def outside_the_radius() -> Explanation:
     )
 
 
+def too_far_to_arrive_in_time() -> Explanation:
+    return explain(
+        VOLUNTEER,
+        offer=None,
+        verdicts={Role.MEDIC: ELIGIBLE},
+        placements={Role.MEDIC: Placement(rank=1, asked_count=3)},
+        distance_m=9_000,
+        radius_m=15_000,
+        late=(11_400, 5_400),
+    )
+
+
 def ranked_below_the_asked() -> Explanation:
     return explain(
         VOLUNTEER,
@@ -137,6 +149,16 @@ def test_an_eligible_volunteer_outside_the_radius_is_told_the_distance() -> None
     assert explanation.lines("en") == (
         "Eligible, but outside the radius: 42.3 km away, radius 30.0 km",
     )
+
+
+def test_an_eligible_volunteer_who_could_not_arrive_in_time_is_told_both_times() -> None:
+    explanation = too_far_to_arrive_in_time()
+    assert explanation.outcome is Outcome.TOO_LATE
+    assert explanation.lines("en") == (
+        "Eligible, but could not arrive in time: ~190 min away, and only people arriving "
+        "within 90 min are asked",
+    )
+    assert "190" in explanation.lines("kk")[0] and "90" in explanation.lines("ru")[0]
 
 
 def test_an_eligible_volunteer_ranked_below_the_asked_is_told_their_place() -> None:
@@ -243,7 +265,13 @@ def test_an_explanation_kept_as_facts_reads_back_word_for_word(language: str) ->
         distance_m=900,
         radius_m=25_000,
     )
-    explanations = [asked_in_wave_2(), not_eligible, outside_the_radius(), ranked_below_the_asked()]
+    explanations = [
+        asked_in_wave_2(),
+        not_eligible,
+        outside_the_radius(),
+        too_far_to_arrive_in_time(),
+        ranked_below_the_asked(),
+    ]
     for explanation in explanations:
         read_back = stored_and_read_back(explanation, wave=explanation.wave or 1)
         assert read_back.lines(language) == explanation.lines(language)

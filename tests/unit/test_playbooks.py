@@ -126,9 +126,22 @@ def test_numbers_are_consistent_in_every_playbook(playbooks: Playbooks) -> None:
         assert playbook.first_radius_m <= playbook.max_radius_m
         assert playbook.offer_timeout_s * 3 <= playbook.deadline_s
         assert 0.5 <= playbook.target_fill_probability < 1
-        assert playbook.fill_within_s <= playbook.offer_timeout_s
         largest_role = max(playbook.needed().values())
         assert playbook.max_offers_per_role_per_wave >= 4 * largest_role, playbook.name
+        # A budget below the 1/p floor (about 4.5 offers per place) would starve the group.
+        assert 6 <= playbook.offer_budget_per_place <= 20, playbook.name
+        assert playbook.first_wave_max <= 30 and playbook.first_wave_per_place <= 3
+        # Everyone asked can arrive within three times the deadline or sooner.
+        assert 0 < playbook.arrival_allowance_s <= 2 * playbook.deadline_s, playbook.name
+
+
+def test_more_urgent_groups_may_spend_more_offers_and_wait_less(playbooks: Playbooks) -> None:
+    for incident_type in IncidentType:
+        critical, low = (
+            playbooks.for_incident(incident_type, p) for p in (Priority.CRITICAL, Priority.LOW)
+        )
+        assert critical.offer_budget_per_place >= low.offer_budget_per_place
+        assert critical.pacing_rounds <= low.pacing_rounds
 
 
 def test_shipped_json_schema_matches_the_models() -> None:

@@ -119,6 +119,17 @@ def test_within_the_same_minute_the_likelier_to_accept_goes_first() -> None:
     ]
 
 
+def test_within_the_same_minute_whoever_was_asked_least_this_week_goes_first() -> None:
+    asked_often = volunteer(km_north=1.0, offers_7d=4, offers_total=10, accepts_total=9)
+    rested = volunteer(km_north=1.2, offers_7d=0, offers_total=10, accepts_total=2)
+    far_rested = volunteer(km_north=8.0, offers_7d=0)
+    assert ranked_ids([far_rested, asked_often, rested]) == [
+        rested.volunteer_id,
+        asked_often.volunteer_id,
+        far_rested.volunteer_id,
+    ]
+
+
 def test_exact_ties_are_broken_by_volunteer_id() -> None:
     low = volunteer(volunteer_id=UUID(int=1))
     high = volunteer(volunteer_id=UUID(int=2))

@@ -1,9 +1,10 @@
-"""The wave policy: ask enough, replace the lost, widen, warn early, stop when complete."""
+"""The wave decision: ask few and well, pace by the deadline, stay in budget, widen, warn."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date
 from math import comb
 from uuid import UUID
 
@@ -13,28 +14,44 @@ from services.mobilizer.eligibility import Candidate
 from services.mobilizer.playbooks import Playbook, load_playbooks
 from services.mobilizer.ranking import Ranked, ResponseModel
 from services.mobilizer.waves import (
+    REPLAN_EVERY_S,
     Outstanding,
     RoleProgress,
-    WavePlan,
+    Situation,
+    WaveDecision,
+    decide_wave,
     fill_probability,
     group_first,
     is_complete,
     next_radius,
-    plan_wave,
-    understaffed,
 )
 from shared.events.incidents import IncidentType, Priority
+from shared.events.mobilization import Shortfall
 from shared.events.volunteers import Availability, Role, TransportMode
-from shared.reference import KAZAKHSTAN_TZ
 
-NOW = datetime(2026, 4, 2, 14, 0, tzinfo=KAZAKHSTAN_TZ)
 BASE = load_playbooks().for_incident(IncidentType.FLOOD, Priority.CRITICAL)
 # Everyone answers at once: a wave then counts plain acceptance estimates.
 INSTANT = ResponseModel(median_s=0.001, sigma=0.1)
 
 
 def playbook(**overrides: object) -> Playbook:
-    return dataclasses.replace(BASE, **overrides)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        "roles": ((Role.MEDIC, 1),),
+        "deadline_s": 2_700,
+        "offer_timeout_s": 180,
+        "first_radius_m": 10_000,
+        "max_radius_m": 80_000,
+        "radius_growth": 2.0,
+        "target_fill_probability": 0.9,
+        "pacing_rounds": 4,
+        "arrival_allowance_s": 2_700,
+        "offer_budget_per_place": 12,
+        "first_wave_per_place": 3.0,
+        "first_wave_max": 30,
+        "max_offers_per_role_per_wave": 60,
+    }
+    values.update(overrides)
+    return dataclasses.replace(BASE, **values)  # type: ignore[arg-type]
 
 
 def person(
@@ -42,11 +59,12 @@ def person(
     *,
     p: float = 0.25,
     eta_s: int | None = None,
+    distance_m: int | None = None,
     region: str = "KZ-39",
     group_role: Role | None = None,
     on_call: bool = False,
 ) -> Ranked:
-    """The n-th candidate: ids and ETAs grow with n, so list order is ranking order."""
+    """The n-th candidate: ids, distances and ETAs grow with n, so list order is ranking order."""
     candidate = Candidate(
         volunteer_id=UUID(int=n),
         birth_date=date(1990, 1, 1),
@@ -59,11 +77,43 @@ def person(
         group_role=group_role,
         on_call=on_call,
     )
-    return Ranked(candidate, eta_s=eta_s or 300 + 60 * n, distance_m=1_000 * n, p_accept=p)
+    return Ranked(
+        candidate,
+        eta_s=eta_s if eta_s is not None else 300 + 10 * n,
+        distance_m=distance_m if distance_m is not None else 100 * n,
+        p_accept=p,
+    )
 
 
 def people(first: int, count: int, *, p: float = 0.25) -> list[Ranked]:
     return [person(n, p=p) for n in range(first, first + count)]
+
+
+def decide(
+    book: Playbook,
+    candidates: Mapping[Role, Sequence[Ranked]],
+    *,
+    progress: Mapping[Role, RoleProgress] | None = None,
+    elapsed_s: float = 0.0,
+    radius_m: int | None = None,
+    budget: int | None = None,
+    offers_sent: int = 0,
+    waves_sent: int = 0,
+    response: ResponseModel | None = None,
+) -> WaveDecision:
+    return decide_wave(
+        Situation(
+            progress=progress or {role: RoleProgress(role, needed=n) for role, n in book.roles},
+            candidates=candidates,
+            radius_m=radius_m or book.first_radius_m,
+            elapsed_s=elapsed_s,
+            budget=book.offer_budget() if budget is None else budget,
+            offers_sent=offers_sent,
+            waves_sent=waves_sent,
+        ),
+        playbook=book,
+        response=response,
+    )
 
 
 def test_fill_probability_is_the_exact_poisson_binomial_tail() -> None:
@@ -74,133 +124,165 @@ def test_fill_probability_is_the_exact_poisson_binomial_tail() -> None:
     assert fill_probability(0, 1, []) == 0.0
 
 
-def test_wave_asks_more_people_when_acceptance_is_low() -> None:
-    book = playbook(roles=((Role.MEDIC, 2),))
-    progress = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=2)}
-
-    def asked(p: float) -> int:
-        plan = plan_wave(
-            progress,
-            {Role.MEDIC: people(1, 40, p=p)},
-            playbook=book,
-            wave_number=1,
-            response=INSTANT,
-        )
-        assert plan.fill_probability[Role.MEDIC] >= 0.9
-        return len(plan.offers)
-
-    assert asked(0.6) < asked(0.25) < asked(0.1)
-    # The fewest with P(at least 2 of n accept) ≥ 0.9 at p = 0.25: 14 give 0.899, 15 give 0.920.
-    assert asked(0.25) == 15
+def test_with_time_to_spare_a_wave_asks_a_few_and_waits() -> None:
+    # Four rounds left: this wave's share of the 0.9 target is 1 - 0.1^(1/4) ≈ 0.44. A round
+    # lasts until 80 % of the answers are in, so each person at 0.25 accepts within it with 0.2:
+    # two give 0.36, three 0.488.
+    decision = decide(playbook(), {Role.MEDIC: people(1, 50)}, response=INSTANT)
+    assert decision.rounds_left == 4
+    assert [o.volunteer_id for o in decision.offers] == [UUID(int=1), UUID(int=2), UUID(int=3)]
+    assert decision.fill_probability[Role.MEDIC] == pytest.approx(1 - 0.8**3)
 
 
-def test_the_target_is_for_the_whole_group() -> None:
-    alone = playbook(roles=((Role.MEDIC, 1),))
-    with_others = playbook(roles=((Role.MEDIC, 1), (Role.SEARCHER, 1), (Role.LEADER, 1)))
-    ranked = {
-        Role.MEDIC: people(1, 60),
-        Role.SEARCHER: people(100, 60),
-        Role.LEADER: people(200, 60),
-    }
+def test_as_the_deadline_nears_a_wave_asks_more_at_once() -> None:
+    book = playbook(roles=((Role.SEARCHER, 4),), max_offers_per_role_per_wave=60)
+    candidates = {Role.SEARCHER: people(1, 80)}
 
-    def plan(book: Playbook) -> WavePlan:
-        progress = {role: RoleProgress(role, needed=n) for role, n in book.roles}
-        return plan_wave(progress, ranked, playbook=book, wave_number=1, response=INSTANT)
+    def asked(elapsed_s: float) -> int:
+        return len(decide(book, candidates, elapsed_s=elapsed_s, waves_sent=1).offers)
 
-    assert plan(alone).offers_per_role()[Role.MEDIC] == 9
-    three = plan(with_others)
-    assert three.offers_per_role()[Role.MEDIC] > 9
-    group_odds = 1.0
-    for odds in three.fill_probability.values():
-        group_odds *= odds
-    assert group_odds >= 0.9
+    early, middle, late = asked(0), asked(2_000), asked(2_600)
+    assert early < middle < late
+    # With one round left it asks for the whole target: P(4 of n accept in time) ≥ 0.9.
+    last = decide(book, candidates, elapsed_s=2_600, waves_sent=1)
+    assert last.rounds_left == 1
+    assert last.fill_probability[Role.SEARCHER] >= 0.9
 
 
-def test_wave_asks_the_next_ranked_first() -> None:
-    book = playbook(roles=((Role.MEDIC, 1),))
-    progress = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)}
-    plan = plan_wave(
-        progress, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=1, response=INSTANT
+def test_a_critical_playbook_with_fewer_rounds_asks_more_at_once() -> None:
+    candidates = {Role.SEARCHER: people(1, 80)}
+    patient = playbook(roles=((Role.SEARCHER, 4),), pacing_rounds=8)
+    hurried = playbook(roles=((Role.SEARCHER, 4),), pacing_rounds=2)
+    kwargs = {"waves_sent": 1}
+    assert len(decide(hurried, candidates, **kwargs).offers) > len(  # type: ignore[arg-type]
+        decide(patient, candidates, **kwargs).offers  # type: ignore[arg-type]
     )
-    assert [o.volunteer_id for o in plan.offers] == [UUID(int=n) for n in range(1, 10)]
-    assert plan.offers[0].eta_s == 360
-    assert plan.offers[0].distance_m == 1_000
+
+
+def test_nobody_is_asked_who_cannot_arrive_in_time() -> None:
+    book = playbook(deadline_s=2_700, arrival_allowance_s=900)  # must be there within 60 min
+    walker = person(1, eta_s=3_700)  # 62 minutes away: the nearest, but too slow
+    driver = person(2, eta_s=1_500)
+    decision = decide(book, {Role.MEDIC: [walker, driver, *people(3, 20)]})
+    asked = {o.volunteer_id for o in decision.offers}
+    assert walker.volunteer_id not in asked
+    assert driver.volunteer_id in asked
+    assert decision.too_late == {walker.volunteer_id}
+    assert decision.latest_eta_s == 3_600
+    # Half an hour in, the cut-off has moved: someone 40 minutes away is now too late too.
+    later = decide(book, {Role.MEDIC: [person(30, eta_s=2_400)]}, elapsed_s=1_800)
+    assert later.offers == ()
+    assert later.latest_eta_s == 1_800
+
+
+def test_the_first_wave_asks_at_most_three_per_place_and_thirty_in_all() -> None:
+    book = playbook(
+        roles=((Role.SEARCHER, 10), (Role.MEDIC, 4), (Role.LEADER, 1)),
+        pacing_rounds=1,  # would ask for the whole target at once without the caps
+    )
+    candidates = {
+        Role.SEARCHER: people(1, 100),
+        Role.MEDIC: people(200, 100),
+        Role.LEADER: people(400, 100),
+    }
+    first = decide(book, candidates)
+    per_role = first.offers_per_role()
+    assert len(first.offers) == 30
+    assert per_role[Role.LEADER] == 3
+    assert per_role[Role.MEDIC] <= 12
+    assert per_role[Role.SEARCHER] <= 30
+    # Later waves are not held to the first wave's caps.
+    later = decide(book, candidates, waves_sent=1, offers_sent=30)
+    assert len(later.offers) > 30
+
+
+def test_the_incident_budget_caps_every_wave_and_is_reported() -> None:
+    book = playbook(roles=((Role.SEARCHER, 4),), pacing_rounds=1)
+    decision = decide(
+        book, {Role.SEARCHER: people(1, 100)}, budget=40, offers_sent=35, waves_sent=3
+    )
+    assert len(decision.offers) == 5
+    assert (decision.budget, decision.budget_left) == (40, 0)
+
+
+def test_a_spent_budget_warns_the_dispatcher_with_that_cause() -> None:
+    book = playbook(roles=((Role.SEARCHER, 4),))
+    decision = decide(
+        book, {Role.SEARCHER: people(1, 100)}, budget=40, offers_sent=40, waves_sent=5
+    )
+    assert decision.offers == ()
+    assert decision.missing == {Role.SEARCHER: 4}
+    assert decision.cause is Shortfall.BUDGET_SPENT
 
 
 def test_nobody_more_is_asked_while_the_outstanding_offers_suffice() -> None:
-    book = playbook(roles=((Role.MEDIC, 1),))
     progress = {
         Role.MEDIC: RoleProgress(
             Role.MEDIC, needed=1, pending=(0.5,) * 4, asked=frozenset({UUID(int=99)})
         )
     }
-    plan = plan_wave(
-        progress, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=2, response=INSTANT
+    decision = decide(
+        playbook(), {Role.MEDIC: people(1, 30)}, progress=progress, waves_sent=1, response=INSTANT
     )
-    assert plan.offers == ()
-    assert plan.short_roles == ()
+    assert decision.offers == ()
+    assert decision.short_roles == ()
+    assert decision.replan_in_s == REPLAN_EVERY_S  # waiting on answers: look again soon
 
 
-def test_declines_are_replaced_in_the_next_wave() -> None:
-    book = playbook(roles=((Role.MEDIC, 1),))
+def test_declines_are_replaced_by_the_next_ranked() -> None:
     candidates = {Role.MEDIC: people(1, 30)}
-    first = plan_wave(
-        {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)},
-        candidates,
-        playbook=book,
-        wave_number=1,
-        response=INSTANT,
-    )
+    first = decide(playbook(), candidates, response=INSTANT)
     asked = frozenset(o.volunteer_id for o in first.offers)
-    # Three of the nine declined; six are still outstanding.
-    after_declines = RoleProgress(Role.MEDIC, needed=1, pending=(0.25,) * 6, asked=asked)
-    second = plan_wave(
-        {Role.MEDIC: after_declines}, candidates, playbook=book, wave_number=2, response=INSTANT
+    # Everyone of the first wave declined.
+    after = RoleProgress(Role.MEDIC, needed=1, asked=asked)
+    second = decide(
+        playbook(), candidates, progress={Role.MEDIC: after}, waves_sent=1, response=INSTANT
     )
-    assert len(second.offers) == 3
+    assert second.offers
     assert {o.volunteer_id for o in second.offers}.isdisjoint(asked)
-    assert [o.volunteer_id for o in second.offers] == [UUID(int=n) for n in (10, 11, 12)]
+    assert second.offers[0].volunteer_id == UUID(int=len(asked) + 1)
+    assert second.wave == 2
+
+
+def test_an_unanswered_offer_is_replaced_before_it_lapses() -> None:
+    book = playbook(offer_timeout_s=600, deadline_s=5_400, arrival_allowance_s=5_400)
+    asked = frozenset({UUID(int=1)})
+
+    def new_offers(elapsed_s: float) -> int:
+        waiting = RoleProgress(
+            Role.MEDIC, needed=1, pending=(Outstanding(0.6, elapsed_s),), asked=asked
+        )
+        return len(
+            decide(
+                book, {Role.MEDIC: people(2, 30)}, progress={Role.MEDIC: waiting}, waves_sent=1
+            ).offers
+        )
+
+    # A likely volunteer (0.6), just asked: 0.48 to accept within the round, more than this
+    # wave's share of the target, so nobody else is asked. Still silent after 7½ of the 10
+    # minutes, they probably will not answer: ask others before the offer lapses.
+    assert new_offers(0) == 0
+    assert new_offers(450) > 0
 
 
 def test_accepted_places_are_not_asked_for_again() -> None:
-    book = playbook(roles=((Role.MEDIC, 2),))
     done = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, accepted=2)}
-    assert plan_wave(done, {Role.MEDIC: people(1, 30)}, playbook=book, wave_number=3).offers == ()
-
-
-def test_a_wave_is_capped_per_role_without_calling_the_role_short() -> None:
-    book = playbook(roles=((Role.SEARCHER, 10),), max_offers_per_role_per_wave=20)
-    progress = {Role.SEARCHER: RoleProgress(Role.SEARCHER, needed=10)}
-    plan = plan_wave(progress, {Role.SEARCHER: people(1, 200)}, playbook=book, wave_number=1)
-    assert len(plan.offers) == 20
-    assert plan.short_roles == ()
-
-
-def test_a_role_with_too_few_candidates_in_the_radius_is_short() -> None:
-    book = playbook(roles=((Role.DOG_HANDLER, 1), (Role.MEDIC, 1)))
-    progress = {
-        Role.DOG_HANDLER: RoleProgress(Role.DOG_HANDLER, needed=1),
-        Role.MEDIC: RoleProgress(Role.MEDIC, needed=1),
-    }
-    ranked = {Role.DOG_HANDLER: people(1, 2), Role.MEDIC: people(100, 30)}
-    plan = plan_wave(progress, ranked, playbook=book, wave_number=1, response=INSTANT)
-    assert plan.short_roles == (Role.DOG_HANDLER,)
-    # Two roles open: each must reach √0.9 ≈ 0.949 for the group to reach 0.9, so 11 medics.
-    assert plan.offers_per_role() == {Role.DOG_HANDLER: 2, Role.MEDIC: 11}
+    decision = decide(
+        playbook(roles=((Role.MEDIC, 2),)), {Role.MEDIC: people(1, 30)}, progress=done
+    )
+    assert decision.offers == ()
+    assert decision.replan_in_s is None
+    assert decision.expected_complete_in_s == 0.0
 
 
 def test_a_volunteer_is_offered_one_role_where_they_are_scarcest() -> None:
-    book = playbook(roles=((Role.MEDIC, 1), (Role.PSYCHOLOGIST, 1)))
-    progress = {
-        Role.MEDIC: RoleProgress(Role.MEDIC, needed=1),
-        Role.PSYCHOLOGIST: RoleProgress(Role.PSYCHOLOGIST, needed=1),
-    }
+    book = playbook(roles=((Role.MEDIC, 1), (Role.PSYCHOLOGIST, 1)), pacing_rounds=1)
     both = person(1)  # first in both rankings
     ranked = {Role.MEDIC: [both, *people(2, 30)], Role.PSYCHOLOGIST: [both, person(50)]}
-    plan = plan_wave(progress, ranked, playbook=book, wave_number=1)
-    roles_of_both = [o.role for o in plan.offers if o.volunteer_id == both.volunteer_id]
+    decision = decide(book, ranked)
+    roles_of_both = [o.role for o in decision.offers if o.volunteer_id == both.volunteer_id]
     assert roles_of_both == [Role.PSYCHOLOGIST]
-    assert len({o.volunteer_id for o in plan.offers}) == len(plan.offers)
+    assert len({o.volunteer_id for o in decision.offers}) == len(decision.offers)
 
 
 def test_someone_asked_for_one_role_is_never_asked_for_another() -> None:
@@ -208,11 +290,31 @@ def test_someone_asked_for_one_role_is_never_asked_for_another() -> None:
     declined_as_medic = person(1)
     progress = {
         Role.MEDIC: RoleProgress(Role.MEDIC, needed=1, asked=frozenset({UUID(int=1)})),
-        Role.SEARCHER: RoleProgress(Role.SEARCHER, needed=1),
+        Role.SEARCHER: RoleProgress(Role.SEARCHER, needed=1, asked=frozenset({UUID(int=1)})),
     }
     ranked = {Role.MEDIC: people(2, 30), Role.SEARCHER: [declined_as_medic, *people(40, 30)]}
-    plan = plan_wave(progress, ranked, playbook=book, wave_number=2)
-    assert declined_as_medic.volunteer_id not in {o.volunteer_id for o in plan.offers}
+    decision = decide(book, ranked, progress=progress, waves_sent=1)
+    assert declined_as_medic.volunteer_id not in {o.volunteer_id for o in decision.offers}
+
+
+def test_a_role_short_of_people_in_the_radius_widens_it() -> None:
+    book = playbook(roles=((Role.DOG_HANDLER, 1),), first_radius_m=10_000, max_radius_m=80_000)
+    near = [person(1, distance_m=5_000)]
+    far = [person(n, distance_m=30_000 + n, eta_s=2_000) for n in range(2, 12)]
+    decision = decide(book, {Role.DOG_HANDLER: [*near, *far]})
+    assert decision.radius_m == 40_000
+    assert decision.short_roles == ()
+    assert decision.offers[0].volunteer_id == UUID(int=1)
+    assert any(o.distance_m > 10_000 for o in decision.offers)
+
+
+def test_no_widening_when_nobody_is_further_out_and_then_a_warning() -> None:
+    book = playbook(roles=((Role.DOG_HANDLER, 1),))
+    decision = decide(book, {Role.DOG_HANDLER: [person(1, distance_m=5_000, p=0.2)]})
+    assert decision.radius_m == book.first_radius_m
+    assert decision.short_roles == (Role.DOG_HANDLER,)
+    assert decision.missing == {Role.DOG_HANDLER: 1}
+    assert decision.cause is Shortfall.TOO_FEW_PEOPLE
 
 
 def test_radius_widens_until_the_largest_then_stops() -> None:
@@ -223,7 +325,52 @@ def test_radius_widens_until_the_largest_then_stops() -> None:
     assert radii == [15_000, 30_000, 60_000, 100_000]
 
 
-def test_group_is_complete_when_every_role_is_filled() -> None:
+def test_the_warning_comes_when_the_time_left_is_too_short_for_the_people_left() -> None:
+    book = playbook(roles=((Role.WATER_RESCUER, 3),))
+    progress = {
+        Role.WATER_RESCUER: RoleProgress(
+            Role.WATER_RESCUER, needed=3, accepted=1, pending=(0.3,), asked=frozenset()
+        )
+    }
+    candidates = {Role.WATER_RESCUER: people(1, 50)}
+    # Fifty people left to ask: enough with half an hour to go, not with half a minute, since
+    # few answer that fast (median 90 s).
+    assert decide(book, candidates, progress=progress, elapsed_s=900, waves_sent=1).missing is None
+    late = decide(book, candidates, progress=progress, elapsed_s=2_670, waves_sent=1)
+    assert late.missing == {Role.WATER_RESCUER: 2}
+    assert late.cause is Shortfall.TOO_FEW_PEOPLE
+
+
+def test_after_the_deadline_every_open_place_is_missing() -> None:
+    book = playbook(roles=((Role.MEDIC, 2), (Role.LEADER, 1)))
+    progress = {
+        Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, accepted=1, pending=(0.99,) * 5),
+        Role.LEADER: RoleProgress(Role.LEADER, needed=1, accepted=1),
+    }
+    decision = decide(book, {}, progress=progress, elapsed_s=2_701, waves_sent=3)
+    assert decision.missing == {Role.MEDIC: 1}
+    assert decision.cause is Shortfall.DEADLINE_PASSED
+
+
+def test_nobody_to_ask_means_looking_again_after_an_offer_timeout() -> None:
+    decision = decide(playbook(), {Role.MEDIC: []})
+    assert decision.offers == ()
+    assert decision.replan_in_s == 180
+    assert decision.expected_complete_in_s is None
+
+
+def test_the_expected_time_to_a_complete_group_shrinks_with_likelier_people() -> None:
+    book = playbook(roles=((Role.SEARCHER, 3),))
+
+    def expected(p: float) -> float:
+        estimate = decide(book, {Role.SEARCHER: people(1, 60, p=p)}).expected_complete_in_s
+        assert estimate is not None
+        return estimate
+
+    assert expected(0.6) < expected(0.25) < expected(0.1)
+
+
+def test_the_group_is_complete_when_every_role_is_filled() -> None:
     filling = {
         Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, accepted=2),
         Role.LEADER: RoleProgress(Role.LEADER, needed=1, accepted=0, pending=(0.9,)),
@@ -231,64 +378,6 @@ def test_group_is_complete_when_every_role_is_filled() -> None:
     assert not is_complete(filling)
     filling[Role.LEADER] = RoleProgress(Role.LEADER, needed=1, accepted=1)
     assert is_complete(filling)
-
-
-def test_understaffed_is_raised_before_the_deadline() -> None:
-    progress = {
-        Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, accepted=2),
-        Role.WATER_RESCUER: RoleProgress(Role.WATER_RESCUER, needed=3, accepted=1, pending=(0.3,)),
-    }
-
-    def missing(time_left_s: int) -> dict[Role, int] | None:
-        return understaffed(
-            progress,
-            {Role.WATER_RESCUER: people(1, 50)},
-            now=NOW,
-            deadline_at=NOW + timedelta(seconds=time_left_s),
-            offer_timeout_s=180,
-        )
-
-    # Fifty people left to ask: enough with half an hour to go, not with half a minute, since
-    # few answer that fast (median 90 s).
-    assert missing(1800) is None
-    assert missing(30) == {Role.WATER_RESCUER: 2}
-
-
-def test_understaffed_when_nobody_is_left_to_ask() -> None:
-    progress = {Role.DOG_HANDLER: RoleProgress(Role.DOG_HANDLER, needed=1, pending=(0.2,))}
-    missing = understaffed(
-        progress,
-        {Role.DOG_HANDLER: []},
-        now=NOW,
-        deadline_at=NOW + timedelta(hours=1),
-        offer_timeout_s=180,
-    )
-    assert missing == {Role.DOG_HANDLER: 1}
-
-
-def test_no_warning_while_time_and_candidates_remain() -> None:
-    progress = {Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, pending=(0.25,) * 3)}
-    assert (
-        understaffed(
-            progress,
-            {Role.MEDIC: people(1, 30)},
-            now=NOW,
-            deadline_at=NOW + timedelta(hours=1),
-            offer_timeout_s=180,
-        )
-        is None
-    )
-
-
-def test_after_the_deadline_every_open_place_is_missing() -> None:
-    progress = {
-        Role.MEDIC: RoleProgress(Role.MEDIC, needed=2, accepted=1, pending=(0.99,) * 5),
-        Role.LEADER: RoleProgress(Role.LEADER, needed=1, accepted=1),
-    }
-    missing = understaffed(
-        progress, {}, now=NOW, deadline_at=NOW - timedelta(seconds=1), offer_timeout_s=180
-    )
-    assert missing == {Role.MEDIC: 1}
 
 
 def test_on_call_group_members_are_asked_first() -> None:
@@ -300,14 +389,8 @@ def test_on_call_group_members_are_asked_first() -> None:
     ordered = group_first(ranked, Role.MEDIC, region_codes={"KZ-39"})
     assert ordered[0] is on_call_medic
     assert ordered[1:] == [*nearby, off_call_medic, on_call_driver]
-    book = playbook(roles=((Role.MEDIC, 1),))
-    plan = plan_wave(
-        {Role.MEDIC: RoleProgress(Role.MEDIC, needed=1)},
-        {Role.MEDIC: ordered},
-        playbook=book,
-        wave_number=1,
-    )
-    assert plan.offers[0].volunteer_id == on_call_medic.volunteer_id
+    decision = decide(playbook(), {Role.MEDIC: ordered})
+    assert decision.offers[0].volunteer_id == on_call_medic.volunteer_id
 
 
 def test_mutual_aid_comes_after_the_regions_own_volunteers() -> None:
@@ -321,21 +404,6 @@ def test_mutual_aid_comes_after_the_regions_own_volunteers() -> None:
     assert both_regions[0] is across_the_border
 
 
-def test_a_shorter_horizon_asks_more_people_up_front() -> None:
-    progress = {Role.SEARCHER: RoleProgress(Role.SEARCHER, needed=4)}
-    ranked = {Role.SEARCHER: people(1, 200)}
-
-    def asked(fill_within_s: int) -> int:
-        book = playbook(
-            roles=((Role.SEARCHER, 4),),
-            fill_within_s=fill_within_s,
-            max_offers_per_role_per_wave=200,
-        )
-        return len(plan_wave(progress, ranked, playbook=book, wave_number=1).offers)
-
-    assert asked(60) > asked(120) > asked(180)
-
-
 def test_silence_lowers_the_odds_of_an_outstanding_offer() -> None:
     response = ResponseModel()
     odds = [response.odds(0.25, elapsed_s=t, timeout_s=300) for t in (0, 60, 120, 240, 300)]
@@ -344,18 +412,7 @@ def test_silence_lowers_the_odds_of_an_outstanding_offer() -> None:
     assert odds[-1] == 0.0
 
 
-def test_an_unanswered_offer_is_replaced_before_it_lapses() -> None:
-    book = playbook(roles=((Role.MEDIC, 1),), offer_timeout_s=600, fill_within_s=600)
-    ranked = {Role.MEDIC: people(2, 30)}
-    asked = frozenset({UUID(int=1)})
-
-    def new_offers(elapsed_s: float) -> int:
-        waiting = RoleProgress(
-            Role.MEDIC, needed=1, pending=(Outstanding(0.99, elapsed_s),), asked=asked
-        )
-        return len(plan_wave({Role.MEDIC: waiting}, ranked, playbook=book, wave_number=2).offers)
-
-    # A near-certain volunteer, just asked: nobody else is needed. Still silent after 7½ of
-    # the 10 minutes, they probably will not answer: ask others before the offer lapses.
-    assert new_offers(0) == 0
-    assert new_offers(450) > 0
+def test_a_round_lasts_until_most_answers_are_in() -> None:
+    response = ResponseModel()
+    assert response.answered_by(response.round_s()) == pytest.approx(0.8)
+    assert ResponseModel(median_s=180).round_s() == pytest.approx(2 * response.round_s())

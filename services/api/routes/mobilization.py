@@ -57,6 +57,18 @@ async def get_mobilization(incident_id: UUID, session: SessionDep) -> Mobilizati
             "understaffed_at": mobilization.understaffed_at,
             "completed_at": mobilization.completed_at,
             "closed_at": mobilization.closed_at,
+            "offers": {
+                "sent": mobilization.offers_sent,
+                "budget": mobilization.offer_budget,
+                "left": (
+                    max(0, mobilization.offer_budget - mobilization.offers_sent)
+                    if mobilization.offer_budget is not None
+                    else None
+                ),
+            },
+            "expected_complete_at": (
+                mobilization.expected_complete_at if mobilization.status == "active" else None
+            ),
             "roles": [
                 RoleState.model_validate(
                     {

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.mobilizer.explain import Offered, Placement, explain
 from services.mobilizer.ranking import geodesic_distance_m
 from services.mobilizer.tables import ExplanationRow, MobilizationRow
-from services.mobilizer.waves import WavePlan
+from services.mobilizer.waves import WaveDecision
 from shared.db import insert_rows
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ async def record_explanations(
     session: AsyncSession,
     mobilization: MobilizationRow,
     considered: Considered,
-    plan: WavePlan,
+    plan: WaveDecision,
     *,
     now: datetime,
 ) -> None:
@@ -65,6 +65,9 @@ async def record_explanations(
                 geodesic_distance_m(candidate.home_lon, candidate.home_lat, center.x, center.y)
             ),
             radius_m=mobilization.radius_m,
+            late=(considered.measured[volunteer_id].eta_s, plan.latest_eta_s)
+            if volunteer_id in plan.too_late
+            else None,
         )
         kept.append(
             {
@@ -99,6 +102,7 @@ _UPDATED = (
     "rank",
     "asked_count",
     "radius_m",
+    "latest_eta_s",
     "text",
     "decided_at",
 )
