@@ -8,12 +8,14 @@ from typing import Final, Literal
 Language = Literal["kk", "ru", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("kk", "ru", "en")
 
-# Roles as volunteers read them in call-outs (SMS, the answer page), keyed by `Role` values.
+# Roles, keyed by `Role` values: the one wording everyone reads — volunteers in call-outs (SMS,
+# the answer page), dispatchers in explanations. Lower case: it sits inside sentences; "4x4" with
+# a Latin x, so an English SMS stays in the GSM alphabet.
 ROLE_NAMES: Final[dict[str, dict[Language, str]]] = {
-    "leader": {"kk": "топ жетекшісі", "ru": "старший группы", "en": "group leader"},
+    "leader": {"kk": "топ жетекшісі", "ru": "руководитель группы", "en": "team leader"},
     "medic": {"kk": "медик", "ru": "медик", "en": "medic"},
     "water_rescuer": {
-        "kk": "су құтқарушысы",
+        "kk": "суда құтқарушы",
         "ru": "спасатель на воде",
         "en": "water rescuer",
     },
@@ -24,7 +26,11 @@ ROLE_NAMES: Final[dict[str, dict[Language, str]]] = {
     },
     "searcher": {"kk": "іздестіруші", "ru": "поисковик", "en": "searcher"},
     "drone_pilot": {"kk": "дрон операторы", "ru": "оператор дрона", "en": "drone pilot"},
-    "driver_4x4": {"kk": "4x4 жүргізушісі", "ru": "водитель 4x4", "en": "4x4 driver"},
+    "driver_4x4": {
+        "kk": "жол талғамайтын көлік жүргізушісі",
+        "ru": "водитель внедорожника",
+        "en": "4x4 driver",
+    },
     "psychologist": {"kk": "психолог", "ru": "психолог", "en": "psychologist"},
     "dog_handler": {"kk": "кинолог", "ru": "кинолог", "en": "dog handler"},
     "radio_operator": {"kk": "радист", "ru": "радист", "en": "radio operator"},

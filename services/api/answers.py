@@ -15,7 +15,7 @@ from typing import Literal
 from uuid import UUID
 
 from services.api import messages
-from shared.events.mobilization import Answer
+from shared.events.mobilization import Answer, MobilizationStatus, OfferStatus
 from shared.i18n import Language
 
 
@@ -43,7 +43,7 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decided:
-    status: Literal["accepted", "declined"]
+    status: Literal[OfferStatus.ACCEPTED, OfferStatus.DECLINED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ def still_to_decide(offer: OfferState, answer: Answer, *, sent_at: datetime) -> 
     answers by when they were given, will still decide it."""
     return (
         answer is Answer.ACCEPT
-        and offer.status == "timed_out"
+        and offer.status == OfferStatus.TIMED_OUT
         and offer.expires_at is not None
         and sent_at <= offer.expires_at
     )
@@ -81,23 +81,23 @@ def settled(offer: OfferState, answer: Answer) -> Decided | Refused | None:
     The same answer again is not an error: a second "yes" to an accepted offer, or a second "no"
     to a declined one, is answered as the first was.
     """
-    if offer.status == "accepted":
+    if offer.status == OfferStatus.ACCEPTED:
         if answer is Answer.ACCEPT:
-            return Decided("accepted")
-        return Refused(Refusal.ALREADY_ACCEPTED, "accepted")
-    if offer.status == "declined":
+            return Decided(OfferStatus.ACCEPTED)
+        return Refused(Refusal.ALREADY_ACCEPTED, OfferStatus.ACCEPTED)
+    if offer.status == OfferStatus.DECLINED:
         if answer is Answer.DECLINE:
-            return Decided("declined")
-        return Refused(Refusal.OFFER_CLOSED, "declined")
-    if offer.status == "timed_out":
-        return Refused(Refusal.OFFER_CLOSED, "timed_out")
-    if offer.status == "stood_down":
+            return Decided(OfferStatus.DECLINED)
+        return Refused(Refusal.OFFER_CLOSED, OfferStatus.DECLINED)
+    if offer.status == OfferStatus.TIMED_OUT:
+        return Refused(Refusal.OFFER_CLOSED, OfferStatus.TIMED_OUT)
+    if offer.status == OfferStatus.STOOD_DOWN:
         why = offer.closed_reason or "withdrawn"
         return Refused(_WITHDRAWN.get(why, Refusal.OFFER_CLOSED), why)
-    if offer.status != "pending":
+    if offer.status != OfferStatus.PENDING:
         return Refused(Refusal.OFFER_CLOSED, "withdrawn")
     # The mobilizer refuses answers once the group is complete or closed, without touching the
     # offer (every pending offer is withdrawn at that moment, so this is the rare race).
-    if offer.mobilization_status != "active":
+    if offer.mobilization_status != MobilizationStatus.ACTIVE:
         return Refused(Refusal.OFFER_CLOSED, "mobilization_ended")
     return None

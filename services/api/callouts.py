@@ -23,11 +23,12 @@ from services.api.tables import VolunteerRow
 from services.intake.tables import IncidentRow
 from services.mobilizer.explain import Explanation
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
+from shared.events.mobilization import OfferStatus
 from shared.events.volunteers import Role
 from shared.i18n import LANGUAGES, Language
 
 Reader = AsyncSession | AsyncConnection
-OFFER_STATUSES = ("pending", "accepted", "declined", "timed_out", "stood_down")
+OFFER_STATUSES = tuple(OfferStatus)
 
 
 @dataclass(frozen=True)

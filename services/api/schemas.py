@@ -20,6 +20,7 @@ from shared.events.incidents import (
     LocalizedText,
     Priority,
 )
+from shared.events.mobilization import MobilizationStatus, OfferStatus
 from shared.events.volunteers import Role
 
 Position = tuple[float, float]
@@ -163,7 +164,7 @@ class OfferAnswer(BaseModel):
 class OfferAnswered(BaseModel):
     """The answer's outcome: in the group, declined, or queued (202) and decided shortly."""
 
-    status: Literal["accepted", "declined", "pending"]
+    status: Literal[OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.PENDING]
     offer_id: UUID
     incident_id: UUID
     role: Role
@@ -176,7 +177,7 @@ class OfferRefused(BaseModel):
 
     detail: str = Field(description="For the volunteer, in the language asked for")
     reason: Literal["role_filled", "already_committed", "offer_closed", "already_accepted"]
-    offer_status: Literal["pending", "accepted", "declined", "timed_out", "stood_down"]
+    offer_status: OfferStatus
     closed_reason: str | None = Field(
         description="Why a stood-down offer was withdrawn (group_complete, role_filled, ...)"
     )
@@ -219,7 +220,7 @@ class MobilizationState(BaseModel):
 
     incident_id: UUID
     playbook: str
-    status: str = Field(description="active, complete or closed")
+    status: MobilizationStatus
     incident_type: IncidentType
     priority: Priority
     is_exercise: bool
@@ -261,7 +262,7 @@ class ExplanationEntry(BaseModel):
     p_accept: float | None = Field(description="Estimated chance they say yes, when asked")
     reasons: list[str] = Field(description="Stable codes of why not (minor, off_duty, ...)")
     lines: list[str] = Field(description="The explanation in the requested language")
-    offer_status: str | None = Field(description="What became of the offer, for the asked")
+    offer_status: OfferStatus | None = Field(description="What became of the offer, for the asked")
     closed_reason: str | None
     decided_at: datetime
 

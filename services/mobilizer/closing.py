@@ -18,6 +18,8 @@ from services.mobilizer.tables import MobilizationRow, OfferRow
 from shared.events.mobilization import (
     GroupCompleted,
     GroupMember,
+    MobilizationStatus,
+    OfferStatus,
     OfferStoodDown,
     OfferTimedOut,
     StandDownReason,
@@ -40,9 +42,9 @@ def stand_down(
     for offer in offers:
         if role is not None and offer.role != role:
             continue
-        was_member = offer.status == "accepted"
-        if offer.status == "pending":
-            offer.status = "stood_down"
+        was_member = offer.status == OfferStatus.ACCEPTED
+        if offer.status == OfferStatus.PENDING:
+            offer.status = OfferStatus.STOOD_DOWN
             offer.responded_at = now
         elif not (members_too and was_member):
             continue
@@ -69,7 +71,7 @@ def complete(
     now: datetime,
     decisions: Decisions,
 ) -> None:
-    mobilization.status = "complete"
+    mobilization.status = MobilizationStatus.COMPLETE
     mobilization.completed_at = now
     mobilization.next_wave_at = None
     stand_down(offers, reason=StandDownReason.GROUP_COMPLETE, now=now, decisions=decisions)
@@ -80,7 +82,7 @@ def complete(
             members=tuple(
                 GroupMember(volunteer_id=o.volunteer_id, role=Role(o.role), eta_s=o.eta_s)
                 for o in offers
-                if o.status == "accepted"
+                if o.status == OfferStatus.ACCEPTED
             ),
         ),
     )
@@ -94,7 +96,7 @@ async def time_out(
     repo = MobilizationRepository(session)
     touched: set[UUID] = set()
     for offer in await repo.expired_offers(now):
-        offer.status = "timed_out"
+        offer.status = OfferStatus.TIMED_OUT
         offer.responded_at = now
         touched.add(offer.incident_id)
         decisions.add(
@@ -118,9 +120,9 @@ async def close(
     decisions = Decisions()
     repo = MobilizationRepository(session)
     mobilization = await repo.get(incident_id)
-    if mobilization is None or mobilization.status == "closed":
+    if mobilization is None or mobilization.status == MobilizationStatus.CLOSED:
         return decisions
-    mobilization.status = "closed"
+    mobilization.status = MobilizationStatus.CLOSED
     mobilization.closed_at = now
     mobilization.next_wave_at = None
     stand_down(

@@ -53,6 +53,8 @@ from shared.events.incidents import IncidentFacts, IncidentType, Priority
 from shared.events.mobilization import (
     GroupUnderstaffed,
     MobilizationStarted,
+    MobilizationStatus,
+    OfferStatus,
     Shortfall,
     VolunteerOffered,
     WaveSent,
@@ -116,7 +118,7 @@ async def start(
     headline = next((text.headline for text in incident.texts if text.headline), None)
     mobilization = MobilizationRow(
         incident_id=incident.incident_id,
-        status="active",
+        status=MobilizationStatus.ACTIVE,
         playbook=playbook.name,
         incident_type=incident.type.value,
         priority=incident.priority.value,
@@ -343,7 +345,7 @@ async def _send(
                 "volunteer_id": planned.volunteer_id,
                 "role": planned.role.value,
                 "wave": plan.wave,
-                "status": "pending",
+                "status": OfferStatus.PENDING,
                 "eta_s": planned.eta_s,
                 "distance_m": planned.distance_m,
                 "p_accept": planned.p_accept,
@@ -374,7 +376,9 @@ async def _send(
         )
     await repo.add_offers(rows)
     sent = [
-        OfferState(planned.volunteer_id, planned.role.value, "pending", planned.p_accept, now)
+        OfferState(
+            planned.volunteer_id, planned.role.value, OfferStatus.PENDING, planned.p_accept, now
+        )
         for planned in plan.offers
     ]
     decisions.add(

@@ -25,6 +25,7 @@ from shared.consumer import Consumer
 from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
+from shared.events.mobilization import MobilizationStatus
 from shared.positions import LivePositions
 from shared.redis_client import connect_redis
 from shared.service import BrokerService, Loop, every
@@ -101,7 +102,7 @@ class MobilizerService(BrokerService):
                 mobilization = await MobilizationRepository(session).get(
                     incident_id, skip_locked=True
                 )
-                if mobilization is None or mobilization.status != "active":
+                if mobilization is None or mobilization.status != MobilizationStatus.ACTIVE:
                     continue
                 wave = Decisions()
                 await send_wave(

@@ -11,7 +11,7 @@ from typing import Final
 
 from services.mobilizer.eligibility import Finding, Reason
 from shared.events.volunteers import CertificationType, Role, TransportMode
-from shared.i18n import Language, normalize_language
+from shared.i18n import ROLE_NAMES, Language, normalize_language
 from shared.reference import KAZAKHSTAN_TZ
 
 Texts = dict[Language, str]
@@ -92,32 +92,6 @@ REASONS: Final[dict[Reason, Texts]] = {
         "ru": "Отдыхает после долгого выезда (до {until})",
         "en": "Resting after a long deployment (until {until})",
     },
-}
-
-ROLES: Final[dict[Role, Texts]] = {
-    Role.LEADER: {"kk": "Топ жетекшісі", "ru": "Руководитель группы", "en": "team leader"},
-    Role.MEDIC: {"kk": "Медик", "ru": "Медик", "en": "medic"},
-    Role.WATER_RESCUER: {
-        "kk": "Суда құтқарушы",
-        "ru": "Спасатель на воде",
-        "en": "water rescuer",
-    },
-    Role.MOUNTAIN_RESCUER: {
-        "kk": "Тау құтқарушысы",
-        "ru": "Горный спасатель",
-        "en": "mountain rescuer",
-    },
-    Role.SEARCHER: {"kk": "Іздеуші", "ru": "Поисковик", "en": "searcher"},
-    Role.DRONE_PILOT: {"kk": "Дрон операторы", "ru": "Оператор дрона", "en": "drone pilot"},
-    Role.DRIVER_4X4: {
-        "kk": "Жол талғамайтын көлік жүргізушісі",
-        "ru": "Водитель внедорожника",
-        "en": "4×4 driver",
-    },
-    Role.PSYCHOLOGIST: {"kk": "Психолог", "ru": "Психолог", "en": "psychologist"},
-    Role.DOG_HANDLER: {"kk": "Кинолог", "ru": "Кинолог", "en": "dog handler"},
-    Role.RADIO_OPERATOR: {"kk": "Радиооператор", "ru": "Радиооператор", "en": "radio operator"},
-    Role.FIREFIGHTER: {"kk": "Өрт сөндіруші", "ru": "Пожарный", "en": "firefighter"},
 }
 
 CERTIFICATIONS: Final[dict[CertificationType, Texts]] = {
@@ -232,7 +206,8 @@ EXPLANATIONS: Final[dict[str, Texts]] = {
 
 
 def role_name(role: Role, language: str | None = None) -> str:
-    return _pick(ROLES[role], language)
+    """The role as everyone reads it (`shared.i18n.ROLE_NAMES`, shared with the call-outs)."""
+    return _pick(ROLE_NAMES[role.value], language)
 
 
 def certification_name(certification: CertificationType, language: str | None = None) -> str:

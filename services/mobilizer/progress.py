@@ -9,6 +9,7 @@ from uuid import UUID
 
 from services.mobilizer.tables import OfferRow
 from services.mobilizer.waves import Outstanding, RoleProgress
+from shared.events.mobilization import OfferStatus
 from shared.events.volunteers import Role
 
 
@@ -39,11 +40,11 @@ def progress_of(
         progress[role] = RoleProgress(
             role=role,
             needed=places,
-            accepted=sum(1 for offer in mine if offer.status == "accepted"),
+            accepted=sum(1 for offer in mine if offer.status == OfferStatus.ACCEPTED),
             pending=tuple(
                 Outstanding(offer.p_accept, max(0.0, (now - offer.offered_at).total_seconds()))
                 for offer in mine
-                if offer.status == "pending"
+                if offer.status == OfferStatus.PENDING
             ),
             asked=asked,
         )

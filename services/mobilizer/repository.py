@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.mobilizer.progress import OfferState
 from services.mobilizer.tables import CommitmentRow, MobilizationRow, OfferRow
 from shared.db import insert_rows
+from shared.events.mobilization import MobilizationStatus, OfferStatus
 
 
 class MobilizationRepository:
@@ -95,7 +96,7 @@ class MobilizationRepository:
     async def expired_offers(self, now: datetime, *, limit: int = 500) -> Sequence[OfferRow]:
         rows = await self.session.scalars(
             select(OfferRow)
-            .where(OfferRow.status == "pending", OfferRow.expires_at <= now)
+            .where(OfferRow.status == OfferStatus.PENDING, OfferRow.expires_at <= now)
             .order_by(OfferRow.expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -105,7 +106,10 @@ class MobilizationRepository:
     async def due_for_a_wave(self, now: datetime, *, limit: int = 100) -> Sequence[UUID]:
         rows = await self.session.scalars(
             select(MobilizationRow.incident_id)
-            .where(MobilizationRow.status == "active", MobilizationRow.next_wave_at <= now)
+            .where(
+                MobilizationRow.status == MobilizationStatus.ACTIVE,
+                MobilizationRow.next_wave_at <= now,
+            )
             .order_by(MobilizationRow.next_wave_at)
             .limit(limit)
         )

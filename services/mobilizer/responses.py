@@ -24,8 +24,10 @@ from services.mobilizer.tables import OfferRow
 from services.mobilizer.waves import is_complete
 from shared.events.mobilization import (
     Answer,
+    MobilizationStatus,
     OfferAccepted,
     OfferDeclined,
+    OfferStatus,
     RespondToOffer,
     ResponseRefusal,
     ResponseRefused,
@@ -66,16 +68,21 @@ async def respond(
         return refuse(ResponseRefusal.UNKNOWN_OFFER)
     if offer.volunteer_id != answer.volunteer_id:
         return refuse(ResponseRefusal.NOT_YOUR_OFFER)
-    if offer.status == "accepted" and answer.answer is Answer.ACCEPT:
+    if offer.status == OfferStatus.ACCEPTED and answer.answer is Answer.ACCEPT:
         return decisions  # the same "yes" again: already counted
-    if answered_in_time(offer, answer, now=now) and mobilization.status == "active":
-        offer.status = "pending"  # timed out while the answer was on its way: decide it now
-    if offer.status != "pending" or mobilization.status != "active":
+    if (
+        answered_in_time(offer, answer, now=now)
+        and mobilization.status == MobilizationStatus.ACTIVE
+    ):
+        offer.status = (
+            OfferStatus.PENDING
+        )  # timed out while the answer was on its way: decide it now
+    if offer.status != OfferStatus.PENDING or mobilization.status != MobilizationStatus.ACTIVE:
         return refuse(ResponseRefusal.OFFER_CLOSED)
 
     offer.responded_at = now
     if answer.answer is Answer.DECLINE:
-        offer.status = "declined"
+        offer.status = OfferStatus.DECLINED
         decisions.add(
             offer.incident_id,
             OfferDeclined(
@@ -97,7 +104,7 @@ async def respond(
     if not await repo.commit_volunteer(offer):
         _close(offer, "committed_elsewhere")
         return refuse(ResponseRefusal.ALREADY_COMMITTED)
-    offer.status = "accepted"
+    offer.status = OfferStatus.ACCEPTED
     decisions.add(
         offer.incident_id,
         OfferAccepted(
@@ -125,7 +132,7 @@ async def respond(
 def answered_in_time(offer: OfferRow, answer: RespondToOffer, *, now: datetime) -> bool:
     """A timed-out offer whose "yes" was given before it lapsed and arrives soon after."""
     return (
-        offer.status == "timed_out"
+        offer.status == OfferStatus.TIMED_OUT
         and answer.answer is Answer.ACCEPT
         and answer.occurred_at <= offer.expires_at
         and now <= offer.expires_at + TIMED_OUT_ANSWER_GRACE
@@ -133,5 +140,5 @@ def answered_in_time(offer: OfferRow, answer: RespondToOffer, *, now: datetime) 
 
 
 def _close(offer: OfferRow, reason: str) -> None:
-    offer.status = "stood_down"
+    offer.status = OfferStatus.STOOD_DOWN
     offer.closed_reason = reason

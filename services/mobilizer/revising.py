@@ -22,7 +22,12 @@ from services.mobilizer.progress import progress_of
 from services.mobilizer.repository import MobilizationRepository
 from services.mobilizer.waves import is_complete
 from shared.events.incidents import IncidentUpdated
-from shared.events.mobilization import GroupResized, StandDownReason
+from shared.events.mobilization import (
+    GroupResized,
+    MobilizationStatus,
+    OfferStatus,
+    StandDownReason,
+)
 
 
 async def revise(
@@ -34,7 +39,10 @@ async def revise(
         # Never mobilised (its opening was a drill or a test, say, and now it is real): start.
         return await start(session, incident, matching=matching, now=now)
     decisions = Decisions()
-    if mobilization.status == "closed" or incident.version <= mobilization.incident_version:
+    if (
+        mobilization.status == MobilizationStatus.CLOSED
+        or incident.version <= mobilization.incident_version
+    ):
         return decisions
     mobilization.incident_version = incident.version
     headline = next((text.headline for text in incident.texts if text.headline), None)
@@ -65,7 +73,9 @@ async def revise(
     offers = await repo.offers_of(incident.incident_id)
     progress = progress_of(needed, offers, now=now)
     still_open = {role.value for role, p in progress.items() if p.open_places > 0}
-    for role in {offer.role for offer in offers if offer.status == "pending"} - still_open:
+    for role in {
+        offer.role for offer in offers if offer.status == OfferStatus.PENDING
+    } - still_open:
         stand_down(
             offers,
             reason=StandDownReason.GROUP_REDUCED,
@@ -74,10 +84,10 @@ async def revise(
             role=role,
         )
     if is_complete(progress):
-        if mobilization.status == "active":
+        if mobilization.status == MobilizationStatus.ACTIVE:
             complete(mobilization, offers, now=now, decisions=decisions)
         return decisions
-    mobilization.status = "active"
+    mobilization.status = MobilizationStatus.ACTIVE
     mobilization.completed_at = None
     mobilization.understaffed_at = None
     await send_wave(session, mobilization, matching=matching, now=now, decisions=decisions)

@@ -19,6 +19,24 @@ from shared.events.incidents import IncidentType, Priority
 from shared.events.volunteers import Role
 
 
+class MobilizationStatus(StrEnum):
+    """Where a mobilisation stands: asking, its group complete, or over (the incident ended)."""
+
+    ACTIVE = "active"
+    COMPLETE = "complete"
+    CLOSED = "closed"
+
+
+class OfferStatus(StrEnum):
+    """What became of an offer."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TIMED_OUT = "timed_out"
+    STOOD_DOWN = "stood_down"
+
+
 class StandDownReason(StrEnum):
     GROUP_COMPLETE = "group_complete"
     ROLE_FILLED = "role_filled"

@@ -527,12 +527,12 @@ async def test_the_sms_link_opens_a_small_page_that_answers_the_call_out(
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["content-language"] == language
     assert "<script" not in page.text and len(page.content) < 4096, "one small page, no script"
-    role = {"kk": "Рөліңіз: топ жетекшісі", "ru": "Ваша роль: старший группы"}
-    assert role.get(language, "Your role: group leader") in page.text
+    role = {"kk": "Рөліңіз: топ жетекшісі", "ru": "Ваша роль: руководитель группы"}
+    assert role.get(language, "Your role: team leader") in page.text
     assert f'action="{leader.id}/accept?lang={language}"' in page.text
     assert f'action="{leader.id}/decline?lang={language}"' in page.text
     english = await client.get(f"/r/{leader.id}", params={"lang": "en"})
-    assert "Your role: group leader" in english.text and "I&#x27;m coming" in english.text
+    assert "Your role: team leader" in english.text and "I&#x27;m coming" in english.text
 
     accepted = await client.post(f"/r/{leader.id}/accept", params={"lang": "ru"})
     assert accepted.status_code == 200, accepted.text

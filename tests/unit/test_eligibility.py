@@ -24,6 +24,7 @@ from services.mobilizer.eligibility import (
 from services.mobilizer.playbooks import Playbook, Playbooks, load_playbooks
 from shared.events.incidents import IncidentType, Priority
 from shared.events.volunteers import Availability, CertificationType, Role, TransportMode
+from shared.i18n import ROLE_NAMES
 from shared.reference import KAZAKHSTAN_TZ
 
 NOW = datetime(2026, 4, 2, 14, 0, tzinfo=KAZAKHSTAN_TZ)
@@ -320,7 +321,9 @@ def test_every_reason_has_kazakh_russian_and_english_text() -> None:
     for reason in Reason:
         assert list(messages.REASONS[reason]) == ["kk", "ru", "en"], reason
     for role in Role:
-        assert all(messages.ROLES[role].values()), role
+        assert [messages.role_name(role, lang) for lang in ("kk", "ru", "en")] == list(
+            ROLE_NAMES[role.value].values()
+        ), role
     for kind in CertificationType:
         assert all(messages.CERTIFICATIONS[kind].values()), kind
 

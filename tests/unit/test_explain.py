@@ -87,7 +87,7 @@ def test_an_asked_volunteer_sees_wave_role_eta_and_acceptance_estimate() -> None
         "Asked in wave 2 as medic: arrives in ~13 min, 31 % likely to accept",
     )
     assert explanation.lines("ru") == (
-        "Приглашён в 2-й волне на роль «Медик»: прибытие ~13 мин, вероятность согласия 31 %",
+        "Приглашён в 2-й волне на роль «медик»: прибытие ~13 мин, вероятность согласия 31 %",
     )
     assert "2-толқында" in explanation.render("kk")
 
@@ -139,7 +139,7 @@ def test_no_certificate_for_any_role_is_said_once_naming_the_roles() -> None:
     )
     assert explanation.lines("ru") == (
         "Не приглашён",
-        "Нет действующего удостоверения ни для одной нужной роли (Руководитель группы, Кинолог)",
+        "Нет действующего удостоверения ни для одной нужной роли (руководитель группы, кинолог)",
     )
 
 

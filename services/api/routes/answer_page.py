@@ -25,7 +25,7 @@ from services.api.deps import PublisherDep, SessionmakerDep, SettingsDep
 from services.api.errors import BrokerUnavailable
 from services.api.routes.offers import decide
 from services.api.schemas import OfferAnswer
-from shared.events.mobilization import Answer
+from shared.events.mobilization import Answer, MobilizationStatus, OfferStatus
 from shared.i18n import LANGUAGES, ROLE_NAMES, Language
 from shared.reference import KAZAKHSTAN_TZ
 
@@ -48,7 +48,10 @@ async def answer_page(
     if card is None:
         return _missing(_language(lang, None), link=str(offer_id))
     language = _language(lang, card)
-    open_ = card.state.status == "pending" and card.state.mobilization_status == "active"
+    open_ = (
+        card.state.status == OfferStatus.PENDING
+        and card.state.mobilization_status == MobilizationStatus.ACTIVE
+    )
     note = None if open_ else state_note(card.state, language)
     return render_page(card, language, note=note, link=str(offer_id))
 
@@ -126,9 +129,9 @@ def _language(asked: str | None, card: OfferCard | None) -> Language:
 
 
 def state_note(state: OfferState, language: Language) -> str:
-    if state.status == "accepted" and state.closed_reason:
+    if state.status == OfferStatus.ACCEPTED and state.closed_reason:
         return messages.closed(state.closed_reason, language)  # the incident ended since
-    if state.status in ("accepted", "declined"):
+    if state.status in (OfferStatus.ACCEPTED, OfferStatus.DECLINED):
         return messages.message(f"offer.{state.status}", language)
     refused = settled(state, Answer.ACCEPT)
     if isinstance(refused, Refused):

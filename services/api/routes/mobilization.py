@@ -20,6 +20,7 @@ from services.api.schemas import (
     Problem,
     RoleState,
 )
+from shared.events.mobilization import MobilizationStatus
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
 
@@ -67,7 +68,9 @@ async def get_mobilization(incident_id: UUID, session: SessionDep) -> Mobilizati
                 ),
             },
             "expected_complete_at": (
-                mobilization.expected_complete_at if mobilization.status == "active" else None
+                mobilization.expected_complete_at
+                if mobilization.status == MobilizationStatus.ACTIVE
+                else None
             ),
             "roles": [
                 RoleState.model_validate(

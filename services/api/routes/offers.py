@@ -29,7 +29,7 @@ from services.api.publisher import EventPublisher
 from services.api.schemas import OfferAnswer, OfferAnswered, OfferRefused, Problem
 from services.api.settings import ApiSettings
 from shared.events import topics
-from shared.events.mobilization import Answer, RespondToOffer
+from shared.events.mobilization import Answer, OfferStatus, RespondToOffer
 from shared.i18n import Language
 
 log = logging.getLogger(__name__)
@@ -204,14 +204,14 @@ def _reply(
             }
         )
         return JSONResponse(refused.model_dump(mode="json"), status_code=409, headers=headers)
-    status = "pending" if outcome is None else outcome.status
+    status = OfferStatus.PENDING if outcome is None else outcome.status
     answered = OfferAnswered.model_validate(
         {
             "status": status,
             "offer_id": offer.offer_id,
             "incident_id": offer.incident_id,
             "role": offer.role,
-            "eta_s": offer.eta_s if status == "accepted" else None,
+            "eta_s": offer.eta_s if status is OfferStatus.ACCEPTED else None,
             "message": messages.message(f"offer.{status}", language),
         }
     )
