@@ -19,7 +19,7 @@ from services.api.answers import (
 from services.api.callouts import ExplanationRecord, OfferCard, tally
 from services.api.messages import MESSAGES, closed, preferred_language
 from services.api.routes.answer_page import render_page, state_note
-from shared.events.mobilization import Answer, StandDownReason
+from shared.events.mobilization import Answer, OfferStatus, StandDownReason
 from shared.i18n import LANGUAGES
 
 PENDING = OfferState(
@@ -51,8 +51,8 @@ def test_an_open_offer_waits_for_the_mobilizer(answer: Answer) -> None:
 
 
 def test_the_same_answer_again_is_answered_as_the_first() -> None:
-    assert settled(_offer("accepted"), Answer.ACCEPT) == Decided("accepted")
-    assert settled(_offer("declined"), Answer.DECLINE) == Decided("declined")
+    assert settled(_offer("accepted"), Answer.ACCEPT) == Decided(OfferStatus.ACCEPTED)
+    assert settled(_offer("declined"), Answer.DECLINE) == Decided(OfferStatus.DECLINED)
 
 
 def test_a_decline_after_an_accept_is_refused_as_already_accepted() -> None:
