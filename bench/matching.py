@@ -48,14 +48,16 @@ from typing import IO, Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
+from lxml import etree
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.support.cap_stream import cap_alert
 from services.api.seed import seed_reference, seed_volunteers
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import build_matching
 from services.mobilizer.settings import MobilizerSettings
-from shared.broker_access import ADMIN
+from shared.broker_access import ADMIN, PUBLISHERS
 from shared.db import build_engine
 from shared.events import topics
 from shared.events.base import utc_now
@@ -79,7 +81,7 @@ DATABASE_URL = os.environ.get(
     "JEDEL_BENCH_DATABASE_URL",
     make_url(Settings().database.url).set(database="jedel_bench").render_as_string(False),
 )
-AIM_BURSTS, AIM_ALONE = 3.0, 2.0
+AIM_BURSTS, AIM_ALONE, AIM_E2E = 3.0, 2.0, 3.0
 KNN_LIMIT = 50
 ROUND_TRIP_TOPIC = "bench.round_trip.v1"
 FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC = "bench.floor_in.v1", "bench.floor_out.v1"
@@ -563,11 +565,178 @@ def bare_wave(matching: Matching) -> BareWork:
     return work
 
 
+# --- end to end: a CAP alert through the intake to the first offer ---------------------------
+
+CAP_NS = "{urn:oasis:names:tc:emergency:cap:1.2}"
+E2E_IN_TOPIC, E2E_MID_TOPIC, E2E_OUT_TOPIC = (
+    "bench.e2e_in.v1",
+    "bench.e2e_mid.v1",
+    "bench.e2e_out.v1",
+)
+
+
+def cap_alerts(count: int, rng: random.Random) -> list[tuple[str, bytes]]:
+    """(identifier, CAP 1.2 bytes) at settlements, circles and polygons, like the senders'."""
+    tag = uuid.uuid4().hex[:8]
+    return [
+        (identifier, cap_alert(identifier, sent=utc_now(), rng=rng))
+        for identifier in (f"bench-e2e-{tag}-{n}" for n in range(count))
+    ]
+
+
+async def publish_alerts(
+    producer: KafkaBroker, topic: str, alerts: Sequence[tuple[str, bytes]], *, pace_per_s: float
+) -> dict[str, float]:
+    """Each alert published at `pace_per_s`, keyed by its identifier; when each went out."""
+    stamps: dict[str, float] = {}
+    began = time.perf_counter()
+    for index, (identifier, payload) in enumerate(alerts):
+        stamps[identifier] = time.perf_counter()
+        await producer.publish(payload, topic, key=identifier.encode())
+        await asyncio.sleep(max(0.0, began + (index + 1) / pace_per_s - time.perf_counter()))
+    return stamps
+
+
+async def incidents_of(engine: AsyncEngine, identifiers: Sequence[str]) -> dict[str, str]:
+    """Identifier → the incident the intake opened for it."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT identifier, incident_id::text FROM alerts "
+                "WHERE source = 'cap' AND identifier = ANY(:ids) AND incident_id IS NOT NULL"
+            ),
+            {"ids": list(identifiers)},
+        )
+        return {str(identifier): str(incident) for identifier, incident in rows}
+
+
+async def incident_facts(
+    engine: AsyncEngine, incidents: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """What the bare wave needs of each incident: type, priority, centre."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT incident_id::text, incident_type, priority, "
+                "ST_X(center::geometry), ST_Y(center::geometry) FROM mobilizations "
+                "WHERE incident_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"ids": list(incidents)},
+        )
+        return {
+            incident: {
+                "incident_id": incident,
+                "type": kind,
+                "priority": priority,
+                "center_lon": lon,
+                "center_lat": lat,
+            }
+            for incident, kind, priority, lon, lat in rows
+        }
+
+
+class BareIntake:
+    """The intake's unavoidable work, for the end-to-end floor: parse the CAP message, write it
+    down in one transaction, and hand the incident on (to a bare wave) — no validation, geometry
+    or classification: those are looked up from what the real intake made of the same alert."""
+
+    def __init__(
+        self,
+        connection: Any,
+        producer: KafkaBroker,
+        inbox: AIOKafkaConsumer,
+        incidents: dict[str, dict[str, Any]],
+    ) -> None:
+        self.connection, self.producer, self.inbox = connection, producer, inbox
+        self.incidents = incidents
+
+    @classmethod
+    async def open(
+        cls, kafka: KafkaSettings, producer: KafkaBroker, incidents: dict[str, dict[str, Any]]
+    ) -> BareIntake:
+        connection = await bare_connection()
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor_alerts "
+            "(id bigserial PRIMARY KEY, identifier text, payload bytea, received_at timestamptz)"
+        )
+        await connection.execute("TRUNCATE bench_floor_alerts")
+        return cls(connection, producer, await tail(kafka, (E2E_IN_TOPIC,)), incidents)
+
+    async def serve(self) -> None:
+        while True:
+            for records in (await self.inbox.getmany(timeout_ms=50)).values():
+                for record in records:
+                    root = etree.fromstring(record.value)
+                    identifier = root.findtext(f"{CAP_NS}identifier") or ""
+                    async with self.connection.transaction():
+                        await self.connection.execute(
+                            "INSERT INTO bench_floor_alerts (identifier, payload, received_at) "
+                            "VALUES ($1, $2, now())",
+                            identifier,
+                            record.value,
+                        )
+                    await self.producer.publish(
+                        json.dumps(self.incidents[identifier]).encode(),
+                        E2E_MID_TOPIC,
+                        key=record.key,
+                    )
+
+    async def close(self) -> None:
+        await self.inbox.stop()
+        await self.connection.close()
+
+
+async def bare_end_to_end(
+    kafka: KafkaSettings,
+    producer: KafkaBroker,
+    matching: Matching,
+    alerts: Sequence[tuple[str, bytes]],
+    incidents: dict[str, dict[str, Any]],
+    *,
+    lanes: int,
+    pace_per_s: float,
+) -> list[float]:
+    """The same alerts through a bare intake into a bare wave: CAP published → first offer."""
+    intake = await BareIntake.open(kafka, producer, incidents)
+    wave = await BarePipeline.open(
+        bare_wave(matching), kafka, producer, (E2E_MID_TOPIC, E2E_OUT_TOPIC), lanes=lanes
+    )
+    tasks = [
+        asyncio.create_task(intake.serve()),
+        asyncio.create_task(wave.serve()),
+        asyncio.create_task(wave.watch()),
+        *(asyncio.create_task(wave.lane(index)) for index in range(lanes)),
+    ]
+    try:
+        stamps = await publish_alerts(producer, E2E_IN_TOPIC, alerts, pace_per_s=pace_per_s)
+        deadline = time.perf_counter() + 60
+        keys = {identifier.encode() for identifier in stamps}
+        while not keys <= wave.arrived.keys() and time.perf_counter() < deadline:  # noqa: ASYNC110 - polling a deadline
+            await asyncio.sleep(0.01)
+        return [
+            wave.arrived[identifier.encode()] - stamp
+            for identifier, stamp in stamps.items()
+            if identifier.encode() in wave.arrived
+        ]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await intake.close()
+        await wave.close()
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
 def start_mobilizer(group_id: str, broker: LocalBroker, log: IO[bytes]) -> subprocess.Popen[bytes]:
     """The mobilizer as it runs in production: its own process, configured by the environment."""
+    return start_service("mobilizer", group_id, broker, log)
+
+
+def start_service(
+    name: str, group_id: str, broker: LocalBroker, log: IO[bytes]
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "JEDEL_DATABASE__URL": DATABASE_URL,
@@ -575,11 +744,11 @@ def start_mobilizer(group_id: str, broker: LocalBroker, log: IO[bytes]) -> subpr
         "JEDEL_KAFKA__CREDENTIALS_FILE": str(broker.credentials_file),
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
-        "JEDEL_MOBILIZER__GROUP_ID": group_id,
+        f"JEDEL_{name.upper()}__GROUP_ID": group_id,
         "JEDEL_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run", "mobilizer"],
+        [sys.executable, "-m", "services.cli", "run", name],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -657,6 +826,8 @@ class Options:
     budget_s: float
     seed: int
     isolated: int = 20
+    e2e_alerts: int = 50
+    e2e_rate: float = 5.0
 
 
 async def main(options: Options) -> int:
@@ -691,6 +862,9 @@ async def main(options: Options) -> int:
             FLOOR_OUT_TOPIC,
             WAVE_IN_TOPIC,
             WAVE_OUT_TOPIC,
+            E2E_IN_TOPIC,
+            E2E_MID_TOPIC,
+            E2E_OUT_TOPIC,
         ),
         principal=ADMIN,
     )
@@ -754,9 +928,67 @@ async def main(options: Options) -> int:
                 await asyncio.sleep(options.gap_s)
         # Waves still on their way when the budget ran out count as never sent.
         await wait_for_waves(watcher, published, deadline, mobilizer)
-        stop(mobilizer)  # the floor runs on a quiet machine, as the mobilizer did
 
-        facts = await recorded(engine, [p.incident.incident_id for p in (*published, *singles)])
+        # End to end: CAP alerts through the real intake, paced as senders send them.
+        intake = start_service(
+            "intake", f"jedel-intake-bench-{uuid.uuid4().hex[:8]}", local_broker, log
+        )
+        cap_producer = build_broker(kafka, principal=PUBLISHERS[topics.ALERTS_CAP])
+        await cap_producer.connect()
+        try:
+            await publish_alerts(
+                cap_producer, topics.ALERTS_CAP, cap_alerts(3, rng), pace_per_s=options.e2e_rate
+            )  # the intake's consumer group forms, its caches fill
+            await asyncio.sleep(5)
+            alerts = cap_alerts(options.e2e_alerts, rng)
+            stamps = await publish_alerts(
+                cap_producer, topics.ALERTS_CAP, alerts, pace_per_s=options.e2e_rate
+            )
+            e2e_deadline = time.perf_counter() + 60
+            while time.perf_counter() < e2e_deadline:
+                incident_of = await incidents_of(engine, list(stamps))
+                if len(incident_of) == len(stamps) and all(
+                    i in watcher.first_offer for i in incident_of.values()
+                ):
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            await cap_producer.stop()
+            stop(intake)
+        stop(mobilizer)  # the floor runs on a quiet machine, as the services did
+
+        facts = await recorded(
+            engine,
+            [
+                *(p.incident.incident_id for p in (*published, *singles)),
+                *(uuid.UUID(i) for i in incident_of.values()),
+            ],
+        )
+        asked_alerts = {
+            identifier: incident
+            for identifier, incident in incident_of.items()
+            if facts.offers.get(incident)
+        }
+        e2e = [
+            watcher.first_offer[incident] - stamps[identifier]
+            for identifier, incident in asked_alerts.items()
+            if incident in watcher.first_offer
+        ]
+        e2e_missing = len(stamps) - len(e2e)
+        known = await incident_facts(engine, list(asked_alerts.values()))
+        bare_e2e = await bare_end_to_end(
+            kafka,
+            producer,
+            matching,
+            [(identifier, payload) for identifier, payload in alerts if identifier in asked_alerts],
+            {
+                identifier: {**known[incident], "offers": int(facts.offers[incident])}
+                for identifier, incident in asked_alerts.items()
+                if incident in known
+            },
+            lanes=lanes,
+            pace_per_s=options.e2e_rate,
+        )
 
         def with_offers(incidents: Sequence[IncidentOpened]) -> list[dict[str, Any]]:
             """The incidents as the floor reads them, each with the offers Jedel's first wave
@@ -806,9 +1038,11 @@ async def main(options: Options) -> int:
             published=published,
             singles=singles,
             floors=floors,
-            bare=Bare(alone=bare_alone, bursts=bare_bursts, queue=bare_queue),
+            bare=Bare(alone=bare_alone, bursts=bare_bursts, queue=bare_queue, e2e=bare_e2e),
             facts=facts,
             lanes=lanes,
+            e2e=e2e,
+            e2e_missing=e2e_missing,
         ),
         run_began,
         log.name,
@@ -823,6 +1057,7 @@ class Bare:
     alone: list[float]
     bursts: list[float]
     queue: list[float]
+    e2e: list[float]
 
 
 @dataclass
@@ -834,6 +1069,9 @@ class Measured:
     bare: Bare
     facts: Recorded
     lanes: int
+    e2e: list[float]
+    """CAP alert published → first offer, through the intake and the mobilizer."""
+    e2e_missing: int
 
     def first_offers(self, published: Sequence[Published]) -> tuple[list[float], int]:
         """IncidentOpened → first offer seen, for the incidents whose first wave asked anyone;
@@ -917,13 +1155,28 @@ def report(options: Options, measured: Measured, run_began: float, log_name: str
         if latencies and bare.bursts
         else "ratio    not measured"
     )
-    ok = burst_ratio <= AIM_BURSTS and alone_ratio <= AIM_ALONE
+    e2e_p99 = percentile([*measured.e2e, *[math.inf] * measured.e2e_missing], 0.99)
+    e2e_floor = percentile(bare.e2e, 0.99) if bare.e2e else math.inf
+    e2e_ratio = e2e_p99 / e2e_floor
+    print(
+        f"e2e      CAP alert published→first offer, {len(measured.e2e)} alerts at "
+        f"{options.e2e_rate:g}/s through the intake and the mobilizer: {summary(measured.e2e)}; "
+        f"a bare intake (parse, write, hand on) and bare wave the same way: {summary(bare.e2e)}; "
+        f"p99 {e2e_ratio:.1f}× (aim ≤ {AIM_E2E:g}×)"
+        + (
+            f"; {measured.e2e_missing} alert(s) without a first offer"
+            if measured.e2e_missing
+            else ""
+        )
+    )
+    ok = burst_ratio <= AIM_BURSTS and alone_ratio <= AIM_ALONE and e2e_ratio <= AIM_E2E
     lost = missing + alone_missing
     print(
         f"matching: IncidentOpened→first offer p99 {ms(burst_p99)} under bursts of "
         f"{options.burst_size} = {burst_ratio:.1f}× the bare wave ({ms(floor_bursts)}), one at a "
         f"time {ms(alone_p99)} = {alone_ratio:.1f}× ({ms(floor_alone)}), "
-        f"{options.volunteers:,} volunteers (aims ≤ {AIM_BURSTS:g}×, ≤ {AIM_ALONE:g}×)"
+        f"end to end from CAP {ms(e2e_p99)} = {e2e_ratio:.1f}×; {options.volunteers:,} volunteers "
+        f"(aims ≤ {AIM_BURSTS:g}×, ≤ {AIM_ALONE:g}×, ≤ {AIM_E2E:g}×)"
         + (f"; {lost} incident(s) never got a first offer" if lost else "")
         + (": OK" if ok else ": MISSED AIM")
     )
@@ -943,6 +1196,8 @@ if __name__ == "__main__":
         "--isolated", type=int, default=20, help="incidents sent one at a time before the bursts"
     )
     parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same incidents")
+    parser.add_argument("--e2e-alerts", type=int, default=50, help="CAP alerts sent end to end")
+    parser.add_argument("--e2e-rate", type=float, default=5.0, help="… at this many a second")
     arguments = parser.parse_args()
     sys.exit(
         asyncio.run(
@@ -955,6 +1210,8 @@ if __name__ == "__main__":
                     budget_s=arguments.budget,
                     seed=arguments.seed,
                     isolated=arguments.isolated,
+                    e2e_alerts=arguments.e2e_alerts,
+                    e2e_rate=arguments.e2e_rate,
                 )
             )
         )

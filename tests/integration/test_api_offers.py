@@ -431,6 +431,13 @@ async def test_the_mobilization_shows_places_offers_and_members_per_role(
     assert roles["medic"]["needed"] == 2
     assert roles["medic"]["pending"] == sum(1 for o in offers if o.role == "medic")
     assert roles["medic"]["open_places"] == 2
+    # The dispatcher sees the offer budget and how much of it is spent, and when to expect the
+    # group complete at this pace.
+    asked = sum(role["asked"] for role in state["roles"])
+    assert state["offers"]["sent"] == asked == len(offers)
+    assert state["offers"]["budget"] >= asked
+    assert state["offers"]["left"] == state["offers"]["budget"] - asked
+    assert state["expected_complete_at"] is not None
     [member] = state["members"]
     assert member["volunteer_id"] == str(leader.volunteer_id)
     assert member["role"] == "leader"
