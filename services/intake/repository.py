@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,9 @@ class IncidentRepository:
                 partition=record.partition,
                 offset=record.offset,
                 raw=record.raw,
+                # The moment of this insert, not of the transaction: in a batch's transaction it
+                # still tells the alerts apart in the order they came (`original_senders`).
+                received_at=func.clock_timestamp(),
             )
             .on_conflict_do_nothing(constraint="uq_alerts_key")
             .returning(AlertRow.id)
