@@ -147,6 +147,7 @@ class BatchConsumer(Generic[P]):
             await self.save([item.prepared for item in run])
         except Rejected as rejection:
             if len(run) > 1:
+                log.info("one of %d messages was refused; saving them in halves", len(run))
                 await self._save_halves(run, letters)
                 return
             letters.append((run[0].record, rejection))

@@ -22,7 +22,7 @@ from services.intake.draft import IncidentDraft
 from services.intake.from_cap import draft_from_cap
 from services.intake.from_report import draft_from_report, parse_report
 from services.intake.gazetteer import Gazetteer
-from services.intake.ingest import Outcome, ingest_cap, ingest_report
+from services.intake.ingest import Outcome, ingest_cap, ingest_report, open_alerts, opens_its_own
 from services.intake.regions import RegionIndex
 from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.senders import SenderRegistry, judge_sender, judge_sent_time
@@ -190,34 +190,48 @@ def prepare_report_message(ctx: IntakeContext, data: bytes, position: Position) 
 
 async def save_prepared(ctx: IntakeContext, items: Sequence[Prepared]) -> list[Outcome]:
     """Messages in offset order, in one transaction: alerts recorded (duplicates found by their
-    key), incidents changed, their events into the outbox (relayed once committed)."""
-    outcomes = []
+    key), incidents changed, their events into the outbox (relayed once committed). A run of
+    plain alerts that open incidents of their own is saved in a few statements (`open_alerts`);
+    any other message on its own (`ingest_cap`, `ingest_report`), after what came before it."""
+    outcomes: list[Outcome] = []
     async with ctx.sessionmaker() as session, session.begin():
         repo = IncidentRepository(session)
+        plain: list[tuple[IncidentDraft, AlertRecord]] = []
         for item in items:
-            if item.alert is not None:
-                outcome = await ingest_cap(
-                    repo,
-                    alert=item.alert,
-                    draft=item.draft,
-                    record=item.record,
-                    now=ctx.clock(),
-                    senders=ctx.senders,
-                )
-            else:
-                assert item.draft is not None, "a report always has its draft"
-                outcome = await ingest_report(
-                    repo,
-                    report_id=item.record.identifier,
-                    draft=item.draft,
-                    record=item.record,
-                    now=ctx.clock(),
-                    senders=ctx.senders,
-                    ends_search=item.ends_search,
-                )
-            outcomes.append(outcome)
+            if item.alert is not None and opens_its_own(item.alert, item.draft):
+                assert item.draft is not None
+                plain.append((item.draft, item.record))
+                continue
+            if plain:
+                outcomes += await open_alerts(repo, plain, now=ctx.clock())
+                plain = []
+            outcomes.append(await _ingest_one(ctx, repo, item))
+        if plain:
+            outcomes += await open_alerts(repo, plain, now=ctx.clock())
         await OUTBOX.add_all(session, (event for outcome in outcomes for event in outcome.events))
     return outcomes
+
+
+async def _ingest_one(ctx: IntakeContext, repo: IncidentRepository, item: Prepared) -> Outcome:
+    if item.alert is not None:
+        return await ingest_cap(
+            repo,
+            alert=item.alert,
+            draft=item.draft,
+            record=item.record,
+            now=ctx.clock(),
+            senders=ctx.senders,
+        )
+    assert item.draft is not None, "a report always has its draft"
+    return await ingest_report(
+        repo,
+        report_id=item.record.identifier,
+        draft=item.draft,
+        record=item.record,
+        now=ctx.clock(),
+        senders=ctx.senders,
+        ends_search=item.ends_search,
+    )
 
 
 def batch_consumer(
