@@ -222,7 +222,7 @@ def start_intake(group_id: str, broker: LocalBroker) -> subprocess.Popen[bytes]:
     )
 
 
-async def main(count: int, rates: list[float]) -> int:
+async def main(count: int, rates: list[float], replicas: int) -> int:
     # A broker of its own: no history from earlier runs for a new consumer group to replay.
     local_broker = LocalBroker(partitions=3).start()
     kafka = KafkaSettings(
@@ -241,7 +241,8 @@ async def main(count: int, rates: list[float]) -> int:
     hostile = build_phase("hostile", count, hostile_every=10)
 
     xsd_rate, xsd_durations = baseline(hostile.messages)
-    intake = start_intake(f"jedel-intake-bench-{uuid.uuid4().hex[:8]}", local_broker)
+    group_id = f"jedel-intake-bench-{uuid.uuid4().hex[:8]}"
+    intakes = [start_intake(group_id, local_broker) for _ in range(replicas)]
     paced_results: dict[float, dict[str, float]] = {}
     try:
         await run_phase(engine, kafka, build_phase("warmup", 50, hostile_every=None))
@@ -253,8 +254,10 @@ async def main(count: int, rates: list[float]) -> int:
             paced.pace_per_s = rate
             paced_results[rate] = await run_phase(engine, kafka, paced)
     finally:
-        intake.terminate()
-        intake.wait(timeout=30)
+        for intake in intakes:
+            intake.terminate()
+        for intake in intakes:
+            intake.wait(timeout=30)
         local_broker.stop()
         await engine.dispose()
 
@@ -309,5 +312,11 @@ if __name__ == "__main__":
         help="alerts/s offered in the paced runs (a spring-flood day sees a few a minute; "
         "the aim is checked at 1,000/s)",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="intake processes in one consumer group (at most one per partition: 3)",
+    )
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.count, arguments.rates)))
+    sys.exit(asyncio.run(main(arguments.count, arguments.rates, arguments.replicas)))
