@@ -2,10 +2,12 @@
 
 Each function takes the parsed message and its draft, records the alert (once per key), changes
 incidents and returns the events to announce; the caller owns the transaction and the outbox.
+`open_alerts` does for a run of plain `Alert`s what `ingest_cap` does for each, all at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,7 +16,7 @@ from uuid import UUID
 from services.intake.announcements import announce
 from services.intake.cap import CapAlert
 from services.intake.draft import IncidentDraft
-from services.intake.repository import AlertRecord, IncidentRepository
+from services.intake.repository import AlertRecord, IncidentRepository, new_incident
 from services.intake.senders import SenderRegistry, judge_revision
 from services.intake.tables import IncidentRow
 from shared.events.incidents import (
@@ -69,6 +71,37 @@ async def ingest_cap(
         return await _revise(repo, referenced, draft, alert_id=alert_id, now=now)
     # An Update whose original never reached us still describes a live hazard: open it.
     return await _open(repo, draft, alert_id=alert_id, now=now)
+
+
+def opens_its_own(alert: CapAlert, draft: IncidentDraft | None) -> bool:
+    """Whether the message can only open an incident of its own (or be a duplicate): a CAP
+    `Alert` (its references name what it follows, but change nothing), never refused once
+    judged. Such messages may be saved together by `open_alerts`."""
+    return alert.msg_type == "Alert" and draft is not None
+
+
+async def open_alerts(
+    repo: IncidentRepository,
+    messages: Sequence[tuple[IncidentDraft, AlertRecord]],
+    *,
+    now: datetime,
+) -> list[Outcome]:
+    """What `ingest_cap` does to each of `messages` (all `opens_its_own`), in order, in a few
+    statements for them all: each alert recorded once per key, and an incident opened for each
+    new one."""
+    alert_ids = await repo.record_alerts([record for _, record in messages])
+    opened = []
+    outcomes = []
+    for (draft, _), alert_id in zip(messages, alert_ids, strict=True):
+        if alert_id is None:
+            outcomes.append(Outcome(Action.DUPLICATE))
+            continue
+        status = _status_of(draft, now=now)
+        row = new_incident(draft, status=status, now=now)
+        opened.append((row, alert_id, draft))
+        outcomes.append(Outcome(Action.OPENED, (row.id,), _opening_events(row, status)))
+    await repo.add_incidents(opened)
+    return outcomes
 
 
 async def ingest_report(
@@ -128,11 +161,14 @@ async def _open(
     if resolved:
         status = IncidentStatus.RESOLVED
     row = await repo.open_incident(draft, alert_id=alert_id, status=status, now=now)
+    return Outcome(Action.OPENED, (row.id,), _opening_events(row, status))
+
+
+def _opening_events(row: IncidentRow, status: IncidentStatus) -> tuple[OutgoingEvent, ...]:
     # An alert already past its `expires` is kept for the record but mobilises no one; one
     # outside Kazakhstan is announced as such (and the mobilizer mobilises only open ones).
     opened = _announces(row) and status in _ANNOUNCED_WHEN_OPENED
-    events = (announce(IncidentOpened, row),) if opened else ()
-    return Outcome(Action.OPENED, (row.id,), events)
+    return (announce(IncidentOpened, row),) if opened else ()
 
 
 async def _revise(

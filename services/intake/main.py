@@ -21,7 +21,6 @@ from services.intake.senders import REGISTRY_FILE, SenderRegistry
 from services.intake.settings import IntakeSettings
 from services.intake.subscribers import IntakeContext, build_router
 from services.intake.tables import OUTBOX
-from shared.consumer import Consumer
 from shared.dead_letters import DeadLetters
 from shared.events.base import utc_now
 from shared.reference import load_regions
@@ -39,16 +38,11 @@ class IntakeService(BrokerService):
         self.clock = clock
         load_rules()  # a broken mapping file stops the service at start, not at the first alert
         senders = load_senders(settings)  # and so does a broken sender registry
-        consumer = Consumer(
-            DeadLetters(self.broker, clock=clock),
-            max_attempts=settings.intake.max_attempts,
-            retry_backoff_s=settings.intake.retry_backoff_s,
-        )
         self.context = IntakeContext(
             settings=settings,
             sessionmaker=self.sessionmaker,
             regions=RegionIndex(load_regions()),
-            consumer=consumer,
+            dead_letters=DeadLetters(self.broker, clock=clock),
             clock=clock,
             senders=senders,
             gazetteer=Gazetteer.default(),

@@ -28,6 +28,8 @@ class RegionIndex:
         self._regions = tuple(regions)
         self._by_code = {region.code: region for region in self._regions}
         self._tree = STRtree([region.boundary for region in self._regions])
+        for region in self._regions:
+            shapely.prepare(region.boundary)  # `contains` below, at every message
         self._country = as_multipolygon(shapely.union_all([r.boundary for r in self._regions]))
         shapely.prepare(self._country)
 
@@ -74,7 +76,10 @@ class RegionIndex:
         shares: list[tuple[float, str]] = []
         for index in self._tree.query(area, predicate="intersects"):
             region = self._regions[int(index)]
-            overlap = region.boundary.intersection(area).area
+            if region.boundary.contains(area):  # the usual case, without drawing the overlap
+                overlap = area.area
+            else:
+                overlap = region.boundary.intersection(area).area
             if overlap > 0 or area.area == 0:
                 shares.append((overlap, region.code))
         shares.sort(key=lambda share: (-share[0], share[1]))

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import and_, select, tuple_, update
+from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy import insert as orm_insert
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.draft import IncidentDraft
+from services.intake.draft import AreaPart, IncidentDraft
 from services.intake.tables import AlertRow, IncidentAreaRow, IncidentRow
 from shared.events.incidents import IncidentStatus
 
@@ -39,26 +41,60 @@ class IncidentRepository:
         self.session = session
 
     async def record_alert(self, record: AlertRecord) -> UUID | None:
-        """Keep the alert; None when (sender, identifier, sent) was seen before."""
-        alert_id = uuid4()
+        """Keep the alert; None when (sender, identifier, sent) was seen before. Its
+        `received_at` is the moment of the insert, not of the transaction: the alerts one
+        transaction keeps are still told apart in the order they came (`original_senders`)."""
         return await self.session.scalar(
             insert(AlertRow)
-            .values(
-                id=alert_id,
-                source=record.source,
-                sender=record.sender,
-                identifier=record.identifier,
-                sent=record.sent,
-                msg_type=record.msg_type,
-                status=record.status,
-                references=[list(reference) for reference in record.references],
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                raw=record.raw,
-            )
+            .values(**_alert_values(uuid4(), record), received_at=func.clock_timestamp())
             .on_conflict_do_nothing(constraint="uq_alerts_key")
             .returning(AlertRow.id)
+        )
+
+    async def record_alerts(self, records: Sequence[AlertRecord]) -> list[UUID | None]:
+        """`record_alert` for each of `records`, in their order, in one statement (sent as few
+        as the driver can): None where (sender, identifier, sent) was seen before, earlier in
+        `records` included."""
+        if not records:
+            return []
+        ids = [uuid4() for _ in records]
+        kept = set(
+            await self.session.scalars(
+                insert(AlertRow)
+                .values(received_at=func.clock_timestamp())
+                .on_conflict_do_nothing(constraint="uq_alerts_key")
+                .returning(AlertRow.id),
+                [
+                    _alert_values(alert_id, record)
+                    for alert_id, record in zip(ids, records, strict=True)
+                ],
+            )
+        )
+        return [alert_id if alert_id in kept else None for alert_id in ids]
+
+    async def add_incidents(
+        self, opened: Sequence[tuple[IncidentRow, UUID, IncidentDraft]]
+    ) -> None:
+        """Insert incidents built by `new_incident` (not added to the session), each with the
+        areas of its draft, linked to its alert: what `open_incident` does, in three statements."""
+        if not opened:
+            return
+        columns = [column.key for column in IncidentRow.__table__.columns]
+        await self.session.execute(
+            orm_insert(IncidentRow),
+            [{name: getattr(row, name) for name in columns} for row, _, _ in opened],
+        )
+        await self.session.execute(
+            orm_insert(IncidentAreaRow),
+            [
+                _area_values(row.id, alert_id, part)
+                for row, alert_id, draft in opened
+                for part in draft.parts
+            ],
+        )
+        await self.session.execute(
+            update(AlertRow),
+            [{"id": alert_id, "incident_id": row.id} for row, alert_id, _ in opened],
         )
 
     async def link_alert(self, alert_id: UUID, incident_id: UUID) -> None:
@@ -115,8 +151,7 @@ class IncidentRepository:
     async def open_incident(
         self, draft: IncidentDraft, *, alert_id: UUID, status: IncidentStatus, now: datetime
     ) -> IncidentRow:
-        row = IncidentRow(id=uuid4(), opened_at=now, version=1, status=status.value)
-        _apply(row, draft, now=now)
+        row = new_incident(draft, status=status, now=now)
         self.session.add(row)
         await self.session.flush()
         await self._add_parts(row.id, alert_id, draft)
@@ -165,16 +200,43 @@ class IncidentRepository:
 
     async def _add_parts(self, incident_id: UUID, alert_id: UUID, draft: IncidentDraft) -> None:
         self.session.add_all(
-            IncidentAreaRow(
-                incident_id=incident_id,
-                alert_id=alert_id,
-                description=part.description,
-                geocodes=[list(pair) for pair in part.geocodes],
-                geometry=from_shape(part.geometry, srid=4326),
-            )
-            for part in draft.parts
+            IncidentAreaRow(**_area_values(incident_id, alert_id, part)) for part in draft.parts
         )
         await self.session.flush()
+
+
+def new_incident(draft: IncidentDraft, *, status: IncidentStatus, now: datetime) -> IncidentRow:
+    """The row of an incident the draft opens (its id drawn here), not yet added anywhere."""
+    row = IncidentRow(id=uuid4(), opened_at=now, version=1, status=status.value)
+    _apply(row, draft, now=now)
+    return row
+
+
+def _alert_values(alert_id: UUID, record: AlertRecord) -> dict[str, Any]:
+    return {
+        "id": alert_id,
+        "source": record.source,
+        "sender": record.sender,
+        "identifier": record.identifier,
+        "sent": record.sent,
+        "msg_type": record.msg_type,
+        "status": record.status,
+        "references": [list(reference) for reference in record.references],
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "raw": record.raw,
+    }
+
+
+def _area_values(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "alert_id": alert_id,
+        "description": part.description,
+        "geocodes": [list(pair) for pair in part.geocodes],
+        "geometry": from_shape(part.geometry, srid=4326),
+    }
 
 
 def _apply(row: IncidentRow, draft: IncidentDraft, *, now: datetime) -> None:

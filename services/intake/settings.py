@@ -12,10 +12,13 @@ from shared.settings import Settings
 
 class IntakeOptions(BaseModel):
     group_id: str = "jedel-intake"
-    # Consumers per topic in this process, each taking its own partitions. One is the default:
-    # the work is CPU-bound under one interpreter lock, so scale out with processes (replicas)
-    # instead.
-    consumers_per_topic: int = Field(default=1, ge=1, le=32)
+    # Messages are taken a fetched batch at a time (at most this many) and saved in one
+    # transaction. One consumer per topic in a process: the work is CPU-bound under one
+    # interpreter lock, so scale out with processes (replicas).
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    # How long an idle consumer waits for records before it pauses as long again: a record that
+    # arrives while it waits is taken at once, one that arrives in the pause waits out the pause.
+    batch_poll_ms: int = Field(default=50, ge=1, le=5000)
     max_cap_bytes: int = MAX_CAP_BYTES
     expiry_sweep_interval_s: float = 15.0
     # A message that keeps failing for a reason that is not the database or broker being away is

@@ -1,11 +1,17 @@
-"""The intake's subscribers: decode → decide → save → announce, one transaction per message."""
+"""The intake's subscribers: decode → decide → save → announce, a fetched batch at a time.
+
+Each message of a batch is decided in Python (`prepare_cap_message`, `prepare_report_message`:
+parse, shape, judge, no I/O), then the batch is saved in one transaction (`save_prepared`, in
+offset order; split to find the culprit when it fails, `shared.batch_consumer`) and its events
+announced through the outbox once committed.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
@@ -16,14 +22,16 @@ from services.intake.draft import IncidentDraft
 from services.intake.from_cap import draft_from_cap
 from services.intake.from_report import draft_from_report, parse_report
 from services.intake.gazetteer import Gazetteer
-from services.intake.ingest import Outcome, ingest_cap, ingest_report
+from services.intake.ingest import Outcome, ingest_cap, ingest_report, open_alerts, opens_its_own
 from services.intake.regions import RegionIndex
 from services.intake.repository import AlertRecord, IncidentRepository
 from services.intake.senders import SenderRegistry, judge_sender, judge_sent_time
 from services.intake.settings import IntakeOptions, IntakeSettings
 from services.intake.signatures import read_signature
 from services.intake.tables import OUTBOX
-from shared.consumer import Consumer, Position
+from shared.batch_consumer import BatchConsumer
+from shared.consumer import Position
+from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.alerts import MissingPersonReported
 from shared.kafka import subscriber_options
@@ -34,7 +42,7 @@ class IntakeContext:
     settings: IntakeSettings
     sessionmaker: async_sessionmaker[AsyncSession]
     regions: RegionIndex
-    consumer: Consumer
+    dead_letters: DeadLetters
     clock: Callable[[], datetime]
     senders: SenderRegistry
     gazetteer: Gazetteer
@@ -114,107 +122,164 @@ def judge_report(
     return replace(draft, sender_trust=trust)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A message decided in Python, ready to save: what `ingest_cap` or `ingest_report` takes."""
+
+    record: AlertRecord
+    draft: IncidentDraft | None
+    alert: CapAlert | None = None  # CAP only
+    ends_search: bool = False  # reports only
+
+
+def prepare_cap_message(ctx: IntakeContext, data: bytes, position: Position) -> Prepared:
+    """Parse, shape and judge a CAP message (CPU-bound; no I/O): `Rejected` when it is refused."""
+    alert, draft = prepare_cap(
+        data,
+        regions=ctx.regions,
+        gazetteer=ctx.gazetteer,
+        senders=ctx.senders,
+        max_bytes=ctx.settings.intake.max_cap_bytes,
+    )
+    draft = judge_cap(
+        alert,
+        draft,
+        data=data,
+        topic=position.topic,
+        senders=ctx.senders,
+        options=ctx.settings.intake,
+        now=ctx.clock(),
+    )
+    record = AlertRecord(
+        source="cap",
+        sender=alert.sender,
+        identifier=alert.identifier,
+        sent=alert.sent,
+        msg_type=alert.msg_type,
+        status=alert.status,
+        references=tuple(
+            (ref.sender, ref.identifier, ref.sent.isoformat()) for ref in alert.references
+        ),
+        topic=position.topic,
+        partition=position.partition,
+        offset=position.offset,
+        raw=data,
+    )
+    return Prepared(record=record, draft=draft, alert=alert)
+
+
+def prepare_report_message(ctx: IntakeContext, data: bytes, position: Position) -> Prepared:
+    """Parse, place and judge a police report (CPU-bound; no I/O): `Rejected` when refused."""
+    report, draft = prepare_report(data, regions=ctx.regions)
+    draft = judge_report(ctx, report, draft, topic=position.topic)
+    record = AlertRecord(
+        source="missing_person",
+        sender=report.reporting_unit,
+        identifier=report.report_id,
+        sent=report.reported_at,
+        msg_type="Alert",
+        status=draft.alert_status.value,
+        references=(),
+        topic=position.topic,
+        partition=position.partition,
+        offset=position.offset,
+        raw=data,
+    )
+    return Prepared(record=record, draft=draft, ends_search=report.outcome is not None)
+
+
+async def save_prepared(ctx: IntakeContext, items: Sequence[Prepared]) -> list[Outcome]:
+    """Messages in offset order, in one transaction: alerts recorded (duplicates found by their
+    key), incidents changed, their events into the outbox (relayed once committed). A run of
+    plain alerts that open incidents of their own is saved in a few statements (`open_alerts`);
+    any other message on its own (`ingest_cap`, `ingest_report`), after what came before it."""
+    outcomes: list[Outcome] = []
+    async with ctx.sessionmaker() as session, session.begin():
+        repo = IncidentRepository(session)
+        plain: list[tuple[IncidentDraft, AlertRecord]] = []
+        for item in items:
+            if item.alert is not None and opens_its_own(item.alert, item.draft):
+                assert item.draft is not None
+                plain.append((item.draft, item.record))
+                continue
+            if plain:
+                outcomes += await open_alerts(repo, plain, now=ctx.clock())
+                plain = []
+            outcomes.append(await _ingest_one(ctx, repo, item))
+        if plain:
+            outcomes += await open_alerts(repo, plain, now=ctx.clock())
+        await OUTBOX.add_all(session, (event for outcome in outcomes for event in outcome.events))
+    return outcomes
+
+
+async def _ingest_one(ctx: IntakeContext, repo: IncidentRepository, item: Prepared) -> Outcome:
+    if item.alert is not None:
+        return await ingest_cap(
+            repo,
+            alert=item.alert,
+            draft=item.draft,
+            record=item.record,
+            now=ctx.clock(),
+            senders=ctx.senders,
+        )
+    assert item.draft is not None, "a report always has its draft"
+    return await ingest_report(
+        repo,
+        report_id=item.record.identifier,
+        draft=item.draft,
+        record=item.record,
+        now=ctx.clock(),
+        senders=ctx.senders,
+        ends_search=item.ends_search,
+    )
+
+
+def batch_consumer(
+    ctx: IntakeContext, prepare: Callable[[IntakeContext, bytes, Position], Prepared]
+) -> BatchConsumer[Prepared]:
+    options = ctx.settings.intake
+    return BatchConsumer(
+        partial(prepare, ctx),
+        partial(save_prepared, ctx),
+        ctx.dead_letters,
+        max_attempts=options.max_attempts,
+        retry_backoff_s=options.retry_backoff_s,
+    )
+
+
 def build_router(ctx: IntakeContext) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
     group_id = ctx.settings.intake.group_id
-    workers = ctx.settings.intake.consumers_per_topic
-
-    async def process_cap(data: bytes, position: Position) -> Outcome:
-        alert, draft = await asyncio.to_thread(
-            prepare_cap,
-            data,
-            regions=ctx.regions,
-            gazetteer=ctx.gazetteer,
-            senders=ctx.senders,
-            max_bytes=ctx.settings.intake.max_cap_bytes,
-        )
-        draft = await asyncio.to_thread(
-            judge_cap,
-            alert,
-            draft,
-            data=data,
-            topic=position.topic,
-            senders=ctx.senders,
-            options=ctx.settings.intake,
-            now=ctx.clock(),
-        )
-        record = AlertRecord(
-            source="cap",
-            sender=alert.sender,
-            identifier=alert.identifier,
-            sent=alert.sent,
-            msg_type=alert.msg_type,
-            status=alert.status,
-            references=tuple(
-                (ref.sender, ref.identifier, ref.sent.isoformat()) for ref in alert.references
-            ),
-            topic=position.topic,
-            partition=position.partition,
-            offset=position.offset,
-            raw=data,
-        )
-        async with ctx.sessionmaker() as session, session.begin():
-            outcome = await ingest_cap(
-                IncidentRepository(session),
-                alert=alert,
-                draft=draft,
-                record=record,
-                now=ctx.clock(),
-                senders=ctx.senders,
-            )
-            await OUTBOX.add_all(session, outcome.events)
-        return outcome
-
-    async def process_report(data: bytes, position: Position) -> Outcome:
-        report, draft = await asyncio.to_thread(prepare_report, data, regions=ctx.regions)
-        draft = judge_report(ctx, report, draft, topic=position.topic)
-        record = AlertRecord(
-            source="missing_person",
-            sender=report.reporting_unit,
-            identifier=report.report_id,
-            sent=report.reported_at,
-            msg_type="Alert",
-            status=draft.alert_status.value,
-            references=(),
-            topic=position.topic,
-            partition=position.partition,
-            offset=position.offset,
-            raw=data,
-        )
-        async with ctx.sessionmaker() as session, session.begin():
-            outcome = await ingest_report(
-                IncidentRepository(session),
-                report_id=report.report_id,
-                draft=draft,
-                record=record,
-                now=ctx.clock(),
-                senders=ctx.senders,
-                ends_search=report.outcome is not None,
-            )
-            await OUTBOX.add_all(session, outcome.events)
-        return outcome
+    batch_size = ctx.settings.intake.batch_size
+    poll_ms = ctx.settings.intake.batch_poll_ms
+    caps = batch_consumer(ctx, prepare_cap_message)
+    reports = batch_consumer(ctx, prepare_report_message)
 
     @router.subscriber(
         topics.ALERTS_CAP,
         group_id=f"{group_id}-cap",
         ack_policy=AckPolicy.MANUAL,
-        max_workers=workers,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=poll_ms,
         **options,
     )
     async def on_cap_alert(message: KafkaMessage) -> None:
         """CAP 1.1/1.2 XML from the emergency services; each becomes or changes an incident."""
-        await ctx.consumer.handle(message, process_cap)
+        await caps.handle(message)
 
     @router.subscriber(
         topics.ALERTS_MISSING_PERSON,
         group_id=f"{group_id}-missing-person",
         ack_policy=AckPolicy.MANUAL,
-        max_workers=workers,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=poll_ms,
         **options,
     )
     async def on_missing_person(message: KafkaMessage) -> None:
         """Missing-person reports from the police (JSON, `MissingPersonReported`)."""
-        await ctx.consumer.handle(message, process_report)
+        await reports.handle(message)
 
     return router
