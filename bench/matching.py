@@ -63,6 +63,7 @@ from shared.events import topics
 from shared.events.base import utc_now
 from shared.events.incidents import (
     AlertStatus,
+    IncidentCancelled,
     IncidentOpened,
     IncidentSource,
     IncidentStatus,
@@ -71,6 +72,7 @@ from shared.events.incidents import (
     Priority,
     SubjectSummary,
 )
+from shared.events.volunteers import CertificationType
 from shared.kafka import build_broker, ensure_topics, raw_publisher, tail_from_beginning
 from shared.outbox import asyncpg_dsn
 from shared.reference import Settlement, load_settlements
@@ -515,16 +517,17 @@ def bare_wave(matching: Matching) -> BareWork:
         playbook = playbooks.for_incident(
             IncidentType(incident["type"]), Priority(incident["priority"])
         )
-        per_type = matching.candidates_for(playbook)
-        types = sorted(
-            {kind for role, _ in playbook.roles for kind in playbooks.roles[role].certifications}
-        )
+        # As many of each type's nearest holders as the mobilizer's first wave looks at.
+        per_type: dict[CertificationType, int] = {}
+        for role, limit in matching.first_wave_candidates(playbook).items():
+            for kind in playbooks.roles[role].certifications:
+                per_type[kind] = max(per_type.get(kind, 0), limit)
         scans = " UNION ALL ".join(
             f"(SELECT volunteer_id FROM certifications WHERE type = '{kind.value}' "
             f"AND expires_on > CURRENT_DATE - 365 "
             f"ORDER BY home <-> ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography "
-            f"LIMIT {per_type})"
-            for kind in types
+            f"LIMIT {limit})"
+            for kind, limit in sorted(per_type.items())
         )
         found = await connection.fetch(scans, incident["center_lon"], incident["center_lat"])
         people = list(dict.fromkeys(row["volunteer_id"] for row in found))[: incident["offers"]]
@@ -928,6 +931,19 @@ async def main(options: Options) -> int:
                 await asyncio.sleep(options.gap_s)
         # Waves still on their way when the budget ran out count as never sent.
         await wait_for_waves(watcher, published, deadline, mobilizer)
+
+        # End to end on a calm service, as a dispatcher's first alert of the day: the bursts' and
+        # the single incidents' mobilisations are called off, so their waves stop.
+        for incident in (p.incident for p in (*published, *singles)):
+            facts_of = incident.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+            cancel = IncidentCancelled(**facts_of, status=IncidentStatus.CANCELLED)
+            await producer.publish(
+                cancel.model_dump_json().encode(),
+                topics.INCIDENTS,
+                key=str(incident.incident_id).encode(),
+                headers={"event_id": str(cancel.event_id), "event_type": "IncidentCancelled"},
+            )
+        await asyncio.sleep(10)
 
         # End to end: CAP alerts through the real intake, paced as senders send them.
         intake = start_service(

@@ -100,6 +100,23 @@ class Matching:
         wanted = ceil(CANDIDATES_PER_OFFER * playbook.max_offers_per_role_per_wave)
         return min(self.candidates_per_role, max(KEEP_PER_ROLE, wanted))
 
+    def first_wave_candidates(self, playbook: Playbook) -> dict[Role, int]:
+        """How many of each role's nearest people the first wave looks at: enough for the most it
+        may ask of the role (`first_wave_per_place` per place, `first_wave_max` in all) after the
+        ineligible and the people another role takes, and never fewer than the explanations
+        keep; a later wave, which may ask more at once as the deadline nears, looks at
+        `candidates_for`."""
+        limits = {}
+        for role, places in playbook.roles:
+            most = min(
+                playbook.max_offers_per_role_per_wave,
+                ceil(playbook.first_wave_per_place * places),
+                playbook.first_wave_max,
+            )
+            wanted = ceil(CANDIDATES_PER_OFFER * most)
+            limits[role] = min(self.candidates_per_role, max(KEEP_PER_ROLE, wanted))
+        return limits
+
     def playbook(self, mobilization: MobilizationRow) -> Playbook:
         return self.playbooks.for_incident(
             IncidentType(mobilization.incident_type), Priority(mobilization.priority)
@@ -167,6 +184,9 @@ async def send_wave(
         return
     looking_for = [role for role, p in progress.items() if p.open_places > 0]
     center = to_shape(mobilization.center)
+    # The first wave asks few, so it looks at few (`first_wave_candidates`): it is the one a
+    # dispatcher waits for.
+    first_limits = matching.first_wave_candidates(playbook) if mobilization.wave == 0 else None
     pool = await nearest_candidates(
         session,
         lon=center.x,
@@ -175,7 +195,7 @@ async def send_wave(
         asked={volunteer for p in progress.values() for volunteer in p.asked},
         day=local_day(now),
         now=now,
-        limit=matching.candidates_for(playbook),
+        limit=first_limits if first_limits is not None else matching.candidates_for(playbook),
         positions=matching.positions,
         live_within_m=playbook.max_radius_m,
     )
@@ -197,9 +217,13 @@ async def send_wave(
         playbook=playbook,
         response=matching.response,
     )
+    widened = decision.radius_m != mobilization.radius_m
     mobilization.radius_m = decision.radius_m
     mobilization.offer_budget = budget
-    await record_explanations(session, mobilization, considered, decision, now=now)
+    # A decision that asks nobody new and reaches no further changes no one's story: the last
+    # wave's explanations stand (replans every 30 s would otherwise rewrite them all).
+    if decision.offers or widened or mobilization.wave == 0:
+        await record_explanations(session, mobilization, considered, decision, now=now)
     expected_in_s = decision.expected_complete_in_s
     mobilization.expected_complete_at = (
         now + timedelta(seconds=expected_in_s) if expected_in_s is not None else None
@@ -219,7 +243,16 @@ async def send_wave(
     mobilization.next_wave_at = (
         now + timedelta(seconds=decision.replan_in_s) if decision.replan_in_s is not None else None
     )
-    if decision.missing and mobilization.understaffed_at is None:
+    # A first wave looks at few people per role: when it saw only as many as it looked for, a
+    # shortage of people is not proven yet (the next decision looks further).
+    unproven = (
+        first_limits is not None
+        and decision.cause is Shortfall.TOO_FEW_PEOPLE
+        and any(
+            len(pool.by_role.get(role, ())) >= first_limits[role] for role in decision.missing or {}
+        )
+    )
+    if decision.missing and not unproven and mobilization.understaffed_at is None:
         mobilization.understaffed_at = now
         decisions.add(
             mobilization.incident_id,

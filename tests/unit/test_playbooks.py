@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,11 @@ def test_unreadable_or_malformed_file_fails_clearly(tmp_path: Path) -> None:
     malformed.write_text("roles: [unclosed\n", encoding="utf-8")
     with pytest.raises(PlaybookError, match="not valid YAML"):
         load_playbooks(malformed)
+
+
+def test_the_offer_budget_is_per_place_of_the_group(playbooks: Playbooks) -> None:
+    flood = playbooks.for_incident(IncidentType.FLOOD, Priority.HIGH)
+    places = sum(flood.needed().values())
+    assert flood.offer_budget() == math.ceil(flood.offer_budget_per_place * places)
+    # A group resized to more places brings a bigger budget.
+    assert flood.offer_budget(places + 5) > flood.offer_budget()
