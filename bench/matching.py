@@ -244,6 +244,8 @@ class Watcher:
         self.consumer = consumer
         self.first_offer: dict[str, float] = {}
         self.first_wave: dict[str, float] = {}
+        self.opened: dict[str, float] = {}
+        """When each IncidentOpened was seen on `incidents.v1` (the intake's part of the way)."""
         self.events = 0
 
     async def run(self) -> None:
@@ -251,10 +253,14 @@ class Watcher:
             batches = await self.consumer.getmany(timeout_ms=50)
             arrived = time.perf_counter()
             for records in batches.values():
-                self.events += len(records)
                 for record in records:
                     kind = dict(record.headers).get("event_type")
                     key = (record.key or b"").decode()
+                    if record.topic == topics.INCIDENTS:
+                        if kind == b"IncidentOpened":
+                            self.opened.setdefault(key, arrived)
+                        continue
+                    self.events += 1
                     if kind == b"VolunteerOffered":
                         self.first_offer.setdefault(key, arrived)
                     elif kind == b"WaveSent" and json.loads(record.value).get("wave") == 1:
@@ -600,6 +606,27 @@ async def publish_alerts(
     return stamps
 
 
+async def until_calm(engine: AsyncEngine, *, timeout_s: float, active: bool = True) -> None:
+    """Until the mobilizer's outbox is empty and (with `active`) no mobilisation is active, or
+    `timeout_s` has passed."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        async with engine.connect() as connection:
+            busy = await connection.scalar(
+                text(
+                    "SELECT (SELECT count(*) FROM mobilizer_outbox WHERE published_at IS NULL)"
+                    + (
+                        " + (SELECT count(*) FROM mobilizations WHERE status = 'active')"
+                        if active
+                        else ""
+                    )
+                )
+            )
+        if not busy:
+            return
+        await asyncio.sleep(0.5)
+
+
 async def incidents_of(engine: AsyncEngine, identifiers: Sequence[str]) -> dict[str, str]:
     """Identifier → the incident the intake opened for it."""
     async with engine.connect() as connection:
@@ -885,7 +912,7 @@ async def main(options: Options) -> int:
     lanes = settings.mobilizer.concurrency
     try:
         await producer.connect()
-        watcher_consumer = await tail(kafka, (topics.MOBILIZATION,))
+        watcher_consumer = await tail(kafka, (topics.MOBILIZATION, topics.INCIDENTS))
         watcher = Watcher(watcher_consumer)
         watching = asyncio.create_task(watcher.run())
         floor = await Floor.open(kafka, producer)
@@ -943,7 +970,7 @@ async def main(options: Options) -> int:
                 key=str(incident.incident_id).encode(),
                 headers={"event_id": str(cancel.event_id), "event_type": "IncidentCancelled"},
             )
-        await asyncio.sleep(10)
+        await until_calm(engine, timeout_s=60)
 
         # End to end: CAP alerts through the real intake, paced as senders send them.
         intake = start_service(
@@ -952,10 +979,20 @@ async def main(options: Options) -> int:
         cap_producer = build_broker(kafka, principal=PUBLISHERS[topics.ALERTS_CAP])
         await cap_producer.connect()
         try:
-            await publish_alerts(
-                cap_producer, topics.ALERTS_CAP, cap_alerts(3, rng), pace_per_s=options.e2e_rate
-            )  # the intake's consumer group forms, its caches fill
-            await asyncio.sleep(5)
+            # Warm-up: the intake's consumer group forms, its caches fill; until it has opened
+            # the warm-up alerts' incidents and the mobilizer has asked for them.
+            warm_alerts = await publish_alerts(
+                cap_producer, topics.ALERTS_CAP, cap_alerts(5, rng), pace_per_s=options.e2e_rate
+            )
+            warm_deadline = time.perf_counter() + WARMUP_TIMEOUT_S
+            while time.perf_counter() < warm_deadline:
+                warm_incidents = await incidents_of(engine, list(warm_alerts))
+                if len(warm_incidents) == len(warm_alerts) and all(
+                    i in watcher.first_offer for i in warm_incidents.values()
+                ):
+                    break
+                await asyncio.sleep(0.5)
+            await until_calm(engine, timeout_s=30, active=False)
             alerts = cap_alerts(options.e2e_alerts, rng)
             stamps = await publish_alerts(
                 cap_producer, topics.ALERTS_CAP, alerts, pace_per_s=options.e2e_rate
@@ -991,6 +1028,11 @@ async def main(options: Options) -> int:
             if incident in watcher.first_offer
         ]
         e2e_missing = len(stamps) - len(e2e)
+        e2e_intake = [
+            watcher.opened[incident] - stamps[identifier]
+            for identifier, incident in asked_alerts.items()
+            if incident in watcher.opened
+        ]
         known = await incident_facts(engine, list(asked_alerts.values()))
         bare_e2e = await bare_end_to_end(
             kafka,
@@ -1059,6 +1101,7 @@ async def main(options: Options) -> int:
             lanes=lanes,
             e2e=e2e,
             e2e_missing=e2e_missing,
+            e2e_intake=e2e_intake,
         ),
         run_began,
         log.name,
@@ -1088,6 +1131,8 @@ class Measured:
     e2e: list[float]
     """CAP alert published → first offer, through the intake and the mobilizer."""
     e2e_missing: int
+    e2e_intake: list[float]
+    """… of which CAP alert published → IncidentOpened seen (the intake's part)."""
 
     def first_offers(self, published: Sequence[Published]) -> tuple[list[float], int]:
         """IncidentOpened → first offer seen, for the incidents whose first wave asked anyone;
@@ -1184,6 +1229,9 @@ def report(options: Options, measured: Measured, run_began: float, log_name: str
             if measured.e2e_missing
             else ""
         )
+    )
+    print(
+        f"           of which CAP alert→IncidentOpened (the intake): {summary(measured.e2e_intake)}"
     )
     ok = burst_ratio <= AIM_BURSTS and alone_ratio <= AIM_ALONE and e2e_ratio <= AIM_E2E
     lost = missing + alone_missing
