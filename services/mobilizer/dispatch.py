@@ -7,7 +7,7 @@ modules (`eligibility`, `ranking`, `waves`); this module reads, asks them, and w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
@@ -101,13 +101,19 @@ class Matching:
         return min(self.candidates_per_role, max(KEEP_PER_ROLE, wanted))
 
     def first_wave_candidates(self, playbook: Playbook) -> dict[Role, int]:
-        """How many of each role's nearest people the first wave looks at: enough for the most it
-        may ask of the role (`first_wave_per_place` per place, `first_wave_max` in all) after the
-        ineligible and the people another role takes, and never fewer than the explanations
-        keep; a later wave, which may ask more at once as the deadline nears, looks at
-        `candidates_for`."""
+        """How many of each role's nearest people the first wave looks at (`few_candidates` for
+        every place of the group)."""
+        return self.few_candidates(playbook, dict(playbook.roles))
+
+    def few_candidates(
+        self, playbook: Playbook, open_places: Mapping[Role, int]
+    ) -> dict[Role, int]:
+        """How many of each role's nearest people not yet asked a wave looks at while the deadline
+        is not near: enough for `first_wave_per_place` per open place (`first_wave_max` in all)
+        after the ineligible and the people another role takes, and never fewer than the
+        explanations keep. Near the deadline a wave may ask many at once: `candidates_for`."""
         limits = {}
-        for role, places in playbook.roles:
+        for role, places in open_places.items():
             most = min(
                 playbook.max_offers_per_role_per_wave,
                 ceil(playbook.first_wave_per_place * places),
@@ -184,9 +190,17 @@ async def send_wave(
         return
     looking_for = [role for role, p in progress.items() if p.open_places > 0]
     center = to_shape(mobilization.center)
-    # The first wave asks few, so it looks at few (`first_wave_candidates`): it is the one a
-    # dispatcher waits for.
-    first_limits = matching.first_wave_candidates(playbook) if mobilization.wave == 0 else None
+    # While the deadline is not near a wave asks few, so it looks at few (`few_candidates`):
+    # a dispatcher waits for the first wave, and every replan every 30 s costs the same.
+    time_left_s = (mobilization.deadline_at - now).total_seconds()
+    near_deadline = time_left_s <= 2 * min(matching.response.round_s(), playbook.offer_timeout_s)
+    few = (
+        None
+        if near_deadline
+        else matching.few_candidates(
+            playbook, {role: progress[role].open_places for role in looking_for}
+        )
+    )
     pool = await nearest_candidates(
         session,
         lon=center.x,
@@ -195,7 +209,7 @@ async def send_wave(
         asked={volunteer for p in progress.values() for volunteer in p.asked},
         day=local_day(now),
         now=now,
-        limit=first_limits if first_limits is not None else matching.candidates_for(playbook),
+        limit=few if few is not None else matching.candidates_for(playbook),
         positions=matching.positions,
         live_within_m=playbook.max_radius_m,
     )
@@ -243,14 +257,12 @@ async def send_wave(
     mobilization.next_wave_at = (
         now + timedelta(seconds=decision.replan_in_s) if decision.replan_in_s is not None else None
     )
-    # A first wave looks at few people per role: when it saw only as many as it looked for, a
-    # shortage of people is not proven yet (the next decision looks further).
+    # A wave that looked at few people per role and saw as many as it looked for has not proven
+    # a shortage of people: the decision near the deadline looks further.
     unproven = (
-        first_limits is not None
+        few is not None
         and decision.cause is Shortfall.TOO_FEW_PEOPLE
-        and any(
-            len(pool.by_role.get(role, ())) >= first_limits[role] for role in decision.missing or {}
-        )
+        and any(len(pool.by_role.get(role, ())) >= few[role] for role in decision.missing or {})
     )
     if decision.missing and not unproven and mobilization.understaffed_at is None:
         mobilization.understaffed_at = now
