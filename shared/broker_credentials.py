@@ -31,6 +31,15 @@ MECHANISM = "SCRAM-SHA-256"
 SCRAM_ITERATIONS = 8192
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a base64url UUID without padding that does not start with "-" (the
+    storage tool would read it as an option; Kafka's own `Uuid.randomUuid` skips those too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def load_or_create(path: Path) -> dict[str, Any]:
     """The credentials in `path`, made (or completed with new principals) if missing."""
     data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
@@ -41,8 +50,7 @@ def load_or_create(path: Path) -> dict[str, Any]:
             passwords[principal] = secrets.token_urlsafe(24)
             changed = True
     if "cluster_id" not in data:
-        # KRaft wants a base64url UUID without padding.
-        data["cluster_id"] = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        data["cluster_id"] = new_cluster_id()
         changed = True
     data["passwords"] = passwords
     if changed:

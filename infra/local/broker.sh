@@ -108,7 +108,7 @@ format_once() {
   cluster_id=$("$py" -m shared.broker_credentials cluster-id --file "$credentials")
   admin_password=$("$py" -m shared.broker_credentials password admin --file "$credentials")
   say "formatting Kafka storage in $dir/data (cluster $cluster_id)"
-  kafka_java kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" -c "$dir/server.properties" \
+  kafka_java kafka.tools.StorageTool format --ignore-formatted --cluster-id="$cluster_id" -c "$dir/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=admin,password=$admin_password]" >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; exit 1; }
 }

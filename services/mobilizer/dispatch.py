@@ -93,8 +93,9 @@ class Matching:
     """How fast people answer: paces the waves."""
 
     def candidates_for(self, playbook: Playbook) -> int:
-        """How many of each role's nearest people a wave looks at: enough for the most it may
-        ask (`max_offers_per_role_per_wave`) after the ineligible (a quarter or so: lapsed
+        """How many of each role's nearest people a wave near the deadline looks at (earlier ones
+        look at `few_candidates`): enough for the most it may ask (`max_offers_per_role_per_wave`)
+        after the ineligible (a quarter or so: lapsed
         certificates, minors, off duty, quiet hours) and the people another role takes, and never
         fewer than the explanations keep; at most `candidates_per_role`."""
         wanted = ceil(CANDIDATES_PER_OFFER * playbook.max_offers_per_role_per_wave)
