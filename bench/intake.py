@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -31,10 +29,11 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support.cap_stream import cap_alert, hostile_messages
+from bench.support.services import DATABASE_URL, incidents_of, start_service
 from services.intake.cap import validate_only
 from shared.broker_access import ADMIN, PUBLISHERS
 from shared.db import build_engine
@@ -42,13 +41,9 @@ from shared.events import topics
 from shared.events.base import utc_now
 from shared.kafka import client_options, ensure_topics, tail_from_beginning
 from shared.rejections import Rejected
-from shared.settings import DatabaseSettings, KafkaSettings, Settings
+from shared.settings import DatabaseSettings, KafkaSettings
 from tests.broker import LocalBroker
 
-DATABASE_URL = os.environ.get(
-    "JEDEL_BENCH_DATABASE_URL",
-    make_url(Settings().database.url).set(database="jedel_bench").render_as_string(False),
-)
 STEADY_AIM = 0.8
 SUSTAINED_RATE = 1000.0  # alerts/s offered that the intake must keep up with…
 SUSTAINED_SHARE = 0.95  # …coming out at least this share of that rate…
@@ -166,7 +161,7 @@ async def run_phase(engine: AsyncEngine, settings: KafkaSettings, phase: Phase) 
     incident_of: dict[str, str] = {}
     deadline = time.perf_counter() + 600
     while time.perf_counter() < deadline:
-        incident_of = await incidents_for(engine, list(published))
+        incident_of = await incidents_of(engine, list(published))
         seen = sum(1 for incident in incident_of.values() if incident.encode() in watcher.announced)
         if seen == len(published) and hostile_at.keys() <= watcher.dead.keys():
             break
@@ -199,38 +194,6 @@ async def drain(tail: AIOKafkaConsumer) -> None:
         pass
 
 
-async def incidents_for(engine: AsyncEngine, identifiers: list[str]) -> dict[str, str]:
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            text(
-                "SELECT identifier, incident_id::text FROM alerts "
-                "WHERE source = 'cap' AND identifier = ANY(:ids)"
-            ),
-            {"ids": identifiers},
-        )
-        return {identifier: incident for identifier, incident in rows if incident}
-
-
-def start_intake(group_id: str, broker: LocalBroker) -> subprocess.Popen[bytes]:
-    """The intake as it runs in production: its own process, configured by the environment."""
-    env = {
-        **os.environ,
-        "JEDEL_DATABASE__URL": DATABASE_URL,
-        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap,
-        "JEDEL_KAFKA__CREDENTIALS_FILE": str(broker.credentials_file),
-        "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
-        "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
-        "JEDEL_INTAKE__GROUP_ID": group_id,
-        "JEDEL_LOG_LEVEL": "ERROR",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run", "intake"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def main(count: int, rates: list[float], replicas: int) -> int:
     # A broker of its own: no history from earlier runs for a new consumer group to replay.
     local_broker = LocalBroker(partitions=3).start()
@@ -251,7 +214,9 @@ async def main(count: int, rates: list[float], replicas: int) -> int:
 
     xsd_rate, xsd_durations = baseline(hostile.messages)
     group_id = f"jedel-intake-bench-{uuid.uuid4().hex[:8]}"
-    intakes = [start_intake(group_id, local_broker) for _ in range(replicas)]
+    intakes = [
+        start_service("intake", group_id, local_broker, log_level="ERROR") for _ in range(replicas)
+    ]
     paced_results: dict[float, dict[str, float]] = {}
     try:
         await run_phase(engine, kafka, build_phase("warmup", 50, hostile_every=None))

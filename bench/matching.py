@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import json
 import math
-import os
 import random
 import statistics
 import subprocess
@@ -43,16 +42,17 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import IO, Any
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from lxml import etree
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support.cap_stream import cap_alert
+from bench.support.services import DATABASE_URL, incidents_of, start_service
 from services.api.seed import seed_reference, seed_volunteers
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import build_matching
@@ -76,13 +76,9 @@ from shared.events.volunteers import CertificationType
 from shared.kafka import build_broker, ensure_topics, raw_publisher, tail_from_beginning
 from shared.outbox import asyncpg_dsn
 from shared.reference import Settlement, load_settlements
-from shared.settings import DatabaseSettings, KafkaSettings, Settings
+from shared.settings import DatabaseSettings, KafkaSettings
 from tests.broker import LocalBroker
 
-DATABASE_URL = os.environ.get(
-    "JEDEL_BENCH_DATABASE_URL",
-    make_url(Settings().database.url).set(database="jedel_bench").render_as_string(False),
-)
 AIM_BURSTS, AIM_ALONE, AIM_E2E = 3.0, 2.0, 3.0
 KNN_LIMIT = 50
 ROUND_TRIP_TOPIC = "bench.round_trip.v1"
@@ -627,19 +623,6 @@ async def until_calm(engine: AsyncEngine, *, timeout_s: float, active: bool = Tr
         await asyncio.sleep(0.5)
 
 
-async def incidents_of(engine: AsyncEngine, identifiers: Sequence[str]) -> dict[str, str]:
-    """Identifier → the incident the intake opened for it."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            text(
-                "SELECT identifier, incident_id::text FROM alerts "
-                "WHERE source = 'cap' AND identifier = ANY(:ids) AND incident_id IS NOT NULL"
-            ),
-            {"ids": list(identifiers)},
-        )
-        return {str(identifier): str(incident) for identifier, incident in rows}
-
-
 async def incident_facts(
     engine: AsyncEngine, incidents: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
@@ -759,32 +742,6 @@ async def bare_end_to_end(
 # --- the run ----------------------------------------------------------------------------------
 
 
-def start_mobilizer(group_id: str, broker: LocalBroker, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    """The mobilizer as it runs in production: its own process, configured by the environment."""
-    return start_service("mobilizer", group_id, broker, log)
-
-
-def start_service(
-    name: str, group_id: str, broker: LocalBroker, log: IO[bytes]
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "JEDEL_DATABASE__URL": DATABASE_URL,
-        "JEDEL_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap,
-        "JEDEL_KAFKA__CREDENTIALS_FILE": str(broker.credentials_file),
-        "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
-        "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
-        f"JEDEL_{name.upper()}__GROUP_ID": group_id,
-        "JEDEL_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run", name],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-
-
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -899,7 +856,9 @@ async def main(options: Options) -> int:
         principal=ADMIN,
     )
     log = tempfile.NamedTemporaryFile(prefix="jedel-bench-mobilizer-", suffix=".log", delete=False)  # noqa: SIM115
-    mobilizer = start_mobilizer(f"jedel-mobilizer-bench-{uuid.uuid4().hex[:8]}", local_broker, log)
+    mobilizer = start_service(
+        "mobilizer", f"jedel-mobilizer-bench-{uuid.uuid4().hex[:8]}", local_broker, log=log
+    )
     producer = build_broker(kafka, principal=ADMIN)
     watcher_consumer: AIOKafkaConsumer | None = None
     watching: asyncio.Task[None] | None = None
@@ -974,7 +933,7 @@ async def main(options: Options) -> int:
 
         # End to end: CAP alerts through the real intake, paced as senders send them.
         intake = start_service(
-            "intake", f"jedel-intake-bench-{uuid.uuid4().hex[:8]}", local_broker, log
+            "intake", f"jedel-intake-bench-{uuid.uuid4().hex[:8]}", local_broker, log=log
         )
         cap_producer = build_broker(kafka, principal=PUBLISHERS[topics.ALERTS_CAP])
         await cap_producer.connect()

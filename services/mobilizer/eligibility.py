@@ -335,39 +335,20 @@ def _certificate_finding(
 
 
 def _fatigue(candidate: Candidate, *, now: datetime, rules: FatigueRules) -> list[Finding]:
-    found: list[Finding] = []
-    if candidate.callouts_24h >= rules.max_callouts_per_day:
-        found.append(
-            Finding(
-                reason=Reason.TOO_MANY_CALLOUTS_TODAY,
-                count=candidate.callouts_24h,
-                limit=rules.max_callouts_per_day,
-            )
+    found = [
+        Finding(reason=reason, count=count, limit=limit)
+        for reason, count, limit in (
+            (Reason.TOO_MANY_CALLOUTS_TODAY, candidate.callouts_24h, rules.max_callouts_per_day),
+            (
+                Reason.TOO_MANY_CALLOUTS_THIS_WEEK,
+                candidate.callouts_7d,
+                rules.max_callouts_per_week,
+            ),
+            (Reason.TOO_MANY_OFFERS_TODAY, candidate.offers_24h, rules.max_offers_per_day),
+            (Reason.TOO_MANY_OFFERS_THIS_WEEK, candidate.offers_7d, rules.max_offers_per_week),
         )
-    if candidate.callouts_7d >= rules.max_callouts_per_week:
-        found.append(
-            Finding(
-                reason=Reason.TOO_MANY_CALLOUTS_THIS_WEEK,
-                count=candidate.callouts_7d,
-                limit=rules.max_callouts_per_week,
-            )
-        )
-    if candidate.offers_24h >= rules.max_offers_per_day:
-        found.append(
-            Finding(
-                reason=Reason.TOO_MANY_OFFERS_TODAY,
-                count=candidate.offers_24h,
-                limit=rules.max_offers_per_day,
-            )
-        )
-    if candidate.offers_7d >= rules.max_offers_per_week:
-        found.append(
-            Finding(
-                reason=Reason.TOO_MANY_OFFERS_THIS_WEEK,
-                count=candidate.offers_7d,
-                limit=rules.max_offers_per_week,
-            )
-        )
+        if count >= limit
+    ]
     ended, hours = candidate.last_deployment_ended_at, candidate.last_deployment_hours
     if ended is not None and hours is not None and hours >= rules.long_deployment_hours:
         rested_at = ended + timedelta(hours=rules.rest_hours_after_long_deployment)
