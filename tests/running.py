@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,10 +16,36 @@ from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
 from services.intake.settings import IntakeOptions, IntakeSettings
+from shared.metrics import subscriber_consumers
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import FakeClock, new_run
 
 INTAKE_TABLES = ("incident_areas", "alerts", "incidents", "intake_outbox")
+
+
+def from_the_end(kafka: KafkaSettings) -> KafkaSettings:
+    """Settings for a new consumer group that starts at the end of its topics: the session's
+    broker keeps every earlier module's records (storms of thousands), which a group starting at
+    the beginning would first have to work through. Pair with `await positioned(broker)`."""
+    return kafka.model_copy(update={"auto_offset_reset": "latest"})
+
+
+async def positioned(broker: Any, *, timeout_s: float = 30.0) -> None:
+    """Until every subscriber of a started service holds its partitions and knows where it reads
+    from: a record published after this is one it will read (one published before, with
+    `from_the_end`, it might not)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        groups = subscriber_consumers(broker)
+        if groups and all(any(c.assignment() for c in consumers) for consumers in groups):
+            for consumers in groups:
+                for consumer in consumers:
+                    for partition in consumer.assignment():
+                        await consumer.position(partition)
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"subscribers hold no partitions after {timeout_s:.0f}s")
+        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

@@ -45,6 +45,7 @@ from shared.positions import LivePositions
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import FLOOD_DAY, FakeClock, new_run
 from tests.kafka_tail import Record, Tail, eventually
+from tests.running import from_the_end, positioned
 
 pytestmark = pytest.mark.integration
 KOSTANAY = (63.6246, 53.2144)
@@ -184,7 +185,7 @@ async def mobilizer(
 ) -> AsyncIterator[MobilizerService]:
     settings = MobilizerSettings(
         database=database_settings,
-        kafka=kafka_settings,
+        kafka=from_the_end(kafka_settings),
         redis=redis_settings,
         mobilizer=MobilizerOptions(
             group_id=f"jedel-mobilizer-{new_run()}",
@@ -204,6 +205,7 @@ async def mobilizer(
     )
     service = MobilizerService(settings, clock=clock, matching=matching)
     await service.start()
+    await positioned(service.broker)
     yield service
     await service.stop()
 
