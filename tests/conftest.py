@@ -59,7 +59,8 @@ def kafka_settings(broker: LocalBroker) -> KafkaSettings:
 
 @pytest.fixture(scope="session")
 def redis_settings() -> RedisSettings:
-    return RedisSettings(url="redis://127.0.0.1:6379/15")
+    # Another checkout's tests on the same machine take another database number.
+    return RedisSettings(url=os.environ.get("JEDEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 
 
 @pytest.fixture(scope="session")
