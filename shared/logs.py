@@ -1,4 +1,5 @@
-"""Logs: one JSON object a line in production, plain text on a terminal, and never a phone number.
+"""Logs: one JSON object a line in production, plain text on a terminal, and never a phone number
+(nor an answer link's token).
 
 Every line says which service wrote it and, while a consumer handles a message, the incident and
 the event it is about (`incident_id`, `event_id`, from context variables the consumer sets), so
@@ -38,13 +39,20 @@ PHONE = re.compile(
 )
 
 
-def mask_phones(text: str) -> str:
-    return PHONE.sub(MASK, text)
+# An answer link's token (`/r/<40 characters>`, shared.answer_links) answers an offer: a log line
+# that held one would hand the offer to whoever reads the logs.
+LINK_MASK: Final = "/r/[token]"
+ANSWER_LINK = re.compile(r"/r/[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])")
+
+
+def mask_sensitive(text: str) -> str:
+    """The text with phone numbers and answer-link tokens masked."""
+    return ANSWER_LINK.sub(LINK_MASK, PHONE.sub(MASK, text))
 
 
 def _masked(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_phones(value)
+        return mask_sensitive(value)
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -98,7 +106,7 @@ class PhoneMaskFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: keep what there is, masked
             message = f"{record.msg} {record.args}"
-        record.msg = mask_phones(message)
+        record.msg = mask_sensitive(message)
         record.args = None
         for name, value in list(vars(record).items()):
             if name not in _STANDARD and isinstance(value, str | dict | list | tuple):
@@ -115,7 +123,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask_phones(record.getMessage()),
+            "message": mask_sensitive(record.getMessage()),
             "service": getattr(record, "service", None),
         }
         for name in ("incident_id", "event_id"):
@@ -125,11 +133,11 @@ class JsonFormatter(logging.Formatter):
             if name not in _STANDARD and name not in entry:
                 entry[name] = _masked(value)
         if record.exc_info:
-            entry["exception"] = mask_phones(self.formatException(record.exc_info))
+            entry["exception"] = mask_sensitive(self.formatException(record.exc_info))
         elif record.exc_text:
-            entry["exception"] = mask_phones(record.exc_text)
+            entry["exception"] = mask_sensitive(record.exc_text)
         if record.stack_info:
-            entry["stack"] = mask_phones(self.formatStack(record.stack_info))
+            entry["stack"] = mask_sensitive(self.formatStack(record.stack_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -143,7 +151,7 @@ class TextFormatter(logging.Formatter):
         line = super().format(record)
         if (incident := getattr(record, "incident_id", None)) is not None:
             line += f" [incident {incident}]"
-        return mask_phones(line)
+        return mask_sensitive(line)
 
 
 def build_handler(service: str, *, json_lines: bool) -> logging.Handler:

@@ -15,7 +15,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
+DEVELOPMENT_SECRET = "development-only-secret-never-for-production"  # noqa: S105 - refused outside development
 
 
 class DatabaseSettings(BaseModel):

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import services.api.auth.tables
 import services.api.tables
 import services.intake.tables
 import services.mobilizer.tables

@@ -43,3 +43,27 @@ class NotYourOffer(PermissionError):  # noqa: N818 - a refusal, not a failure
 
 class BrokerUnavailable(ConnectionError):  # noqa: N818 - named for what the caller is told
     """The answer could not be handed to the broker; nothing was decided, the caller may retry."""
+
+
+class NotSignedIn(PermissionError):  # noqa: N818 - a refusal, not a failure
+    """401: no credentials, or credentials that no longer hold (`key`: the message to show)."""
+
+    def __init__(self, key: str = "auth.required") -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class Forbidden(PermissionError):  # noqa: N818 - a refusal, not a failure
+    """403: signed in, but the role or the region does not allow it."""
+
+    def __init__(self, key: str = "auth.forbidden") -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class AuthUnavailable(ConnectionError):  # noqa: N818 - named for what the caller is told
+    """Sign-in needs Redis (codes, rate limits) and it cannot be reached: 503, try again."""
+
+
+class InvalidPhone(ValueError):  # noqa: N818 - a refusal, not a failure
+    """A phone number that is not one (400, said in the caller's language)."""

@@ -19,11 +19,17 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.api.asyncapi import asyncapi_document
+from services.api.auth.delivery import LoggedCodes
+from services.api.auth.limits import TooManyAttempts
 from services.api.errors import (
+    AuthUnavailable,
     BrokerUnavailable,
+    Forbidden,
     IncidentNotFound,
+    InvalidPhone,
     InvalidQueryError,
     MobilizationNotFound,
+    NotSignedIn,
     NotYourOffer,
     OfferNotFound,
     VolunteerNotFound,
@@ -32,6 +38,7 @@ from services.api.messages import message, preferred_language
 from services.api.publisher import EventPublisher
 from services.api.routes import (
     answer_page,
+    auth,
     docs,
     health,
     incidents,
@@ -39,10 +46,12 @@ from services.api.routes import (
     offers,
     regions,
 )
+from services.api.security import SecurityHeaders
 from services.api.settings import ApiSettings
 from shared.db import build_engine, build_sessionmaker
 from shared.logs import configure_logging
 from shared.metrics import HttpMetrics
+from shared.redis_client import connect_redis
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -62,10 +71,13 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], AbstractAsyncContext
         publisher = EventPublisher(settings.kafka, timeout_s=settings.api.publish_timeout_s)
         await publisher.connect()
         app.state.publisher = publisher
+        app.state.redis = connect_redis(settings.redis)
+        app.state.code_sender = LoggedCodes()
         try:
             yield
         finally:
             await publisher.stop()
+            await app.state.redis.aclose()
             await engine.dispose()
 
     return lifespan
@@ -93,6 +105,32 @@ def _said(status_code: int, key: str) -> Callable[[Request, Exception], Awaitabl
     return handler
 
 
+def _refused(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A handler for `NotSignedIn`/`Forbidden`: the message their `key` names."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        language = preferred_language(request.headers.get("accept-language"))
+        key = getattr(exc, "key", "auth.forbidden")
+        headers: dict[str, str] = {"Content-Language": language}
+        if status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(
+            status_code=status_code, content={"detail": message(key, language)}, headers=headers
+        )
+
+    return handler
+
+
+async def _too_many(request: Request, exc: Exception) -> JSONResponse:
+    language = preferred_language(request.headers.get("accept-language"))
+    seconds = exc.retry_after_s if isinstance(exc, TooManyAttempts) else 60
+    return JSONResponse(
+        status_code=429,
+        content={"detail": message("auth.too_many", language, seconds=seconds)},
+        headers={"Retry-After": str(seconds), "Content-Language": language},
+    )
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
     contracts = asyncapi_document(settings.kafka)
@@ -108,6 +146,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.asyncapi_document = contracts
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(HttpMetrics)  # outermost: every request is counted, errors included
     app.add_exception_handler(IncidentNotFound, _not_found)
     app.add_exception_handler(InvalidQueryError, _bad_query)
@@ -116,7 +155,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(VolunteerNotFound, _said(404, "volunteer.not_found"))
     app.add_exception_handler(NotYourOffer, _said(403, "offer.not_yours"))
     app.add_exception_handler(BrokerUnavailable, _said(503, "broker.unavailable"))
+    app.add_exception_handler(NotSignedIn, _refused(401))
+    app.add_exception_handler(Forbidden, _refused(403))
+    app.add_exception_handler(TooManyAttempts, _too_many)
+    app.add_exception_handler(AuthUnavailable, _said(503, "auth.unavailable"))
+    app.add_exception_handler(InvalidPhone, _said(400, "auth.bad_phone"))
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(incidents.router)
     app.include_router(mobilization.router)
     app.include_router(offers.router)

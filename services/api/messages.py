@@ -165,6 +165,66 @@ MESSAGES: Final[dict[str, Texts]] = {
             "holds no such certificate)"
         ),
     },
+    "auth.required": {
+        "kk": "Кіру қажет",
+        "ru": "Требуется вход",
+        "en": "Sign-in required",
+    },
+    "auth.expired": {
+        "kk": "Кіру мерзімі өтті немесе жабылды; қайта кіріңіз",
+        "ru": "Вход истёк или был закрыт; войдите снова",
+        "en": "Your sign-in has expired or was closed; sign in again",
+    },
+    "auth.forbidden": {
+        "kk": "Сіздің рөліңізге бұл рұқсат етілмеген",
+        "ru": "Вашей роли это не разрешено",
+        "en": "Your role is not allowed to do this",
+    },
+    "auth.other_region": {
+        "kk": "Бұл оқиға сіздің өңіріңізде емес",
+        "ru": "Это происшествие не в вашем регионе",
+        "en": "This incident is not in your region",
+    },
+    "auth.csrf": {
+        "kk": "Сұрау бетіңізден келмеген сияқты; бетті жаңартып, қайталаңыз",
+        "ru": "Запрос, похоже, пришёл не с вашей страницы; обновите её и повторите",
+        "en": "The request did not come from your page; reload it and try again",
+    },
+    "auth.too_many": {
+        "kk": "Әрекет тым көп; {seconds} секундтан кейін қайталаңыз",
+        "ru": "Слишком много попыток; повторите через {seconds} с",
+        "en": "Too many attempts; try again in {seconds} s",
+    },
+    "auth.code_sent": {
+        "kk": "Бұл нөмір тіркелген болса, оған код жіберілді",
+        "ru": "Если этот номер зарегистрирован, на него отправлен код",
+        "en": "If this number is registered, a code has been sent to it",
+    },
+    "auth.bad_code": {
+        "kk": "Код қате немесе мерзімі өткен",
+        "ru": "Код неверный или устарел",
+        "en": "The code is wrong or has expired",
+    },
+    "auth.bad_password": {
+        "kk": "Пайдаланушы аты немесе құпиясөз қате",
+        "ru": "Неверное имя пользователя или пароль",
+        "en": "Wrong username or password",
+    },
+    "auth.bad_phone": {
+        "kk": "Телефон нөмірін +7 701 123 45 67 түрінде жазыңыз",
+        "ru": "Укажите номер телефона в виде +7 701 123 45 67",
+        "en": "Write the phone number as +7 701 123 45 67",
+    },
+    "auth.unavailable": {
+        "kk": "Кіру қазір мүмкін емес; бір минуттан кейін қайталаңыз",
+        "ru": "Вход сейчас недоступен; повторите через минуту",
+        "en": "Sign-in is unavailable right now; try again in a minute",
+    },
+    "link.invalid": {
+        "kk": "Сілтеме жарамсыз немесе мерзімі өткен",
+        "ru": "Ссылка недействительна или устарела",
+        "en": "This link is not valid or has expired",
+    },
     "mobilization.not_found": {
         "kk": "Бұл оқиға бойынша еріктілер шақырылмаған",
         "ru": "По этому происшествию волонтёры не вызывались",

@@ -199,3 +199,11 @@ async def list_regions(session: AsyncSession) -> list[RegionRecord]:
         ).order_by(RegionRow.code)
     )
     return [RegionRecord(**row._asdict()) for row in rows]
+
+
+async def incident_regions(session: AsyncSession, incident_id: UUID) -> list[str]:
+    """The regions an incident touches (empty if there is no such incident)."""
+    codes = await session.scalar(
+        select(IncidentRow.region_codes).where(IncidentRow.id == incident_id)
+    )
+    return list(codes or ())

@@ -144,18 +144,10 @@ class Problem(BaseModel):
 
 
 class OfferAnswer(BaseModel):
-    """A volunteer's answer; the body may be left out.
-
-    There is no sign-in yet: the offer id (sent only to the volunteer, in the answer link) is what
-    identifies the answer. A `volunteer_id`, when given, must be the offer's volunteer. Once
-    authentication exists the volunteer will come from it instead.
-    """
+    """A volunteer's answer; the body may be left out. Who answers comes from the sign-in."""
 
     model_config = ConfigDict(extra="forbid")
 
-    volunteer_id: UUID | None = Field(
-        default=None, description="The volunteer answering; must be the one the offer was made to"
-    )
     reason: str | None = Field(
         default=None, max_length=500, description="Why not, for a decline (free text, optional)"
     )

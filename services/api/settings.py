@@ -33,5 +33,37 @@ class ApiOptions(BaseModel):
         return self
 
 
+class AuthOptions(BaseModel):
+    """Sign-in and sessions (`JEDEL_AUTH__…`)."""
+
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    # A sign-in lasts this long unless revoked; the access token is renewed within it.
+    staff_session_hours: int = Field(default=12, ge=1)
+    volunteer_session_days: int = Field(default=30, ge=1)
+    code_ttl_s: int = Field(default=300, ge=30)
+    code_max_tries: int = Field(default=5, ge=1)
+    # Codes asked for one phone, and sign-in attempts of one username, per window.
+    codes_per_phone: int = Field(default=3, ge=1)
+    sign_ins_per_username: int = Field(default=5, ge=1)
+    # Everything sign-in related from one address (codes asked, codes tried, passwords tried).
+    attempts_per_address: int = Field(default=30, ge=1)
+    window_s: int = Field(default=900, ge=60)
+    # Cookies only over HTTPS; production forces it.
+    secure_cookies: bool = False
+    # Development: the code is written to the API's log instead of being sent.
+    log_codes: bool = True
+
+
 class ApiSettings(Settings):
     api: ApiOptions = Field(default_factory=ApiOptions)
+    auth: AuthOptions = Field(default_factory=AuthOptions)
+
+    @model_validator(mode="after")
+    def _production_sends_codes_over_https(self) -> Self:
+        if self.environment == "production" and (
+            self.auth.log_codes or not self.auth.secure_cookies
+        ):
+            raise ValueError(
+                "production needs JEDEL_AUTH__LOG_CODES=false and JEDEL_AUTH__SECURE_COOKIES=true"
+            )
+        return self

@@ -28,9 +28,10 @@ REASONS: Final[dict[Reason, Texts]] = {
         "en": "Off duty",
     },
     Reason.MINOR: {
-        "kk": "18 жасқа толмаған ({age} жаста)",
-        "ru": "Младше 18 лет (возраст {age})",
-        "en": "Under 18 (aged {age})",
+        # Not the age itself: a dispatcher needs to know why, not how old a child is.
+        "kk": "18 жасқа толмаған",
+        "ru": "Младше 18 лет",
+        "en": "Under 18",
     },
     Reason.NO_VALID_CERTIFICATE: {
         "kk": "«{role}» рөліне жарамды куәлік жоқ",

@@ -4,9 +4,9 @@ The same text goes by SMS and to the in-app inbox, so it is written for SMS:
 - One Cyrillic letter (and every Kazakh one: ә ғ қ ң ө ұ ү һ і) makes the whole SMS UCS-2, 70
   characters for a single segment and 67 per segment once it is split. GSM-7 (the English texts)
   gives 160, or 153 per segment.
-- An offer carries the answer link `{public_url}/r/{offer_id}`, and the offer id alone is 36
-  characters, so a Kazakh or Russian offer cannot fit one segment. Offers are kept to at most
-  `MAX_OFFER_SEGMENTS` segments (typically two) for any role and incident type with a public URL of
+- An offer carries the answer link `{public_url}/r/{token}`, and the signed token alone is 40
+  characters (`shared.answer_links`), so a Kazakh or Russian offer cannot fit one segment. Offers
+  are kept to at most `MAX_OFFER_SEGMENTS` segments (typically two) for any role and incident type with a public URL of
   up to `MAX_PUBLIC_URL_CHARS`; stand-downs fit one segment in every language.
 - No place name and no CAP headline in the SMS: both are unbounded. The in-app inbox has them.
 - English texts stay within GSM-7 (a plain hyphen, never an em dash).

@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from services.notifier.channels import SMS, NotificationKind, OutgoingNotification
 from services.notifier.messages import offer_text, stand_down_text
+from shared import answer_links
 from shared.events.mobilization import OfferStoodDown, VolunteerOffered
 from shared.i18n import normalize_language
 
@@ -22,16 +23,24 @@ def notification_id(source_event_id: UUID, channel: str) -> UUID:
     return uuid5(NOTIFICATION_IDS, f"{source_event_id}/{channel}")
 
 
-def answer_url(public_url: str, offer_id: UUID) -> str:
-    return f"{public_url.rstrip('/')}/r/{offer_id}"
+def answer_url(public_url: str, event: VolunteerOffered, *, secret: str) -> str:
+    """The offer's answer link: a token signed for this volunteer and offer (`shared.answer_links`),
+    the same for every delivery of the same offer."""
+    token = answer_links.sign(
+        secret,
+        offer_id=event.offer_id,
+        volunteer_id=event.volunteer_id,
+        offer_expires_at=_aware(event.expires_at),
+    )
+    return f"{public_url.rstrip('/')}/r/{token}"
 
 
 def plan_offer(
-    event: VolunteerOffered, *, channels: Sequence[str], public_url: str
+    event: VolunteerOffered, *, channels: Sequence[str], public_url: str, link_secret: str
 ) -> list[OutgoingNotification]:
     """The offer through every enabled channel that can reach the volunteer, in `channels` order."""
     language = normalize_language(event.language)
-    link = answer_url(public_url, event.offer_id)
+    link = answer_url(public_url, event, secret=link_secret)
     text = offer_text(
         language=language,
         incident_type=event.incident_type,

@@ -97,7 +97,12 @@ def decode(data: bytes, *, event_type: str | None) -> Handled | None:
 def plan(event: Handled, settings: NotifierSettings) -> list[OutgoingNotification]:
     options = settings.notifier
     if isinstance(event, VolunteerOffered):
-        return plan_offer(event, channels=options.enabled_channels, public_url=options.public_url)
+        return plan_offer(
+            event,
+            channels=options.enabled_channels,
+            public_url=options.public_url,
+            link_secret=settings.secret_key,
+        )
     if isinstance(event, OfferStoodDown):
         return plan_stand_down(
             event,

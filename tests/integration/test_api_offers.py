@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +23,20 @@ from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.auth.principals import AccountRole
 from services.api.main import create_app
 from services.api.settings import ApiOptions, ApiSettings
 from services.cli.explain import explain
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
+from shared import answer_links
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.incidents import IncidentCancelled, IncidentStatus
 from shared.kafka import build_broker
-from shared.settings import DatabaseSettings, KafkaSettings, Settings
+from shared.settings import DEVELOPMENT_SECRET, DatabaseSettings, KafkaSettings, Settings
+from tests.accounts import as_volunteer, headers_for
 from tests.broker import free_port
 from tests.factories import FLOOD_DAY, FakeClock, new_run
 from tests.integration.test_mobilizer import (
@@ -96,8 +100,12 @@ async def mobilizer(
     await service.stop()
 
 
-async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def _client(
+    settings: ApiSettings, clock: FakeClock | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
+    if clock is not None:
+        app.state.clock = clock  # the offers' time, so their answer links have not expired
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -123,10 +131,11 @@ async def client(
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
     mobilizer: MobilizerService,
+    clock: FakeClock,
 ) -> AsyncIterator[httpx.AsyncClient]:
     # Generous: a slow machine must not turn a decision into a 202 here (202 has its own test).
     settings = _api_settings(database_settings, kafka_settings, wait_s=20)
-    async for http in _client(settings):
+    async for http in _client(settings, clock):
         yield http
 
 
@@ -161,6 +170,42 @@ async def _offers(engine: AsyncEngine, incident_id: uuid.UUID) -> list[Any]:
             {"i": incident_id},
         )
         return list(rows)
+
+
+async def _answer(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    offer: Any,
+    verb: str,
+    *,
+    language: str | None = None,
+    json: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """The offer's own volunteer, signed in, answers it."""
+    headers = await as_volunteer(engine, offer.volunteer_id)
+    if language:
+        headers["Accept-Language"] = language
+    return await client.post(f"{OFFERS}/{offer.id}/{verb}", headers=headers, json=json)
+
+
+async def _link(engine: AsyncEngine, offer: Any) -> str:
+    """The answer link's token the notifier puts in the offer's SMS."""
+    async with engine.connect() as connection:
+        expires_at = await connection.scalar(
+            text("SELECT expires_at FROM offers WHERE id = :o"), {"o": offer.id}
+        )
+    return answer_links.sign(
+        DEVELOPMENT_SECRET,
+        offer_id=offer.id,
+        volunteer_id=offer.volunteer_id,
+        offer_expires_at=expires_at,
+    )
+
+
+@pytest.fixture(scope="module")
+async def dispatcher(engine: AsyncEngine) -> dict[str, str]:
+    """A dispatcher of Kostanay region, where the test floods are."""
+    return await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
 
 
 async def _count(engine: AsyncEngine, sql: str, **values: Any) -> int:
@@ -213,10 +258,8 @@ async def test_an_accept_takes_the_place_and_the_same_accept_again_changes_nothi
 ) -> None:
     [leader, *_] = _pending(await _offers(engine, incident), "leader")
 
-    first = await client.post(
-        f"{OFFERS}/{leader.id}/accept", json={"volunteer_id": str(leader.volunteer_id)}
-    )
-    again = await client.post(f"{OFFERS}/{leader.id}/accept")
+    first = await _answer(client, engine, leader, "accept")
+    again = await _answer(client, engine, leader, "accept")
 
     assert first.status_code == 200, first.text
     body = first.json()
@@ -235,7 +278,7 @@ async def test_an_accept_takes_the_place_and_the_same_accept_again_changes_nothi
     )
     assert commitments == 1
     # Changing one's mind after a "yes" goes through the coordinator, not a decline.
-    change = await client.post(f"{OFFERS}/{leader.id}/decline", headers={"Accept-Language": "en"})
+    change = await _answer(client, engine, leader, "decline", language="en")
     assert change.status_code == 409
     assert change.json()["reason"] == "already_accepted"
     assert "contact the coordinator" in change.json()["detail"]
@@ -247,10 +290,13 @@ async def test_a_decline_is_recorded_and_someone_else_is_asked_in_their_place(
     first_wave = await _offers(engine, incident)
     medic = _pending(first_wave, "medic")[0]
 
-    declined = await client.post(
-        f"{OFFERS}/{medic.id}/decline",
-        json={"volunteer_id": str(medic.volunteer_id), "reason": "at work until 18:00"},
-        headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"},
+    declined = await _answer(
+        client,
+        engine,
+        medic,
+        "decline",
+        json={"reason": "at work until 18:00"},
+        language="ru-RU,ru;q=0.9,en;q=0.5",
     )
 
     assert declined.status_code == 200, declined.text
@@ -265,10 +311,10 @@ async def test_a_decline_is_recorded_and_someone_else_is_asked_in_their_place(
     [new, *_] = await _eventually(replacement)
     assert new.volunteer_id not in {offer.volunteer_id for offer in first_wave}
     # The same "no" again is answered as the first; a "yes" after it is too late.
-    again = await client.post(f"{OFFERS}/{medic.id}/decline")
+    again = await _answer(client, engine, medic, "decline")
     assert again.status_code == 200
     assert again.json()["status"] == "declined"
-    late = await client.post(f"{OFFERS}/{medic.id}/accept", headers={"Accept-Language": "en"})
+    late = await _answer(client, engine, medic, "accept", language="en")
     assert late.status_code == 409
     assert late.json() == {
         "detail": "This call-out is closed: you declined it",
@@ -286,13 +332,13 @@ async def test_an_accept_of_a_stood_down_offer_is_refused_with_the_reason(
     medics = _pending(offers, "medic")
     assert len(medics) >= 3, "low acceptance estimates ask more people than places"
     for offer in (leader, medics[0], medics[1]):
-        answered = await client.post(f"{OFFERS}/{offer.id}/accept")
+        answered = await _answer(client, engine, offer, "accept")
         assert answered.json()["status"] == "accepted", answered.text
 
-    spare = medics[2].id
-    kk = await client.post(f"{OFFERS}/{spare}/accept")
-    ru = await client.post(f"{OFFERS}/{spare}/accept", headers={"Accept-Language": "ru"})
-    en = await client.post(f"{OFFERS}/{spare}/accept", headers={"Accept-Language": "en-GB"})
+    spare = medics[2]
+    kk = await _answer(client, engine, spare, "accept")
+    ru = await _answer(client, engine, spare, "accept", language="ru")
+    en = await _answer(client, engine, spare, "accept", language="en-GB")
 
     assert kk.status_code == ru.status_code == en.status_code == 409
     assert kk.json()["reason"] == "offer_closed"
@@ -311,26 +357,36 @@ async def test_an_accept_of_a_stood_down_offer_is_refused_with_the_reason(
 
 
 async def test_unknown_offers_and_other_peoples_offers_are_refused(
-    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    population: dict[str, uuid.UUID],
 ) -> None:
     medic = _pending(await _offers(engine, incident), "medic")[0]
 
-    unknown = await client.post(f"{OFFERS}/{uuid.uuid4()}/accept")
+    someone = await as_volunteer(engine, population["dog-handler"])
+    unknown = await client.post(f"{OFFERS}/{uuid.uuid4()}/accept", headers=someone)
     unknown_en = await client.post(
-        f"{OFFERS}/{uuid.uuid4()}/decline", headers={"Accept-Language": "en"}
+        f"{OFFERS}/{uuid.uuid4()}/decline", headers={**someone, "Accept-Language": "en"}
     )
     foreign = await client.post(
-        f"{OFFERS}/{medic.id}/accept",
-        json={"volunteer_id": str(uuid.uuid4())},
-        headers={"Accept-Language": "en"},
+        f"{OFFERS}/{medic.id}/accept", headers={**someone, "Accept-Language": "en"}
     )
-    malformed = await client.post(f"{OFFERS}/not-an-id/accept")
+    anonymous = await client.post(f"{OFFERS}/{medic.id}/accept", headers={"Accept-Language": "en"})
+    staff = await client.post(
+        f"{OFFERS}/{medic.id}/accept",
+        headers={**await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])},
+    )
+    malformed = await client.post(f"{OFFERS}/not-an-id/accept", headers=someone)
 
     assert unknown.status_code == 404
     assert unknown.json() == {"detail": "Мұндай шақыру жоқ"}
     assert unknown_en.json() == {"detail": "No such call-out"}
     assert foreign.status_code == 403
     assert foreign.json() == {"detail": "This call-out was sent to another volunteer"}
+    assert anonymous.status_code == 401
+    assert anonymous.json() == {"detail": "Sign-in required"}
+    assert staff.status_code == 403, "a dispatcher cannot answer for a volunteer"
     assert malformed.status_code == 422
     [still] = [o for o in await _offers(engine, incident) if o.id == medic.id]
     assert still.status == "pending", "a refused answer changes nothing"
@@ -341,11 +397,11 @@ async def test_concurrent_accepts_for_the_last_place_fill_it_once(
 ) -> None:
     medics = _pending(await _offers(engine, incident), "medic")
     assert len(medics) >= 3
-    first = await client.post(f"{OFFERS}/{medics[0].id}/accept")
+    first = await _answer(client, engine, medics[0], "accept")
     assert first.json()["status"] == "accepted", first.text
 
     rivals = await asyncio.gather(
-        *(client.post(f"{OFFERS}/{offer.id}/accept") for offer in medics[1:])
+        *(_answer(client, engine, offer, "accept") for offer in medics[1:])
     )
 
     codes = sorted(response.status_code for response in rivals)
@@ -372,7 +428,7 @@ async def test_an_answer_not_decided_in_time_is_queued_and_decided_all_the_same(
     medic = _pending(await _offers(engine, incident), "medic")[0]
     impatient = _api_settings(database_settings, kafka_settings, wait_s=0)
     async for http in _client(impatient):
-        queued = await http.post(f"{OFFERS}/{medic.id}/decline", headers={"Accept-Language": "en"})
+        queued = await _answer(http, engine, medic, "decline", language="en")
 
     assert queued.status_code == 202
     assert queued.json()["status"] == "pending"
@@ -386,15 +442,18 @@ async def test_an_answer_not_decided_in_time_is_queued_and_decided_all_the_same(
 
 
 async def test_without_a_broker_reads_work_and_answers_are_refused_to_be_sent_again(
-    database_settings: DatabaseSettings, incident: uuid.UUID, engine: AsyncEngine
+    database_settings: DatabaseSettings,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
 ) -> None:
     medic = _pending(await _offers(engine, incident), "medic")[0]
     nowhere = _api_settings(
         database_settings, KafkaSettings(bootstrap_servers="127.0.0.1:1"), wait_s=1
     )
     async for http in _client(nowhere):
-        state = await http.get(f"{INCIDENTS}/{incident}/mobilization")
-        answer = await http.post(f"{OFFERS}/{medic.id}/accept", headers={"Accept-Language": "en"})
+        state = await http.get(f"{INCIDENTS}/{incident}/mobilization", headers=dispatcher)
+        answer = await _answer(http, engine, medic, "accept", language="en")
 
     assert state.status_code == 200
     assert answer.status_code == 503
@@ -404,15 +463,30 @@ async def test_without_a_broker_reads_work_and_answers_are_refused_to_be_sent_ag
 
 
 async def test_the_mobilization_shows_places_offers_and_members_per_role(
-    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
 ) -> None:
     offers = await _offers(engine, incident)
     leader = _pending(offers, "leader")[0]
-    assert (await client.post(f"{OFFERS}/{leader.id}/accept")).json()["status"] == "accepted"
+    assert (await _answer(client, engine, leader, "accept")).json()["status"] == "accepted"
 
-    response = await client.get(f"{INCIDENTS}/{incident}/mobilization")
+    response = await client.get(f"{INCIDENTS}/{incident}/mobilization", headers=dispatcher)
     missing = await client.get(
-        f"{INCIDENTS}/{uuid.uuid4()}/mobilization", headers={"Accept-Language": "en"}
+        f"{INCIDENTS}/{uuid.uuid4()}/mobilization", headers={**dispatcher, "Accept-Language": "en"}
+    )
+    elsewhere = await client.get(
+        f"{INCIDENTS}/{incident}/mobilization",
+        headers={
+            **await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"]),
+            "Accept-Language": "en",
+        },
+    )
+    anonymous = await client.get(f"{INCIDENTS}/{incident}/mobilization")
+    volunteer = await client.get(
+        f"{INCIDENTS}/{incident}/mobilization",
+        headers=await as_volunteer(engine, leader.volunteer_id),
     )
 
     assert response.status_code == 200, response.text
@@ -445,27 +519,55 @@ async def test_the_mobilization_shows_places_offers_and_members_per_role(
     assert member["name"] == "leader-near"
     assert missing.status_code == 404
     assert missing.json() == {"detail": "No volunteers were called out for this incident"}
+    assert elsewhere.status_code == 403, "another region's dispatcher sees nothing"
+    assert elsewhere.json() == {"detail": "This incident is not in your region"}
+    assert "leader-near" not in elsewhere.text
+    assert anonymous.status_code == 401 and volunteer.status_code == 403
+    # Who saw the members' names is on record, by id.
+    viewed = await _count(
+        engine,
+        "SELECT count(*) FROM personal_data_views WHERE incident_id = :i AND route = "
+        "'mobilization' AND :v = ANY(volunteer_ids)",
+        i=incident,
+        v=leader.volunteer_id,
+    )
+    assert viewed >= 1
 
 
 async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
     client: httpx.AsyncClient,
     incident: uuid.UUID,
+    engine: AsyncEngine,
     population: dict[str, uuid.UUID],
     database_settings: DatabaseSettings,
+    dispatcher: dict[str, str],
 ) -> None:
     minor = population["medic-minor"]
-    every = await client.get(f"{INCIDENTS}/{incident}/explanations")
+    every = await client.get(f"{INCIDENTS}/{incident}/explanations", headers=dispatcher)
     lines = {}
     for language in ("kk", "ru", "en"):
         response = await client.get(
             f"{INCIDENTS}/{incident}/explanations",
             params={"lang": language, "volunteer_id": str(minor)},
+            headers=dispatcher,
         )
         assert response.status_code == 200, response.text
         [entry] = response.json()["explanations"]
         lines[language] = entry["lines"]
-    asked = await client.get(f"{INCIDENTS}/{incident}/explanations", params={"outcome": "asked"})
-    never = await client.get(f"{INCIDENTS}/{uuid.uuid4()}/explanations")
+    asked = await client.get(
+        f"{INCIDENTS}/{incident}/explanations", params={"outcome": "asked"}, headers=dispatcher
+    )
+    never = await client.get(f"{INCIDENTS}/{uuid.uuid4()}/explanations", headers=dispatcher)
+    elsewhere = await client.get(
+        f"{INCIDENTS}/{incident}/explanations",
+        headers=await headers_for(engine, AccountRole.COORDINATOR, regions=["KZ-75"]),
+    )
+    analyst = await client.get(
+        f"{INCIDENTS}/{incident}/explanations",
+        headers=await headers_for(engine, AccountRole.ANALYST),
+    )
+    assert elsewhere.status_code == 403 and analyst.status_code == 403
+    assert "medic-minor" not in elsewhere.text + analyst.text
 
     entries = every.json()["explanations"]
     outcomes = [entry["outcome"] for entry in entries]
@@ -486,12 +588,14 @@ async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
     assert 0 < nearest_medic["p_accept"] < 1
     assert all(lines.values())
     assert len({tuple(text) for text in lines.values()}) == 3, "one text per language"
-    assert any("18" in line for line in lines["en"])
+    assert any("Under 18" in line for line in lines["en"])
+    assert not any(char.isdigit() for char in lines["en"][-1].replace("18", "")), "no age"
     assert {entry["outcome"] for entry in asked.json()["explanations"]} == {"asked"}
     # Someone no wave looked at is told as such, not as an empty list; a stranger is a 404.
     handler = await client.get(
         f"{INCIDENTS}/{incident}/explanations",
         params={"lang": "en", "volunteer_id": str(population["dog-handler"])},
+        headers=dispatcher,
     )
     [unseen] = handler.json()["explanations"]
     assert (unseen["outcome"], unseen["name"]) == ("not_considered", "dog-handler")
@@ -500,7 +604,7 @@ async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
     stranger = await client.get(
         f"{INCIDENTS}/{incident}/explanations",
         params={"volunteer_id": str(uuid.uuid4())},
-        headers={"Accept-Language": "ru"},
+        headers={**dispatcher, "Accept-Language": "ru"},
     )
     assert (stranger.status_code, stranger.json()["detail"]) == (404, "Такого волонтёра нет")
     assert never.status_code == 404
@@ -518,9 +622,9 @@ async def test_explanations_say_why_each_volunteer_was_or_was_not_asked(
 
 
 async def test_the_sms_link_opens_a_small_page_that_answers_the_call_out(
-    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine, clock: FakeClock
 ) -> None:
-    """`/r/{offer_id}`: the call-out in the volunteer's language, two buttons, the outcome."""
+    """`/r/{token}`: the call-out in the volunteer's language, two buttons, the outcome."""
     offers = await _offers(engine, incident)
     [leader, *_] = _pending(offers, "leader")
     [medic, *_] = _pending(offers, "medic")
@@ -529,52 +633,73 @@ async def test_the_sms_link_opens_a_small_page_that_answers_the_call_out(
             text("SELECT language FROM offers WHERE id = :o"), {"o": leader.id}
         )
 
-    page = await client.get(f"/r/{leader.id}")
+    link, medic_link = await _link(engine, leader), await _link(engine, medic)
+    page = await client.get(f"/r/{link}")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["content-language"] == language
     assert "<script" not in page.text and len(page.content) < 4096, "one small page, no script"
     role = {"kk": "Рөліңіз: топ жетекшісі", "ru": "Ваша роль: руководитель группы"}
     assert role.get(language, "Your role: team leader") in page.text
-    assert f'action="{leader.id}/accept?lang={language}"' in page.text
-    assert f'action="{leader.id}/decline?lang={language}"' in page.text
-    english = await client.get(f"/r/{leader.id}", params={"lang": "en"})
+    assert f'action="{link}/accept?lang={language}"' in page.text
+    assert f'action="{link}/decline?lang={language}"' in page.text
+    english = await client.get(f"/r/{link}", params={"lang": "en"})
     assert "Your role: team leader" in english.text and "I&#x27;m coming" in english.text
 
-    accepted = await client.post(f"/r/{leader.id}/accept", params={"lang": "ru"})
+    accepted = await client.post(f"/r/{link}/accept", params={"lang": "ru"})
     assert accepted.status_code == 200, accepted.text
     assert "Вы в группе. Спасибо!" in accepted.text
-    assert f'href="../{leader.id}?lang=ru"' in accepted.text, "a way back to the call-out"
+    assert f'href="../{link}?lang=ru"' in accepted.text, "a way back to the call-out"
     commitments = await _count(
         engine, "SELECT count(*) FROM commitments WHERE offer_id = :o", o=leader.id
     )
     assert commitments == 1
     # Back on the call-out: what was decided, no buttons any more.
-    after = await client.get(f"/r/{leader.id}", params={"lang": "en"})
+    after = await client.get(f"/r/{link}", params={"lang": "en"})
     assert "You are in the group" in after.text and "<form" not in after.text
 
-    declined = await client.post(f"/r/{medic.id}/decline", params={"lang": "en"})
+    declined = await client.post(f"/r/{medic_link}/decline", params={"lang": "en"})
     assert declined.status_code == 200
     assert "you declined" in declined.text
-    too_late = await client.post(f"/r/{medic.id}/accept", params={"lang": "en"})
+    too_late = await client.post(f"/r/{medic_link}/accept", params={"lang": "en"})
     assert too_late.status_code == 409
     assert "This call-out is closed" in too_late.text
 
-    unknown = await client.get(f"/r/{uuid.uuid4()}", params={"lang": "ru"})
-    assert unknown.status_code == 404
-    assert "Такого вызова нет" in unknown.text
+    bare_id = await client.get(f"/r/{leader.id}", params={"lang": "ru"})
+    assert bare_id.status_code == 404, "the offer id alone opens nothing"
+    assert "Ссылка недействительна или устарела" in bare_id.text
+    # A link signed for someone else's offer, or with one character changed, is no link.
+    forged = answer_links.sign(
+        DEVELOPMENT_SECRET,
+        offer_id=leader.id,
+        volunteer_id=medic.volunteer_id,
+        offer_expires_at=clock() + timedelta(hours=1),
+    )
+    assert (await client.get(f"/r/{forged}")).status_code == 404
+    tampered = link[:-1] + ("A" if link[-1] != "A" else "B")
+    assert (await client.post(f"/r/{tampered}/decline")).status_code == 404
+    expired = answer_links.sign(
+        DEVELOPMENT_SECRET,
+        offer_id=medic.id,
+        volunteer_id=medic.volunteer_id,
+        offer_expires_at=clock() - answer_links.GRACE - timedelta(minutes=5),
+    )
+    assert (await client.get(f"/r/{expired}")).status_code == 404
 
 
 @pytest.fixture
 async def served(
-    database_settings: DatabaseSettings, kafka_settings: KafkaSettings, mobilizer: MobilizerService
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    mobilizer: MobilizerService,
+    clock: FakeClock,
 ) -> AsyncIterator[str]:
     """The API on a real port, for a real browser."""
     settings = _api_settings(database_settings, kafka_settings, wait_s=20)
+    app = create_app(settings)
+    app.state.clock = clock
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
     await _eventually(lambda: asyncio.sleep(0, result=server.started), timeout_s=20)
@@ -597,7 +722,7 @@ async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(
         try:
             # A small phone screen on a slow link.
             page = await browser.new_page(viewport={"width": 360, "height": 640})
-            await page.goto(f"{served}/r/{medic.id}?lang=en")
+            await page.goto(f"{served}/r/{await _link(engine, medic)}?lang=en")
             assert await page.locator("h1").count() == 1
             await page.get_by_role("button", name="I'm coming").click()
             await page.wait_for_load_state()

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifier.breaker import BreakerState
 from services.notifier.main import NotifierService
-from services.notifier.plan import notification_id, plan_offer
+from services.notifier.plan import answer_url, notification_id, plan_offer
 from services.notifier.repository import AttemptRepository
 from services.notifier.retry import EXPIRED
 from services.notifier.settings import NotifierOptions, NotifierSettings
@@ -329,13 +329,15 @@ async def test_an_offer_goes_by_sms_and_to_the_in_app_inbox_and_both_are_reporte
     assert request.authorization == f"Bearer {GATEWAY_TOKEN}"
     assert request.reference == sms["notification_id"]
     assert request.text.startswith("Jedel: паводок. Ваша роль: спасатель на воде. Путь ~12 мин.")
-    assert request.text.endswith(f"https://jedel.kz/r/{offer.offer_id}")
+    link = answer_url("https://jedel.kz", offer, secret=notifier.settings.secret_key)
+    assert request.text.endswith(link), "the signed answer link, not the bare offer id"
+    assert str(offer.offer_id) not in request.text
 
     [entry] = await inbox(redis, inbox_prefix, offer.volunteer_id)
     assert entry["id"] == in_app["notification_id"]
     assert entry["text"] == request.text
     assert entry["headline"] == "Паводок: Костанай"
-    assert entry["answer_url"] == f"https://jedel.kz/r/{offer.offer_id}"
+    assert entry["answer_url"] == link
     ttl_s = await redis.ttl(f"{inbox_prefix}{offer.volunteer_id}")
     assert 0 < ttl_s <= 7 * 24 * 3600
 
@@ -443,7 +445,10 @@ async def test_after_a_crash_between_send_and_record_the_resend_reuses_the_refer
 ) -> None:
     offer = an_offer()
     [sms_notification] = plan_offer(
-        offer, channels=("sms",), public_url=notifier.settings.notifier.public_url
+        offer,
+        channels=("sms",),
+        public_url=notifier.settings.notifier.public_url,
+        link_secret=notifier.settings.secret_key,
     )
     # What a crash leaves: the claim committed, the SMS accepted by the gateway, nothing settled.
     async with notifier.sessionmaker() as session, session.begin():
@@ -470,7 +475,10 @@ async def test_a_notification_that_keeps_crashing_its_sender_is_given_up(
 ) -> None:
     offer = an_offer()
     [sms_notification] = plan_offer(
-        offer, channels=("sms",), public_url=notifier.settings.notifier.public_url
+        offer,
+        channels=("sms",),
+        public_url=notifier.settings.notifier.public_url,
+        link_secret=notifier.settings.secret_key,
     )
     async with notifier.sessionmaker() as session, session.begin():
         for _ in range(MAX_SEND_ATTEMPTS):

@@ -17,7 +17,7 @@ from shared.logs import (
     PhoneMaskFilter,
     TextFormatter,
     configure_logging,
-    mask_phones,
+    mask_sensitive,
     message_context,
 )
 from shared.settings import Settings
@@ -38,7 +38,7 @@ from shared.settings import Settings
     ],
 )
 def test_phone_numbers_are_masked_however_they_are_written(phone: str) -> None:
-    assert mask_phones(f"sent to {phone}, ok") == f"sent to {MASK}, ok"
+    assert mask_sensitive(f"sent to {phone}, ok") == f"sent to {MASK}, ok"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_phone_numbers_are_masked_however_they_are_written(phone: str) -> None:
     ],
 )
 def test_ids_times_offsets_and_counts_are_left_alone(text: str) -> None:
-    assert mask_phones(text) == text
+    assert mask_sensitive(text) == text
 
 
 def _record(msg: str, *args: object, **extra: object) -> logging.LogRecord:
@@ -161,3 +161,13 @@ def test_json_in_production_or_when_asked_text_otherwise() -> None:
     assert Settings(environment="development", log_format="json").json_logs
     assert not Settings(environment="development").json_logs
     assert not Settings(environment="production", secret_key="s", log_format="text").json_logs
+
+
+def test_answer_link_tokens_are_masked_like_phones() -> None:
+    token = "Ab3_-" * 8  # 40 URL-safe characters, as shared.answer_links makes them
+    line = f'"GET /r/{token}?lang=kk HTTP/1.1" 200; call +7 701 123 45 67'
+    masked = mask_sensitive(line)
+    assert token not in masked
+    assert "/r/[token]?lang=kk" in masked
+    assert "[phone]" in masked
+    assert mask_sensitive("/r/short") == "/r/short", "only a token's shape is masked"

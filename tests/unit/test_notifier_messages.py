@@ -22,6 +22,7 @@ from services.notifier.messages import (
     sms_segments,
     stand_down_text,
 )
+from shared.answer_links import TOKEN_CHARS
 from shared.events.incidents import IncidentType
 from shared.events.mobilization import StandDownReason
 from shared.events.volunteers import Role
@@ -29,7 +30,7 @@ from shared.i18n import LANGUAGES, ROLE_NAMES
 
 OFFER_ID = UUID("0b6f3a52-4c1e-4a8e-9d55-8f1d3c2b7a10")
 LINK = f"https://jedel.kz/r/{OFFER_ID}"
-LONGEST_LINK = f"{'https://jedel.example.kz'[:MAX_PUBLIC_URL_CHARS]}/r/{OFFER_ID}"
+LONGEST_LINK = f"{'https://jedel.example.kz'[:MAX_PUBLIC_URL_CHARS]}/r/{'T' * TOKEN_CHARS}"
 EXPIRES_AT = datetime(2026, 4, 2, 9, 35, tzinfo=UTC)  # 14:35 in Kazakhstan
 CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі")
 

@@ -13,6 +13,7 @@ from services.notifier.channels import IN_APP, SMS, NotificationKind
 from services.notifier.plan import notification_id, plan_offer, plan_stand_down
 from services.notifier.settings import NotifierOptions, NotifierSettings
 from services.notifier.subscribers import decode
+from shared import answer_links
 from shared.events.incidents import IncidentType, Priority
 from shared.events.mobilization import (
     OfferAccepted,
@@ -25,6 +26,8 @@ from shared.events.volunteers import Role
 from shared.rejections import Rejected
 
 NOW = datetime(2026, 4, 2, 7, 0, tzinfo=UTC)
+
+SECRET = "plan-test-secret"
 
 
 def offered(**overrides: object) -> VolunteerOffered:
@@ -64,10 +67,19 @@ def stood_down(**overrides: object) -> OfferStoodDown:
 
 def test_an_offer_goes_by_sms_first_then_in_app_with_the_same_text() -> None:
     event = offered()
-    sms, in_app = plan_offer(event, channels=(SMS, IN_APP), public_url="https://jedel.kz/")
+    sms, in_app = plan_offer(
+        event, channels=(SMS, IN_APP), public_url="https://jedel.kz/", link_secret=SECRET
+    )
     assert (sms.channel, in_app.channel) == (SMS, IN_APP)
     assert sms.text == in_app.text
-    assert sms.text.endswith(f"https://jedel.kz/r/{event.offer_id}")
+    link = sms.text.rsplit(" ", 1)[-1]
+    assert link.startswith("https://jedel.kz/r/")
+    claim = answer_links.read(link.removeprefix("https://jedel.kz/r/"))
+    assert claim.offer_id == event.offer_id
+    answer_links.verify(SECRET, claim, volunteer_id=event.volunteer_id, now=event.expires_at)
+    with pytest.raises(answer_links.InvalidLink):  # bound to the volunteer: nobody else's link
+        answer_links.verify(SECRET, claim, volunteer_id=uuid4(), now=event.expires_at)
+    assert str(event.offer_id) not in sms.text
     assert "Ваша роль: медик" in sms.text
     assert sms.phone == "+77011234567"
     assert sms.kind is NotificationKind.OFFER
@@ -77,8 +89,12 @@ def test_an_offer_goes_by_sms_first_then_in_app_with_the_same_text() -> None:
 
 def test_notification_ids_are_stable_per_event_and_channel() -> None:
     event = offered()
-    first = plan_offer(event, channels=(SMS, IN_APP), public_url="https://jedel.kz")
-    again = plan_offer(event, channels=(SMS, IN_APP), public_url="https://jedel.kz")
+    first = plan_offer(
+        event, channels=(SMS, IN_APP), public_url="https://jedel.kz", link_secret=SECRET
+    )
+    again = plan_offer(
+        event, channels=(SMS, IN_APP), public_url="https://jedel.kz", link_secret=SECRET
+    )
     assert [n.notification_id for n in first] == [n.notification_id for n in again]
     assert first[0].notification_id == notification_id(event.event_id, SMS)
     assert first[1].inbox_entry() == again[1].inbox_entry()
@@ -86,7 +102,9 @@ def test_notification_ids_are_stable_per_event_and_channel() -> None:
 
 def test_the_inbox_entry_carries_what_the_app_shows() -> None:
     event = offered(is_exercise=True)
-    [in_app] = plan_offer(event, channels=(IN_APP,), public_url="https://jedel.kz")
+    [in_app] = plan_offer(
+        event, channels=(IN_APP,), public_url="https://jedel.kz", link_secret=SECRET
+    )
     entry = json.loads(in_app.inbox_entry())
     assert entry["id"] == str(in_app.notification_id)
     assert entry["kind"] == "offer"
@@ -182,6 +200,8 @@ def test_production_refuses_the_development_gateway_token_and_a_loopback_public_
 
 def test_a_naive_expiry_is_taken_as_utc() -> None:
     event = offered(expires_at=datetime(2026, 4, 2, 7, 10))
-    [in_app] = plan_offer(event, channels=(IN_APP,), public_url="https://jedel.kz")
+    [in_app] = plan_offer(
+        event, channels=(IN_APP,), public_url="https://jedel.kz", link_secret=SECRET
+    )
     assert in_app.not_after == datetime(2026, 4, 2, 7, 10, tzinfo=UTC)
     assert "12:10" in in_app.text

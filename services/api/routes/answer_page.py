@@ -1,10 +1,11 @@
-"""The page an SMS call-out links to: `/r/{offer_id}`, to read the call-out and answer with one tap.
+"""The page an SMS call-out links to: `/r/{token}`, to read the call-out and answer with one tap.
 
 Made for a basic phone on one bar of signal: one small HTML page, no script, no external asset.
-Two plain forms post the answer to `/r/{offer_id}/accept` or `/decline`, which is decided exactly
+Two plain forms post the answer to `/r/{token}/accept` or `/decline`, which is decided exactly
 as `POST /api/v1/offers/{id}/accept|decline` decides it; the outcome comes back as a page with a
 link to the call-out. In the language of the offer (the volunteer's), `?lang=kk|ru|en` to switch.
-As in the API, the offer id (random, 122 bits) is what identifies the volunteer.
+The token (`shared.answer_links`) is signed for the volunteer and the offer and expires; it is the
+only credential the page takes, and it never appears in the logs.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 from typing import Final
-from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api import callouts, messages
 from services.api.answers import Decided, OfferState, Refused, settled
+from services.api.auth.deps import clock
 from services.api.callouts import OfferCard
 from services.api.deps import PublisherDep, SessionmakerDep, SettingsDep
 from services.api.errors import BrokerUnavailable
 from services.api.routes.offers import decide
 from services.api.schemas import OfferAnswer
+from shared import answer_links
 from shared.events.mobilization import Answer, MobilizationStatus, OfferStatus
 from shared.i18n import LANGUAGES, ROLE_NAMES, Language
 from shared.reference import KAZAKHSTAN_TZ
@@ -40,62 +42,70 @@ _STYLE = (
 )
 
 
-@router.get("/r/{offer_id}", response_class=HTMLResponse)
+@router.get("/r/{token}", response_class=HTMLResponse)
 async def answer_page(
-    offer_id: UUID, sessionmaker: SessionmakerDep, lang: str | None = None
+    request: Request,
+    token: str,
+    sessionmaker: SessionmakerDep,
+    settings: SettingsDep,
+    lang: str | None = None,
 ) -> HTMLResponse:
-    card = await _card(sessionmaker, offer_id)
+    card = await _card(sessionmaker, token, secret=settings.secret_key, now=clock(request))
     if card is None:
-        return _missing(_language(lang, None), link=str(offer_id))
+        return _missing(_language(lang, None), link=token)
     language = _language(lang, card)
     open_ = (
         card.state.status == OfferStatus.PENDING
         and card.state.mobilization_status == MobilizationStatus.ACTIVE
     )
     note = None if open_ else state_note(card.state, language)
-    return render_page(card, language, note=note, link=str(offer_id))
+    return render_page(card, language, note=note, link=token)
 
 
-@router.post("/r/{offer_id}/accept", response_class=HTMLResponse)
+@router.post("/r/{token}/accept", response_class=HTMLResponse)
 async def accept_from_page(
-    offer_id: UUID,
+    request: Request,
+    token: str,
     sessionmaker: SessionmakerDep,
     publisher: PublisherDep,
     settings: SettingsDep,
     lang: str | None = None,
 ) -> HTMLResponse:
-    return await _answered(offer_id, Answer.ACCEPT, sessionmaker, publisher, settings, lang)
+    return await _answered(request, token, Answer.ACCEPT, sessionmaker, publisher, settings, lang)
 
 
-@router.post("/r/{offer_id}/decline", response_class=HTMLResponse)
+@router.post("/r/{token}/decline", response_class=HTMLResponse)
 async def decline_from_page(
-    offer_id: UUID,
+    request: Request,
+    token: str,
     sessionmaker: SessionmakerDep,
     publisher: PublisherDep,
     settings: SettingsDep,
     lang: str | None = None,
 ) -> HTMLResponse:
-    return await _answered(offer_id, Answer.DECLINE, sessionmaker, publisher, settings, lang)
+    return await _answered(request, token, Answer.DECLINE, sessionmaker, publisher, settings, lang)
 
 
 async def _answered(
-    offer_id: UUID,
+    request: Request,
+    token: str,
     answer: Answer,
     sessionmaker: async_sessionmaker[AsyncSession],
     publisher: PublisherDep,
     settings: SettingsDep,
     lang: str | None,
 ) -> HTMLResponse:
-    back = f"../{offer_id}"  # from /r/{id}/accept back to /r/{id}, whatever the prefix
-    card = await _card(sessionmaker, offer_id)
+    back = f"../{token}"  # from /r/{token}/accept back to /r/{token}, whatever the prefix
+    card = await _card(sessionmaker, token, secret=settings.secret_key, now=clock(request))
     if card is None:
         return _missing(_language(lang, None), link=back)
     language = _language(lang, card)
     try:
         _, outcome = await decide(
-            offer_id,
+            card.state.offer_id,
             answer,
             OfferAnswer(),
+            volunteer_id=card.state.volunteer_id,
             sessionmaker=sessionmaker,
             publisher=publisher,
             settings=settings,
@@ -114,9 +124,23 @@ async def _answered(
     return render_page(card, language, note=note, link=back, code=code)
 
 
-async def _card(sessionmaker: async_sessionmaker[AsyncSession], offer_id: UUID) -> OfferCard | None:
+async def _card(
+    sessionmaker: async_sessionmaker[AsyncSession], token: str, *, secret: str, now: datetime
+) -> OfferCard | None:
+    """The call-out a token opens; None for a malformed, forged or expired token alike."""
+    try:
+        claim = answer_links.read(token)
+    except answer_links.InvalidLink:
+        return None
     async with sessionmaker() as session:
-        return await callouts.offer_card(session, offer_id)
+        card = await callouts.offer_card(session, claim.offer_id)
+    if card is None:
+        return None
+    try:
+        answer_links.verify(secret, claim, volunteer_id=card.state.volunteer_id, now=now)
+    except answer_links.InvalidLink:
+        return None
+    return card
 
 
 def _language(asked: str | None, card: OfferCard | None) -> Language:
@@ -174,7 +198,7 @@ def render_page(
 
 
 def _missing(language: Language, *, link: str) -> HTMLResponse:
-    body = f'<p role="status"><b>{escape(messages.message("offer.not_found", language))}</b></p>'
+    body = f'<p role="status"><b>{escape(messages.message("link.invalid", language))}</b></p>'
     return _html(language, messages.message("page.title", language), body, link, 404)
 
 

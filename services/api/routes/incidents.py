@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from services.api import queries
+from services.api.auth.deps import CallerDep
+from services.api.auth.principals import Principal, may_operate
 from services.api.deps import PageDep, SessionDep
 from services.api.geojson import (
     MEDIA_TYPE,
@@ -18,6 +20,7 @@ from services.api.geojson import (
     feature_json,
     parse_bbox,
 )
+from services.api.privacy import public_incident
 from services.api.schemas import (
     IncidentAlert,
     IncidentArea,
@@ -50,6 +53,7 @@ _GEOJSON: dict[str, Any] = {"content": {MEDIA_TYPE: {}}}
 async def list_incidents(
     session: SessionDep,
     page: PageDep,
+    caller: CallerDep,
     status: Annotated[list[IncidentStatus] | None, Query(description="Repeatable")] = None,
     incident_type: Annotated[
         list[IncidentType] | None, Query(alias="type", description="Repeatable")
@@ -78,7 +82,7 @@ async def list_incidents(
     )
     records = await queries.find_incidents(session, filters, limit=page.limit, offset=page.offset)
     features = (
-        feature_json(record.id, record.geometry, incident_properties(record, lang=lang))
+        feature_json(record.id, record.geometry, _as_seen_by(caller, record, lang=lang))
         for record in records
     )
     return GeoJSONResponse(collection_json(features))
@@ -94,13 +98,13 @@ async def list_incidents(
     summary="One incident as a GeoJSON Feature, with the areas and alerts behind it",
 )
 async def get_incident(
-    incident_id: UUID, session: SessionDep, lang: LangQuery = "kk"
+    incident_id: UUID, session: SessionDep, caller: CallerDep, lang: LangQuery = "kk"
 ) -> GeoJSONResponse:
     record = await queries.get_incident(session, incident_id)
     areas = await queries.areas_of(session, incident_id)
     alerts = await queries.alerts_of(session, incident_id)
     properties = IncidentDetailProperties(
-        **incident_properties(record, lang=lang).model_dump(),
+        **_as_seen_by(caller, record, lang=lang).model_dump(),
         areas=[IncidentArea(description=a.description, geocodes=a.geocodes) for a in areas],
         alerts=[
             IncidentAlert(
@@ -114,6 +118,15 @@ async def get_incident(
         ],
     )
     return GeoJSONResponse(feature_json(record.id, record.geometry, properties))
+
+
+def _as_seen_by(
+    caller: Principal | None, record: queries.IncidentRecord, *, lang: str
+) -> IncidentProperties:
+    properties = incident_properties(record, lang=lang)
+    if may_operate(caller, record.region_codes):
+        return properties
+    return public_incident(properties)
 
 
 def incident_properties(record: queries.IncidentRecord, *, lang: str) -> IncidentProperties:

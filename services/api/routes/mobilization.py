@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from services.api import callouts
+from services.api import callouts, queries
+from services.api.auth import accounts
+from services.api.auth.deps import OperatorDep
+from services.api.auth.principals import Principal, may_operate
 from services.api.deps import SessionDep
-from services.api.errors import VolunteerNotFound
+from services.api.errors import Forbidden, VolunteerNotFound
 from services.api.schemas import (
     ExplanationEntry,
     ExplanationList,
@@ -25,8 +29,21 @@ from shared.events.mobilization import MobilizationStatus
 router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
 
 NOT_MOBILISED: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "The incident was never mobilised"}
+    401: {"model": Problem, "description": "Not signed in"},
+    403: {"model": Problem, "description": "Not a dispatcher or coordinator of its regions"},
+    404: {"model": Problem, "description": "The incident was never mobilised"},
 }
+
+
+async def _operable(
+    session: SessionDep, principal: Principal, mobilization: callouts.MobilizationRecord
+) -> None:
+    """Refuse unless the caller works in a region the incident touches (or its group's)."""
+    regions = await queries.incident_regions(session, mobilization.incident_id)
+    if mobilization.region_code:
+        regions.append(mobilization.region_code)
+    if not may_operate(principal, regions):
+        raise Forbidden("auth.other_region")
 
 
 @router.get(
@@ -35,10 +52,14 @@ NOT_MOBILISED: dict[int | str, dict[str, Any]] = {
     responses=NOT_MOBILISED,
     summary="The group being built for an incident: places, offers per role, members",
 )
-async def get_mobilization(incident_id: UUID, session: SessionDep) -> MobilizationState:
+async def get_mobilization(
+    incident_id: UUID, session: SessionDep, principal: OperatorDep
+) -> MobilizationState:
     mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
     tallies = await callouts.role_tallies(session, mobilization)
     people = await callouts.members(session, incident_id)
+    await _viewed(session, principal, "mobilization", incident_id, (p.volunteer_id for p in people))
     return MobilizationState.model_validate(
         {
             "incident_id": mobilization.incident_id,
@@ -104,6 +125,7 @@ async def get_mobilization(incident_id: UUID, session: SessionDep) -> Mobilizati
 async def list_explanations(
     incident_id: UUID,
     session: SessionDep,
+    principal: OperatorDep,
     lang: Annotated[
         Literal["kk", "ru", "en"], Query(description="Language of `lines`; Kazakh unless set")
     ] = "kk",
@@ -111,6 +133,7 @@ async def list_explanations(
     outcome: Annotated[list[Outcome] | None, Query(description="Repeatable")] = None,
 ) -> ExplanationList:
     mobilization = await callouts.get_mobilization(session, incident_id)  # 404 if never mobilised
+    await _operable(session, principal, mobilization)
     records = await callouts.explanations(
         session, incident_id, volunteer_id=volunteer_id, outcomes=outcome or ()
     )
@@ -122,6 +145,9 @@ async def list_explanations(
         if record is None:
             raise VolunteerNotFound(volunteer_id)
         records = [record]
+    await _viewed(
+        session, principal, "explanations", incident_id, (r.volunteer_id for r in records)
+    )
     return ExplanationList(
         incident_id=incident_id,
         language=lang,
@@ -146,3 +172,22 @@ async def list_explanations(
             for record in records
         ],
     )
+
+
+async def _viewed(
+    session: SessionDep,
+    principal: Principal,
+    route: str,
+    incident_id: UUID,
+    volunteer_ids: Iterable[UUID],
+) -> None:
+    """Log that the caller was shown these people (names, distances from home), and commit it."""
+    await accounts.log_view(
+        session,
+        principal,
+        route=route,
+        incident_id=incident_id,
+        volunteer_ids=volunteer_ids,
+        now=datetime.now(UTC),
+    )
+    await session.commit()

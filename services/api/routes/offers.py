@@ -4,8 +4,10 @@ read the offer → settled already? answer at once → publish `RespondToOffer` 
 → wait (a few seconds at most) for the mobilizer's decision in the offers table → answer.
 
 The mobilizer decides; the API never writes an offer. An answer not decided in time is reported
-as queued (202): it stays on the topic and is decided all the same. No sign-in exists yet: the
-offer id is what identifies the answer, and a `volunteer_id` given in the body must match it.
+as queued (202): it stays on the topic and is decided all the same. Only the volunteer the offer
+was made to answers it: signed in (`VolunteerDep`), or through the signed answer link of the SMS
+(`answer_page`). The API stamps the answer with the time it received it; nobody else writes
+`responses.v1` (the broker's ACLs), so no answer can be back-dated.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api import callouts, messages
 from services.api.answers import Decided, OfferState, Refused, settled, still_to_decide
+from services.api.auth.deps import VolunteerDep
+from services.api.auth.principals import Principal
 from services.api.deps import LanguageDep, PublisherDep, SessionmakerDep, SettingsDep
 from services.api.errors import NotYourOffer, OfferNotFound
 from services.api.publisher import EventPublisher
@@ -40,7 +44,8 @@ AnswerBody = Annotated[OfferAnswer | None, Body()]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": OfferAnswered, "description": "Decided (or the same answer given before)"},
     202: {"model": OfferAnswered, "description": "Queued: not decided in time, decided shortly"},
-    403: {"model": Problem, "description": "The offer was made to another volunteer"},
+    401: {"model": Problem, "description": "Not signed in"},
+    403: {"model": Problem, "description": "Not a volunteer, or the offer was made to another"},
     404: {"model": Problem, "description": "No such offer"},
     409: {"model": OfferRefused, "description": "Closed, or the place went to someone else"},
     503: {"model": Problem, "description": "The broker cannot take the answer; send it again"},
@@ -55,6 +60,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def accept_offer(
     offer_id: UUID,
+    principal: VolunteerDep,
     sessionmaker: SessionmakerDep,
     publisher: PublisherDep,
     settings: SettingsDep,
@@ -63,6 +69,7 @@ async def accept_offer(
 ) -> JSONResponse:
     return await _answer(
         offer_id,
+        principal,
         Answer.ACCEPT,
         body or OfferAnswer(),
         sessionmaker=sessionmaker,
@@ -80,6 +87,7 @@ async def accept_offer(
 )
 async def decline_offer(
     offer_id: UUID,
+    principal: VolunteerDep,
     sessionmaker: SessionmakerDep,
     publisher: PublisherDep,
     settings: SettingsDep,
@@ -88,6 +96,7 @@ async def decline_offer(
 ) -> JSONResponse:
     return await _answer(
         offer_id,
+        principal,
         Answer.DECLINE,
         body or OfferAnswer(),
         sessionmaker=sessionmaker,
@@ -99,6 +108,7 @@ async def decline_offer(
 
 async def _answer(
     offer_id: UUID,
+    principal: Principal,
     answer: Answer,
     body: OfferAnswer,
     *,
@@ -107,10 +117,13 @@ async def _answer(
     settings: ApiSettings,
     language: Language,
 ) -> JSONResponse:
+    if principal.volunteer_id is None:
+        raise NotYourOffer(offer_id)
     offer, outcome = await decide(
         offer_id,
         answer,
         body,
+        volunteer_id=principal.volunteer_id,
         sessionmaker=sessionmaker,
         publisher=publisher,
         settings=settings,
@@ -124,6 +137,7 @@ async def decide(
     answer: Answer,
     body: OfferAnswer,
     *,
+    volunteer_id: UUID,
     sessionmaker: async_sessionmaker[AsyncSession],
     publisher: EventPublisher,
     settings: ApiSettings,
@@ -131,11 +145,12 @@ async def decide(
     known: OfferState | None = None,
 ) -> tuple[OfferState, Decided | Refused | None]:
     """Send the answer unless the offer is settled; the offer and its outcome (None: queued).
-    `known`: the offer as the caller has just read it, so it is not read again."""
+    `volunteer_id`: who answers, as their sign-in or answer link proved; `known`: the offer as the
+    caller has just read it, so it is not read again."""
     offer = known if known is not None else await _read(sessionmaker, offer_id)
     if offer is None:
         raise OfferNotFound(offer_id)
-    if body.volunteer_id is not None and body.volunteer_id != offer.volunteer_id:
+    if volunteer_id != offer.volunteer_id:
         raise NotYourOffer(offer_id)
     outcome = settled(offer, answer)
     if outcome is not None:
