@@ -20,7 +20,7 @@ from services.api.geojson import (
     feature_json,
     parse_bbox,
 )
-from services.api.privacy import public_incident
+from services.api.privacy import public_area, public_incident
 from services.api.schemas import (
     IncidentAlert,
     IncidentArea,
@@ -82,8 +82,7 @@ async def list_incidents(
     )
     records = await queries.find_incidents(session, filters, limit=page.limit, offset=page.offset)
     features = (
-        feature_json(record.id, record.geometry, _as_seen_by(caller, record, lang=lang))
-        for record in records
+        _feature(caller, record, _as_seen_by(caller, record, lang=lang)) for record in records
     )
     return GeoJSONResponse(collection_json(features))
 
@@ -117,7 +116,16 @@ async def get_incident(
             for a in alerts
         ],
     )
-    return GeoJSONResponse(feature_json(record.id, record.geometry, properties))
+    return GeoJSONResponse(_feature(caller, record, properties))
+
+
+def _feature(
+    caller: Principal | None, record: queries.IncidentRecord, properties: IncidentProperties
+) -> str:
+    geometry = record.geometry
+    if not may_operate(caller, record.region_codes):
+        geometry = public_area(properties, geometry)
+    return feature_json(record.id, geometry, properties)
 
 
 def _as_seen_by(
