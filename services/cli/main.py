@@ -20,6 +20,8 @@ from shared.settings import DatabaseSettings, Settings
 app = typer.Typer(no_args_is_help=True, help="Jedel: volunteers for emergencies in Kazakhstan.")
 seed_app = typer.Typer(no_args_is_help=True, help="Load reference data and volunteers.")
 app.add_typer(seed_app, name="seed")
+accounts_app = typer.Typer(no_args_is_help=True, help="Staff accounts: add, list, disable.")
+app.add_typer(accounts_app, name="accounts")
 console = Console()
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_SERVICES = ("intake", "mobilizer", "notifier", "registry", "tracker", "simulator")
@@ -218,6 +220,107 @@ def explain_incident(
     )
     if not found:
         raise typer.Exit(1)
+
+
+@accounts_app.command("add")
+def accounts_add(
+    username: Annotated[str, typer.Argument(help="what they sign in with")],
+    role: Annotated[str, typer.Option(help="dispatcher, coordinator, analyst or admin")],
+    region: Annotated[
+        list[str] | None, typer.Option(help="ISO 3166-2 code, repeatable (KZ-39)")
+    ] = None,
+    name: Annotated[str, typer.Option(help="shown in the console")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from stdin instead of generating one")
+    ] = False,
+    reset: Annotated[bool, typer.Option(help="set a new password on an existing account")] = False,
+) -> None:
+    """Add a staff account (a generated password is printed once)."""
+    import sys
+
+    from services.api.auth.principals import AccountRole
+    from services.cli.accounts import AccountError, add_staff, new_password
+    from shared.db import build_engine, build_sessionmaker
+    from shared.events.base import utc_now
+
+    try:
+        chosen = AccountRole(role)
+    except ValueError:
+        console.print(f"[red]no role {role!r}[/]: dispatcher, coordinator, analyst or admin")
+        raise typer.Exit(2) from None
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else new_password()
+
+    async def main() -> None:
+        engine = build_engine(Settings().database, application_name="jedel-cli")
+        try:
+            async with build_sessionmaker(engine)() as session, session.begin():
+                account = await add_staff(
+                    session,
+                    username=username,
+                    role=chosen,
+                    regions=region or [],
+                    password=password,
+                    display_name=name,
+                    now=utc_now(),
+                    replace_password=reset,
+                )
+        finally:
+            await engine.dispose()
+        console.print(
+            f"{account.role.value} [bold]{account.username}[/]"
+            + (f" in {', '.join(account.regions)}" if account.regions else "")
+        )
+        if not password_stdin:
+            console.print(f"password (shown once): [bold]{password}[/]")
+
+    try:
+        asyncio.run(main())
+    except (AccountError, ValueError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """Staff accounts, their roles and regions."""
+    from services.cli.accounts import list_staff
+    from shared.db import build_engine, build_sessionmaker
+
+    async def main() -> None:
+        engine = build_engine(Settings().database, application_name="jedel-cli")
+        try:
+            async with build_sessionmaker(engine)() as session:
+                for account in await list_staff(session):
+                    state = " (disabled)" if account.disabled else ""
+                    regions = ",".join(account.regions) or "-"
+                    console.print(f"{account.username}\t{account.role.value}\t{regions}{state}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+@accounts_app.command("disable")
+def accounts_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable an account; its sessions end at once."""
+    from services.cli.accounts import AccountError, disable
+    from shared.db import build_engine, build_sessionmaker
+    from shared.events.base import utc_now
+
+    async def main() -> int:
+        engine = build_engine(Settings().database, application_name="jedel-cli")
+        try:
+            async with build_sessionmaker(engine)() as session, session.begin():
+                return await disable(session, username, now=utc_now())
+        finally:
+            await engine.dispose()
+
+    try:
+        ended = asyncio.run(main())
+    except AccountError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"{username} disabled; {ended} session(s) ended")
 
 
 @app.command()

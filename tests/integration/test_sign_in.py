@@ -22,6 +22,7 @@ from services.api.auth.tokens import issue_access
 from services.api.main import create_app
 from services.api.seed import seed_reference
 from services.api.settings import ApiSettings, AuthOptions
+from services.cli.accounts import AccountError, add_staff, disable, new_password
 from services.intake.tables import IncidentRow
 from shared.db import build_sessionmaker
 from shared.geo import as_multipolygon, geodesic_circle
@@ -89,7 +90,8 @@ async def test_a_volunteer_signs_in_with_a_code_sent_to_their_phone(
     written = "8 (708) " + phone[5:8] + "-" + phone[8:10] + "-" + phone[10:]  # as people write it
 
     asked = await api.http.post("/api/v1/auth/code", json={"phone": written})
-    stranger = await api.http.post("/api/v1/auth/code", json={"phone": "+7 700 000 00 00"})
+    unknown = f"+7 700 {uuid.uuid4().int % 10**7:07d}"
+    stranger = await api.http.post("/api/v1/auth/code", json={"phone": unknown})
     assert asked.status_code == stranger.status_code == 202
     assert asked.json() == stranger.json(), "nobody learns whether a number volunteers"
     assert api.app.state.code_sender.sent[-1][0] == phone, "one code, to the volunteer's phone"
@@ -328,3 +330,48 @@ async def test_the_public_map_does_not_show_who_is_missing(api: Api, engine: Asy
     full = await api.http.get(path, headers=here)
     assert "Aigerim Bekova" in full.text and "needs insulin" in full.text
     assert full.json()["properties"]["center"] == [63.62531, 53.21478]
+
+
+async def test_an_account_added_by_the_cli_signs_in_and_disabling_it_ends_its_sessions(
+    api: Api, engine: AsyncEngine
+) -> None:
+    await seed_reference(engine)
+    username = f"kostanay-{uuid.uuid4().hex[:6]}"
+    password = new_password()
+    async with build_sessionmaker(engine)() as session, session.begin():
+        with pytest.raises(AccountError, match="regions"):
+            await add_staff(
+                session,
+                username=username,
+                role=AccountRole.DISPATCHER,
+                regions=[],
+                password=password,
+                display_name="",
+                now=datetime.now(UTC),
+            )
+        added = await add_staff(
+            session,
+            username=username,
+            role=AccountRole.DISPATCHER,
+            regions=["KZ-39"],
+            password=password,
+            display_name="Kostanay duty desk",
+            now=datetime.now(UTC),
+        )
+    assert added.regions == ["KZ-39"]
+    signed = await api.http.post(
+        "/api/v1/auth/sign-in", json={"username": username, "password": password}
+    )
+    assert signed.status_code == 200
+    token = signed.json()["access_token"]
+    me = await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["display_name"] == "Kostanay duty desk"
+
+    async with build_sessionmaker(engine)() as session, session.begin():
+        assert await disable(session, username, now=datetime.now(UTC)) == 1
+    after = await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401
+    again = await api.http.post(
+        "/api/v1/auth/sign-in", json={"username": username, "password": password}
+    )
+    assert again.status_code == 401, "a disabled account cannot sign in"
