@@ -57,10 +57,10 @@ PRINCIPALS: dict[str, Grants] = {
     ),
     # Phones and browsers never talk to the broker: the API is their gateway.
     service_principal("api"): Grants(writes=(topics.RESPONSES, topics.LOCATIONS)),
-    # Simulated phones for the demo: they read their offers and answer like the API would.
+    # Simulated people for the demo: they read the offers the notifier would text them and
+    # answer through the API's SMS links, like everyone else; they write nothing here.
     service_principal("simulator"): Grants(
         reads=(topics.MOBILIZATION,),
-        writes=(topics.RESPONSES, topics.LOCATIONS),
         group_prefix=service_principal("simulator"),
         deployed=False,
     ),

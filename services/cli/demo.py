@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer
 from rich.console import Console
@@ -13,9 +14,10 @@ from rich.live import Live
 from rich.table import Table
 from sqlalchemy import text
 
-from services.cli.demo_group import watch_group
+from services.cli.demo_group import GroupState, watch_group
 from services.cli.publishing import AlertPublisher
-from services.cli.samples import Sample, build_samples
+from services.cli.samples import SAMPLE_IDENTIFIERS, Sample, build_samples
+from shared import answer_links
 from shared.broker_access import service_principal
 from shared.db import build_engine
 from shared.events import topics
@@ -31,6 +33,18 @@ INCIDENTS_OF = text(
            i.region_codes
     FROM alerts a JOIN incidents i ON i.id = a.incident_id
     WHERE a.identifier = ANY(:identifiers)
+    """
+)
+
+# The demo's synthetic volunteers would be "asked too often today" after a few runs (offers count
+# towards fatigue, stand-downs included): each run first forgets the call-outs of the earlier
+# runs' withdrawn incidents — only those, and only in the mobilizer's working tables (the
+# registry's append-only log keeps them).
+FORGET_EARLIER_RUNS = text(
+    """
+    DELETE FROM mobilizations m USING alerts a
+    WHERE a.incident_id = m.incident_id AND m.status = 'closed'
+      AND a.identifier ~ :pattern
     """
 )
 
@@ -61,6 +75,8 @@ async def run_demo(
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     rows = [Row(sample) for sample in build_samples(datetime.now(UTC), run_id)]
     engine = build_engine(settings.database, application_name="jedel-demo")
+    async with engine.begin() as connection:
+        await connection.execute(FORGET_EARLIER_RUNS, {"pattern": SAMPLE_IDENTIFIERS})
     watcher = await tail_from_beginning(
         settings.kafka, (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER), principal=CONSOLE
     )
@@ -122,8 +138,8 @@ async def run_demo(
             + (
                 "a volunteer's answer page, where their SMS links (closed now: the demo withdrew "
                 "its alerts): "
-                f"http://127.0.0.1:8000/r/{group.accepted_offers[0]}?lang=en\n"
-                if group.accepted_offers
+                f"http://127.0.0.1:8000/r/{_answer_link(settings, group)}?lang=en\n"
+                if _answer_link(settings, group)
                 else ""
             )
             + "incidents as GeoJSON: http://127.0.0.1:8000/api/v1/incidents · "
@@ -216,3 +232,17 @@ def _table(rows: list[Row]) -> Table:
         else:
             table.add_row(row.sample.label, "[yellow]waiting…[/]", "", "", "", "")
     return table
+
+
+def _answer_link(settings: Settings, group: GroupState) -> str | None:
+    """The signed token of the first accepted offer's SMS link, as the notifier made it."""
+    for offer_id in group.accepted_offers:
+        if offer_id in group.offered:
+            volunteer_id, expires_at = group.offered[offer_id]
+            return answer_links.sign(
+                settings.secret_key,
+                offer_id=UUID(offer_id),
+                volunteer_id=UUID(volunteer_id),
+                offer_expires_at=datetime.fromisoformat(expires_at),
+            )
+    return None

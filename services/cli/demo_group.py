@@ -41,6 +41,8 @@ class GroupState:
     outcome: str | None = None
     understaffed: str | None = None
     accepted_offers: list[str] = field(default_factory=list)
+    # offer id → (volunteer id, expires at), to sign the answer link of an accepted offer.
+    offered: dict[str, tuple[str, str]] = field(default_factory=dict)
     offers_sent: int = 0
     offer_budget: int | None = None
     expected_complete_at: str | None = None
@@ -65,6 +67,8 @@ class GroupState:
             self.expected_complete_at = event.get("expected_complete_at")
         elif kind in COUNTED:
             self.counts[event["role"]][COUNTED[kind]] += 1
+            if kind == "VolunteerOffered":
+                self.offered[event["offer_id"]] = (event["volunteer_id"], event["expires_at"])
             if kind == "OfferAccepted":
                 self.etas[event["role"]].append(event["eta_s"])
                 self.accepted_offers.append(event["offer_id"])

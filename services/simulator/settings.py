@@ -9,6 +9,8 @@ from shared.settings import Settings
 
 class SimulatorOptions(BaseModel):
     group_id: str = "jedel-simulator"
+    # Where the simulated phones tap their answer links.
+    api_url: str = "http://127.0.0.1:8000"
     # Each simulated volunteer's chance to accept is drawn from Beta(a, b): mean a / (a + b).
     # Published acceptance rates for responder apps run from about 5 % to 47 %; the demo leans
     # to the upper end so a group completes while you watch.

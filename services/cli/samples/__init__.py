@@ -49,6 +49,10 @@ def _cap(name: str, *, identifier: str, now: datetime, lasts: timedelta) -> byte
     ).encode()
 
 
+# Every identifier `build_samples` makes, whatever the run (a PostgreSQL regular expression).
+SAMPLE_IDENTIFIERS = r"^(KZ-TZhM-(KST|AKT|AKM)-[0-9]{14}-(FLOOD|FIRE|BLIZZARD)|POL-ALM-[0-9]{14})$"
+
+
 def build_samples(now: datetime, run_id: str) -> list[Sample]:
     now = now.astimezone(KAZAKHSTAN_TZ).replace(microsecond=0)
     sent = now.isoformat(timespec="seconds")
