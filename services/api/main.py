@@ -44,6 +44,7 @@ from services.api.routes import (
     incidents,
     mobilization,
     offers,
+    positions,
     regions,
 )
 from services.api.security import SecurityHeaders
@@ -165,6 +166,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(mobilization.router)
     app.include_router(offers.router)
+    app.include_router(positions.router)
     app.include_router(answer_page.router)
     app.include_router(regions.router)
     app.include_router(docs.router)

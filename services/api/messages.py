@@ -220,6 +220,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Вход сейчас недоступен; повторите через минуту",
         "en": "Sign-in is unavailable right now; try again in a minute",
     },
+    "location.no_consent": {
+        "kk": "Орныңызды бөлісуге келісім берілмеген; оны қолданбада қосыңыз",
+        "ru": "Нет согласия на передачу местоположения; включите его в приложении",
+        "en": "You have not agreed to share your location; turn it on in the app",
+    },
     "link.invalid": {
         "kk": "Сілтеме жарамсыз немесе мерзімі өткен",
         "ru": "Ссылка недействительна или устарела",

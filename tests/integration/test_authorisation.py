@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Mount
 
+from services.api.auth import accounts
 from services.api.auth.principals import AccountRole
 from services.api.main import create_app
 from services.api.seed import seed_reference
@@ -41,6 +42,7 @@ class Access(Enum):
     SIGN_IN = "anyone may try; what they prove decides (wrong credentials: 401, never 403)"
     SIGNED_IN = "any signed-in account"
     OWN_OFFER = "only the volunteer the offer was made to"
+    VOLUNTEER = "any volunteer, about themself only"
     OPERATOR = "dispatchers and coordinators of the incident's regions, and admins"
     ADMIN = "admins only"
 
@@ -71,6 +73,9 @@ POLICY: dict[str, Access] = {
     "POST /r/{token}/decline": Access.PUBLIC,
     "POST /api/v1/offers/{offer_id}/accept": Access.OWN_OFFER,
     "POST /api/v1/offers/{offer_id}/decline": Access.OWN_OFFER,
+    "POST /api/v1/me/locations": Access.VOLUNTEER,
+    "GET /api/v1/me/consents": Access.VOLUNTEER,
+    "PUT /api/v1/me/consents/{kind}": Access.VOLUNTEER,
     "GET /api/v1/incidents/{incident_id}/mobilization": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/explanations": Access.OPERATOR,
 }
@@ -90,6 +95,7 @@ ALLOWED: dict[Access, frozenset[str]] = {
     Access.SIGN_IN: frozenset(CALLERS),
     Access.SIGNED_IN: frozenset(CALLERS) - {"anonymous"},
     Access.OWN_OFFER: frozenset({"volunteer"}),
+    Access.VOLUNTEER: frozenset({"volunteer", "other_volunteer"}),
     Access.OPERATOR: frozenset({"dispatcher_here", "coordinator_here", "admin"}),
     Access.ADMIN: frozenset({"admin"}),
 }
@@ -172,6 +178,11 @@ async def world(engine: AsyncEngine) -> World:
             ),
             {"o": offer_id, "i": incident_id, "v": volunteer, "now": now, "expires": expires_at},
         )
+    async with build_sessionmaker(engine)() as session, session.begin():
+        for person in (volunteer, other):  # so that their location reports are taken
+            await accounts.record_consent(
+                session, person, kind="location_sharing", given=True, now=now
+            )
     headers = {
         "anonymous": {},
         "volunteer": await headers_for(engine, AccountRole.VOLUNTEER, volunteer_id=volunteer),
@@ -220,6 +231,7 @@ def _path(template: str, world: World) -> str:
         "incident_id": str(world.incident_id),
         "offer_id": str(world.offer_id),
         "token": world.link,
+        "kind": "location_sharing",
     }
     path = template
     for name, value in values.items():
@@ -229,6 +241,10 @@ def _path(template: str, world: World) -> str:
 
 
 BODIES: dict[str, dict[str, Any]] = {
+    "POST /api/v1/me/locations": {
+        "fixes": [{"longitude": 63.6, "latitude": 53.2, "recorded_at": utc_now().isoformat()}]
+    },
+    "PUT /api/v1/me/consents/{kind}": {"given": True},
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},
     "POST /api/v1/auth/sign-in": {"username": "nobody-here", "password": "wrong password 1"},
