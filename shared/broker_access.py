@@ -45,7 +45,9 @@ PRINCIPALS: dict[str, Grants] = {
         "mobilizer",
     ),
     service_principal("notifier"): _service(
-        (topics.MOBILIZATION,), (topics.NOTIFICATIONS, topics.EVENTS_DEAD_LETTER), "notifier"
+        (topics.MOBILIZATION, topics.SIGN_IN_CODES),
+        (topics.NOTIFICATIONS, topics.EVENTS_DEAD_LETTER),
+        "notifier",
     ),
     service_principal("registry"): _service(
         (topics.INCIDENTS, topics.MOBILIZATION, topics.RESPONSES, topics.NOTIFICATIONS),
@@ -56,7 +58,9 @@ PRINCIPALS: dict[str, Grants] = {
         (topics.LOCATIONS,), (topics.EVENTS_DEAD_LETTER,), "tracker"
     ),
     # Phones and browsers never talk to the broker: the API is their gateway.
-    service_principal("api"): Grants(writes=(topics.RESPONSES, topics.LOCATIONS)),
+    service_principal("api"): Grants(
+        writes=(topics.RESPONSES, topics.LOCATIONS, topics.SIGN_IN_CODES)
+    ),
     # Simulated people for the demo: they read the offers the notifier would text them and
     # answer through the API's SMS links, like everyone else; they write nothing here.
     service_principal("simulator"): Grants(
@@ -64,8 +68,11 @@ PRINCIPALS: dict[str, Grants] = {
         group_prefix=service_principal("simulator"),
         deployed=False,
     ),
-    # Operators' read-only view (the demo's live tables, `jedel` tools): every topic, no writes.
-    service_principal("console"): Grants(reads=topics.ALL),
+    # Operators' read-only view (the demo's live tables, `jedel` tools): every topic but the
+    # sign-in codes, no writes.
+    service_principal("console"): Grants(
+        reads=tuple(name for name in topics.ALL if name != topics.SIGN_IN_CODES)
+    ),
     # Outside producers: each may write its own alert topic and nothing else.
     "emergency-services": Grants(writes=(topics.ALERTS_CAP,)),
     "police": Grants(writes=(topics.ALERTS_MISSING_PERSON,)),

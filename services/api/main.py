@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.api.asyncapi import asyncapi_document
-from services.api.auth.delivery import LoggedCodes
+from services.api.auth.delivery import LoggedCodes, TextedCodes
 from services.api.auth.limits import TooManyAttempts
 from services.api.errors import (
     AuthUnavailable,
@@ -73,7 +73,7 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], AbstractAsyncContext
         await publisher.connect()
         app.state.publisher = publisher
         app.state.redis = connect_redis(settings.redis)
-        app.state.code_sender = LoggedCodes()
+        app.state.code_sender = LoggedCodes() if settings.auth.log_codes else TextedCodes(publisher)
         try:
             yield
         finally:

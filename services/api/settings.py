@@ -50,7 +50,7 @@ class AuthOptions(BaseModel):
     window_s: int = Field(default=900, ge=60)
     # Cookies only over HTTPS; production forces it.
     secure_cookies: bool = False
-    # Development: the code is written to the API's log instead of being sent.
+    # Development: the code is written to the API's log; otherwise the notifier texts it.
     log_codes: bool = True
 
 

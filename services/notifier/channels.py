@@ -194,14 +194,18 @@ class SmsGatewayChannel:
     async def send(self, notification: OutgoingNotification) -> DeliveryResult:
         if not notification.phone:
             return DeliveryResult(DeliveryStatus.FAILED, detail="no phone number")
+        return await self.send_text(
+            phone=notification.phone,
+            text=notification.text,
+            reference=str(notification.notification_id),
+        )
+
+    async def send_text(self, *, phone: str, text: str, reference: str) -> DeliveryResult:
+        """One SMS; `reference` makes a resend of the same message recognisable."""
         try:
             response = await self.client.post(
                 self.url,
-                json={
-                    "to": notification.phone,
-                    "text": notification.text,
-                    "reference": str(notification.notification_id),
-                },
+                json={"to": phone, "text": text, "reference": reference},
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=self.timeout_s,
             )

@@ -46,7 +46,9 @@ class NotifierService(BrokerService):
         )
         self.broker.include_router(
             build_router(
-                NotifierContext(settings=settings, consumer=consumer, delivery=self.delivery)
+                NotifierContext(
+                    settings=settings, consumer=consumer, delivery=self.delivery, clock=clock
+                )
             )
         )
 

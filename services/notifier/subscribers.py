@@ -8,8 +8,9 @@ Every other kind is committed untouched.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
@@ -21,8 +22,10 @@ from services.notifier.channels import OutgoingNotification
 from services.notifier.delivery import Delivery
 from services.notifier.plan import plan_offer, plan_stand_down
 from services.notifier.settings import NotifierSettings
+from services.notifier.sign_in import text_code
 from shared.consumer import Consumer, Position
 from shared.events import topics
+from shared.events.base import utc_now
 from shared.events.mobilization import (
     OfferAccepted,
     OfferDeclined,
@@ -62,6 +65,7 @@ class NotifierContext:
     settings: NotifierSettings
     consumer: Consumer
     delivery: Delivery
+    clock: Callable[[], datetime] = utc_now
 
 
 def decode(data: bytes, *, event_type: str | None) -> Handled | None:
@@ -138,5 +142,15 @@ def build_router(ctx: NotifierContext) -> KafkaRouter:
         await ctx.consumer.handle(
             message, partial(process, event_type=message.headers.get("event_type"))
         )
+
+    @router.subscriber(
+        topics.SIGN_IN_CODES,
+        group_id=f"{options.group_id}-codes",
+        ack_policy=AckPolicy.ACK_FIRST,  # a code is worth one try: the volunteer asks again
+        **subscriber_options(ctx.settings.kafka),
+    )
+    async def on_sign_in_code(message: KafkaMessage) -> None:
+        """A volunteer's one-time sign-in code, texted and forgotten."""
+        await text_code(message.body, channels=ctx.delivery.channels, clock=ctx.clock)
 
     return router

@@ -12,6 +12,9 @@ NOTIFICATIONS = "notifications.v1"
 LOCATIONS = "locations.v1"
 TRACKING = "tracking.v1"
 SEARCH = "search.v1"
+# One-time sign-in codes for the notifier to text (the API writes, only the notifier reads:
+# not even the operators' console).
+SIGN_IN_CODES = "auth.codes.v1"
 # Events between services that a consumer could not handle (alerts have their own).
 EVENTS_DEAD_LETTER = "events.dead_letter.v1"
 
@@ -26,5 +29,6 @@ ALL = (
     LOCATIONS,
     TRACKING,
     SEARCH,
+    SIGN_IN_CODES,
     EVENTS_DEAD_LETTER,
 )

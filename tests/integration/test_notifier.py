@@ -23,16 +23,19 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.seed import seed_reference
+from services.api.settings import ApiSettings, AuthOptions
 from services.notifier.breaker import BreakerState
 from services.notifier.main import NotifierService
 from services.notifier.plan import answer_url, notification_id, plan_offer
 from services.notifier.repository import AttemptRepository
 from services.notifier.retry import EXPIRED
 from services.notifier.settings import NotifierOptions, NotifierSettings
+from services.notifier.sign_in import text_code
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
-from shared.events.base import Event
+from shared.events.base import Event, utc_now
 from shared.events.incidents import IncidentType, Priority
 from shared.events.mobilization import (
     OfferAccepted,
@@ -40,12 +43,14 @@ from shared.events.mobilization import (
     StandDownReason,
     VolunteerOffered,
 )
+from shared.events.sign_in import SignInCodeRequested
 from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.broker import free_port
 from tests.factories import new_run
 from tests.kafka_tail import Record, Tail, eventually
+from tests.running import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -720,3 +725,67 @@ async def _next_message(pubsub: Any, timeout_s: float = 10.0) -> dict[str, Any]:
     found = await eventually(received, timeout_s=timeout_s)
     assert isinstance(found, dict)
     return found
+
+
+async def test_a_sign_in_code_asked_of_the_api_is_texted_by_the_notifier_and_signs_in(
+    notifier: NotifierService,
+    gateway: FakeSmsGateway,
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    """The deployed path: the API hands the code to the notifier over auth.codes.v1 (nothing in
+    the log), the gateway gets one SMS in the volunteer's language, and the code signs them in."""
+    await seed_reference(engine)
+    phone, volunteer_id = a_phone(), uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO volunteers (id, full_name, phone, birth_date, languages, region_code,"
+                " home, transport_mode, availability) VALUES (:id, 'Coded Person', :phone,"
+                " '1990-01-01', '{ru,kk}', 'KZ-39', ST_GeogFromText('POINT(63.6 53.2)'), 'car',"
+                " 'available')"
+            ),
+            {"id": volunteer_id, "phone": phone},
+        )
+    settings = ApiSettings(
+        environment="test",
+        database=database_settings,
+        kafka=kafka_settings,
+        redis=redis_settings,
+        auth=AuthOptions(log_codes=False),
+    )
+    async with api_client(settings) as http:
+        asked = await http.post("/api/v1/auth/code", json={"phone": phone})
+        assert asked.status_code == 202
+
+        async def texted() -> list[GatewayRequest]:
+            return gateway.requests_to(phone)
+
+        texts = await eventually(texted)
+        assert isinstance(texts, list)
+        [sms] = texts
+        assert isinstance(sms, GatewayRequest)
+        assert sms.text.startswith("Jedel: код входа "), "in the volunteer's first language"
+        code = sms.text.split("код входа ")[1][:6]
+        signed = await http.post("/api/v1/auth/code/verify", json={"phone": phone, "code": code})
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["volunteer_id"] == str(volunteer_id)
+
+
+async def test_a_late_or_unreadable_sign_in_code_request_is_dropped_not_dead_lettered(
+    notifier: NotifierService, gateway: FakeSmsGateway
+) -> None:
+    phone = a_phone()
+    late = SignInCodeRequested(
+        volunteer_id=uuid4(),
+        phone=phone,
+        code="123456",
+        language="kk",
+        expires_at=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    channels = notifier.delivery.channels
+    assert not await text_code(late.model_dump_json().encode(), channels=channels, clock=utc_now)
+    assert not await text_code(b"{not json", channels=channels, clock=utc_now)
+    assert gateway.requests_to(phone) == []

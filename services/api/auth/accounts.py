@@ -66,6 +66,14 @@ async def volunteer_account(
     return account if account.disabled_at is None else None
 
 
+async def first_language(session: AsyncSession, account: AccountRow) -> str:
+    """The volunteer's first language (what their texts are written in); kk if none."""
+    languages = await session.scalar(
+        select(VolunteerRow.languages).where(VolunteerRow.id == account.volunteer_id)
+    )
+    return str(languages[0]) if languages else "kk"
+
+
 async def open_session(
     session: AsyncSession,
     account: AccountRow,

@@ -107,10 +107,12 @@ async def request_code(
     per_phone, _, per_address = _limits(settings)
     redis = _redis(request)
     await _spend(redis, (f"code:{phone}", per_phone), (f"addr:{_address(request)}", per_address))
+    now = clock(request)
     async with sessionmaker() as session:
-        known = await accounts.volunteer_account(session, phone, now=clock(request))
+        known = await accounts.volunteer_account(session, phone, now=now)
+        written_in = await accounts.first_language(session, known) if known else "kk"
         await session.commit()
-    if known is not None:
+    if known is not None and known.volunteer_id is not None:
         code = codes.new_code()
         try:
             await codes.remember(
@@ -122,7 +124,13 @@ async def request_code(
             )
         except RedisError:
             raise AuthUnavailable() from None
-        await request.app.state.code_sender.send(phone=phone, code=code, account=known)
+        await request.app.state.code_sender.send(
+            phone=phone,
+            code=code,
+            volunteer_id=known.volunteer_id,
+            language=written_in,
+            expires_at=now + timedelta(seconds=settings.auth.code_ttl_s),
+        )
     return Accepted(detail=messages.message("auth.code_sent", language))
 
 
