@@ -37,6 +37,7 @@ from services.api.errors import (
 from services.api.messages import message, preferred_language
 from services.api.publisher import EventPublisher
 from services.api.routes import (
+    accounts,
     answer_page,
     auth,
     docs,
@@ -163,6 +164,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(InvalidPhone, _said(400, "auth.bad_phone"))
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(accounts.router)
     app.include_router(incidents.router)
     app.include_router(mobilization.router)
     app.include_router(offers.router)

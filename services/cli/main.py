@@ -239,7 +239,7 @@ def accounts_add(
     import sys
 
     from services.api.auth.principals import AccountRole
-    from services.cli.accounts import AccountError, add_staff, new_password
+    from services.api.auth.staff import AccountError, add_staff, new_password
     from shared.db import build_engine, build_sessionmaker
     from shared.events.base import utc_now
 
@@ -283,7 +283,7 @@ def accounts_add(
 @accounts_app.command("list")
 def accounts_list() -> None:
     """Staff accounts, their roles and regions."""
-    from services.cli.accounts import list_staff
+    from services.api.auth.staff import list_staff
     from shared.db import build_engine, build_sessionmaker
 
     async def main() -> None:
@@ -303,7 +303,7 @@ def accounts_list() -> None:
 @accounts_app.command("disable")
 def accounts_disable(username: Annotated[str, typer.Argument()]) -> None:
     """Disable an account; its sessions end at once."""
-    from services.cli.accounts import AccountError, disable
+    from services.api.auth.staff import AccountError, disable
     from shared.db import build_engine, build_sessionmaker
     from shared.events.base import utc_now
 

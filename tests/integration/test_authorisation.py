@@ -73,6 +73,9 @@ POLICY: dict[str, Access] = {
     "POST /r/{token}/decline": Access.PUBLIC,
     "POST /api/v1/offers/{offer_id}/accept": Access.OWN_OFFER,
     "POST /api/v1/offers/{offer_id}/decline": Access.OWN_OFFER,
+    "GET /api/v1/accounts": Access.ADMIN,
+    "POST /api/v1/accounts": Access.ADMIN,
+    "POST /api/v1/accounts/{username}/disable": Access.ADMIN,
     "POST /api/v1/me/locations": Access.VOLUNTEER,
     "GET /api/v1/me/consents": Access.VOLUNTEER,
     "PUT /api/v1/me/consents/{kind}": Access.VOLUNTEER,
@@ -232,6 +235,7 @@ def _path(template: str, world: World) -> str:
         "offer_id": str(world.offer_id),
         "token": world.link,
         "kind": "location_sharing",
+        "username": "nobody-by-this-name",
     }
     path = template
     for name, value in values.items():
@@ -245,6 +249,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "fixes": [{"longitude": 63.6, "latitude": 53.2, "recorded_at": utc_now().isoformat()}]
     },
     "PUT /api/v1/me/consents/{kind}": {"given": True},
+    "POST /api/v1/accounts": {"username": "x", "role": "analyst"},  # too short: 422 if let in
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},
     "POST /api/v1/auth/sign-in": {"username": "nobody-here", "password": "wrong password 1"},

@@ -18,11 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.auth.principals import AccountRole, Principal
+from services.api.auth.staff import AccountError, add_staff, disable, new_password
 from services.api.auth.tokens import issue_access
 from services.api.main import create_app
 from services.api.seed import seed_reference
 from services.api.settings import ApiSettings, AuthOptions
-from services.cli.accounts import AccountError, add_staff, disable, new_password
 from services.intake.tables import IncidentRow
 from shared.db import build_sessionmaker
 from shared.geo import as_multipolygon, geodesic_circle
@@ -375,3 +375,39 @@ async def test_an_account_added_by_the_cli_signs_in_and_disabling_it_ends_its_se
         "/api/v1/auth/sign-in", json={"username": username, "password": password}
     )
     assert again.status_code == 401, "a disabled account cannot sign in"
+
+
+async def test_an_admin_adds_and_disables_staff_through_the_api(
+    api: Api, engine: AsyncEngine
+) -> None:
+    await seed_reference(engine)
+    admin = await headers_for(engine, AccountRole.ADMIN)
+    username = f"aktobe-{uuid.uuid4().hex[:6]}"
+    added = await api.http.post(
+        "/api/v1/accounts",
+        json={"username": username, "role": "dispatcher", "regions": ["KZ-15"]},
+        headers=admin,
+    )
+    assert added.status_code == 201, added.text
+    assert added.headers["cache-control"] == "no-store"
+    password = added.json()["password"]
+    assert len(password) >= 12
+    signed = await api.http.post(
+        "/api/v1/auth/sign-in", json={"username": username, "password": password}
+    )
+    assert signed.json()["regions"] == ["KZ-15"]
+    listed = await api.http.get("/api/v1/accounts", headers=admin)
+    assert username in {account["username"] for account in listed.json()}
+    assert "password" not in listed.text and "$argon2" not in listed.text
+
+    nowhere = await api.http.post(
+        "/api/v1/accounts",
+        json={"username": username + "x", "role": "dispatcher", "regions": ["KZ-99"]},
+        headers=admin,
+    )
+    assert nowhere.status_code == 400 and "unknown regions" in nowhere.json()["detail"]
+    disabled = await api.http.post(f"/api/v1/accounts/{username}/disable", headers=admin)
+    assert disabled.json()["disabled"] is True
+    token = signed.json()["access_token"]
+    me = await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401

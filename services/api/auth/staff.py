@@ -1,5 +1,5 @@
-"""Staff accounts from the command line: add, list, disable. (Volunteers' accounts are made when
-they first sign in with their phone.) The password, when not given, is generated and printed once."""
+"""Staff accounts: add, list, disable — for `jedel accounts` and the admins' endpoints.
+Volunteers' accounts are made when they first sign in with their phone."""
 
 from __future__ import annotations
 
