@@ -20,6 +20,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from services.registry.redaction import without_personal_data
 from shared.consumer import Position
 from shared.events.base import Event
 from shared.events.incidents import (
@@ -178,7 +179,13 @@ class Entry:
 
 
 def decode(value: bytes, *, headers: Mapping[str, str], position: Position) -> Entry:
-    """The entry a record becomes; `Rejected` when it cannot be recorded."""
+    """The entry a record becomes, without personal data (`redaction`); `Rejected` when it
+    cannot be recorded."""
+    entry = _decode(value, headers=headers, position=position)
+    return replace(entry, payload=without_personal_data(entry.kind, entry.payload))
+
+
+def _decode(value: bytes, *, headers: Mapping[str, str], position: Position) -> Entry:
     payload = _json_object(value)
     kind = payload.get("kind") or headers.get("event_type")
     if not isinstance(kind, str) or not kind.strip():

@@ -258,6 +258,9 @@ async def test_a_call_out_is_recorded_step_by_step_and_reported_per_region_and_d
         await send(topics.MOBILIZATION, event, key=night)
     await eventually(lambda: all_recorded(engine, early))
     assert all(row["region_code"] is None for row in await rows_of(engine, [early[1].event_id]))
+    [offer_entry] = await rows_of(engine, [early[0].event_id])
+    assert "contact_phone" not in offer_entry["payload"], "the log refers to people by id only"
+    assert offer_entry["volunteer_id"] == v6
 
     steps: list[tuple[str, Event]] = [
         (topics.INCIDENTS, incident(IncidentOpened, night, region, occurred_at=at(0, 10), opened_at=at(0, 10))),
