@@ -47,6 +47,7 @@ from services.api.routes import (
     offers,
     positions,
     regions,
+    volunteers,
 )
 from services.api.security import SecurityHeaders
 from services.api.settings import ApiSettings
@@ -169,6 +170,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(mobilization.router)
     app.include_router(offers.router)
     app.include_router(positions.router)
+    app.include_router(volunteers.router)
     app.include_router(answer_page.router)
     app.include_router(regions.router)
     app.include_router(docs.router)

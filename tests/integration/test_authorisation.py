@@ -76,6 +76,7 @@ POLICY: dict[str, Access] = {
     "GET /api/v1/accounts": Access.ADMIN,
     "POST /api/v1/accounts": Access.ADMIN,
     "POST /api/v1/accounts/{username}/disable": Access.ADMIN,
+    "POST /api/v1/volunteers/{volunteer_id}/erase": Access.ADMIN,
     "POST /api/v1/me/locations": Access.VOLUNTEER,
     "GET /api/v1/me/consents": Access.VOLUNTEER,
     "PUT /api/v1/me/consents/{kind}": Access.VOLUNTEER,
@@ -236,6 +237,7 @@ def _path(template: str, world: World) -> str:
         "token": world.link,
         "kind": "location_sharing",
         "username": "nobody-by-this-name",
+        "volunteer_id": str(uuid.uuid4()),  # nobody: an admin gets 404, nothing is erased
     }
     path = template
     for name, value in values.items():

@@ -26,6 +26,7 @@ from services.api.settings import ApiSettings, AuthOptions
 from services.intake.tables import IncidentRow
 from shared.db import build_sessionmaker
 from shared.geo import as_multipolygon, geodesic_circle
+from shared.positions import LivePositions
 from shared.settings import DEVELOPMENT_SECRET, DatabaseSettings, RedisSettings
 from tests.accounts import STAFF_PASSWORD, headers_for
 
@@ -411,3 +412,52 @@ async def test_an_admin_adds_and_disables_staff_through_the_api(
     token = signed.json()["access_token"]
     me = await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401
+
+
+async def test_a_volunteer_erased_on_request_keeps_only_an_id(
+    api: Api, engine: AsyncEngine, redis_settings: RedisSettings
+) -> None:
+    volunteer_id, phone = await _volunteer(engine)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO certifications (volunteer_id, type, issued_on, expires_on, home)"
+                " VALUES (:v, 'first_aid', '2025-01-01', '2028-01-01',"
+                " ST_GeogFromText('POINT(63.6 53.2)'))"
+            ),
+            {"v": volunteer_id},
+        )
+    positions = LivePositions(api.app.state.redis)
+    await positions.record(
+        volunteer_id, longitude=63.6, latitude=53.2, recorded_at=datetime.now(UTC)
+    )
+    own = await headers_for(engine, AccountRole.VOLUNTEER, volunteer_id=volunteer_id)
+    dispatcher = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
+    path = f"/api/v1/volunteers/{volunteer_id}/erase"
+
+    assert (await api.http.post(path, headers=dispatcher)).status_code == 403
+    erased = await api.http.post(path, headers=await headers_for(engine, AccountRole.ADMIN))
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["certificates_deleted"] == 1
+    assert erased.json()["accounts_deleted"] == 1
+
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT full_name, phone, birth_date, availability,"
+                    " ST_AsText(home::geometry) AS home FROM volunteers WHERE id = :v"
+                ),
+                {"v": volunteer_id},
+            )
+        ).one()
+    assert row.full_name != "Sign-in Person" and phone not in row.phone
+    assert str(row.birth_date) == "1900-01-01" and row.availability == "inactive"
+    assert row.home != "POINT(63.6 53.2)"
+    assert (await api.http.get("/api/v1/auth/me", headers=own)).status_code == 401
+    assert await positions.of([volunteer_id]) == {}
+    again = await api.http.post(
+        f"/api/v1/volunteers/{uuid.uuid4()}/erase",
+        headers=await headers_for(engine, AccountRole.ADMIN),
+    )
+    assert again.status_code == 404
