@@ -225,6 +225,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Нет согласия на передачу местоположения; включите его в приложении",
         "en": "You have not agreed to share your location; turn it on in the app",
     },
+    "budget.raised": {
+        "kk": "Шақыру лимиті {by}-ге көбейтілді; келесі толқын дереу жоспарланады",
+        "ru": "Лимит вызовов увеличен на {by}; следующая волна планируется сразу",
+        "en": "The offer budget is raised by {by}; the next wave is planned at once",
+    },
     "link.invalid": {
         "kk": "Сілтеме жарамсыз немесе мерзімі өткен",
         "ru": "Ссылка недействительна или устарела",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
 from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
+from services.mobilizer.steering import raise_budget
 from services.mobilizer.tables import INBOX, OUTBOX
 from shared.consumer import Consumer, Position
 from shared.events import topics
@@ -26,7 +28,7 @@ from shared.events.incidents import (
     IncidentStatus,
     IncidentUpdated,
 )
-from shared.events.mobilization import RespondToOffer, StandDownReason
+from shared.events.mobilization import RaiseOfferBudget, RespondToOffer, StandDownReason
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected, describe
 
@@ -59,9 +61,19 @@ def decode_incident(data: bytes) -> IncidentEvent:
         raise Rejected("invalid_event", describe(error)) from None
 
 
-def decode_answer(data: bytes) -> RespondToOffer:
+def decode_answer(data: bytes) -> RespondToOffer | RaiseOfferBudget:
+    """A volunteer's answer or a dispatcher's command (`responses.v1` carries both)."""
     try:
-        return RespondToOffer.model_validate_json(data)
+        payload = json.loads(data)
+    except ValueError as error:
+        raise Rejected("invalid_event", f"not JSON: {error}") from None
+    command = (
+        RaiseOfferBudget
+        if isinstance(payload, dict) and payload.get("kind") == ("RaiseOfferBudget")
+        else RespondToOffer
+    )
+    try:
+        return command.model_validate(payload)
     except ValidationError as error:
         raise Rejected("invalid_event", describe(error)) from None
 
@@ -104,7 +116,10 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
         async with ctx.sessionmaker() as session, session.begin():
             if not await INBOX.first_time(session, answer.event_id):
                 return Decisions()
-            decisions = await respond(session, answer, matching=ctx.matching, now=ctx.clock())
+            if isinstance(answer, RaiseOfferBudget):
+                decisions = await raise_budget(session, answer, now=ctx.clock())
+            else:
+                decisions = await respond(session, answer, matching=ctx.matching, now=ctx.clock())
             await OUTBOX.add_all(session, decisions.events)
         return decisions
 

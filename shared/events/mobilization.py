@@ -214,6 +214,26 @@ class RespondToOffer(Event):
     channel: str = "app"
 
 
+class RaiseOfferBudget(Event):
+    """A dispatcher lets an incident ask more people (`responses.v1`, keyed by incident id; the
+    API writes it for a signed-in dispatcher of the incident's regions, named by account id)."""
+
+    kind: Literal["RaiseOfferBudget"] = "RaiseOfferBudget"
+    incident_id: UUID
+    by: int = Field(ge=1, le=500, description="offers added to the incident's budget")
+    account_id: UUID
+
+
+class OfferBudgetRaised(MobilizationEvent):
+    """The incident's offer budget is now `offer_budget`; the next wave is planned at once."""
+
+    kind: Literal["OfferBudgetRaised"] = "OfferBudgetRaised"
+    offer_budget: int
+    offers_sent: int
+    by: int
+    account_id: UUID
+
+
 class DeliveryStatus(StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"

@@ -739,3 +739,42 @@ async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(
         engine, "SELECT count(*) FROM commitments WHERE offer_id = :o", o=medic.id
     )
     assert commitments == 1
+
+
+async def test_a_dispatcher_raises_the_offer_budget_and_the_mobilizer_applies_it(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
+) -> None:
+    async def budget() -> int:
+        return await _count(
+            engine, "SELECT offer_budget FROM mobilizations WHERE incident_id = :i", i=incident
+        )
+
+    before = await budget()
+    elsewhere = await client.post(
+        f"{INCIDENTS}/{incident}/mobilization/budget",
+        json={"by": 10},
+        headers=await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"]),
+    )
+    assert elsewhere.status_code == 403
+    raised = await client.post(
+        f"{INCIDENTS}/{incident}/mobilization/budget",
+        json={"by": 10},
+        headers={**dispatcher, "Accept-Language": "ru"},
+    )
+    assert raised.status_code == 202, raised.text
+    assert raised.json()["detail"].startswith("Лимит вызовов увеличен на 10")
+
+    async def applied() -> bool:
+        return await budget() == before + 10
+
+    await _eventually(applied)
+    state = await client.get(f"{INCIDENTS}/{incident}/mobilization", headers=dispatcher)
+    assert state.json()["offers"]["budget"] == before + 10
+    assert (
+        await client.post(
+            f"{INCIDENTS}/{incident}/mobilization/budget", json={"by": 0}, headers=dispatcher
+        )
+    ).status_code == 422

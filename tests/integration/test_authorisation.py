@@ -82,6 +82,7 @@ POLICY: dict[str, Access] = {
     "PUT /api/v1/me/consents/{kind}": Access.VOLUNTEER,
     "GET /api/v1/incidents/{incident_id}/mobilization": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/explanations": Access.OPERATOR,
+    "POST /api/v1/incidents/{incident_id}/mobilization/budget": Access.OPERATOR,
 }
 
 CALLERS = (
@@ -252,6 +253,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "PUT /api/v1/me/consents/{kind}": {"given": True},
     "POST /api/v1/accounts": {"username": "x", "role": "analyst"},  # too short: 422 if let in
+    "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 0},  # 422 if let in
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},
     "POST /api/v1/auth/sign-in": {"username": "nobody-here", "password": "wrong password 1"},

@@ -156,3 +156,12 @@ def test_the_public_area_of_a_missing_person_is_a_coarse_box() -> None:
     assert ring == [[63.58, 53.18], [63.68, 53.18], [63.68, 53.26], [63.58, 53.26], [63.58, 53.18]]
     flood = properties.model_copy(update={"source": "cap"})
     assert public_area(flood, json.dumps(circle)) == json.dumps(circle), "a flood's area is public"
+
+
+def test_a_raised_budget_never_falls_below_what_was_sent_nor_passes_the_cap() -> None:
+    from services.mobilizer.steering import MAX_OFFER_BUDGET, raised_budget
+
+    assert raised_budget(30, 12, 10) == 40
+    assert raised_budget(None, 12, 10) == 22
+    assert raised_budget(30, 45, 5) == 50, "an old budget below what was sent starts from sent"
+    assert raised_budget(MAX_OFFER_BUDGET - 3, 0, 500) == MAX_OFFER_BUDGET

@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import callouts, queries
 from services.api.auth import accounts
 from services.api.auth.deps import OperatorDep
 from services.api.auth.principals import Principal, may_operate
-from services.api.deps import SessionDep
+from services.api.deps import LanguageDep, PublisherDep, SessionDep
 from services.api.errors import Forbidden, VolunteerNotFound
+from services.api.messages import message
 from services.api.schemas import (
     ExplanationEntry,
     ExplanationList,
@@ -24,7 +26,8 @@ from services.api.schemas import (
     Problem,
     RoleState,
 )
-from shared.events.mobilization import MobilizationStatus
+from shared.events import topics
+from shared.events.mobilization import MobilizationStatus, RaiseOfferBudget
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
 
@@ -191,3 +194,31 @@ async def _viewed(
         now=datetime.now(UTC),
     )
     await session.commit()
+
+
+class BudgetRaise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: int = Field(ge=1, le=500, description="Offers to add to the incident's budget")
+
+
+@router.post(
+    "/{incident_id}/mobilization/budget",
+    status_code=202,
+    response_model=Problem,
+    responses=NOT_MOBILISED,
+    summary="Raise the incident's offer budget: its next wave may ask more people",
+)
+async def raise_offer_budget(
+    incident_id: UUID,
+    session: SessionDep,
+    principal: OperatorDep,
+    publisher: PublisherDep,
+    language: LanguageDep,
+    body: Annotated[BudgetRaise, Body()],
+) -> Problem:
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
+    command = RaiseOfferBudget(incident_id=incident_id, by=body.by, account_id=principal.account_id)
+    await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
+    return Problem(detail=message("budget.raised", language, by=body.by))
