@@ -253,7 +253,8 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "PUT /api/v1/me/consents/{kind}": {"given": True},
     "POST /api/v1/accounts": {"username": "x", "role": "analyst"},  # too short: 422 if let in
-    "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 0},  # 422 if let in
+    # A valid body, so a dispatcher of another region meets the region check, not validation.
+    "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 1},
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},
     "POST /api/v1/auth/sign-in": {"username": "nobody-here", "password": "wrong password 1"},
