@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services.api import messages
 from services.api.answers import OfferState
 from services.api.errors import MobilizationNotFound
+from services.api.my_offers import OwnOffer
 from services.api.tables import VolunteerRow
 from services.intake.tables import IncidentRow
 from services.mobilizer.explain import Explanation
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
-from shared.events.mobilization import OfferStatus
+from shared.events.mobilization import MobilizationStatus, OfferStatus
 from shared.events.volunteers import Role
 from shared.i18n import LANGUAGES, Language
 
@@ -381,3 +382,44 @@ async def offer_card(db: Reader, offer_id: UUID) -> OfferCard | None:
         if text.get("language") and text.get("headline")
     }
     return OfferCard(state=OfferState(**facts), headlines=headlines, **card)
+
+
+async def own_offers(
+    db: Reader, volunteer_id: UUID, *, since: datetime, limit: int = 20
+) -> list[OwnOffer]:
+    """A volunteer's offers made since `since`, newest first (what `reveal` is then applied to)."""
+    center = cast(MobilizationRow.center, Geometry(srid=4326))
+    rows = (
+        await db.execute(
+            select(
+                OfferRow.id.label("offer_id"),
+                OfferRow.incident_id,
+                OfferRow.role,
+                MobilizationRow.incident_type,
+                OfferRow.status,
+                MobilizationRow.status.label("mobilization_status"),
+                MobilizationRow.is_exercise,
+                MobilizationRow.headline,
+                OfferRow.distance_m,
+                OfferRow.eta_s,
+                OfferRow.offered_at,
+                OfferRow.expires_at,
+                OfferRow.responded_at,
+                OfferRow.closed_reason,
+                func.ST_X(center).label("lon"),
+                func.ST_Y(center).label("lat"),
+            )
+            .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
+            .where(OfferRow.volunteer_id == volunteer_id, OfferRow.offered_at >= since)
+            .order_by(OfferRow.offered_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    offers = []
+    for row in rows:
+        facts = row._asdict()
+        point = (round(float(facts.pop("lon")), 6), round(float(facts.pop("lat")), 6))
+        facts["status"] = OfferStatus(facts["status"])
+        facts["mobilization_status"] = MobilizationStatus(facts["mobilization_status"])
+        offers.append(OwnOffer(**facts, meeting_point=point))
+    return offers

@@ -45,6 +45,7 @@ from services.api.routes import (
     incidents,
     mobilization,
     offers,
+    own_offers,
     positions,
     regions,
     volunteers,
@@ -170,6 +171,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(mobilization.router)
     app.include_router(offers.router)
     app.include_router(positions.router)
+    app.include_router(own_offers.router)
     app.include_router(volunteers.router)
     app.include_router(answer_page.router)
     app.include_router(regions.router)

@@ -77,6 +77,7 @@ POLICY: dict[str, Access] = {
     "POST /api/v1/accounts": Access.ADMIN,
     "POST /api/v1/accounts/{username}/disable": Access.ADMIN,
     "POST /api/v1/volunteers/{volunteer_id}/erase": Access.ADMIN,
+    "GET /api/v1/me/offers": Access.VOLUNTEER,
     "POST /api/v1/me/locations": Access.VOLUNTEER,
     "GET /api/v1/me/consents": Access.VOLUNTEER,
     "PUT /api/v1/me/consents/{kind}": Access.VOLUNTEER,
