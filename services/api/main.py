@@ -48,6 +48,7 @@ from services.api.routes import (
     own_offers,
     positions,
     regions,
+    volunteer_app,
     volunteers,
 )
 from services.api.security import SecurityHeaders
@@ -174,6 +175,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(own_offers.router)
     app.include_router(volunteers.router)
     app.include_router(answer_page.router)
+    app.include_router(volunteer_app.router)
     app.include_router(regions.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

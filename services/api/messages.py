@@ -225,6 +225,66 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Нет согласия на передачу местоположения; включите его в приложении",
         "en": "You have not agreed to share your location; turn it on in the app",
     },
+    "app.title": {
+        "kk": "Jedel: ерікті",
+        "ru": "Jedel: волонтёр",
+        "en": "Jedel: volunteer",
+    },
+    "app.phone": {
+        "kk": "Телефон нөміріңіз",
+        "ru": "Ваш номер телефона",
+        "en": "Your phone number",
+    },
+    "app.send_code": {
+        "kk": "Код жіберу",
+        "ru": "Отправить код",
+        "en": "Send me a code",
+    },
+    "app.code": {
+        "kk": "SMS-тегі код",
+        "ru": "Код из SMS",
+        "en": "The code from the SMS",
+    },
+    "app.sign_in": {
+        "kk": "Кіру",
+        "ru": "Войти",
+        "en": "Sign in",
+    },
+    "app.sign_out": {
+        "kk": "Шығу",
+        "ru": "Выйти",
+        "en": "Sign out",
+    },
+    "app.no_offers": {
+        "kk": "Қазір шақыру жоқ. Рахмет, сіз дайынсыз!",
+        "ru": "Сейчас вызовов нет. Спасибо, что на связи!",
+        "en": "No call-outs right now. Thank you for standing by!",
+    },
+    "app.distance": {
+        "kk": "{km} км қашықтықта",
+        "ru": "{km} км от вас",
+        "en": "{km} km away",
+    },
+    "app.time_left": {
+        "kk": "Жауап беруге {minutes} мин қалды",
+        "ru": "На ответ осталось {minutes} мин",
+        "en": "{minutes} min left to answer",
+    },
+    "app.meeting_point": {
+        "kk": "Жиналу орны",
+        "ru": "Место сбора",
+        "en": "Meeting point",
+    },
+    "app.queued": {
+        "kk": "Байланыс жоқ: жауабыңыз сақталды, байланыс қалпына келгенде жіберіледі",
+        "ru": "Нет связи: ответ сохранён и уйдёт, когда связь появится",
+        "en": "No signal: your answer is kept and will be sent when the signal returns",
+    },
+    "app.offline": {
+        "kk": "Байланыс жоқ",
+        "ru": "Нет связи",
+        "en": "No signal",
+    },
     "budget.raised": {
         "kk": "Шақыру лимиті {by}-ге көбейтілді; келесі толқын дереу жоспарланады",
         "ru": "Лимит вызовов увеличен на {by}; следующая волна планируется сразу",

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.async_api import async_playwright
 from rich.console import Console
 from sqlalchemy import text
@@ -688,13 +689,13 @@ async def test_the_sms_link_opens_a_small_page_that_answers_the_call_out(
 
 
 @pytest.fixture
-async def served(
+async def served_app(
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
     mobilizer: MobilizerService,
     clock: FakeClock,
-) -> AsyncIterator[str]:
-    """The API on a real port, for a real browser."""
+) -> AsyncIterator[tuple[str, FastAPI]]:
+    """The API on a real port, for a real browser: its address and the app (for its codes)."""
     settings = _api_settings(database_settings, kafka_settings, wait_s=20)
     app = create_app(settings)
     app.state.clock = clock
@@ -703,9 +704,14 @@ async def served(
     )
     serving = asyncio.create_task(server.serve())
     await _eventually(lambda: asyncio.sleep(0, result=server.started), timeout_s=20)
-    yield f"http://127.0.0.1:{server.config.port}"
+    yield f"http://127.0.0.1:{server.config.port}", app
     server.should_exit = True
     await serving
+
+
+@pytest.fixture
+def served(served_app: tuple[str, FastAPI]) -> str:
+    return served_app[0]
 
 
 async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(
@@ -778,3 +784,82 @@ async def test_a_dispatcher_raises_the_offer_budget_and_the_mobilizer_applies_it
             f"{INCIDENTS}/{incident}/mobilization/budget", json={"by": 0}, headers=dispatcher
         )
     ).status_code == 422
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where the browser tests leave their screenshots (kept as test artefacts)."""
+    folder = Path(".run/screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_once(
+    served_app: tuple[str, FastAPI], incident: uuid.UUID, engine: AsyncEngine, screenshots: Path
+) -> None:
+    """In Russian: phone and code, the offer listed, "Еду" tapped without signal, kept, and
+    sent exactly once when the signal returns; then the meeting point is shown."""
+    url, app = served_app
+    [medic, *_] = _pending(await _offers(engine, incident), "medic")
+    async with engine.connect() as connection:
+        phone = (
+            await connection.execute(
+                text("SELECT phone FROM volunteers WHERE id = :v"), {"v": medic.volunteer_id}
+            )
+        ).scalar_one()
+    assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
+    answers: list[int] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 360, "height": 640}, locale="ru-RU"
+            )
+            page = await context.new_page()
+            page.on(
+                "response",
+                lambda r: answers.append(r.status) if r.url.endswith("/accept") else None,
+            )
+            await page.goto(f"{url}/app?lang=ru")
+            assert await page.locator("html").get_attribute("lang") == "ru"
+            await page.get_by_label("Ваш номер телефона").fill(phone)
+            await page.get_by_role("button", name="Отправить код").click()
+            code = page.get_by_label("Код из SMS")
+            await code.wait_for()
+            await code.fill(app.state.code_sender.sent[-1][1])
+            await page.get_by_role("button", name="Войти").click()
+            card = page.locator(f'[data-offer="{medic.id}"]')
+            await card.wait_for(timeout=10_000)
+            assert "Место сбора" not in await card.inner_text(), "no scene before accepting"
+            await page.screenshot(path=str(screenshots / "app-offer-ru.png"))
+
+            await context.set_offline(True)
+            await card.get_by_role("button", name="Еду").click()
+            await page.get_by_text("Нет связи: ответ сохранён").first.wait_for(timeout=5_000)
+            await page.screenshot(path=str(screenshots / "app-offline-ru.png"))
+            assert answers == [], "nothing left the phone without signal"
+            await context.set_offline(False)
+            await card.get_by_text("Место сбора").wait_for(timeout=20_000)
+            await page.screenshot(path=str(screenshots / "app-accepted-ru.png"))
+            await page.reload()
+            await page.locator(f'[data-offer="{medic.id}"]').get_by_text("Место сбора").wait_for()
+        finally:
+            await browser.close()
+    assert len([status for status in answers if status < 300]) == 1, answers
+    commitments = await _count(
+        engine, "SELECT count(*) FROM commitments WHERE offer_id = :o", o=medic.id
+    )
+    assert commitments == 1
+
+
+async def test_the_app_speaks_kazakh_first(client: httpx.AsyncClient) -> None:
+    page = await client.get("/app", headers={"Accept-Language": "de"})
+    assert page.status_code == 200
+    assert '<html lang="kk">' in page.text
+    assert "Код жіберу" in page.text
+    assert "Отправить код" in (await client.get("/app?lang=ru")).text
+    worker = await client.get("/app/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")

@@ -56,6 +56,8 @@ POLICY: dict[str, Access] = {
     "GET /docs": Access.PUBLIC,
     "GET /asyncapi": Access.PUBLIC,
     "GET /asyncapi.json": Access.PUBLIC,
+    "GET /app": Access.PUBLIC,  # the shell only: every datum it shows comes from a guarded route
+    "GET /app/sw.js": Access.PUBLIC,
     # The public map: incidents without personal data (privacy tests below), regions.
     "GET /api/v1/incidents": Access.PUBLIC,
     "GET /api/v1/incidents/{incident_id}": Access.PUBLIC,

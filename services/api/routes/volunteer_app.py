@@ -1,0 +1,96 @@
+"""The volunteer's app: `/app`, an installable page for a phone on a poor connection.
+
+One small HTML page in the volunteer's language (`?lang=kk|ru|en`, else `Accept-Language`, else
+Kazakh) with its words inlined as JSON, one script (`/static/app/app.js`) and a service worker
+(`/app/sw.js`, scoped to `/app`) that keeps the page available offline. The script signs in with
+a phone number and a one-time code, lists `GET /api/v1/me/offers`, and answers with
+`POST /api/v1/offers/{id}/accept|decline`; an answer tapped without signal is kept on the phone and
+sent once the signal returns (an answer to an offer is idempotent: a second one changes nothing).
+No map tiles, no framework: the first load is the page, the script and the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from services.api import messages
+from services.api.messages import preferred_language
+from shared.i18n import LANGUAGES, ROLE_NAMES, Language
+
+router = APIRouter(include_in_schema=False)
+
+STATIC = Path(__file__).resolve().parent.parent / "static" / "app"
+WORDS: Final = (
+    "app.title",
+    "app.phone",
+    "app.send_code",
+    "app.code",
+    "app.sign_in",
+    "app.sign_out",
+    "app.no_offers",
+    "app.distance",
+    "app.time_left",
+    "app.meeting_point",
+    "app.queued",
+    "app.offline",
+    "auth.code_sent",
+    "page.exercise",
+    "page.role",
+    "page.eta",
+    "page.accept",
+    "page.decline",
+    "offer.accepted",
+    "offer.declined",
+    "offer.pending",
+)
+
+
+def words(language: Language) -> dict[str, str]:
+    """The app's words in `language`, with `{placeholders}` left for the script to fill."""
+    said = {
+        key: messages.MESSAGES[key].get(language) or messages.MESSAGES[key]["kk"] for key in WORDS
+    }
+    said.update({f"role.{role}": names[language] for role, names in ROLE_NAMES.items()})
+    return said
+
+
+def _language(request: Request, asked: str | None) -> Language:
+    for language in LANGUAGES:
+        if asked == language:
+            return language
+    return preferred_language(request.headers.get("accept-language"))
+
+
+@router.get("/app", response_class=HTMLResponse)
+async def volunteer_app(request: Request, lang: str | None = None) -> HTMLResponse:
+    language = _language(request, lang)
+    inlined = json.dumps(words(language), ensure_ascii=False).replace("<", "\\u003c")
+    title = messages.message("app.title", language)
+    page = (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{title}</title>"
+        '<link rel="manifest" href="/static/app/manifest.webmanifest">'
+        '<meta name="theme-color" content="#1b6e35">'
+        '<link rel="stylesheet" href="/static/app/app.css">'
+        f'<script type="application/json" id="words">{inlined}</script>'
+        '<script src="/static/app/app.js" defer></script></head>'
+        f'<body><header><h1>{title}</h1><p id="signal" role="status" hidden></p></header>'
+        '<main id="main" aria-live="polite"></main></body></html>'
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-cache", "Content-Language": language})
+
+
+@router.get("/app/sw.js")
+async def service_worker() -> Response:
+    """Served under `/app` so that its scope is the app."""
+    return Response(
+        (STATIC / "sw.js").read_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )

@@ -1,0 +1,174 @@
+// Jedel volunteer app. Words come from the page (#words), in the volunteer's language.
+"use strict";
+const W = JSON.parse(document.getElementById("words").textContent);
+const QUEUE = "jedel.answers"; // answers tapped without signal, sent once it returns
+const main = document.getElementById("main");
+const signal = document.getElementById("signal");
+
+function say(key, values) {
+  return (W[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values && values[name]));
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (name === "onclick" || name === "onsubmit") node[name] = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function csrf() {
+  const found = document.cookie.split("; ").find((item) => item.startsWith("jedel_csrf="));
+  return found ? decodeURIComponent(found.slice("jedel_csrf=".length)) : "";
+}
+
+async function api(method, path, body) {
+  const headers = { "Accept-Language": document.documentElement.lang, "X-CSRF-Token": csrf() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const send = () => fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let response = await send();
+  if (response.status === 401 && !path.startsWith("/api/v1/auth/")) {
+    const refreshed = await fetch("/api/v1/auth/refresh", { method: "POST", credentials: "same-origin" });
+    if (refreshed.ok) {
+      headers["X-CSRF-Token"] = csrf();
+      response = await send();
+    }
+  }
+  return response;
+}
+
+async function detail(response) {
+  try { return (await response.json()).detail || String(response.status); } catch { return String(response.status); }
+}
+
+function showSignIn(note) {
+  const phone = el("input", { id: "phone", type: "tel", autocomplete: "tel", required: "" });
+  const form = el("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const response = await api("POST", "/api/v1/auth/code", { phone: phone.value });
+      if (response.ok) showCode(phone.value);
+      else showSignIn(await detail(response));
+    },
+  }, el("label", { for: "phone" }, say("app.phone")), phone,
+     el("button", { class: "yes", type: "submit" }, say("app.send_code")));
+  main.replaceChildren(...(note ? [el("p", { class: "note", role: "alert" }, note)] : []), form);
+  phone.focus();
+}
+
+function showCode(phoneNumber) {
+  const code = el("input", { id: "code", inputmode: "numeric", autocomplete: "one-time-code", required: "" });
+  const form = el("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const response = await api("POST", "/api/v1/auth/code/verify", { phone: phoneNumber, code: code.value });
+      if (response.ok) showOffers();
+      else main.prepend(el("p", { class: "note", role: "alert" }, await detail(response)));
+    },
+  }, el("p", {}, say("auth.code_sent")), el("label", { for: "code" }, say("app.code")), code,
+     el("button", { class: "yes", type: "submit" }, say("app.sign_in")));
+  main.replaceChildren(form);
+  code.focus();
+}
+
+function queued() {
+  try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch { return []; }
+}
+
+function keep(answers) {
+  localStorage.setItem(QUEUE, JSON.stringify(answers));
+}
+
+// Send what was kept, oldest first; an answer leaves the queue once the API has decided it (or
+// refused it for good), and stays while there is no signal.
+let flushing = false;
+async function flush() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    for (const answer of queued()) {
+      let response;
+      try {
+        response = await api("POST", `/api/v1/offers/${answer.offer_id}/${answer.answer}`, {});
+      } catch {
+        return; // still no signal
+      }
+      if (response.status >= 500) return;
+      keep(queued().filter((item) => item.offer_id !== answer.offer_id));
+      signal.hidden = true;
+    }
+  } finally {
+    flushing = false;
+  }
+  await showOffers();
+}
+
+async function answer(offerId, choice) {
+  keep([...queued().filter((item) => item.offer_id !== offerId), { offer_id: offerId, answer: choice }]);
+  if (!navigator.onLine) {
+    signal.textContent = say("app.queued");
+    signal.hidden = false;
+    return;
+  }
+  await flush();
+  if (queued().length) {
+    signal.textContent = say("app.queued");
+    signal.hidden = false;
+  }
+}
+
+function offerCard(offer) {
+  const pending = queued().find((item) => item.offer_id === offer.offer_id);
+  const parts = [];
+  if (offer.is_exercise) parts.push(el("p", { class: "drill" }, say("page.exercise")));
+  parts.push(el("h2", {}, offer.headline || say("role." + offer.role)));
+  parts.push(el("p", {}, say("page.role", { role: say("role." + offer.role) })));
+  parts.push(el("p", {}, say("app.distance", { km: (offer.distance_m / 1000).toFixed(1) })
+    + " · " + say("page.eta", { minutes: Math.max(1, Math.round(offer.eta_s / 60)) })));
+  if (pending) {
+    parts.push(el("p", { class: "note", role: "status" }, say("app.queued")));
+  } else if (offer.answerable) {
+    parts.push(el("p", {}, say("app.time_left", { minutes: Math.max(1, Math.round(offer.seconds_left / 60)) })));
+    parts.push(el("button", { class: "yes", onclick: () => answer(offer.offer_id, "accept") }, say("page.accept")));
+    parts.push(el("button", { onclick: () => answer(offer.offer_id, "decline") }, say("page.decline")));
+  } else if (offer.status === "accepted" || offer.status === "declined") {
+    parts.push(el("p", { class: "note", role: "status" }, say("offer." + offer.status)));
+  }
+  if (offer.meeting_point) {
+    const [lon, lat] = offer.meeting_point;
+    parts.push(el("p", {}, say("app.meeting_point") + ": ",
+      el("a", { href: `geo:${lat},${lon}` }, `${lat.toFixed(5)}, ${lon.toFixed(5)}`)));
+  }
+  return el("section", { class: "offer", "data-offer": offer.offer_id }, ...parts);
+}
+
+async function showOffers() {
+  let response;
+  try {
+    response = await api("GET", "/api/v1/me/offers");
+  } catch {
+    signal.textContent = say("app.offline");
+    signal.hidden = false;
+    return;
+  }
+  if (response.status === 401) return showSignIn();
+  if (!response.ok) return main.replaceChildren(el("p", { role: "alert" }, await detail(response)));
+  const offers = await response.json();
+  const out = el("button", {
+    onclick: async () => { await api("POST", "/api/v1/auth/sign-out"); showSignIn(); },
+  }, say("app.sign_out"));
+  main.replaceChildren(
+    ...(offers.length ? offers.map(offerCard) : [el("p", {}, say("app.no_offers"))]), out,
+  );
+}
+
+window.addEventListener("online", () => flush());
+window.addEventListener("offline", () => { signal.textContent = say("app.offline"); signal.hidden = false; });
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app" });
+setInterval(() => { if (navigator.onLine && queued().length) flush(); }, 15000);
+if (queued().length && navigator.onLine) flush(); else showOffers();
