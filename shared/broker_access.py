@@ -90,6 +90,12 @@ def may_write(principal: str, topic: str) -> bool:
     return principal == ADMIN or topic in PRINCIPALS[principal].writes
 
 
+def writes_anything(principal: str) -> bool:
+    """Whether `principal` produces at all (an idempotent producer needs the cluster's
+    IdempotentWrite, granted only with a topic to write)."""
+    return principal not in PRINCIPALS or bool(PRINCIPALS[principal].writes)
+
+
 def granted_topics(principal: str) -> tuple[str, ...]:
     """Every topic `principal` may read or write (all of them for the admin)."""
     if principal == ADMIN:

@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
-from shared.broker_access import granted_topics
+from shared.broker_access import granted_topics, writes_anything
 from shared.outbox import Publish
 from shared.settings import KafkaSettings
 
@@ -47,7 +47,8 @@ def build_broker(settings: KafkaSettings, *, principal: str) -> KafkaBroker:
         security=security(settings, principal),
         max_request_size=settings.max_request_size,
         # Idempotent with acks=all: a retried send is written once, each partition keeps order.
-        enable_idempotence=True,
+        # A read-only principal (the simulator) is refused an idempotent producer's id: none.
+        enable_idempotence=writes_anything(principal),
         acks="all",
         # Topics are provisioned with the broker; a service's principal may not create them.
         allow_auto_create_topics=False,

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.cli.demo_group import GroupState, watch_group
 from services.cli.publishing import AlertPublisher
@@ -142,6 +143,12 @@ async def run_demo(
                 if _answer_link(settings, group)
                 else ""
             )
+            + (
+                "the volunteer app: http://127.0.0.1:8000/app (sign in with "
+                f"{phone}; in development the one-time code is written to .run/api.log)\n"
+                if (phone := await _volunteer_phone(engine, group))
+                else ""
+            )
             + "incidents as GeoJSON: http://127.0.0.1:8000/api/v1/incidents · "
             "API docs: http://127.0.0.1:8000/docs · events: http://127.0.0.1:8000/asyncapi"
         )
@@ -232,6 +239,19 @@ def _table(rows: list[Row]) -> Table:
         else:
             table.add_row(row.sample.label, "[yellow]waiting…[/]", "", "", "", "")
     return table
+
+
+async def _volunteer_phone(engine: AsyncEngine, group: GroupState) -> str | None:
+    """The (synthetic) phone of the volunteer whose answer page the demo shows, to sign in with."""
+    for offer_id in group.accepted_offers:
+        if offer_id in group.offered:
+            async with engine.connect() as connection:
+                phone = await connection.scalar(
+                    text("SELECT phone FROM volunteers WHERE id = :v"),
+                    {"v": UUID(group.offered[offer_id][0])},
+                )
+            return str(phone) if phone else None
+    return None
 
 
 def _answer_link(settings: Settings, group: GroupState) -> str | None:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.intake.main import IntakeService
 from shared.broker_access import PRINCIPALS, may_write, service_principal
 from shared.events import topics
-from shared.kafka import client_options
+from shared.kafka import build_broker, client_options
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.broker import LocalBroker
 from tests.factories import cap, new_run
@@ -185,3 +185,16 @@ async def test_a_service_cannot_join_another_services_consumer_group(
     with pytest.raises(GroupAuthorizationFailedError):
         await consumer.start()
     await consumer.stop()
+
+
+async def test_a_read_only_principal_starts_its_service_broker(
+    kafka_settings: KafkaSettings,
+) -> None:
+    """The demo's simulated phones write nothing, so the broker grants them no producer id: their
+    service must start without asking for one (it used to die with ClusterAuthorizationFailed)."""
+    broker = build_broker(kafka_settings, principal=service_principal("simulator"))
+    try:
+        await broker.start()
+        assert await broker.ping(timeout=10)
+    finally:
+        await broker.stop()
