@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.auth.principals import AccountRole
 from services.api.main import create_app
-from services.api.settings import ApiOptions, ApiSettings
+from services.api.settings import ApiOptions, ApiSettings, AuthOptions
 from services.cli.explain import explain
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
@@ -697,6 +697,9 @@ async def served_app(
 ) -> AsyncIterator[tuple[str, FastAPI]]:
     """The API on a real port, for a real browser: its address and the app (for its codes)."""
     settings = _api_settings(database_settings, kafka_settings, wait_s=20)
+    # Every test signs in from 127.0.0.1: the suite's earlier sign-ins must not use up this
+    # address's allowance (the limits have tests of their own, in test_sign_in.py).
+    settings = settings.model_copy(update={"auth": AuthOptions(attempts_per_address=100_000)})
     app = create_app(settings)
     app.state.clock = clock
     server = uvicorn.Server(
