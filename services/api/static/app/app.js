@@ -67,7 +67,7 @@ function showCode(phoneNumber) {
     onsubmit: async (event) => {
       event.preventDefault();
       const response = await api("POST", "/api/v1/auth/code/verify", { phone: phoneNumber, code: code.value });
-      if (response.ok) showOffers();
+      if (response.ok) { if (queued().length) flush(); else showOffers(); }
       else main.prepend(el("p", { class: "note", role: "alert" }, await detail(response)));
     },
   }, el("p", {}, say("auth.code_sent")), el("label", { for: "code" }, say("app.code")), code,
@@ -85,7 +85,7 @@ function keep(answers) {
 }
 
 // Send what was kept, oldest first; an answer leaves the queue once the API has decided it (or
-// refused it for good), and stays while there is no signal.
+// refused it for good), and stays while there is no signal or no session.
 let flushing = false;
 async function flush() {
   if (flushing) return;
@@ -98,7 +98,9 @@ async function flush() {
       } catch {
         return; // still no signal
       }
-      if (response.status >= 500) return;
+      // Not decided yet: the API is down, busy, or the session ran out (sign in, then it is sent).
+      if (response.status >= 500 || response.status === 429) return;
+      if (response.status === 401) return showSignIn();
       keep(queued().filter((item) => item.offer_id !== answer.offer_id));
       signal.hidden = true;
     }
