@@ -697,9 +697,12 @@ async def served_app(
 ) -> AsyncIterator[tuple[str, FastAPI]]:
     """The API on a real port, for a real browser: its address and the app (for its codes)."""
     settings = _api_settings(database_settings, kafka_settings, wait_s=20)
-    # Every test signs in from 127.0.0.1: the suite's earlier sign-ins must not use up this
-    # address's allowance (the limits have tests of their own, in test_sign_in.py).
-    settings = settings.model_copy(update={"auth": AuthOptions(attempts_per_address=100_000)})
+    # Every test signs in from 127.0.0.1, and the seeded volunteers (so their phones) are the same
+    # in every run: earlier tests and runs within the window must not use up the allowance of the
+    # address or of the phone (the limits have tests of their own, in test_sign_in.py).
+    settings = settings.model_copy(
+        update={"auth": AuthOptions(attempts_per_address=100_000, codes_per_phone=100_000)}
+    )
     app = create_app(settings)
     app.state.clock = clock
     server = uvicorn.Server(
