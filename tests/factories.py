@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from shared.reference import KAZAKHSTAN_TZ
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,3 +83,24 @@ def missing_person_report(**overrides: Any) -> dict[str, Any]:
 
 def as_json(report: dict[str, Any]) -> bytes:
     return json.dumps(report, ensure_ascii=False).encode()
+
+
+async def insert_volunteer(
+    engine: AsyncEngine, name: str, *, phone_prefix: str = "+7707"
+) -> uuid.UUID:
+    """A volunteer in Kostanay (KZ-39, home at 63.6 53.2, by car, available) with a random phone."""
+    volunteer_id = uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO volunteers (id, full_name, phone, birth_date, languages, region_code,"
+                " home, transport_mode, availability) VALUES (:id, :name, :phone, '1988-05-06',"
+                " '{kk}', 'KZ-39', ST_GeogFromText('POINT(63.6 53.2)'), 'car', 'available')"
+            ),
+            {
+                "id": volunteer_id,
+                "name": name,
+                "phone": f"{phone_prefix}{uuid.uuid4().int % 10**7:07d}",
+            },
+        )
+    return volunteer_id

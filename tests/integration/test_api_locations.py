@@ -19,6 +19,7 @@ from services.api.settings import ApiSettings
 from shared.events import topics
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
+from tests.factories import insert_volunteer
 from tests.kafka_tail import Tail
 from tests.running import api_client
 
@@ -40,18 +41,7 @@ async def client(
 
 async def _volunteer(engine: AsyncEngine) -> uuid.UUID:
     await seed_reference(engine)
-    volunteer_id = uuid.uuid4()
-    async with engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO volunteers (id, full_name, phone, birth_date, languages, region_code,"
-                " home, transport_mode, availability) VALUES (:id, 'Located Person', :phone,"
-                " '1988-05-06', '{kk}', 'KZ-39', ST_GeogFromText('POINT(63.6 53.2)'), 'car',"
-                " 'available')"
-            ),
-            {"id": volunteer_id, "phone": f"+7707{uuid.uuid4().int % 10**7:07d}"},
-        )
-    return volunteer_id
+    return await insert_volunteer(engine, "Located Person", phone_prefix="+7707")
 
 
 async def test_positions_need_consent_and_are_published_stamped_by_the_api(

@@ -16,6 +16,7 @@ from services.api.settings import ApiSettings
 from shared.events.base import utc_now
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import as_volunteer
+from tests.factories import insert_volunteer
 from tests.running import api_client
 
 pytestmark = pytest.mark.integration
@@ -35,18 +36,7 @@ async def client(
 
 
 async def _volunteer(engine: AsyncEngine) -> uuid.UUID:
-    volunteer_id = uuid.uuid4()
-    async with engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO volunteers (id, full_name, phone, birth_date, languages, region_code,"
-                " home, transport_mode, availability) VALUES (:id, 'Listed Person', :phone,"
-                " '1988-05-06', '{kk}', 'KZ-39', ST_GeogFromText('POINT(63.6 53.2)'), 'car',"
-                " 'available')"
-            ),
-            {"id": volunteer_id, "phone": f"+7708{uuid.uuid4().int % 10**7:07d}"},
-        )
-    return volunteer_id
+    return await insert_volunteer(engine, "Listed Person", phone_prefix="+7708")
 
 
 async def _offer(engine: AsyncEngine, volunteer_id: uuid.UUID, status: str) -> uuid.UUID:

@@ -33,6 +33,7 @@ from shared.db import build_sessionmaker
 from shared.events.base import utc_now
 from shared.settings import DEVELOPMENT_SECRET, DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
+from tests.factories import insert_volunteer
 
 pytestmark = pytest.mark.integration
 
@@ -143,18 +144,7 @@ class World:
 
 
 async def _volunteer(engine: AsyncEngine) -> uuid.UUID:
-    volunteer_id = uuid.uuid4()
-    async with build_sessionmaker(engine)() as session, session.begin():
-        await session.execute(
-            text(
-                "INSERT INTO volunteers (id, full_name, phone, birth_date, languages, region_code,"
-                " home, transport_mode, availability) VALUES (:id, 'Matrix Person', :phone,"
-                " '1990-01-01', '{kk}', 'KZ-39', ST_GeogFromText('POINT(63.6 53.2)'), 'car',"
-                " 'available')"
-            ),
-            {"id": volunteer_id, "phone": f"+7709{uuid.uuid4().int % 10**7:07d}"},
-        )
-    return volunteer_id
+    return await insert_volunteer(engine, "Matrix Person", phone_prefix="+7709")
 
 
 @pytest.fixture(scope="module")

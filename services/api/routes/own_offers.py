@@ -6,6 +6,7 @@ the volunteer has accepted. Nobody else's offers, and nothing about other people
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -68,17 +69,9 @@ async def my_offers(
     views = []
     for offer in offers:
         shown = reveal(offer, now=now)
-        facts = {
-            name: getattr(offer, name)
-            for name in OwnOfferView.model_fields
-            if name not in ("answerable", "seconds_left", "meeting_point")
-        }
+        # The offer's facts, with what `reveal` decided in place of its exact meeting point.
+        decided = {"answerable": shown.answerable, "seconds_left": shown.seconds_left}
         views.append(
-            OwnOfferView(
-                **facts,
-                answerable=shown.answerable,
-                seconds_left=shown.seconds_left,
-                meeting_point=shown.meeting_point,
-            )
+            OwnOfferView(**asdict(offer) | decided | {"meeting_point": shown.meeting_point})
         )
     return views
