@@ -55,7 +55,9 @@ PRINCIPALS: dict[str, Grants] = {
         "registry",
     ),
     service_principal("tracker"): _service(
-        (topics.LOCATIONS,), (topics.EVENTS_DEAD_LETTER,), "tracker"
+        (topics.LOCATIONS, topics.INCIDENTS, topics.MOBILIZATION),
+        (topics.EVENTS_DEAD_LETTER,),
+        "tracker",
     ),
     # Phones and browsers never talk to the broker: the API is their gateway.
     service_principal("api"): Grants(

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,8 +18,11 @@ from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
 from services.intake.settings import IntakeOptions, IntakeSettings
+from services.tracker.main import TrackerService
+from services.tracker.settings import TrackerOptions, TrackerSettings
 from shared.metrics import subscriber_consumers
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from tests.broker import free_port
 from tests.factories import FakeClock, new_run
 
 INTAKE_TABLES = ("incident_areas", "alerts", "incidents", "intake_outbox")
@@ -92,3 +97,51 @@ async def api_client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
         ) as http,
     ):
         yield http
+
+
+@asynccontextmanager
+async def served_api(app: FastAPI) -> AsyncIterator[str]:
+    """The API app on a real port (for a browser, or a stream ASGI would buffer): its address."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if serving.done() or time.monotonic() > deadline:
+            raise AssertionError("the API did not start serving within 20 s")
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@asynccontextmanager
+async def running_tracker(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+    **tracker: Any,
+) -> AsyncIterator[TrackerService]:
+    """The tracker with consumer groups of its own (its live feed's starting at the end);
+    `tracker` goes to `TrackerOptions`."""
+    run = new_run()
+    service = TrackerService(
+        TrackerSettings(
+            database=database_settings,
+            kafka=kafka_settings,
+            redis=redis_settings,
+            tracker=TrackerOptions(
+                group_id=f"jedel-tracker-{run}",
+                live_group_id=f"jedel-tracker-live-{run}",
+                **tracker,
+            ),
+        )
+    )
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()

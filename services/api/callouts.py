@@ -233,6 +233,15 @@ async def get_mobilization(db: Reader, incident_id: UUID) -> MobilizationRecord:
     return MobilizationRecord(**row._asdict())
 
 
+async def operating_regions(db: Reader, incident_id: UUID) -> list[str]:
+    """The regions whose operators act on an incident: those its area touches, and its group's."""
+    codes = await db.scalar(select(IncidentRow.region_codes).where(IncidentRow.id == incident_id))
+    group = await db.scalar(
+        select(MobilizationRow.region_code).where(MobilizationRow.incident_id == incident_id)
+    )
+    return [*(codes or ()), *([group] if group else [])]
+
+
 async def role_tallies(db: Reader, mobilization: MobilizationRecord) -> list[RoleTally]:
     rows = await db.execute(
         select(OfferRow.role, OfferRow.status, func.count().label("offers"))

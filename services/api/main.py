@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from uuid import UUID
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.api import callouts
 from services.api.asyncapi import asyncapi_document
 from services.api.auth.delivery import LoggedCodes, TextedCodes
 from services.api.auth.limits import TooManyAttempts
@@ -34,6 +37,7 @@ from services.api.errors import (
     OfferNotFound,
     VolunteerNotFound,
 )
+from services.api.live import LiveHub
 from services.api.messages import message, preferred_language
 from services.api.publisher import EventPublisher
 from services.api.routes import (
@@ -43,6 +47,7 @@ from services.api.routes import (
     docs,
     health,
     incidents,
+    live,
     mobilization,
     offers,
     own_offers,
@@ -78,14 +83,27 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], AbstractAsyncContext
         app.state.publisher = publisher
         app.state.redis = connect_redis(settings.redis)
         app.state.code_sender = LoggedCodes() if settings.auth.log_codes else TextedCodes(publisher)
+        app.state.live = LiveHub(app.state.redis, _regions_reader(app.state.sessionmaker))
+        app.state.live.start()
         try:
             yield
         finally:
+            await app.state.live.stop()
             await publisher.stop()
             await app.state.redis.aclose()
             await engine.dispose()
 
     return lifespan
+
+
+def _regions_reader(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Callable[[UUID], Awaitable[list[str]]]:
+    async def regions_of(incident_id: UUID) -> list[str]:
+        async with sessionmaker() as session:
+            return await callouts.operating_regions(session, incident_id)
+
+    return regions_of
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -177,6 +195,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(answer_page.router)
     app.include_router(volunteer_app.router)
     app.include_router(regions.router)
+    app.include_router(live.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

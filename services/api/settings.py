@@ -22,6 +22,12 @@ class ApiOptions(BaseModel):
     answer_poll_interval_s: float = Field(default=0.1, gt=0, le=5)
     # Connecting to or publishing on the broker; past it the answer is refused (503), not lost.
     publish_timeout_s: float = Field(default=5.0, gt=0)
+    # A live stream says something this often even when nothing happens (proxies close silent
+    # connections), and checks then that its session still holds.
+    live_keepalive_s: float = Field(default=15.0, gt=0, le=60)
+    # A stream ends after this long and the browser opens it again, signing in afresh (so a
+    # stream never outlives the access token it was opened with by much).
+    live_max_s: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _default_page_fits_the_maximum(self) -> Self:

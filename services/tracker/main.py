@@ -4,6 +4,9 @@ Matching reads them (`shared.positions`) to rank by ETA from where people are, n
 A fix older than the one kept changes nothing, so replays and reordering are harmless; a report that
 breaks the contract goes to `events.dead_letter.v1`. Fixes older than `keep_hours` are forgotten.
 Tracks and arrival/left-area events (`tracking.v1`) come with the field work.
+
+The tracker also feeds the live maps: every incident and mobilisation event becomes a `LiveChange`
+on a Redis channel (`shared.live`) that the API's processes fan out to browsers.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from shared.events import topics
 from shared.events.base import utc_now
 from shared.events.locations import VolunteerLocated
 from shared.kafka import subscriber_options
+from shared.live import CHANNEL, TOPICS, change_of
 from shared.positions import LivePositions
 from shared.redis_client import connect_redis
 from shared.rejections import Rejected, describe
@@ -65,6 +69,19 @@ class TrackerService(BrokerService):
             """Position fixes from volunteers' phones, keyed by volunteer id."""
             await consumer.handle(message, self.record)
 
+        live_options = subscriber_options(settings.kafka)
+        live_options["auto_offset_reset"] = "latest"
+
+        @self.broker.subscriber(
+            *TOPICS,
+            group_id=settings.tracker.live_group_id,
+            ack_policy=AckPolicy.MANUAL,
+            **live_options,
+        )
+        async def on_change(message: KafkaMessage) -> None:
+            """Incident and mobilisation events, told to the live maps."""
+            await consumer.handle(message, self.tell_live)
+
     async def record(self, data: bytes, position: Position) -> bool:
         fix = decode_location(data)
         if fix.recorded_at > self.clock() + CLOCK_SKEW:
@@ -80,6 +97,14 @@ class TrackerService(BrokerService):
             latitude=fix.latitude,
             recorded_at=fix.recorded_at,
         )
+
+    async def tell_live(self, data: bytes, position: Position) -> bool:
+        """Publish the change an event makes; True when there was one to tell."""
+        change = change_of(position.topic, data)
+        if change is None:
+            return False
+        await self.redis.publish(CHANNEL, change.model_dump_json())
+        return True
 
     async def forget_old(self) -> int:
         cutoff = self.clock() - timedelta(hours=self.settings.tracker.keep_hours)

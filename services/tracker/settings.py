@@ -9,6 +9,9 @@ from shared.settings import Settings
 
 class TrackerOptions(BaseModel):
     group_id: str = "jedel-tracker"
+    # The live feed's group: incidents and mobilisation events relayed to browsers. It starts at
+    # the newest event (a map is drawn from the API; only changes after it opens matter).
+    live_group_id: str = "jedel-tracker-live"
     # Fixes older than this are forgotten (matching stops trusting them much sooner).
     keep_hours: float = Field(default=6.0, gt=0)
     forget_every_s: float = Field(default=60.0, gt=0)

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import async_playwright
 from rich.console import Console
@@ -38,7 +37,6 @@ from shared.events.incidents import IncidentCancelled, IncidentStatus
 from shared.kafka import build_broker
 from shared.settings import DEVELOPMENT_SECRET, DatabaseSettings, KafkaSettings, Settings
 from tests.accounts import as_volunteer, headers_for
-from tests.broker import free_port
 from tests.factories import FLOOD_DAY, FakeClock, new_run
 from tests.integration.test_mobilizer import (
     PEOPLE,
@@ -47,6 +45,7 @@ from tests.integration.test_mobilizer import (
     small_flood_playbooks,
 )
 from tests.kafka_tail import eventually
+from tests.running import served_api
 
 pytestmark = pytest.mark.integration
 
@@ -705,14 +704,8 @@ async def served_app(
     )
     app = create_app(settings)
     app.state.clock = clock
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    await _eventually(lambda: asyncio.sleep(0, result=server.started), timeout_s=20)
-    yield f"http://127.0.0.1:{server.config.port}", app
-    server.should_exit = True
-    await serving
+    async with served_api(app) as url:
+        yield url, app
 
 
 @pytest.fixture

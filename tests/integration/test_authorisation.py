@@ -63,6 +63,8 @@ POLICY: dict[str, Access] = {
     "GET /api/v1/incidents": Access.PUBLIC,
     "GET /api/v1/incidents/{incident_id}": Access.PUBLIC,
     "GET /api/v1/regions": Access.PUBLIC,
+    # Anyone may listen; what each hears is filtered by who they are (test_live.py).
+    "GET /api/v1/live": Access.PUBLIC,
     # Signing in is open to all; its own limits and checks are tested in test_sign_in.
     "POST /api/v1/auth/code": Access.PUBLIC,
     "POST /api/v1/auth/code/verify": Access.SIGN_IN,
@@ -210,7 +212,8 @@ async def client(
         database=database_settings,
         kafka=kafka_settings,
         redis=redis_settings,
-        api=ApiOptions(answer_wait_s=0),  # an answer is queued, not waited for
+        # An answer is queued, not waited for; a live stream ends at once (ASGI buffers it).
+        api=ApiOptions(answer_wait_s=0, live_max_s=0.1),
     )
     app = create_app(settings)
     async with (

@@ -10,7 +10,6 @@ import pytest
 from redis.asyncio import Redis
 
 from services.tracker.main import TrackerService
-from services.tracker.settings import TrackerOptions, TrackerSettings
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
@@ -20,6 +19,7 @@ from shared.positions import LivePositions
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import new_run
 from tests.kafka_tail import Tail, eventually
+from tests.running import running_tracker
 
 pytestmark = pytest.mark.integration
 
@@ -99,16 +99,10 @@ async def tracker(
     kafka_settings: KafkaSettings,
     redis_settings: RedisSettings,
 ) -> AsyncIterator[TrackerService]:
-    settings = TrackerSettings(
-        database=database_settings,
-        kafka=kafka_settings,
-        redis=redis_settings,
-        tracker=TrackerOptions(group_id=f"jedel-tracker-{new_run()}", forget_every_s=3600),
-    )
-    service = TrackerService(settings)
-    await service.start()
-    yield service
-    await service.stop()
+    async with running_tracker(
+        database_settings, kafka_settings, redis_settings, forget_every_s=3600
+    ) as service:
+        yield service
 
 
 async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_reports(
