@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import timedelta
 
 import httpx
@@ -155,7 +156,7 @@ async def test_a_group_event_reaches_its_regions_dispatchers_and_an_incident_rea
             )
             await redis.publish(CHANNEL, opened.model_dump_json())
             for stream in streams.values():
-                await eventually(lambda s=stream: s.kinds_of(opened.incident_id))
+                await eventually(partial(stream.kinds_of, opened.incident_id))
             [letter] = await tail.wait_for(
                 lambda r: (
                     r.value == broken
