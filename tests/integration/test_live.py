@@ -8,8 +8,8 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import timedelta
+from functools import partial
 
 import httpx
 import pytest
