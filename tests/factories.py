@@ -9,9 +9,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from services.intake.tables import IncidentRow
+from shared.events.incidents import IncidentFacts
 from shared.reference import KAZAKHSTAN_TZ
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,3 +108,44 @@ async def insert_volunteer(
             },
         )
     return volunteer_id
+
+
+async def list_incident(
+    engine: AsyncEngine, facts: IncidentFacts, *, half_side_deg: float = 0.05
+) -> None:
+    """Write an incident into the intake's table as the intake would (for tests that publish
+    incident events straight to the mobilizer): its area a box around its centre."""
+    area = MultiPolygon(
+        [
+            box(
+                facts.center_lon - half_side_deg,
+                facts.center_lat - half_side_deg,
+                facts.center_lon + half_side_deg,
+                facts.center_lat + half_side_deg,
+            )
+        ]
+    )
+    row = IncidentRow(
+        id=facts.incident_id,
+        type=facts.type.value,
+        priority=facts.priority.value,
+        status=facts.status.value,
+        alert_status=facts.alert_status.value,
+        is_exercise=facts.is_exercise,
+        source=facts.source.value,
+        severity=facts.severity,
+        urgency=facts.urgency,
+        certainty=facts.certainty,
+        texts=[text.model_dump(mode="json") for text in facts.texts],
+        area=from_shape(area, srid=4326),
+        area_km2=facts.area_km2,
+        center=from_shape(Point(facts.center_lon, facts.center_lat), srid=4326),
+        region_codes=list(facts.region_codes),
+        subject=None,
+        opened_at=facts.opened_at,
+        updated_at=facts.opened_at,
+        expires_at=facts.expires_at,
+        version=facts.version,
+    )
+    async with async_sessionmaker(engine)() as session, session.begin():
+        session.add(row)

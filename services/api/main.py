@@ -44,6 +44,7 @@ from services.api.routes import (
     accounts,
     answer_page,
     auth,
+    console,
     docs,
     health,
     incidents,
@@ -194,6 +195,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(volunteers.router)
     app.include_router(answer_page.router)
     app.include_router(volunteer_app.router)
+    app.include_router(console.router)
     app.include_router(regions.router)
     app.include_router(live.router)
     app.include_router(docs.router)

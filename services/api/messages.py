@@ -285,6 +285,141 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Нет связи",
         "en": "No signal",
     },
+    "console.title": {
+        "kk": "Jedel: диспетчер",
+        "ru": "Jedel: диспетчер",
+        "en": "Jedel: dispatcher",
+    },
+    "console.username": {
+        "kk": "Пайдаланушы аты",
+        "ru": "Имя пользователя",
+        "en": "Username",
+    },
+    "console.password": {
+        "kk": "Құпиясөз",
+        "ru": "Пароль",
+        "en": "Password",
+    },
+    "console.map": {
+        "kk": "Өңір картасы",
+        "ru": "Карта региона",
+        "en": "Map of the region",
+    },
+    "console.incidents": {
+        "kk": "Ашық оқиғалар",
+        "ru": "Открытые происшествия",
+        "en": "Open incidents",
+    },
+    "console.no_incidents": {
+        "kk": "Сіздің өңірлеріңізде ашық оқиға жоқ",
+        "ru": "В ваших регионах открытых происшествий нет",
+        "en": "No open incidents in your regions",
+    },
+    "console.choose": {
+        "kk": "Топты көру үшін оқиғаны таңдаңыз",
+        "ru": "Выберите происшествие, чтобы увидеть группу",
+        "en": "Choose an incident to see its group",
+    },
+    "console.no_group": {
+        "kk": "Бұл оқиға бойынша топ жиналмайды",
+        "ru": "По этому происшествию группа не собирается",
+        "en": "No group is being formed for this incident",
+    },
+    "console.group": {
+        "kk": "Топ",
+        "ru": "Группа",
+        "en": "Group",
+    },
+    "console.role": {
+        "kk": "Рөл",
+        "ru": "Роль",
+        "en": "Role",
+    },
+    "console.needed": {
+        "kk": "Керек",
+        "ru": "Нужно",
+        "en": "Needed",
+    },
+    "console.accepted": {
+        "kk": "Келісті",
+        "ru": "Согласились",
+        "en": "Accepted",
+    },
+    "console.pending": {
+        "kk": "Жауап күтілуде",
+        "ru": "Ждут ответа",
+        "en": "Awaiting answer",
+    },
+    "console.open_places": {
+        "kk": "Бос орын",
+        "ru": "Свободно мест",
+        "en": "Open places",
+    },
+    "console.filled": {
+        "kk": "толды",
+        "ru": "заполнено",
+        "en": "filled",
+    },
+    "console.members": {
+        "kk": "Топ мүшелері",
+        "ru": "Состав группы",
+        "en": "Members",
+    },
+    "console.eta": {
+        "kk": "{minutes} мин кейін",
+        "ru": "через {minutes} мин",
+        "en": "in {minutes} min",
+    },
+    "console.offers": {
+        "kk": "Шақыру: {sent} / {budget}",
+        "ru": "Вызовов: {sent} из {budget}",
+        "en": "Offers: {sent} of {budget}",
+    },
+    "console.raise": {
+        "kk": "Тағы {by} адамды шақыру",
+        "ru": "Вызвать ещё {by} человек",
+        "en": "Ask {by} more people",
+    },
+    "console.wave": {
+        "kk": "{wave}-толқын, радиусы {km} км",
+        "ru": "Волна {wave}, радиус {km} км",
+        "en": "Wave {wave}, radius {km} km",
+    },
+    "console.status.active": {
+        "kk": "Топ жиналуда",
+        "ru": "Группа собирается",
+        "en": "Group forming",
+    },
+    "console.status.complete": {
+        "kk": "Топ толық",
+        "ru": "Группа собрана",
+        "en": "Group complete",
+    },
+    "console.status.closed": {
+        "kk": "Жабылды",
+        "ru": "Закрыто",
+        "en": "Closed",
+    },
+    "console.why": {
+        "kk": "Кім шақырылды және неге",
+        "ru": "Кого вызвали и почему",
+        "en": "Who was asked, and why",
+    },
+    "console.live": {
+        "kk": "Тікелей эфир",
+        "ru": "В эфире",
+        "en": "Live",
+    },
+    "console.reconnecting": {
+        "kk": "Қайта қосылуда…",
+        "ru": "Переподключение…",
+        "en": "Reconnecting…",
+    },
+    "console.exercise": {
+        "kk": "Оқу-жаттығу",
+        "ru": "Учения",
+        "en": "Exercise",
+    },
     "budget.raised": {
         "kk": "Шақыру лимиті {by}-ге көбейтілді; келесі толқын дереу жоспарланады",
         "ru": "Лимит вызовов увеличен на {by}; следующая волна планируется сразу",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,11 +34,17 @@ from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
 from shared import answer_links
 from shared.broker_access import ADMIN
 from shared.events import topics
-from shared.events.incidents import IncidentCancelled, IncidentStatus
+from shared.events.incidents import IncidentCancelled, IncidentStatus, LocalizedText
 from shared.kafka import build_broker
-from shared.settings import DEVELOPMENT_SECRET, DatabaseSettings, KafkaSettings, Settings
-from tests.accounts import as_volunteer, headers_for
-from tests.factories import FLOOD_DAY, FakeClock, new_run
+from shared.settings import (
+    DEVELOPMENT_SECRET,
+    DatabaseSettings,
+    KafkaSettings,
+    RedisSettings,
+    Settings,
+)
+from tests.accounts import STAFF_PASSWORD, as_volunteer, headers_for
+from tests.factories import FLOOD_DAY, FakeClock, list_incident, new_run
 from tests.integration.test_mobilizer import (
     PEOPLE,
     flood,
@@ -45,7 +52,7 @@ from tests.integration.test_mobilizer import (
     small_flood_playbooks,
 )
 from tests.kafka_tail import eventually
-from tests.running import served_api
+from tests.running import positioned, running_tracker, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -862,3 +869,100 @@ async def test_the_app_speaks_kazakh_first(client: httpx.AsyncClient) -> None:
     assert "Отправить код" in (await client.get("/app?lang=ru")).text
     worker = await client.get("/app/sw.js")
     assert worker.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.fixture
+async def listed(
+    incident: uuid.UUID, clock: FakeClock, engine: AsyncEngine
+) -> AsyncIterator[uuid.UUID]:
+    """The mobilised flood also in the intake's table, for the console's list and map."""
+    texts = tuple(
+        LocalizedText(language=language, event=event, headline=headline)
+        for language, event, headline in (
+            ("kk", "Су тасқыны", "Тобыл өзені тасыды"),
+            ("ru", "Паводок", "Разлив реки Тобол"),
+            ("en", "Flood", "Tobol river flood"),
+        )
+    )
+    await list_incident(engine, flood(clock(), incident_id=incident, texts=texts))
+    yield incident
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM incidents WHERE id = :i"), {"i": incident})
+
+
+@pytest.mark.parametrize(
+    ("language", "accepted_header", "nothing_here"),
+    [
+        ("kk", "Келісті", "Сіздің өңірлеріңізде ашық оқиға жоқ"),
+        ("ru", "Согласились", "В ваших регионах открытых происшествий нет"),
+    ],
+)
+async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_another_region_nothing(
+    served_app: tuple[str, FastAPI],
+    listed: uuid.UUID,
+    engine: AsyncEngine,
+    screenshots: Path,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+    language: str,
+    accepted_header: str,
+    nothing_here: str,
+) -> None:
+    """Kostanay's dispatcher watches the flood's group in the console; a medic accepts; the medic
+    row counts them within 2 s (through the broker, the tracker, Redis and the live stream).
+    Almaty's dispatcher, signed in at the same time, is shown no incident at all."""
+    url, _ = served_app
+    [medic, *_] = _pending(await _offers(engine, listed), "medic")
+    kostanay, almaty = f"kostanay-{new_run()}", f"almaty-{new_run()}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=kostanay)
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"], username=almaty)
+    volunteer = await as_volunteer(engine, medic.volunteer_id)
+    assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
+    async with (
+        running_tracker(database_settings, kafka_settings, redis_settings) as tracker,
+        async_playwright() as playwright,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        await positioned(tracker.broker)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            here = await _console(browser, url, language, kostanay)
+            elsewhere = await _console(browser, url, language, almaty)
+            await here.locator(f'[data-incident="{listed}"]').click()
+            row = here.locator('#roles tr[data-role="medic"]')
+            await row.wait_for(timeout=10_000)
+            assert accepted_header in await here.locator("#roles thead").inner_text()
+            before = int(await row.locator("td.accepted").inner_text())
+            await here.locator("#live.on").wait_for(timeout=10_000)
+
+            tapped = time.monotonic()
+            answered = await http.post(f"/api/v1/offers/{medic.id}/accept", headers=volunteer)
+            assert answered.status_code == 200, answered.text
+            await expect(row.locator("td.accepted")).to_have_text(str(before + 1), timeout=2_000)
+            shown_after_s = time.monotonic() - tapped
+            await here.screenshot(path=str(screenshots / f"console-accepted-{language}.png"))
+
+            await elsewhere.get_by_text(nothing_here).wait_for(timeout=5_000)
+            assert await elsewhere.locator("[data-incident]").count() == 0
+            await elsewhere.screenshot(path=str(screenshots / f"console-elsewhere-{language}.png"))
+        finally:
+            await browser.close()
+    print(f"accept to dispatcher's table: {shown_after_s:.2f} s")
+    assert shown_after_s < 2.0
+
+
+async def _console(browser: Any, url: str, language: str, username: str) -> Any:
+    """A desktop page with the console open and `username` signed in."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{url}/console?lang={language}")
+    await page.locator("#username").fill(username)
+    await page.locator("#password").fill(STAFF_PASSWORD)
+    await page.locator("form.sign-in button[type=submit]").click()
+    page.on("console", lambda message: print(f"console [{username}]: {message.text}"))
+    await expect(page.locator("#who")).to_contain_text("KZ-", timeout=10_000)
+    return page

@@ -59,6 +59,7 @@ POLICY: dict[str, Access] = {
     "GET /asyncapi.json": Access.PUBLIC,
     "GET /app": Access.PUBLIC,  # the shell only: every datum it shows comes from a guarded route
     "GET /app/sw.js": Access.PUBLIC,
+    "GET /console": Access.PUBLIC,  # the shell only, like /app
     # The public map: incidents without personal data (privacy tests below), regions.
     "GET /api/v1/incidents": Access.PUBLIC,
     "GET /api/v1/incidents/{incident_id}": Access.PUBLIC,

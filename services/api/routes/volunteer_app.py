@@ -11,16 +11,13 @@ No map tiles, no framework: the first load is the page, the script and the manif
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.api import messages
-from services.api.messages import preferred_language
-from shared.i18n import LANGUAGES, ROLE_NAMES, Language
+from services.api.shells import page_language, shell
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,40 +47,23 @@ WORDS: Final = (
 )
 
 
-def words(language: Language) -> dict[str, str]:
-    """The app's words in `language`, with `{placeholders}` left for the script to fill."""
-    said = {
-        key: messages.MESSAGES[key].get(language) or messages.MESSAGES[key]["kk"] for key in WORDS
-    }
-    said.update({f"role.{role}": names[language] for role, names in ROLE_NAMES.items()})
-    return said
-
-
-def _language(request: Request, asked: str | None) -> Language:
-    for language in LANGUAGES:
-        if asked == language:
-            return language
-    return preferred_language(request.headers.get("accept-language"))
-
-
 @router.get("/app", response_class=HTMLResponse)
 async def volunteer_app(request: Request, lang: str | None = None) -> HTMLResponse:
-    language = _language(request, lang)
-    inlined = json.dumps(words(language), ensure_ascii=False).replace("<", "\\u003c")
-    title = messages.message("app.title", language)
-    page = (
-        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{title}</title>"
-        '<link rel="manifest" href="/static/app/manifest.webmanifest">'
-        '<meta name="theme-color" content="#1b6e35">'
-        '<link rel="stylesheet" href="/static/app/app.css">'
-        f'<script type="application/json" id="words">{inlined}</script>'
-        '<script src="/static/app/app.js" defer></script></head>'
-        f'<body><header><h1>{title}</h1><p id="signal" role="status" hidden></p></header>'
-        '<main id="main" aria-live="polite"></main></body></html>'
+    return shell(
+        language=page_language(request, lang),
+        title_key="app.title",
+        keys=WORDS,
+        script="/static/app/app.js",
+        stylesheets=("/static/app/app.css",),
+        head=(
+            '<link rel="manifest" href="/static/app/manifest.webmanifest">'
+            '<meta name="theme-color" content="#1b6e35">'
+        ),
+        body=(
+            '<header><h1>{title}</h1><p id="signal" role="status" hidden></p></header>'
+            '<main id="main" aria-live="polite"></main>'
+        ),
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-cache", "Content-Language": language})
 
 
 @router.get("/app/sw.js")

@@ -1,0 +1,254 @@
+// Jedel dispatcher console. Words come from the page (#words), in the dispatcher's language.
+// Everything shown is read from the API under the dispatcher's own session; /api/v1/live only
+// says what changed, and the console reads that again.
+"use strict";
+const W = JSON.parse(document.getElementById("words").textContent);
+const LANG = document.documentElement.lang;
+const panel = document.getElementById("panel");
+const who = document.getElementById("who");
+const live = document.getElementById("live");
+const actions = document.getElementById("actions");
+const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, areas: null, reach: null, source: null, timers: {} };
+
+function say(key, values) {
+  return (W[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values && values[name]));
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (name.startsWith("on")) node[name] = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function csrf() {
+  const found = document.cookie.split("; ").find((item) => item.startsWith("jedel_csrf="));
+  return found ? decodeURIComponent(found.slice("jedel_csrf=".length)) : "";
+}
+
+async function api(method, path, body) {
+  const headers = { "Accept-Language": LANG, "X-CSRF-Token": csrf() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const send = () => fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let response = await send();
+  if (response.status === 401 && !path.startsWith("/api/v1/auth/")) {
+    if (await refresh()) {
+      headers["X-CSRF-Token"] = csrf();
+      response = await send();
+    }
+  }
+  if (response.status === 401 && path !== "/api/v1/auth/sign-in") showSignIn();
+  return response;
+}
+
+async function refresh() {
+  const response = await fetch("/api/v1/auth/refresh", { method: "POST", credentials: "same-origin" });
+  return response.ok;
+}
+
+async function detail(response) {
+  try { return (await response.json()).detail || String(response.status); } catch { return String(response.status); }
+}
+
+// Many changes in a burst become one read.
+function soon(key, work, ms) {
+  clearTimeout(state.timers[key]);
+  state.timers[key] = setTimeout(work, ms === undefined ? 120 : ms);
+}
+
+function showSignIn(note) {
+  if (state.source) { state.source.close(); state.source = null; }
+  setLive(null);
+  who.textContent = "";
+  actions.replaceChildren();
+  const username = el("input", { id: "username", autocomplete: "username", required: "" });
+  const password = el("input", { id: "password", type: "password", autocomplete: "current-password", required: "" });
+  const form = el("form", {
+    class: "sign-in",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const response = await api("POST", "/api/v1/auth/sign-in", { username: username.value, password: password.value });
+      if (response.ok) start();
+      else showSignIn(await detail(response));
+    },
+  }, el("label", { for: "username" }, say("console.username")), username,
+     el("label", { for: "password" }, say("console.password")), password,
+     el("button", { type: "submit", class: "primary" }, say("app.sign_in")));
+  panel.replaceChildren(...(note ? [el("p", { class: "note", role: "alert" }, note)] : []), form);
+  username.focus();
+}
+
+function setLive(on) {
+  live.textContent = on === null ? "" : say(on ? "console.live" : "console.reconnecting");
+  live.className = on ? "on" : "off";
+}
+
+async function start() {
+  const response = await api("GET", "/api/v1/auth/me");
+  if (!response.ok) { showSignIn(); return; }
+  state.me = await response.json();
+  if (state.me.role === "volunteer") { window.location.assign("/app"); return; }
+  who.textContent = `${state.me.display_name} · ${state.me.regions.join(", ")}`;
+  actions.replaceChildren(el("button", {
+    type: "button",
+    onclick: async () => { await api("POST", "/api/v1/auth/sign-out"); showSignIn(); },
+  }, say("app.sign_out")));
+  await drawRegions();
+  await loadIncidents();
+  listen();
+}
+
+function mine(regionCodes) {
+  return state.me.role === "admin" || regionCodes.some((code) => state.me.regions.includes(code));
+}
+
+async function drawRegions() {
+  if (!state.map) {
+    state.map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
+    state.map.getContainer().setAttribute("aria-label", say("console.map"));
+  }
+  if (state.regions) state.regions.remove();
+  const response = await api("GET", "/api/v1/regions");
+  const regions = await response.json();
+  state.regions = L.geoJSON(regions, {
+    style: (feature) => mine([feature.properties.code])
+      ? { color: "#1d3557", weight: 2, fillColor: "#f1f5f9", fillOpacity: 1 }
+      : { color: "#94a3b8", weight: 1, fillColor: "#e2e8f0", fillOpacity: 1 },
+    onEachFeature: (feature, layer) => layer.bindTooltip(feature.properties[`name_${LANG}`] || feature.properties.code),
+  }).addTo(state.map);
+  const own = L.featureGroup();
+  state.regions.eachLayer((layer) => { if (mine([layer.feature.properties.code])) own.addLayer(layer); });
+  const bounds = own.getLayers().length ? own.getBounds() : state.regions.getBounds();
+  state.map.fitBounds(bounds, { padding: [10, 10] });
+}
+
+async function loadIncidents() {
+  const response = await api("GET", `/api/v1/incidents?status=open&limit=1000&lang=${LANG}`);
+  if (!response.ok) return;
+  const collection = await response.json();
+  state.incidents = collection.features.filter((feature) => mine(feature.properties.region_codes));
+  if (state.areas) state.areas.remove();
+  state.areas = L.geoJSON({ type: "FeatureCollection", features: state.incidents }, {
+    style: (feature) => ({ color: PRIORITY_COLOURS[feature.properties.priority] || "#444", weight: 2, fillOpacity: 0.25 }),
+    onEachFeature: (feature, layer) => layer.on("click", () => select(feature.id)),
+  }).addTo(state.map);
+  if (state.selected && !state.incidents.some((feature) => feature.id === state.selected)) state.selected = null;
+  render();
+  if (state.selected) await loadGroup(state.selected);
+}
+
+function title(properties) {
+  return properties.headline || properties.event || properties.type;
+}
+
+function render(group) {
+  const list = state.incidents.length
+    ? el("ul", { class: "incidents" }, ...state.incidents.map((feature) => el("li", {},
+        el("button", {
+          type: "button",
+          class: feature.id === state.selected ? "incident chosen" : "incident",
+          "aria-pressed": String(feature.id === state.selected),
+          "data-incident": feature.id,
+          onclick: () => select(feature.id),
+        }, el("span", { class: `priority ${feature.properties.priority}` }, say(`priority.${feature.properties.priority}`)),
+           " ", title(feature.properties),
+           feature.properties.is_exercise ? el("span", { class: "drill" }, ` · ${say("console.exercise")}`) : ""))))
+    : el("p", { class: "empty" }, say("console.no_incidents"));
+  const detailPane = el("section", { id: "group", "aria-label": say("console.group") });
+  if (group !== undefined) detailPane.append(...group);
+  else if (state.incidents.length) detailPane.append(el("p", { class: "empty" }, say("console.choose")));
+  panel.replaceChildren(el("h2", {}, say("console.incidents")), list, detailPane);
+}
+
+async function select(incidentId) {
+  state.selected = incidentId;
+  render();
+  await loadGroup(incidentId);
+}
+
+async function loadGroup(incidentId) {
+  const response = await api("GET", `/api/v1/incidents/${incidentId}/mobilization`);
+  if (incidentId !== state.selected) return;
+  if (state.reach) { state.reach.remove(); state.reach = null; }
+  if (response.status === 404 || response.status === 403) { render([el("p", { class: "empty" }, say("console.no_group"))]); return; }
+  if (!response.ok) return;
+  const group = await response.json();
+  const [lon, lat] = group.center;
+  state.reach = L.circle([lat, lon], { radius: group.radius_m, color: "#1d3557", weight: 1, dashArray: "4 4", fill: false }).addTo(state.map);
+  render(groupView(group));
+}
+
+function groupView(group) {
+  const header = el("p", { class: `status ${group.status}` }, say(`console.status.${group.status}`), " · ",
+    say("console.wave", { wave: group.wave, km: (group.radius_m / 1000).toFixed(1) }));
+  const head = el("tr", {}, ...["console.role", "console.needed", "console.accepted", "console.pending", "console.open_places"]
+    .map((key) => el("th", { scope: "col" }, say(key))));
+  const rows = group.roles.map((role) => el("tr", { "data-role": role.role, class: role.open_places === 0 ? "filled" : "" },
+    el("th", { scope: "row" }, say(`role.${role.role}`)),
+    el("td", { class: "needed" }, String(role.needed)),
+    el("td", { class: "accepted" }, String(role.accepted)),
+    el("td", { class: "pending" }, String(role.pending)),
+    el("td", { class: "open" }, role.open_places === 0 ? `✓ ${say("console.filled")}` : String(role.open_places))));
+  const table = el("table", { id: "roles" }, el("caption", {}, say("console.group")), el("thead", {}, head), el("tbody", {}, ...rows));
+  const members = el("ul", { class: "members" }, ...group.members.map((member) => el("li", {},
+    `${say(`role.${member.role}`)}: ${member.name || "—"} · ${say("console.eta", { minutes: Math.round(member.eta_s / 60) })}`)));
+  const offers = el("p", { class: "offers" }, say("console.offers", { sent: group.offers.sent, budget: group.offers.budget === null ? "—" : group.offers.budget }));
+  const incident = state.incidents.find((feature) => feature.id === group.incident_id);
+  const parts = [el("h3", {}, incident ? title(incident.properties) : group.headline || ""), header, table, offers];
+  if (group.status === "active" && group.offers.budget !== null) {
+    const by = 10;
+    const note = el("p", { class: "note", role: "status" });
+    parts.push(el("button", {
+      type: "button", class: "primary",
+      onclick: async () => {
+        const response = await api("POST", `/api/v1/incidents/${group.incident_id}/mobilization/budget`, { by });
+        note.textContent = await detail(response);
+      },
+    }, say("console.raise", { by })), note);
+  }
+  if (group.members.length) parts.push(el("h4", {}, say("console.members")), members);
+  const why = el("details", { class: "why" }, el("summary", {}, say("console.why")));
+  why.ontoggle = async () => {
+    if (!why.open || why.dataset.loaded) return;
+    const response = await api("GET", `/api/v1/incidents/${group.incident_id}/explanations?lang=${LANG}&limit=50`);
+    if (!response.ok) return;
+    const body = await response.json();
+    why.dataset.loaded = "1";
+    why.append(el("ol", {}, ...body.explanations.map((entry) => el("li", {},
+      el("strong", {}, entry.name || "—"), " — ", entry.lines.join(" ")))));
+  };
+  parts.push(why);
+  return parts;
+}
+
+function listen() {
+  if (state.source) state.source.close();
+  const source = new EventSource("/api/v1/live");
+  state.source = source;
+  source.addEventListener("open", () => { setLive(true); soon("incidents", loadIncidents); });
+  source.addEventListener("change", (event) => {
+    const change = JSON.parse(event.data);
+    if (change.kind.startsWith("Incident")) soon("incidents", loadIncidents);
+    else if (change.incident_id === state.selected) soon("group", () => loadGroup(change.incident_id), 60);
+  });
+  source.addEventListener("resync", () => soon("incidents", loadIncidents));
+  source.addEventListener("signed-out", () => showSignIn());
+  source.onerror = () => {
+    setLive(false);
+    if (source.readyState === EventSource.CLOSED) {
+      // Refused (the access token ran out): renew it, then listen again.
+      setTimeout(async () => { if (state.source === source && await refresh()) listen(); }, 1000);
+    }
+  };
+}
+
+// The access token lives 15 minutes; renew it well before.
+setInterval(() => { if (state.me) refresh(); }, 10 * 60 * 1000);
+start();
