@@ -23,7 +23,7 @@ seed: migrate ## load Kazakhstan reference data and 100,000 synthetic volunteers
 
 demo: seed ## start the services and show sample alerts becoming incidents
 	@$(RUN)/jedel up --simulate
-	@$(RUN)/jedel demo
+	@$(RUN)/jedel demo --linger $${LINGER:-0}
 
 down: ## stop the services and the broker the demo started
 	@-$(RUN)/jedel down 2>/dev/null

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 
 from services.api.errors import IncidentNotFound
 from services.api.geojson import BBox
-from services.api.tables import RegionRow
+from services.api.tables import RegionRow, SettlementRow
 from services.intake.tables import AlertRow, IncidentAreaRow, IncidentRow
 
 GEOJSON_DECIMALS = 6
@@ -199,6 +199,35 @@ async def list_regions(session: AsyncSession) -> list[RegionRecord]:
         ).order_by(RegionRow.code)
     )
     return [RegionRecord(**row._asdict()) for row in rows]
+
+
+@dataclass(frozen=True)
+class SettlementRecord:
+    geonameid: int
+    name: str
+    name_ru: str
+    population: int
+    region_code: str
+    geometry: str
+
+
+async def list_settlements(
+    session: AsyncSession, region_code: str | None = None
+) -> list[SettlementRecord]:
+    """Settlements (largest first), of one region or all; points as GeoJSON text."""
+    query = select(
+        SettlementRow.geonameid,
+        SettlementRow.name,
+        SettlementRow.name_ru,
+        SettlementRow.population,
+        SettlementRow.region_code,
+        func.ST_AsGeoJSON(
+            cast(SettlementRow.location, Geometry(srid=4326)), GEOJSON_DECIMALS
+        ).label("geometry"),
+    ).order_by(SettlementRow.population.desc(), SettlementRow.geonameid)
+    if region_code is not None:
+        query = query.where(SettlementRow.region_code == region_code)
+    return [SettlementRecord(**row._asdict()) for row in await session.execute(query)]
 
 
 async def incident_regions(session: AsyncSession, incident_id: UUID) -> list[str]:

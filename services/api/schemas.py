@@ -33,6 +33,13 @@ class MultiPolygon(BaseModel):
     coordinates: list[list[list[Position]]]
 
 
+class Point(BaseModel):
+    """RFC 7946 Point: `[lon, lat]`, WGS 84."""
+
+    type: Literal["Point"] = "Point"
+    coordinates: Position
+
+
 class IncidentProperties(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -121,6 +128,28 @@ class RegionFeature(BaseModel):
 class RegionCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[RegionFeature]
+    numberReturned: int  # noqa: N815 - the OGC API Features name
+
+
+class SettlementProperties(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="As GeoNames spells it (Latin script)")
+    name_ru: str
+    population: int
+    region_code: str = Field(description="ISO 3166-2 code of its region")
+
+
+class SettlementFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str = Field(description="GeoNames id")
+    geometry: Point
+    properties: SettlementProperties
+
+
+class SettlementCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[SettlementFeature]
     numberReturned: int  # noqa: N815 - the OGC API Features name
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,12 +17,14 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.auth.principals import AccountRole
+from services.api.auth.staff import add_staff, new_password
 from services.cli.demo_group import GroupState, watch_group
 from services.cli.publishing import AlertPublisher
 from services.cli.samples import SAMPLE_IDENTIFIERS, Sample, build_samples
 from shared import answer_links
 from shared.broker_access import service_principal
-from shared.db import build_engine
+from shared.db import build_engine, build_sessionmaker
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.kafka import ensure_topics, tail_from_beginning
@@ -67,8 +71,18 @@ class Row:
         return self.incident is not None and self.announced is not None
 
 
+# The dispatcher account the demo signs a person in with (Kostanay region, where the flood is).
+DEMO_DISPATCHER = "demo-kostanay"
+BASE_URL = "http://127.0.0.1:8000"
+
+
 async def run_demo(
-    settings: Settings, *, console: Console, timeout_s: float, group_timeout_s: float = 180.0
+    settings: Settings,
+    *,
+    console: Console,
+    timeout_s: float,
+    group_timeout_s: float = 180.0,
+    linger_s: float = 0.0,
 ) -> bool:
     if not console.is_terminal:
         console = Console(width=max(console.width, 132))  # under make: no terminal, no width
@@ -113,12 +127,22 @@ async def run_demo(
         )
         flood = rows[0].incident
         assert flood is not None
+        password = await _demo_dispatcher(engine)
         console.print(
             "\nThe mobilizer now calls out a mobile group for the Kostanay flood; simulated "
-            "volunteers answer as people do (some accept, some decline, some never answer)."
+            "volunteers answer as people do (some accept, some decline, some never answer).\n"
+            f"Watch it live in the dispatcher's console: {BASE_URL}/console "
+            f"(user [bold]{DEMO_DISPATCHER}[/], password [bold]{password}[/]; new each run)"
         )
         group = await watch_group(settings, flood["id"], console=console, timeout_s=group_timeout_s)
         formed = group.outcome == "complete"
+        if linger_s > 0:
+            console.print(
+                f"\nthe flood stays open for {linger_s:.0f}s (Ctrl-C to end sooner): "
+                f"{BASE_URL}/console"
+            )
+            with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+                await asyncio.sleep(linger_s)
         await _withdraw(broker, rows)
         console.print()
         console.print(
@@ -139,12 +163,12 @@ async def run_demo(
             + (
                 "a volunteer's answer page, where their SMS links (closed now: the demo withdrew "
                 "its alerts): "
-                f"http://127.0.0.1:8000/r/{_answer_link(settings, group)}?lang=en\n"
+                f"{BASE_URL}/r/{_answer_link(settings, group)}?lang=en\n"
                 if _answer_link(settings, group)
                 else ""
             )
             + (
-                "the volunteer app: http://127.0.0.1:8000/app (sign in with "
+                f"the volunteer app: {BASE_URL}/app (sign in with "
                 f"{phone}; in development the one-time code is written to .run/api.log)\n"
                 if (phone := await _volunteer_phone(engine, group))
                 else ""
@@ -157,6 +181,23 @@ async def run_demo(
         await broker.stop()
         await watcher.stop()
         await engine.dispose()
+
+
+async def _demo_dispatcher(engine: AsyncEngine) -> str:
+    """Kostanay's demo dispatcher, with a new password (returned) and earlier sessions ended."""
+    async with build_sessionmaker(engine)() as session, session.begin():
+        password = new_password()
+        await add_staff(
+            session,
+            username=DEMO_DISPATCHER,
+            role=AccountRole.DISPATCHER,
+            regions=["KZ-39"],
+            password=password,
+            display_name="Demo dispatcher, Kostanay",
+            now=datetime.now(UTC),
+            replace_password=True,
+        )
+    return password
 
 
 async def _withdraw(broker: AlertPublisher, rows: list[Row]) -> None:

@@ -326,9 +326,12 @@ def accounts_disable(username: Annotated[str, typer.Argument()]) -> None:
 @app.command()
 def demo(
     timeout: Annotated[float, typer.Option(help="seconds to wait for every alert")] = 60.0,
+    linger: Annotated[
+        float, typer.Option(help="seconds the flood stays open after its group is complete")
+    ] = 0.0,
 ) -> None:
     """Publish sample alerts and show each become an incident (or a dead letter)."""
     from services.cli.demo import run_demo
 
-    ok = asyncio.run(run_demo(Settings(), console=console, timeout_s=timeout))
+    ok = asyncio.run(run_demo(Settings(), console=console, timeout_s=timeout, linger_s=linger))
     raise typer.Exit(0 if ok else 1)

@@ -17,11 +17,18 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.api.main import create_app
-from services.api.schemas import IncidentCollection, IncidentDetailFeature, RegionCollection
+from services.api.schemas import (
+    IncidentCollection,
+    IncidentDetailFeature,
+    RegionCollection,
+    SettlementCollection,
+)
+from services.api.seed import seed_reference
 from services.api.settings import ApiOptions, ApiSettings
 from services.api.tables import RegionRow
 from services.intake.tables import AlertRow, IncidentAreaRow, IncidentRow
 from shared.geo import geodesic_area_km2
+from shared.reference.settlements import load_settlements
 from shared.settings import DatabaseSettings
 from tests.running import api_client
 
@@ -520,3 +527,28 @@ async def test_asyncapi_lists_the_topics_with_their_payloads(client: httpx.Async
     assert "CAP" in channels["alerts.cap.v1"]["description"]
     dead_letter = channels["alerts.dead_letter.v1"]
     assert "dead_letter.reason" in dead_letter["description"]
+
+
+async def test_settlements_are_points_of_their_region_largest_first(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await seed_reference(engine)
+    kostanay_region = [s for s in load_settlements() if s.region_code == "KZ-39"]
+
+    response = await client.get("/api/v1/settlements", params={"region": "KZ-39"})
+    everywhere = await client.get("/api/v1/settlements")
+    malformed = await client.get("/api/v1/settlements", params={"region": "Kostanay"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GEOJSON)
+    body = SettlementCollection.model_validate(response.json())
+    assert len(body.features) == len(kostanay_region) > 0
+    assert {f.properties.region_code for f in body.features} == {"KZ-39"}
+    populations = [f.properties.population for f in body.features]
+    assert populations == sorted(populations, reverse=True)
+    largest = body.features[0]
+    assert largest.properties.name_ru == "Костанай"
+    lon, lat = largest.geometry.coordinates
+    assert 63 < lon < 64.5 and 52.5 < lat < 54
+    assert len(everywhere.json()["features"]) == len(load_settlements())
+    assert malformed.status_code == 422

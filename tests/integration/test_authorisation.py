@@ -64,6 +64,7 @@ POLICY: dict[str, Access] = {
     "GET /api/v1/incidents": Access.PUBLIC,
     "GET /api/v1/incidents/{incident_id}": Access.PUBLIC,
     "GET /api/v1/regions": Access.PUBLIC,
+    "GET /api/v1/settlements": Access.PUBLIC,  # reference data: names, points, populations
     # Anyone may listen; what each hears is filtered by who they are (test_live.py).
     "GET /api/v1/live": Access.PUBLIC,
     # Signing in is open to all; its own limits and checks are tested in test_sign_in.

@@ -64,7 +64,10 @@ async def dispatcher_console(request: Request, lang: str | None = None) -> HTMLR
         keys=WORDS,
         script="/static/console/console.js",
         stylesheets=("/static/leaflet/leaflet.css", "/static/console/console.css"),
-        head='<script src="/static/leaflet/leaflet.js" defer></script>',
+        head=(
+            '<link rel="icon" href="/static/app/icon.svg">'
+            '<script src="/static/leaflet/leaflet.js" defer></script>'
+        ),
         body=(
             '<header class="bar"><h1>{title}</h1><span id="who"></span>'
             '<span id="live" role="status"></span><span id="actions"></span></header>'

@@ -9,7 +9,7 @@ const who = document.getElementById("who");
 const live = document.getElementById("live");
 const actions = document.getElementById("actions");
 const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
-const state = { me: null, incidents: [], selected: null, map: null, regions: null, areas: null, reach: null, source: null, timers: {} };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {} };
 
 function say(key, values) {
   return (W[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values && values[name]));
@@ -123,10 +123,28 @@ async function drawRegions() {
       : { color: "#94a3b8", weight: 1, fillColor: "#e2e8f0", fillOpacity: 1 },
     onEachFeature: (feature, layer) => layer.bindTooltip(feature.properties[`name_${LANG}`] || feature.properties.code),
   }).addTo(state.map);
+  await drawSettlements();
   const own = L.featureGroup();
   state.regions.eachLayer((layer) => { if (mine([layer.feature.properties.code])) own.addLayer(layer); });
   const bounds = own.getLayers().length ? own.getBounds() : state.regions.getBounds();
   state.map.fitBounds(bounds, { padding: [10, 10] });
+}
+
+async function drawSettlements() {
+  if (state.settlements) state.settlements.remove();
+  const response = await api("GET", "/api/v1/settlements");
+  if (!response.ok) return;
+  const settlements = await response.json();
+  const name = (properties) => (LANG === "en" ? properties.name : properties.name_ru);
+  state.settlements = L.geoJSON(settlements, {
+    filter: (feature) => mine([feature.properties.region_code]),
+    pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+      radius: feature.properties.population >= 100000 ? 4 : 2.5, color: "#334155", weight: 1, fillOpacity: 0.8,
+    }),
+    onEachFeature: (feature, layer) => layer.bindTooltip(name(feature.properties), {
+      permanent: feature.properties.population >= 50000, direction: "right", className: "place",
+    }),
+  }).addTo(state.map);
 }
 
 async function loadIncidents() {
