@@ -47,6 +47,16 @@ _FIXES_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """Where a volunteer's phone was, and when."""
+
+    volunteer_id: UUID
+    longitude: float
+    latitude: float
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LivePosition:
     longitude: float
     latitude: float
@@ -70,6 +80,31 @@ class LivePositions:
             args=[str(volunteer_id), longitude, latitude, recorded_at.timestamp()],
         )
         return bool(kept)
+
+    async def record_many(self, fixes: Sequence[Fix]) -> int:
+        """`record` for many fixes in one round trip; only each volunteer's newest fix of the lot
+        is sent (an older one could change nothing). How many were kept."""
+        newest: dict[UUID, Fix] = {}
+        for fix in fixes:
+            known = newest.get(fix.volunteer_id)
+            if known is None or fix.recorded_at > known.recorded_at:
+                newest[fix.volunteer_id] = fix
+        if not newest:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for fix in newest.values():
+                await self._record(
+                    keys=[self.geo_key, self.at_key],
+                    args=[
+                        str(fix.volunteer_id),
+                        fix.longitude,
+                        fix.latitude,
+                        fix.recorded_at.timestamp(),
+                    ],
+                    client=pipe,
+                )
+            kept = await pipe.execute()
+        return sum(1 for outcome in kept if outcome)
 
     async def of(self, volunteers: Sequence[UUID]) -> dict[UUID, LivePosition]:
         """The kept fix of each volunteer who has one (one round trip per thousand asked)."""

@@ -1,8 +1,10 @@
 """The tracker: volunteers' position reports (`locations.v1`) into live positions in Redis.
 
 Matching reads them (`shared.positions`) to rank by ETA from where people are, not where they live.
-A fix older than the one kept changes nothing, so replays and reordering are harmless; a report that
-breaks the contract goes to `events.dead_letter.v1`. Fixes older than `keep_hours` are forgotten.
+Reports are read in batches (`shared.batch_consumer`): each is checked, then each volunteer's newest
+fix of the batch is kept in one round trip to Redis. A fix older than the one kept changes nothing,
+so replays and reordering are harmless; a report that breaks the contract goes to
+`events.dead_letter.v1`. Fixes older than `keep_hours` are forgotten.
 Tracks and arrival/left-area events (`tracking.v1`) come with the field work.
 
 The tracker also feeds the live maps: every incident and mobilisation event becomes a `LiveChange`
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 
 from services.tracker.settings import TrackerSettings
 from shared import status
+from shared.batch_consumer import BatchConsumer
 from shared.consumer import Consumer, Position
 from shared.dead_letters import DeadLetters
 from shared.events import topics
@@ -27,7 +30,7 @@ from shared.events.base import utc_now
 from shared.events.locations import VolunteerLocated
 from shared.kafka import subscriber_options
 from shared.live import CHANNEL, TOPICS, change_of
-from shared.positions import LivePositions
+from shared.positions import Fix, LivePositions
 from shared.redis_client import connect_redis
 from shared.rejections import Rejected, describe
 from shared.service import BrokerService, Loop, every
@@ -53,8 +56,16 @@ class TrackerService(BrokerService):
         self.clock = clock
         self.redis = connect_redis(settings.redis)
         self.positions = LivePositions(self.redis)
+        dead_letters = DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER)
         consumer = Consumer(
-            DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
+            dead_letters,
+            max_attempts=settings.tracker.max_attempts,
+            retry_backoff_s=settings.tracker.retry_backoff_s,
+        )
+        fixes = BatchConsumer(
+            self.check,
+            self.positions.record_many,
+            dead_letters,
             max_attempts=settings.tracker.max_attempts,
             retry_backoff_s=settings.tracker.retry_backoff_s,
         )
@@ -63,11 +74,14 @@ class TrackerService(BrokerService):
             topics.LOCATIONS,
             group_id=settings.tracker.group_id,
             ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=settings.tracker.batch_size,
+            batch_timeout_ms=settings.tracker.batch_poll_ms,
             **subscriber_options(settings.kafka),
         )
         async def on_location(message: KafkaMessage) -> None:
             """Position fixes from volunteers' phones, keyed by volunteer id."""
-            await consumer.handle(message, self.record)
+            await fixes.handle(message)
 
         live_options = subscriber_options(settings.kafka)
         live_options["auto_offset_reset"] = "latest"
@@ -82,21 +96,18 @@ class TrackerService(BrokerService):
             """Incident and mobilisation events, told to the live maps."""
             await consumer.handle(message, self.tell_live)
 
-    async def record(self, data: bytes, position: Position) -> bool:
-        fix = decode_location(data)
-        if fix.recorded_at > self.clock() + CLOCK_SKEW:
+    def check(self, data: bytes, position: Position) -> Fix:
+        """The fix a report gives, or `Rejected` (pure but for the clock)."""
+        report = decode_location(data)
+        now = self.clock()
+        if report.recorded_at > now + CLOCK_SKEW:
             # A phone whose clock runs ahead would pin its fix: no later real one could replace it.
             raise Rejected(
                 "fix_from_the_future",
-                f"recorded_at {fix.recorded_at.isoformat()} is later than now "
-                f"({self.clock().isoformat()}) by more than {CLOCK_SKEW}",
+                f"recorded_at {report.recorded_at.isoformat()} is later than now "
+                f"({now.isoformat()}) by more than {CLOCK_SKEW}",
             )
-        return await self.positions.record(
-            fix.volunteer_id,
-            longitude=fix.longitude,
-            latitude=fix.latitude,
-            recorded_at=fix.recorded_at,
-        )
+        return Fix(report.volunteer_id, report.longitude, report.latitude, report.recorded_at)
 
     async def tell_live(self, data: bytes, position: Position) -> bool:
         """Publish the change an event makes; True when there was one to tell."""

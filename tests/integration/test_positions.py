@@ -15,7 +15,7 @@ from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.events.locations import VolunteerLocated
 from shared.kafka import build_broker
-from shared.positions import LivePositions
+from shared.positions import Fix, LivePositions
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import new_run
 from tests.kafka_tail import Tail, eventually
@@ -55,6 +55,28 @@ async def test_only_a_newer_fix_replaces_the_kept_one(positions: LivePositions) 
     assert fix.longitude == pytest.approx(lon, abs=1e-5)
     assert fix.latitude == pytest.approx(lat, abs=1e-5)
     assert fix.recorded_at == NOON
+
+
+async def test_a_batch_keeps_each_volunteers_newest_fix_in_one_trip(
+    positions: LivePositions,
+) -> None:
+    lon, lat = KOSTANAY
+    walking, still = uuid.uuid4(), uuid.uuid4()
+    await positions.record(still, longitude=lon, latitude=lat, recorded_at=NOON)
+    batch = [
+        Fix(walking, lon + 0.02, lat, NOON + timedelta(seconds=20)),
+        Fix(walking, lon + 0.01, lat, NOON + timedelta(seconds=10)),  # arrived late, older
+        Fix(still, lon + 1, lat, NOON - timedelta(minutes=1)),  # older than the kept one
+    ]
+
+    kept = await positions.record_many(batch)
+    fixes = await positions.of([walking, still])
+
+    assert kept == 1
+    assert fixes[walking].longitude == pytest.approx(lon + 0.02, abs=1e-5)
+    assert fixes[walking].recorded_at == NOON + timedelta(seconds=20)
+    assert fixes[still].longitude == pytest.approx(lon, abs=1e-5), "an older fix moves no one"
+    assert await positions.record_many([]) == 0
 
 
 async def test_near_finds_fresh_fixes_nearest_first_and_old_ones_are_forgotten(
