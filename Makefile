@@ -59,3 +59,4 @@ bench: bench-env ## run the benchmarks (matching seeds 1,000,000 volunteers once
 	@$(RUN)/python -m bench.intake
 	@$(RUN)/python -m bench.hostile
 	@$(RUN)/python -m bench.matching
+	@$(RUN)/python -m bench.tracking

@@ -59,6 +59,7 @@ from xml.sax.saxutils import escape
 import shapely
 from lxml import etree
 
+from bench.support.services import percentile
 from services.intake.cap import MAX_CAP_BYTES, MAX_CAP_SHAPES
 from services.intake.cap.parser import (
     MAX_CAP_AREAS,
@@ -942,11 +943,6 @@ class Timing:
 class WarmedUp:
     seconds: float
     outcome: str
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @dataclass(frozen=True)

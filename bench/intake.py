@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support.cap_stream import cap_alert, hostile_messages
-from bench.support.services import DATABASE_URL, incidents_of, start_service
+from bench.support.services import DATABASE_URL, incidents_of, percentile, start_service
 from services.intake.cap import validate_only
 from shared.broker_access import ADMIN, PUBLISHERS
 from shared.db import build_engine
@@ -56,11 +56,6 @@ class Phase:
     name: str
     messages: list[tuple[str | None, bytes]]  # identifier (None for hostile), payload
     pace_per_s: float | None = None
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def build_phase(name: str, count: int, *, hostile_every: int | None, seed: int = 2026) -> Phase:

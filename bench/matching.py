@@ -52,7 +52,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support.cap_stream import cap_alert
-from bench.support.services import DATABASE_URL, incidents_of, start_service
+from bench.support.services import DATABASE_URL, incidents_of, percentile, start_service
 from services.api.seed import seed_reference, seed_volunteers
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import build_matching
@@ -101,11 +101,6 @@ PRIORITY_WEIGHTS = (
     (Priority.MEDIUM, 0.3),
     (Priority.LOW, 0.15),
 )
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def ms(seconds: float) -> str:

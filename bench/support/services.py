@@ -1,12 +1,12 @@
 """What the benches share to run Jedel's services for real: the bench database, a service in its
-own process configured by the environment, and which incident each CAP alert became."""
+own process configured by the environment, which incident each CAP alert became, percentiles."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 from sqlalchemy import make_url, text
@@ -21,29 +21,41 @@ DATABASE_URL = os.environ.get(
 )
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The value below which a share `q` of `values` falls (nearest rank; nan when empty)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def start_service(
     name: str,
-    group_id: str,
+    group_id: str | None,
     broker: LocalBroker,
     *,
     log: IO[bytes] | None = None,
     log_level: str = "WARNING",
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`jedel run <name>` as it runs in production, on the bench database and `broker`; its
-    stderr goes to `log` (or nowhere)."""
-    env = {
+    """`jedel run <name>` as it runs in production, on the bench database and `broker` (its
+    consumer group `group_id`, if it has one; more settings in `env`); its stderr goes to `log`
+    (or nowhere)."""
+    settings = {
         **os.environ,
         "JEDEL_DATABASE__URL": DATABASE_URL,
         "JEDEL_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap,
         "JEDEL_KAFKA__CREDENTIALS_FILE": str(broker.credentials_file),
         "JEDEL_KAFKA__SESSION_TIMEOUT_MS": "6000",
         "JEDEL_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
-        f"JEDEL_{name.upper()}__GROUP_ID": group_id,
         "JEDEL_LOG_LEVEL": log_level,
+        **(env or {}),
     }
+    if group_id is not None:
+        settings[f"JEDEL_{name.upper()}__GROUP_ID"] = group_id
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli", "run", name],
-        env=env,
+        env=settings,
         stdout=subprocess.DEVNULL,
         stderr=log if log is not None else subprocess.DEVNULL,
     )
