@@ -56,7 +56,7 @@ PRINCIPALS: dict[str, Grants] = {
     ),
     service_principal("tracker"): _service(
         (topics.LOCATIONS, topics.INCIDENTS, topics.MOBILIZATION),
-        (topics.EVENTS_DEAD_LETTER,),
+        (topics.TRACKING, topics.EVENTS_DEAD_LETTER),
         "tracker",
     ),
     # Phones and browsers never talk to the broker: the API is their gateway.

@@ -54,6 +54,7 @@ class Fix:
     longitude: float
     latitude: float
     recorded_at: datetime
+    accuracy_m: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

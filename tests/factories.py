@@ -149,3 +149,36 @@ async def list_incident(
     )
     async with async_sessionmaker(engine)() as session, session.begin():
         session.add(row)
+
+
+async def insert_mobilization(
+    engine: AsyncEngine,
+    *,
+    region: str = "KZ-39",
+    center: tuple[float, float] = (63.6, 53.2),
+    needed: str = '{"medic": 1}',
+) -> uuid.UUID:
+    """An active mobilisation of a new incident (as the mobilizer would have started it): its
+    group belongs to `region`, its meeting point is `center`."""
+    incident, now = uuid.uuid4(), datetime.now(KAZAKHSTAN_TZ)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO mobilizations (incident_id, status, playbook, incident_type, priority,"
+                " is_exercise, center, region_code, needed, radius_m, wave, started_at,"
+                " deadline_at, incident_version, offer_budget, offers_sent) VALUES (:i, 'active',"
+                " 'test', 'flood', 'high', false,"
+                " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :region,"
+                " CAST(:needed AS jsonb), 5000, 1, :now, :deadline, 1, 12, 1)"
+            ),
+            {
+                "i": incident,
+                "lon": center[0],
+                "lat": center[1],
+                "region": region,
+                "needed": needed,
+                "now": now,
+                "deadline": now + timedelta(hours=1),
+            },
+        )
+    return incident

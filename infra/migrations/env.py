@@ -12,7 +12,8 @@ import services.api.tables
 import services.intake.tables
 import services.mobilizer.tables
 import services.notifier.tables
-import services.registry.tables  # noqa: F401 - registers the tables on the shared metadata
+import services.registry.tables
+import services.tracker.tables  # noqa: F401 - registers the tables on the shared metadata
 from shared.db import Base, build_engine
 from shared.settings import DatabaseSettings, Settings
 

@@ -124,6 +124,8 @@ class CommitmentRow(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the tracker saw them reach the scene (`VolunteerArrived`): their ETA is closed.
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index(

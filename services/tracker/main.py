@@ -13,14 +13,18 @@ on a Redis channel (`shared.live`) that the API's processes fan out to browsers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaMessage
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
+from services.tracker import deployments
 from services.tracker.settings import TrackerSettings
+from services.tracker.tables import OUTBOX
 from shared import status
 from shared.batch_consumer import BatchConsumer
 from shared.consumer import Consumer, Position
@@ -28,6 +32,7 @@ from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.events.locations import VolunteerLocated
+from shared.events.mobilization import OfferAccepted, OfferStoodDown
 from shared.kafka import subscriber_options
 from shared.live import CHANNEL, TOPICS, change_of
 from shared.positions import Fix, LivePositions
@@ -43,6 +48,28 @@ def decode_location(data: bytes) -> VolunteerLocated:
         raise Rejected("invalid_event", describe(error)) from None
 
 
+_GROUP_CHANGES: TypeAdapter[OfferAccepted | OfferStoodDown] = TypeAdapter(
+    Annotated[OfferAccepted | OfferStoodDown, Field(discriminator="kind")]
+)
+
+
+def decode_group_change(data: bytes) -> OfferAccepted | OfferStoodDown | None:
+    """An accept, or a member stood down; None for the other events of `mobilization.v1`."""
+    try:
+        kind = json.loads(data).get("kind")
+    except (ValueError, AttributeError):
+        raise Rejected("invalid_event", "not a JSON object") from None
+    if kind not in ("OfferAccepted", "OfferStoodDown"):
+        return None
+    try:
+        event = _GROUP_CHANGES.validate_json(data)
+    except ValidationError as error:
+        raise Rejected("invalid_event", describe(error)) from None
+    if isinstance(event, OfferStoodDown) and not event.was_member:
+        return None
+    return event
+
+
 # How far ahead of the tracker's clock a phone's may run before its fixes are refused.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -51,7 +78,7 @@ class TrackerService(BrokerService):
     def __init__(
         self, settings: TrackerSettings, *, clock: Callable[[], datetime] = utc_now
     ) -> None:
-        super().__init__(settings, name="tracker")
+        super().__init__(settings, name="tracker", outbox=OUTBOX)
         self.settings: TrackerSettings = settings
         self.clock = clock
         self.redis = connect_redis(settings.redis)
@@ -64,7 +91,7 @@ class TrackerService(BrokerService):
         )
         fixes = BatchConsumer(
             self.check,
-            self.positions.record_many,
+            self.keep,
             dead_letters,
             max_attempts=settings.tracker.max_attempts,
             retry_backoff_s=settings.tracker.retry_backoff_s,
@@ -82,6 +109,16 @@ class TrackerService(BrokerService):
         async def on_location(message: KafkaMessage) -> None:
             """Position fixes from volunteers' phones, keyed by volunteer id."""
             await fixes.handle(message)
+
+        @self.broker.subscriber(
+            topics.MOBILIZATION,
+            group_id=f"{settings.tracker.group_id}-field",
+            ack_policy=AckPolicy.MANUAL,
+            **subscriber_options(settings.kafka),
+        )
+        async def on_group_change(message: KafkaMessage) -> None:
+            """Accepts open deployments; members stood down end theirs."""
+            await consumer.handle(message, self.follow_group)
 
         live_options = subscriber_options(settings.kafka)
         live_options["auto_offset_reset"] = "latest"
@@ -107,7 +144,32 @@ class TrackerService(BrokerService):
                 f"recorded_at {report.recorded_at.isoformat()} is later than now "
                 f"({now.isoformat()}) by more than {CLOCK_SKEW}",
             )
-        return Fix(report.volunteer_id, report.longitude, report.latitude, report.recorded_at)
+        return Fix(
+            report.volunteer_id,
+            report.longitude,
+            report.latitude,
+            report.recorded_at,
+            report.accuracy_m,
+        )
+
+    async def keep(self, fixes: Sequence[Fix]) -> None:
+        """The newest fixes in Redis; deployed volunteers' as track points and field events."""
+        await self.positions.record_many(fixes)
+        async with self.sessionmaker() as session, session.begin():
+            events = await deployments.follow(session, fixes)
+            await OUTBOX.add_all(session, events)
+
+    async def follow_group(self, data: bytes, position: Position) -> bool:
+        """Open or end a deployment; True when the event was one of those."""
+        event = decode_group_change(data)
+        if event is None:
+            return False
+        async with self.sessionmaker() as session, session.begin():
+            if isinstance(event, OfferAccepted):
+                await deployments.deploy(session, event)
+            else:
+                await deployments.release(session, event)
+        return True
 
     async def tell_live(self, data: bytes, position: Position) -> bool:
         """Publish the change an event makes; True when there was one to tell."""

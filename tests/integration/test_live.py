@@ -8,14 +8,12 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.auth.principals import AccountRole
@@ -32,6 +30,7 @@ from shared.kafka import build_broker
 from shared.live import CHANNEL, Audience, LiveChange
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
+from tests.factories import insert_mobilization
 from tests.kafka_tail import Tail, eventually
 from tests.running import positioned, running_tracker, served_api
 
@@ -87,23 +86,6 @@ async def served(
         yield url, app
 
 
-async def _group_in(engine: AsyncEngine, region: str) -> uuid.UUID:
-    """A mobilisation of a new incident whose group belongs to `region`."""
-    incident, now = uuid.uuid4(), utc_now()
-    async with engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO mobilizations (incident_id, status, playbook, incident_type, priority,"
-                " is_exercise, center, region_code, needed, radius_m, wave, started_at,"
-                " deadline_at, incident_version, offer_budget, offers_sent) VALUES (:i, 'active',"
-                " 'live', 'flood', 'high', false, ST_GeogFromText('POINT(63.6 53.2)'), :region,"
-                " '{\"medic\": 1}', 5000, 1, :now, :deadline, 1, 12, 1)"
-            ),
-            {"i": incident, "region": region, "now": now, "deadline": now + timedelta(hours=1)},
-        )
-    return incident
-
-
 async def test_a_group_event_reaches_its_regions_dispatchers_and_an_incident_reaches_everyone(
     served: tuple[str, FastAPI],
     engine: AsyncEngine,
@@ -113,7 +95,7 @@ async def test_a_group_event_reaches_its_regions_dispatchers_and_an_incident_rea
 ) -> None:
     url, app = served
     await seed_reference(engine)
-    incident = await _group_in(engine, "KZ-39")
+    incident = await insert_mobilization(engine, region="KZ-39")
     here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
     elsewhere = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
     streams = {"here": Stream(), "elsewhere": Stream(), "anonymous": Stream()}

@@ -1,0 +1,211 @@
+"""Who is deployed where, and what their fixes say: track points, arrivals, departures.
+
+`deploy` and `release` follow `mobilization.v1` (an accept opens a deployment at the group's
+meeting point; a member stood down ends it). `follow` takes a batch of fixes: those of deployed
+volunteers become track points, and each deployment's newer fixes, measured against its meeting
+point and the incident's area in PostGIS, move its status (`services.tracker.field.next_status`);
+every change is an event for `tracking.v1`, written to the tracker's outbox in the same
+transaction. Replays change nothing: a point is unique per volunteer, incident and time, and a fix
+no newer than the deployment's last decides nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.tracker.field import Reading, next_status
+from shared.events import topics
+from shared.events.mobilization import OfferAccepted, OfferStoodDown
+from shared.events.tracking import FieldStatus, VolunteerArrived, VolunteerLeftArea
+from shared.events.volunteers import Role
+from shared.outbox import OutgoingEvent
+from shared.positions import Fix
+
+_DEPLOY = text(
+    """
+    INSERT INTO deployments (incident_id, volunteer_id, offer_id, role, status, meeting_point,
+                             accepted_at)
+    SELECT m.incident_id, :volunteer, :offer, :role, :status, m.center, :at
+    FROM mobilizations m WHERE m.incident_id = :incident
+    ON CONFLICT (incident_id, volunteer_id) DO NOTHING
+    """
+)
+_RELEASE = text(
+    "UPDATE deployments SET released_at = :at "
+    "WHERE incident_id = :incident AND volunteer_id = :volunteer AND released_at IS NULL"
+)
+_OPEN = text(
+    """
+    SELECT incident_id, volunteer_id, offer_id, role, status, last_fix_at FROM deployments
+    WHERE volunteer_id = ANY(CAST(:volunteers AS uuid[])) AND released_at IS NULL
+    """
+)
+_KEEP_POINTS = text(
+    """
+    INSERT INTO track_points (incident_id, volunteer_id, recorded_at, location, accuracy_m)
+    SELECT u.i, u.v, u.t, CAST(ST_SetSRID(ST_MakePoint(u.x, u.y), 4326) AS geography), u.a
+    FROM unnest(CAST(:incidents AS uuid[]), CAST(:volunteers AS uuid[]),
+                CAST(:times AS timestamptz[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]),
+                CAST(:accuracies AS float8[])) AS u(i, v, t, x, y, a)
+    ON CONFLICT ON CONSTRAINT uq_track_points_fix DO NOTHING
+    """
+)
+_MEASURE = text(
+    """
+    SELECT u.n, ST_Distance(d.meeting_point, u.p) AS to_point,
+           COALESCE(ST_Distance(i.area, u.p), 'Infinity') AS to_area
+    FROM (SELECT n, i, v, CAST(ST_SetSRID(ST_MakePoint(x, y), 4326) AS geography) AS p
+          FROM unnest(CAST(:n AS int[]), CAST(:incidents AS uuid[]), CAST(:volunteers AS uuid[]),
+                      CAST(:lons AS float8[]), CAST(:lats AS float8[])) AS f(n, i, v, x, y)) u
+    JOIN deployments d ON d.incident_id = u.i AND d.volunteer_id = u.v
+    LEFT JOIN incidents i ON i.id = u.i
+    """
+)
+_MOVE = text(
+    """
+    UPDATE deployments SET status = :status, last_fix_at = :last_fix_at,
+           arrived_at = COALESCE(:arrived_at, arrived_at), left_at = COALESCE(:left_at, left_at)
+    WHERE incident_id = :incident AND volunteer_id = :volunteer
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Deployment:
+    incident_id: UUID
+    volunteer_id: UUID
+    offer_id: UUID
+    role: str
+    status: str
+    last_fix_at: datetime | None
+
+
+async def deploy(session: AsyncSession, accepted: OfferAccepted) -> None:
+    await session.execute(
+        _DEPLOY,
+        {
+            "incident": accepted.incident_id,
+            "volunteer": accepted.volunteer_id,
+            "offer": accepted.offer_id,
+            "role": accepted.role.value,
+            "status": FieldStatus.EN_ROUTE.value,
+            "at": accepted.occurred_at,
+        },
+    )
+
+
+async def release(session: AsyncSession, stood_down: OfferStoodDown) -> None:
+    await session.execute(
+        _RELEASE,
+        {
+            "incident": stood_down.incident_id,
+            "volunteer": stood_down.volunteer_id,
+            "at": stood_down.occurred_at,
+        },
+    )
+
+
+async def follow(session: AsyncSession, fixes: Sequence[Fix]) -> list[OutgoingEvent]:
+    """Keep the track points of deployed volunteers and move their status; the events to send."""
+    volunteers = list({fix.volunteer_id for fix in fixes})
+    if not volunteers:
+        return []
+    deployments = [
+        _Deployment(**row._asdict())
+        for row in await session.execute(_OPEN, {"volunteers": volunteers})
+    ]
+    if not deployments:
+        return []
+    deployed: dict[UUID, list[_Deployment]] = {}
+    for deployment in deployments:
+        deployed.setdefault(deployment.volunteer_id, []).append(deployment)
+    pairs = [
+        (deployment, fix)
+        for fix in sorted(fixes, key=lambda f: f.recorded_at)
+        for deployment in deployed.get(fix.volunteer_id, ())
+    ]
+    columns = {
+        "incidents": [d.incident_id for d, _ in pairs],
+        "volunteers": [d.volunteer_id for d, _ in pairs],
+        "lons": [f.longitude for _, f in pairs],
+        "lats": [f.latitude for _, f in pairs],
+    }
+    await session.execute(
+        _KEEP_POINTS,
+        {
+            **columns,
+            "times": [f.recorded_at for _, f in pairs],
+            "accuracies": [f.accuracy_m for _, f in pairs],
+        },
+    )
+    measured = {
+        row.n: Reading(row.to_point, row.to_area, pairs[row.n][1].accuracy_m)
+        for row in await session.execute(_MEASURE, {**columns, "n": list(range(len(pairs)))})
+    }
+    events: list[OutgoingEvent] = []
+    for deployment in deployments:
+        status = FieldStatus(deployment.status)
+        last = deployment.last_fix_at
+        arrived_at: datetime | None = None
+        left_at: datetime | None = None
+        for n, (owner, fix) in enumerate(pairs):
+            if owner is not deployment or n not in measured:
+                continue
+            if last is not None and fix.recorded_at <= last:
+                continue  # replayed or late: it decided already, or would undo what followed
+            last = fix.recorded_at
+            reading = measured[n]
+            after = next_status(status, reading)
+            if after is status:
+                continue
+            status = after
+            event = _event(deployment, after, fix.recorded_at, reading)
+            if isinstance(event, VolunteerArrived):
+                arrived_at = fix.recorded_at
+            else:
+                left_at = fix.recorded_at
+            events.append(OutgoingEvent(topics.TRACKING, str(deployment.incident_id), event))
+        if last != deployment.last_fix_at:
+            await session.execute(
+                _MOVE,
+                {
+                    "status": status.value,
+                    "last_fix_at": last,
+                    "arrived_at": arrived_at,
+                    "left_at": left_at,
+                    "incident": deployment.incident_id,
+                    "volunteer": deployment.volunteer_id,
+                },
+            )
+    return events
+
+
+def _event(
+    deployment: _Deployment, status: FieldStatus, at: datetime, reading: Reading
+) -> VolunteerArrived | VolunteerLeftArea:
+    incident, volunteer = deployment.incident_id, deployment.volunteer_id
+    offer, role = deployment.offer_id, Role(deployment.role)
+    distance = round(reading.to_meeting_point_m)
+    if status is FieldStatus.ON_SCENE:
+        return VolunteerArrived(
+            incident_id=incident,
+            volunteer_id=volunteer,
+            offer_id=offer,
+            role=role,
+            distance_m=distance,
+            arrived_at=at,
+        )
+    return VolunteerLeftArea(
+        incident_id=incident,
+        volunteer_id=volunteer,
+        offer_id=offer,
+        role=role,
+        distance_m=distance,
+        left_at=at,
+    )

@@ -1,0 +1,164 @@
+"""Field tracking for real: an accept opens a deployment, the volunteer's fixes become a track in
+PostGIS, reaching the meeting point and leaving the area are told on `tracking.v1`, replays tell
+nothing twice, and a member stood down is followed no more."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.broker_access import ADMIN
+from shared.events import topics
+from shared.events.locations import VolunteerLocated
+from shared.events.mobilization import OfferAccepted, OfferStoodDown, StandDownReason
+from shared.events.volunteers import Role
+from shared.kafka import build_broker
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from tests.factories import insert_mobilization
+from tests.kafka_tail import Tail, eventually
+from tests.running import positioned, running_tracker
+
+pytestmark = pytest.mark.integration
+
+MEETING_POINT = (63.6246, 53.2144)
+
+
+def _fix(volunteer: uuid.UUID, east_m: float, at: datetime) -> VolunteerLocated:
+    """A fix `east_m` metres east of the meeting point (1° of longitude ≈ 66.5 km here)."""
+    lon, lat = MEETING_POINT
+    return VolunteerLocated(
+        volunteer_id=volunteer,
+        longitude=lon + east_m / 66_500,
+        latitude=lat,
+        accuracy_m=15,
+        recorded_at=at,
+    )
+
+
+async def _deployment(engine: AsyncEngine, incident: uuid.UUID) -> Any:
+    async with engine.connect() as connection:
+        return (
+            await connection.execute(
+                text("SELECT * FROM deployments WHERE incident_id = :i"), {"i": incident}
+            )
+        ).one_or_none()
+
+
+async def _points(engine: AsyncEngine, incident: uuid.UUID) -> int:
+    async with engine.connect() as connection:
+        return int(
+            await connection.scalar(
+                text("SELECT count(*) FROM track_points WHERE incident_id = :i"), {"i": incident}
+            )
+            or 0
+        )
+
+
+async def test_a_deployed_volunteer_arrives_leaves_and_is_followed_no_more_once_released(
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    incident = await insert_mobilization(engine, center=MEETING_POINT)
+    volunteer, offer = uuid.uuid4(), uuid.uuid4()
+    accepted = OfferAccepted(
+        incident_id=incident, offer_id=offer, volunteer_id=volunteer, role=Role.MEDIC, eta_s=600
+    )
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    trip = [
+        _fix(volunteer, east, start + timedelta(minutes=n))
+        for n, east in enumerate((12_000, 6_000, 150, 40, 900, 5_000))
+    ]
+    tail = await Tail.open(kafka_settings, (topics.TRACKING,))
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+
+    def about_them(record: Any) -> bool:
+        return record.key == str(incident).encode()
+
+    try:
+        async with running_tracker(database_settings, kafka_settings, redis_settings) as tracker:
+            await positioned(tracker.broker)
+            await broker.publish(
+                accepted.model_dump_json().encode(), topics.MOBILIZATION, key=str(incident).encode()
+            )
+            await eventually(lambda: _deployment(engine, incident))
+            for fix in trip:
+                await broker.publish(
+                    fix.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+                )
+            arrived, left = await tail.wait_for(about_them, count=2)
+            # The same fixes again (a phone resending, a replay): nothing new is told.
+            for fix in trip:
+                await broker.publish(
+                    fix.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+                )
+            back = _fix(volunteer, 100, start + timedelta(minutes=10))
+            await broker.publish(
+                back.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+            )
+            told = await tail.wait_for(about_them, count=3)
+            points_before_release = await eventually(
+                lambda: _points_are(engine, incident, len(trip) + 1)
+            )
+            stood_down = OfferStoodDown(
+                incident_id=incident,
+                offer_id=offer,
+                volunteer_id=volunteer,
+                role=Role.MEDIC,
+                reason=StandDownReason.INCIDENT_CANCELLED,
+                was_member=True,
+            )
+            await broker.publish(
+                stood_down.model_dump_json().encode(),
+                topics.MOBILIZATION,
+                key=str(incident).encode(),
+            )
+
+            async def released() -> bool:
+                row = await _deployment(engine, incident)
+                return row is not None and row.released_at is not None
+
+            await eventually(released)
+            after = _fix(volunteer, 50, start + timedelta(minutes=11))
+            await broker.publish(
+                after.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+            )
+            await eventually(lambda: _newest_is(tracker.positions, volunteer, after.recorded_at))
+            points_after_release = await _points(engine, incident)
+            deployment = await _deployment(engine, incident)
+    finally:
+        await broker.stop()
+        await tail.close()
+
+    first, second = json.loads(arrived.value), json.loads(left.value)
+    assert first["kind"] == "VolunteerArrived" and first["volunteer_id"] == str(volunteer)
+    assert first["arrived_at"].startswith(trip[2].recorded_at.isoformat()[:19])
+    assert first["distance_m"] == pytest.approx(150, abs=10)
+    assert second["kind"] == "VolunteerLeftArea"
+    assert second["left_at"].startswith(trip[5].recorded_at.isoformat()[:19])
+    assert [json.loads(r.value)["kind"] for r in told] == [
+        "VolunteerArrived",
+        "VolunteerLeftArea",
+        "VolunteerArrived",
+    ], "the replayed fixes told nothing; coming back did"
+    assert points_before_release
+    assert points_after_release == len(trip) + 1, "no track is kept once released"
+    assert deployment.status == "on_scene"
+    assert deployment.arrived_at is not None and deployment.left_at is not None
+
+
+async def _points_are(engine: AsyncEngine, incident: uuid.UUID, count: int) -> bool:
+    return await _points(engine, incident) == count
+
+
+async def _newest_is(positions: Any, volunteer: uuid.UUID, at: datetime) -> bool:
+    fixes = await positions.of([volunteer])
+    return volunteer in fixes and fixes[volunteer].recorded_at == at
