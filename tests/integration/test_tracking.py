@@ -21,7 +21,7 @@ from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import insert_mobilization
-from tests.kafka_tail import Tail, eventually
+from tests.kafka_tail import Record, Tail, eventually
 from tests.running import positioned, running_tracker
 
 pytestmark = pytest.mark.integration
@@ -80,7 +80,7 @@ async def test_a_deployed_volunteer_arrives_leaves_and_is_followed_no_more_once_
     broker = build_broker(kafka_settings, principal=ADMIN)
     await broker.connect()
 
-    def about_them(record: Any) -> bool:
+    def about_them(record: Record) -> bool:
         return record.key == str(incident).encode()
 
     try:
