@@ -40,7 +40,7 @@ PRINCIPALS: dict[str, Grants] = {
         "intake",
     ),
     service_principal("mobilizer"): _service(
-        (topics.INCIDENTS, topics.RESPONSES),
+        (topics.INCIDENTS, topics.RESPONSES, topics.TRACKING),
         (topics.MOBILIZATION, topics.EVENTS_DEAD_LETTER),
         "mobilizer",
     ),
@@ -55,7 +55,7 @@ PRINCIPALS: dict[str, Grants] = {
         "registry",
     ),
     service_principal("tracker"): _service(
-        (topics.LOCATIONS, topics.INCIDENTS, topics.MOBILIZATION),
+        (topics.LOCATIONS, topics.INCIDENTS, topics.MOBILIZATION, topics.TRACKING),
         (topics.TRACKING, topics.EVENTS_DEAD_LETTER),
         "tracker",
     ),

@@ -1,6 +1,6 @@
 """The live feed: what changed, for browsers' maps and tables, without anything personal.
 
-The tracker reads `incidents.v1` and `mobilization.v1` and publishes one `LiveChange` per event on
+The tracker reads `incidents.v1`, `mobilization.v1` and `tracking.v1` and publishes one `LiveChange` per event on
 a Redis channel; every API process subscribes once and fans the changes out to its browsers' streams
 (`GET /api/v1/live`), each filtered by who the browser signs in as. A change names the incident and
 the kind of event and nothing else: a browser that hears of one reads what it may see of it through
@@ -21,7 +21,7 @@ from shared.rejections import Rejected, describe
 CHANNEL = "jedel:live:v1"
 
 # The topics the feed tells of.
-TOPICS = (topics.INCIDENTS, topics.MOBILIZATION)
+TOPICS = (topics.INCIDENTS, topics.MOBILIZATION, topics.TRACKING)
 
 
 class Audience(StrEnum):
@@ -55,7 +55,11 @@ class _Envelope(BaseModel):
     region_codes: tuple[str, ...] | None = None
 
 
-AUDIENCE_OF_TOPIC = {topics.INCIDENTS: Audience.PUBLIC, topics.MOBILIZATION: Audience.OPERATORS}
+AUDIENCE_OF_TOPIC = {
+    topics.INCIDENTS: Audience.PUBLIC,
+    topics.MOBILIZATION: Audience.OPERATORS,
+    topics.TRACKING: Audience.OPERATORS,  # who reached the scene: the group's business
+}
 
 
 def change_of(topic: str, data: bytes) -> LiveChange | None:

@@ -87,6 +87,7 @@ class MemberRecord:
     eta_s: int
     committed_at: datetime
     released_at: datetime | None
+    arrived_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ async def members(db: Reader, incident_id: UUID) -> list[MemberRecord]:
             CommitmentRow.eta_s,
             CommitmentRow.committed_at,
             CommitmentRow.released_at,
+            CommitmentRow.arrived_at,
         )
         .outerjoin(VolunteerRow, VolunteerRow.id == CommitmentRow.volunteer_id)
         .where(CommitmentRow.incident_id == incident_id)

@@ -370,6 +370,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "через {minutes} мин",
         "en": "in {minutes} min",
     },
+    "console.on_scene": {
+        "kk": "орнында",
+        "ru": "на месте",
+        "en": "on scene",
+    },
     "console.offers": {
         "kk": "Шақыру: {sent} / {budget}",
         "ru": "Вызовов: {sent} из {budget}",

@@ -223,6 +223,9 @@ class GroupMemberState(BaseModel):
     eta_s: int
     committed_at: datetime
     released_at: datetime | None = Field(description="Set when the incident ended")
+    arrived_at: datetime | None = Field(
+        default=None, description="When their phone showed them at the scene (ETA closed)"
+    )
 
 
 class OfferBudget(BaseModel):

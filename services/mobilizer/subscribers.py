@@ -10,6 +10,7 @@ from datetime import datetime
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.mobilizer.closing import close
@@ -29,6 +30,7 @@ from shared.events.incidents import (
     IncidentUpdated,
 )
 from shared.events.mobilization import RaiseOfferBudget, RespondToOffer, StandDownReason
+from shared.events.tracking import VolunteerArrived
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected, describe
 
@@ -76,6 +78,26 @@ def decode_answer(data: bytes) -> RespondToOffer | RaiseOfferBudget:
         return command.model_validate(payload)
     except ValidationError as error:
         raise Rejected("invalid_event", describe(error)) from None
+
+
+def decode_arrival(data: bytes) -> VolunteerArrived | None:
+    """A volunteer reaching the scene; None for the other events of `tracking.v1`."""
+    try:
+        payload = json.loads(data)
+    except ValueError as error:
+        raise Rejected("invalid_event", f"not JSON: {error}") from None
+    if not isinstance(payload, dict) or payload.get("kind") != "VolunteerArrived":
+        return None
+    try:
+        return VolunteerArrived.model_validate(payload)
+    except ValidationError as error:
+        raise Rejected("invalid_event", describe(error)) from None
+
+
+_ARRIVED = text(
+    "UPDATE commitments SET arrived_at = :at "
+    "WHERE offer_id = :offer AND released_at IS NULL AND arrived_at IS NULL"
+)
 
 
 def build_router(ctx: MobilizerContext) -> KafkaRouter:
@@ -148,5 +170,24 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     async def on_response(message: KafkaMessage) -> None:
         """Volunteers' answers (`RespondToOffer`) from the app, SMS links and the API."""
         await ctx.consumer.handle_batch(message, on_answer, concurrency=concurrency)
+
+    async def on_arrival(data: bytes, position: Position) -> bool:
+        """The member is on scene: their ETA is closed (the first arrival counts)."""
+        arrival = decode_arrival(data)
+        if arrival is None:
+            return False
+        async with ctx.sessionmaker() as session, session.begin():
+            await session.execute(_ARRIVED, {"at": arrival.arrived_at, "offer": arrival.offer_id})
+        return True
+
+    @router.subscriber(
+        topics.TRACKING,
+        group_id=f"{group_id}-tracking",
+        ack_policy=AckPolicy.MANUAL,
+        **options,
+    )
+    async def on_tracking(message: KafkaMessage) -> None:
+        """Members reaching the scene (`VolunteerArrived` from the tracker)."""
+        await ctx.consumer.handle(message, on_arrival)
 
     return router

@@ -12,7 +12,7 @@ import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from shared import answer_links
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.incidents import IncidentCancelled, IncidentStatus, LocalizedText
+from shared.events.locations import VolunteerLocated
 from shared.kafka import build_broker
 from shared.settings import (
     DEVELOPMENT_SECRET,
@@ -46,6 +47,7 @@ from shared.settings import (
 from tests.accounts import STAFF_PASSWORD, as_volunteer, headers_for
 from tests.factories import FLOOD_DAY, FakeClock, list_incident, new_run
 from tests.integration.test_mobilizer import (
+    KOSTANAY,
     PEOPLE,
     flood,
     place_population,
@@ -905,12 +907,14 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
     redis_settings: RedisSettings,
+    publish: Publish,
     language: str,
     accepted_header: str,
     nothing_here: str,
 ) -> None:
     """Kostanay's dispatcher watches the flood's group in the console; a medic accepts; the medic
-    row counts them within 2 s (through the broker, the tracker, Redis and the live stream).
+    row counts them within 2 s (through the broker, the tracker, Redis and the live stream); their
+    phone's fix at the meeting point then shows them on scene.
     Almaty's dispatcher, signed in at the same time, is shown no incident at all."""
     url, _ = served_app
     [medic, *_] = _pending(await _offers(engine, listed), "medic")
@@ -944,6 +948,21 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
             assert answered.status_code == 200, answered.text
             await expect(row.locator("td.accepted")).to_have_text(str(before + 1), timeout=2_000)
             shown_after_s = time.monotonic() - tapped
+
+            # At the meeting point: the tracker tells, the mobilizer closes the ETA, the console
+            # shows them on scene.
+            lon, lat = KOSTANAY
+            here_now = VolunteerLocated(
+                volunteer_id=medic.volunteer_id,
+                longitude=lon,
+                latitude=lat,
+                accuracy_m=10,
+                recorded_at=datetime.now(UTC),
+            )
+            member = here.locator(f'.members li[data-volunteer="{medic.volunteer_id}"]')
+            await member.wait_for(timeout=5_000)
+            await publish(topics.LOCATIONS, medic.volunteer_id, here_now)
+            await expect(member).to_have_class("arrived", timeout=15_000)
             await here.screenshot(path=str(screenshots / f"console-accepted-{language}.png"))
 
             await elsewhere.get_by_text(nothing_here).wait_for(timeout=5_000)

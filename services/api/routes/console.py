@@ -37,6 +37,7 @@ WORDS: Final = (
     "console.filled",
     "console.members",
     "console.eta",
+    "console.on_scene",
     "console.offers",
     "console.raise",
     "console.wave",

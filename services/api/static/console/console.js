@@ -215,8 +215,10 @@ function groupView(group) {
     el("td", { class: "pending" }, String(role.pending)),
     el("td", { class: "open" }, role.open_places === 0 ? `✓ ${say("console.filled")}` : String(role.open_places))));
   const table = el("table", { id: "roles" }, el("caption", {}, say("console.group")), el("thead", {}, head), el("tbody", {}, ...rows));
-  const members = el("ul", { class: "members" }, ...group.members.map((member) => el("li", {},
-    `${say(`role.${member.role}`)}: ${member.name || "—"} · ${say("console.eta", { minutes: Math.round(member.eta_s / 60) })}`)));
+  const members = el("ul", { class: "members" }, ...group.members.map((member) => el("li", {
+    "data-volunteer": member.volunteer_id, class: member.arrived_at ? "arrived" : "",
+  }, `${say(`role.${member.role}`)}: ${member.name || "—"} · ${member.arrived_at
+    ? `✓ ${say("console.on_scene")}` : say("console.eta", { minutes: Math.round(member.eta_s / 60) })}`)));
   const offers = el("p", { class: "offers" }, say("console.offers", { sent: group.offers.sent, budget: group.offers.budget === null ? "—" : group.offers.budget }));
   const incident = state.incidents.find((feature) => feature.id === group.incident_id);
   const parts = [el("h3", {}, incident ? title(incident.properties) : group.headline || ""), header, table, offers];
