@@ -3,8 +3,9 @@
 The activity log names people by id only (`services.registry.redaction`), so erasing is done on
 the rows that hold who they are: the volunteer's row is pseudonymised (name, phone, birth date,
 home, organisation replaced; marked inactive so nobody calls them out again), their certificates,
-standing-group places, account and sessions deleted, the phone on their past offers replaced, and
-their live position and in-app inbox dropped from Redis. What remains is an id with a history of
+standing-group places, account and sessions deleted, the phone on their past offers replaced, their
+tracks (raw points and thinned lines) deleted, and their live position and in-app inbox dropped
+from Redis. What remains is an id with a history of
 deployments — enough for the registry's counts, nothing that points back to the person.
 """
 
@@ -39,6 +40,7 @@ class Erased:
     certificates: int
     offers: int
     accounts: int
+    track_points: int
 
 
 async def erase_volunteer(session: AsyncSession, volunteer_id: UUID) -> Erased | None:
@@ -70,11 +72,17 @@ async def erase_volunteer(session: AsyncSession, volunteer_id: UUID) -> Erased |
         {**params, "phone": pseudonymous_phone(volunteer_id)},
     )
     accounts = await session.execute(text("DELETE FROM accounts WHERE volunteer_id = :id"), params)
+    # Where they went is theirs: the tracks go; the deployments (incident, role, times) stay.
+    points = await session.execute(
+        text("DELETE FROM track_points WHERE volunteer_id = :id"), params
+    )
+    await session.execute(text("DELETE FROM deployment_tracks WHERE volunteer_id = :id"), params)
     return Erased(
         volunteer_id=volunteer_id,
         certificates=_count(certificates),
         offers=_count(offers),
         accounts=_count(accounts),
+        track_points=_count(points),
     )
 
 

@@ -209,3 +209,40 @@ def _event(
         distance_m=distance,
         left_at=at,
     )
+
+
+_THIN = text(
+    """
+    WITH done AS (
+        SELECT incident_id, volunteer_id FROM track_points
+        GROUP BY incident_id, volunteer_id
+        HAVING max(recorded_at) < :cutoff
+        LIMIT :limit
+    ), lines AS (
+        INSERT INTO deployment_tracks (incident_id, volunteer_id, track, points, first_at, last_at)
+        SELECT t.incident_id, t.volunteer_id,
+               CAST(ST_Simplify(ST_MakeLine(
+                   CASE WHEN count(*) = 1 THEN ARRAY[min(t.location::geometry), min(t.location::geometry)]
+                        ELSE array_agg(t.location::geometry ORDER BY t.recorded_at) END
+               ), :tolerance_deg, true) AS geography),
+               count(*), min(t.recorded_at), max(t.recorded_at)
+        FROM track_points t JOIN done USING (incident_id, volunteer_id)
+        GROUP BY t.incident_id, t.volunteer_id
+        ON CONFLICT (incident_id, volunteer_id) DO NOTHING
+        RETURNING incident_id, volunteer_id
+    )
+    DELETE FROM track_points t USING done
+    WHERE t.incident_id = done.incident_id AND t.volunteer_id = done.volunteer_id
+    """
+)
+# ~10 m: a track stays true to the streets it followed.
+THIN_TOLERANCE_DEG = 0.0001
+
+
+async def thin_before(session: AsyncSession, cutoff: datetime, *, limit: int = 500) -> int:
+    """Deployments whose every raw point is older than `cutoff` become one simplified line each,
+    and their points are deleted; how many points went."""
+    result = await session.execute(
+        _THIN, {"cutoff": cutoff, "limit": limit, "tolerance_deg": THIN_TOLERANCE_DEG}
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -186,9 +186,19 @@ class TrackerService(BrokerService):
     def readiness_checks(self) -> dict[str, status.Check]:
         return {**super().readiness_checks(), "redis": status.redis_check(self.redis)}
 
+    async def thin_old(self) -> int:
+        """Raw track points past their keeping period become thinned tracks; how many went."""
+        cutoff = self.clock() - timedelta(days=self.settings.tracker.track_keep_days)
+        async with self.sessionmaker() as session, session.begin():
+            return await deployments.thin_before(session, cutoff)
+
     def loops(self) -> dict[str, Loop]:
-        interval = self.settings.tracker.forget_every_s
-        return {**super().loops(), "forget": lambda stop: every(interval, stop, self.forget_old)}
+        options = self.settings.tracker
+        return {
+            **super().loops(),
+            "forget": lambda stop: every(options.forget_every_s, stop, self.forget_old),
+            "thin": lambda stop: every(options.thin_every_s, stop, self.thin_old),
+        }
 
     async def close(self) -> None:
         await super().close()

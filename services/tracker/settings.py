@@ -15,6 +15,9 @@ class TrackerOptions(BaseModel):
     # Fixes older than this are forgotten (matching stops trusting them much sooner).
     keep_hours: float = Field(default=6.0, gt=0)
     forget_every_s: float = Field(default=60.0, gt=0)
+    # Raw track points of a deployment are kept this long after its last, then thinned to a line.
+    track_keep_days: float = Field(default=30.0, gt=0)
+    thin_every_s: float = Field(default=3600.0, gt=0)
     # Reports read at once: each volunteer's newest fix of a batch goes to Redis in one trip.
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     batch_poll_ms: int = Field(default=50, ge=1, le=5000)

@@ -427,6 +427,14 @@ async def test_a_volunteer_erased_on_request_keeps_only_an_id(
             ),
             {"v": volunteer_id},
         )
+        await connection.execute(
+            text(
+                "INSERT INTO track_points (incident_id, volunteer_id, recorded_at, location)"
+                " VALUES (:i, :v, now(), ST_GeogFromText('POINT(63.61 53.21)')),"
+                " (:i, :v, now() - interval '1 minute', ST_GeogFromText('POINT(63.62 53.21)'))"
+            ),
+            {"i": uuid.uuid4(), "v": volunteer_id},
+        )
     positions = LivePositions(api.app.state.redis)
     await positions.record(
         volunteer_id, longitude=63.6, latitude=53.2, recorded_at=datetime.now(UTC)
@@ -440,6 +448,7 @@ async def test_a_volunteer_erased_on_request_keeps_only_an_id(
     assert erased.status_code == 200, erased.text
     assert erased.json()["certificates_deleted"] == 1
     assert erased.json()["accounts_deleted"] == 1
+    assert erased.json()["track_points_deleted"] == 2, "where they went goes with them"
 
     async with engine.connect() as connection:
         row = (

@@ -162,3 +162,59 @@ async def _points_are(engine: AsyncEngine, incident: uuid.UUID, count: int) -> b
 async def _newest_is(positions: Any, volunteer: uuid.UUID, at: datetime) -> bool:
     fixes = await positions.of([volunteer])
     return volunteer in fixes and fixes[volunteer].recorded_at == at
+
+
+async def test_raw_points_past_their_keeping_become_one_line_and_recent_ones_stay(
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    old, recent, volunteer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    points = [
+        (old, now - timedelta(days=40, minutes=m), 63.60 + m / 1000) for m in (30, 20, 10, 0)
+    ] + [(recent, now - timedelta(days=40), 63.6), (recent, now - timedelta(days=2), 63.7)]
+    async with engine.begin() as connection:
+        for incident, at, lon in points:
+            await connection.execute(
+                text(
+                    "INSERT INTO track_points (incident_id, volunteer_id, recorded_at, location)"
+                    " VALUES (:i, :v, :at, ST_SetSRID(ST_MakePoint(:lon, 53.2), 4326)::geography)"
+                ),
+                {"i": incident, "v": volunteer, "at": at, "lon": lon},
+            )
+    async with running_tracker(database_settings, kafka_settings, redis_settings) as tracker:
+        thinned = await tracker.thin_old()
+    async with engine.connect() as connection:
+        track = (
+            await connection.execute(
+                text(
+                    "SELECT points, ST_NPoints(track::geometry) AS vertices, first_at, last_at"
+                    " FROM deployment_tracks WHERE incident_id = :i"
+                ),
+                {"i": old},
+            )
+        ).one()
+        left = {
+            row.incident_id: row.n
+            for row in await connection.execute(
+                text(
+                    "SELECT incident_id, count(*) AS n FROM track_points"
+                    " WHERE volunteer_id = :v GROUP BY incident_id"
+                ),
+                {"v": volunteer},
+            )
+        }
+        assert (
+            await connection.scalar(
+                text("SELECT count(*) FROM deployment_tracks WHERE incident_id = :i"),
+                {"i": recent},
+            )
+        ) == 0
+
+    assert thinned == 4
+    assert track.points == 4
+    assert track.vertices == 2, "four points on one straight street are its two ends"
+    assert track.last_at - track.first_at == timedelta(minutes=30)
+    assert left == {recent: 2}, "a deployment with a point inside the period is kept raw"

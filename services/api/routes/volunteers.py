@@ -21,6 +21,7 @@ class ErasedVolunteer(BaseModel):
     certificates_deleted: int
     offers_pseudonymised: int
     accounts_deleted: int
+    track_points_deleted: int
 
 
 @router.post(
@@ -46,4 +47,5 @@ async def erase(
         certificates_deleted=erased.certificates,
         offers_pseudonymised=erased.offers,
         accounts_deleted=erased.accounts,
+        track_points_deleted=erased.track_points,
     )
