@@ -61,6 +61,9 @@ class Listener:
             self.queue.put_nowait(RESYNC)
 
 
+_POLL_S: Final = 1.0
+"""How long one read of the channel waits before the reader looks whether it should stop."""
+
 RegionsOf = Callable[[UUID], Awaitable[Iterable[str]]]
 
 
@@ -75,16 +78,20 @@ class LiveHub:
         self._remember = remember
         self._regions: OrderedDict[UUID, tuple[str, ...]] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.subscribed = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="live-feed")
 
     async def stop(self) -> None:
+        # The reader polls and sees `_stopping` within a second: a bare cancel is not enough, as
+        # redis-py's pub/sub read can swallow a cancellation and wait on for the next message.
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=_POLL_S * 3)
 
     @contextlib.contextmanager
     def listen(self, principal: Principal | None) -> Iterator[Listener]:
@@ -97,7 +104,7 @@ class LiveHub:
 
     async def _run(self) -> None:
         lost = False
-        while True:
+        while not self._stopping:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(CHANNEL)
@@ -105,8 +112,10 @@ class LiveHub:
                     if lost:
                         self._tell_everyone(RESYNC)
                         lost = False
-                    async for message in pubsub.listen():
-                        await self.deliver(message["data"])
+                    while not self._stopping:
+                        message = await pubsub.get_message(timeout=_POLL_S)
+                        if message is not None:
+                            await self.deliver(message["data"])
             except (RedisError, OSError) as error:
                 self.subscribed.clear()
                 lost = True

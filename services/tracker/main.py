@@ -14,6 +14,7 @@ on a Redis channel (`shared.live`) that the API's processes fan out to browsers.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -69,6 +70,8 @@ def decode_group_change(data: bytes) -> OfferAccepted | OfferStoodDown | None:
         return None
     return event
 
+
+log = logging.getLogger(__name__)
 
 # How far ahead of the tracker's clock a phone's may run before its fixes are refused.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -172,8 +175,16 @@ class TrackerService(BrokerService):
         return True
 
     async def tell_live(self, data: bytes, position: Position) -> bool:
-        """Publish the change an event makes; True when there was one to tell."""
-        change = change_of(position.topic, data)
+        """Publish the change an event makes; True when there was one to tell.
+
+        Bytes that are no event are skipped, not dead-lettered: the relay only mirrors topics
+        whose consumers (this service's field subscriber, the mobilizer, the registry) already
+        refuse them with a dead letter each, and one more copy would tell an operator nothing."""
+        try:
+            change = change_of(position.topic, data)
+        except Rejected as rejection:
+            log.info("live feed: %s@%d skipped (%s)", position.topic, position.offset, rejection)
+            return False
         if change is None:
             return False
         await self.redis.publish(CHANNEL, change.model_dump_json())
