@@ -41,6 +41,8 @@ from shared.redis_client import connect_redis
 from shared.rejections import Rejected, describe
 from shared.service import BrokerService, Loop, every
 
+log = logging.getLogger(__name__)
+
 
 def decode_location(data: bytes) -> VolunteerLocated:
     try:
@@ -70,8 +72,6 @@ def decode_group_change(data: bytes) -> OfferAccepted | OfferStoodDown | None:
         return None
     return event
 
-
-log = logging.getLogger(__name__)
 
 # How far ahead of the tracker's clock a phone's may run before its fixes are refused.
 CLOCK_SKEW = timedelta(minutes=5)
