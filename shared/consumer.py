@@ -76,6 +76,11 @@ Process = Callable[[bytes, Position], Awaitable[T]]
 
 
 class Consumer:
+    """Settles the records of one subscriber: processed, retried, or dead-lettered.
+
+    One per subscriber: it remembers records by topic, partition and offset, so two subscribers
+    (consumer groups) reading the same topic through one `Consumer` would skip each other's."""
+
     def __init__(
         self,
         dead_letters: DeadLetters,

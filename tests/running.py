@@ -35,6 +35,21 @@ def from_the_end(kafka: KafkaSettings) -> KafkaSettings:
     return kafka.model_copy(update={"auto_offset_reset": "latest"})
 
 
+def _holds_everything(consumers: list[Any]) -> bool:
+    """Whether a subscriber's consumers hold every partition of every topic they subscribe to
+    between them (a group's first assignment on a new broker may cover only the topics whose
+    metadata it had, and the rebalance that adds the rest starts those at the end again)."""
+    held = {(p.topic, p.partition) for consumer in consumers for p in consumer.assignment()}
+    if not held:
+        return False
+    for consumer in consumers:
+        for topic in consumer.subscription():
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions or any((topic, p) not in held for p in partitions):
+                return False
+    return True
+
+
 async def positioned(broker: Any, *, timeout_s: float = 30.0) -> None:
     """Until every subscriber of a started service holds its partitions and knows where it reads
     from: a record published after this is one it will read (one published before, with
@@ -42,7 +57,7 @@ async def positioned(broker: Any, *, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         groups = subscriber_consumers(broker)
-        if groups and all(any(c.assignment() for c in consumers) for consumers in groups):
+        if groups and all(_holds_everything(consumers) for consumers in groups):
             for consumers in groups:
                 for consumer in consumers:
                     for partition in consumer.assignment():
@@ -125,13 +140,15 @@ async def running_tracker(
     redis_settings: RedisSettings,
     **tracker: Any,
 ) -> AsyncIterator[TrackerService]:
-    """The tracker with consumer groups of its own (its live feed's starting at the end);
-    `tracker` goes to `TrackerOptions`."""
+    """The tracker with consumer groups of its own, every one starting at the end of its topics
+    and positioned there before this yields (the session's broker holds every earlier module's
+    records, which a group reading from the beginning would first work through — deployments
+    opened minutes late); `tracker` goes to `TrackerOptions`."""
     run = new_run()
     service = TrackerService(
         TrackerSettings(
             database=database_settings,
-            kafka=kafka_settings,
+            kafka=from_the_end(kafka_settings),
             redis=redis_settings,
             tracker=TrackerOptions(
                 group_id=f"jedel-tracker-{run}",
@@ -142,6 +159,7 @@ async def running_tracker(
     )
     await service.start()
     try:
+        await positioned(service.broker)
         yield service
     finally:
         await service.stop()

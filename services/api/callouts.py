@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from geoalchemy2 import Geography, Geometry
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.api import messages
@@ -24,6 +24,7 @@ from services.api.tables import VolunteerRow
 from services.intake.tables import IncidentRow
 from services.mobilizer.explain import Explanation
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
+from services.tracker.tables import DeploymentRow
 from shared.events.mobilization import MobilizationStatus, OfferStatus
 from shared.events.volunteers import Role
 from shared.i18n import LANGUAGES, Language
@@ -268,7 +269,12 @@ def tally(needed: Mapping[str, int], offers: Mapping[tuple[str, str], int]) -> l
 
 
 async def members(db: Reader, incident_id: UUID) -> list[MemberRecord]:
-    """Everyone who took a place, with when they were released if the group stood down."""
+    """Everyone who took a place, with when they were released if the group stood down, and when
+    they reached the scene.
+
+    The arrival is the tracker's (its deployment row, committed before it tells `tracking.v1`)
+    until the mobilizer has closed the member's ETA with it: a console told of the arrival by the
+    live feed reads it at once, whichever of the two services the feed outran."""
     rows = await db.execute(
         select(
             CommitmentRow.volunteer_id,
@@ -277,9 +283,17 @@ async def members(db: Reader, incident_id: UUID) -> list[MemberRecord]:
             CommitmentRow.eta_s,
             CommitmentRow.committed_at,
             CommitmentRow.released_at,
-            CommitmentRow.arrived_at,
+            func.coalesce(CommitmentRow.arrived_at, DeploymentRow.arrived_at).label("arrived_at"),
         )
         .outerjoin(VolunteerRow, VolunteerRow.id == CommitmentRow.volunteer_id)
+        .outerjoin(
+            DeploymentRow,
+            and_(
+                DeploymentRow.incident_id == CommitmentRow.incident_id,
+                DeploymentRow.volunteer_id == CommitmentRow.volunteer_id,
+                DeploymentRow.offer_id == CommitmentRow.offer_id,
+            ),
+        )
         .where(CommitmentRow.incident_id == incident_id)
         .order_by(CommitmentRow.role, CommitmentRow.eta_s, CommitmentRow.volunteer_id)
     )

@@ -87,10 +87,17 @@ class TrackerService(BrokerService):
         self.redis = connect_redis(settings.redis)
         self.positions = LivePositions(self.redis)
         dead_letters = DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER)
-        consumer = Consumer(
-            dead_letters,
-            max_attempts=settings.tracker.max_attempts,
-            retry_backoff_s=settings.tracker.retry_backoff_s,
+        # One `Consumer` per subscriber: the field work and the live relay both read
+        # `mobilization.v1`, and a consumer shared between them took a record one had settled
+        # as settled for the other too (an accept opened no deployment; a broken event was
+        # never dead-lettered).
+        field_work, live_relay = (
+            Consumer(
+                dead_letters,
+                max_attempts=settings.tracker.max_attempts,
+                retry_backoff_s=settings.tracker.retry_backoff_s,
+            )
+            for _ in range(2)
         )
         fixes = BatchConsumer(
             self.check,
@@ -121,7 +128,7 @@ class TrackerService(BrokerService):
         )
         async def on_group_change(message: KafkaMessage) -> None:
             """Accepts open deployments; members stood down end theirs."""
-            await consumer.handle(message, self.follow_group)
+            await field_work.handle(message, self.follow_group)
 
         live_options = subscriber_options(settings.kafka)
         live_options["auto_offset_reset"] = "latest"
@@ -134,7 +141,7 @@ class TrackerService(BrokerService):
         )
         async def on_change(message: KafkaMessage) -> None:
             """Incident and mobilisation events, told to the live maps."""
-            await consumer.handle(message, self.tell_live)
+            await live_relay.handle(message, self.tell_live)
 
     def check(self, data: bytes, position: Position) -> Fix:
         """The fix a report gives, or `Rejected` (pure but for the clock)."""

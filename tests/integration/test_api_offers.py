@@ -54,7 +54,7 @@ from tests.integration.test_mobilizer import (
     small_flood_playbooks,
 )
 from tests.kafka_tail import eventually
-from tests.running import positioned, running_tracker, served_api
+from tests.running import running_tracker, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -924,11 +924,10 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
     volunteer = await as_volunteer(engine, medic.volunteer_id)
     assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
     async with (
-        running_tracker(database_settings, kafka_settings, redis_settings) as tracker,
+        running_tracker(database_settings, kafka_settings, redis_settings),
         async_playwright() as playwright,
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
-        await positioned(tracker.broker)
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],

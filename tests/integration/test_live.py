@@ -32,7 +32,7 @@ from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
 from tests.factories import insert_mobilization
 from tests.kafka_tail import Tail, eventually
-from tests.running import positioned, running_tracker, served_api
+from tests.running import running_tracker, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ async def test_a_group_event_reaches_its_regions_dispatchers_and_an_incident_rea
     await broker.connect()
     redis = Redis.from_url(redis_settings.url)
     async with (
-        running_tracker(database_settings, kafka_settings, redis_settings) as tracker,
+        running_tracker(database_settings, kafka_settings, redis_settings),
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
         readers = [
@@ -120,8 +120,8 @@ async def test_a_group_event_reaches_its_regions_dispatchers_and_an_incident_rea
             for who, headers in (("here", here), ("elsewhere", elsewhere), ("anonymous", {}))
         ]
         try:
-            await positioned(tracker.broker)
             await eventually(lambda: len(app.state.live.listeners) == 3)
+            await app.state.live.subscribed.wait()
             key = str(incident).encode()
             await broker.publish(broken, topics.MOBILIZATION, key=key)
             await broker.publish(accepted.model_dump_json().encode(), topics.MOBILIZATION, key=key)
@@ -140,10 +140,11 @@ async def test_a_group_event_reaches_its_regions_dispatchers_and_an_incident_rea
             for stream in streams.values():
                 await eventually(partial(stream.kinds_of, opened.incident_id))
             [letter] = await tail.wait_for(
-                lambda r: (
+                timeout_s=30,
+                predicate=lambda r: (
                     r.value == broken
                     and r.headers.get("dead_letter.source_topic") == topics.MOBILIZATION
-                )
+                ),
             )
         finally:
             for reader in readers:

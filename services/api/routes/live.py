@@ -12,6 +12,7 @@ made while it reconnected are not repeated).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from shared.live import LiveChange
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+SUBSCRIBED_WAIT_S = 3.0
 
 
 @router.get(
@@ -63,6 +65,11 @@ async def _stream(
 ) -> AsyncIterator[str]:
     ends_at = time.monotonic() + max_s
     with hub.listen(caller) as listener:
+        # The stream opens once this process hears the channel (just after it started, it may
+        # not yet): a browser shown "live" misses nothing. Without Redis it opens all the same,
+        # and is told to read afresh when Redis is back.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hub.subscribed.wait(), timeout=SUBSCRIBED_WAIT_S)
         yield "retry: 1000\n\n"
         while (left := ends_at - time.monotonic()) > 0:
             try:
