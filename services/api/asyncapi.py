@@ -18,7 +18,12 @@ from shared.events import topics
 from shared.events.alerts import DeadLetter, MissingPersonReported
 from shared.events.incidents import IncidentCancelled, IncidentOpened, IncidentUpdated
 from shared.events.locations import VolunteerLocated
-from shared.events.mobilization import RespondToOffer
+from shared.events.mobilization import (
+    CallOffGroup,
+    RaiseOfferBudget,
+    ReleaseMember,
+    RespondToOffer,
+)
 from shared.settings import KafkaSettings
 
 TITLE = "Jedel events"
@@ -43,7 +48,10 @@ RESPONSES_DESCRIPTION = (
     "Volunteers' answers to offers (`RespondToOffer`: accept or decline), from the app, the SMS "
     "answer link and the HTTP API (`channel`). The key is the incident id. The mobilizer decides "
     "each answer once and says what came of it on `mobilization.v1` (`OfferAccepted`, "
-    "`OfferDeclined`, or `ResponseRefused` with a reason); the same answer again changes nothing."
+    "`OfferDeclined`, or `ResponseRefused` with a reason); the same answer again changes nothing. "
+    "Dispatchers' commands travel here too, written by the API for a dispatcher of the incident's "
+    "regions: `RaiseOfferBudget`, `ReleaseMember` and `CallOffGroup` (answered on "
+    "`mobilization.v1` by `OfferBudgetRaised`, `MemberReleased` and `GroupCalledOff`)."
 )
 LOCATIONS_DESCRIPTION = (
     "Position fixes from volunteers' phones (`VolunteerLocated`), keyed by volunteer id. The "
@@ -83,7 +91,11 @@ def build_docs_broker(kafka: KafkaSettings) -> KafkaBroker:
             INCIDENTS_DESCRIPTION,
         ),
         (topics.ALERTS_MISSING_PERSON, MissingPersonReported, MISSING_PERSON_DESCRIPTION),
-        (topics.RESPONSES, RespondToOffer, RESPONSES_DESCRIPTION),
+        (
+            topics.RESPONSES,
+            RespondToOffer | RaiseOfferBudget | ReleaseMember | CallOffGroup,
+            RESPONSES_DESCRIPTION,
+        ),
         (topics.LOCATIONS, VolunteerLocated, LOCATIONS_DESCRIPTION),
         (topics.ALERTS_CAP, str, CAP_DESCRIPTION),
         (topics.ALERTS_DEAD_LETTER, bytes, _dead_letter_description()),

@@ -89,6 +89,16 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "поиск завершён",
         "en": "the search is over",
     },
+    "closed.called_off": {
+        "kk": "диспетчер шақыруды тоқтатты",
+        "ru": "диспетчер отменил вызов",
+        "en": "the dispatcher called off the call-out",
+    },
+    "closed.released": {
+        "kk": "диспетчер сізді топтан босатты",
+        "ru": "диспетчер освободил вас от участия",
+        "en": "the dispatcher released you from the group",
+    },
     "closed.group_reduced": {
         "kk": "топ кішірейтілді",
         "ru": "группу сократили",
@@ -424,6 +434,41 @@ MESSAGES: Final[dict[str, Texts]] = {
         "kk": "Оқу-жаттығу",
         "ru": "Учения",
         "en": "Exercise",
+    },
+    "group.called_off": {
+        "kk": "Топ шақыруы тоқтатылады: барлығына хабарланады",
+        "ru": "Сбор группы отменяется: все получат сообщение",
+        "en": "The group is being called off: everyone will be told",
+    },
+    "member.released": {
+        "kk": "Ерікті топтан босатылады; оның орнына келесі толқын дереу жоспарланады",
+        "ru": "Волонтёр освобождается; на его место следующая волна планируется сразу",
+        "en": "The volunteer is being released; the next wave for their place is planned at once",
+    },
+    "console.call_off": {
+        "kk": "Топ шақыруын тоқтату",
+        "ru": "Отменить сбор группы",
+        "en": "Call the group off",
+    },
+    "console.call_off_confirm": {
+        "kk": "Барлық шақыруды тоқтатып, топ мүшелерін қайтару керек пе?",
+        "ru": "Отозвать все вызовы и отпустить участников группы?",
+        "en": "Withdraw every offer and send the group's members home?",
+    },
+    "console.released": {
+        "kk": "босатылды",
+        "ru": "освобождён",
+        "en": "released",
+    },
+    "console.release": {
+        "kk": "Босату",
+        "ru": "Освободить",
+        "en": "Release",
+    },
+    "console.release_confirm": {
+        "kk": "{name} топтан босатылсын ба? Оның орнына басқа адам шақырылады.",
+        "ru": "Освободить {name}? На его место вызовут другого.",
+        "en": "Release {name} from the group? Someone else will be asked in their place.",
     },
     "budget.raised": {
         "kk": "Шақыру лимиті {by}-ге көбейтілді; келесі толқын дереу жоспарланады",

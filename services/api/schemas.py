@@ -222,7 +222,9 @@ class GroupMemberState(BaseModel):
     role: Role
     eta_s: int
     committed_at: datetime
-    released_at: datetime | None = Field(description="Set when the incident ended")
+    released_at: datetime | None = Field(
+        description="Set when the incident ended, or a dispatcher released them from the group"
+    )
     arrived_at: datetime | None = Field(
         default=None, description="When their phone showed them at the scene (ETA closed)"
     )

@@ -86,12 +86,16 @@ class MobilizationRepository:
             return False
         return True
 
-    async def release_commitments(self, incident_id: UUID, *, now: datetime) -> None:
-        await self.session.execute(
-            update(CommitmentRow)
-            .where(CommitmentRow.incident_id == incident_id, CommitmentRow.released_at.is_(None))
-            .values(released_at=now)
+    async def release_commitments(
+        self, incident_id: UUID, *, now: datetime, volunteer_id: UUID | None = None
+    ) -> None:
+        """Free everyone committed to the incident (or only `volunteer_id`)."""
+        query = update(CommitmentRow).where(
+            CommitmentRow.incident_id == incident_id, CommitmentRow.released_at.is_(None)
         )
+        if volunteer_id is not None:
+            query = query.where(CommitmentRow.volunteer_id == volunteer_id)
+        await self.session.execute(query.values(released_at=now))
 
     async def expired_offers(self, now: datetime, *, limit: int = 500) -> Sequence[OfferRow]:
         rows = await self.session.scalars(

@@ -1,19 +1,37 @@
-"""A dispatcher steers a mobilisation: raise its offer budget.
+"""A dispatcher steers a mobilisation: raise its offer budget, release a member, call it off.
 
-decode → lock the mobilisation → `raised_budget` (pure) → save, plan the next wave now → publish
-`OfferBudgetRaised`. A command for a mobilisation that is over changes nothing.
+decode → lock the mobilisation → decide (pure: `raised_budget`, `member_to_release`) → save, plan
+the next wave now where a place opened → publish what changed (`OfferBudgetRaised`,
+`MemberReleased`, `GroupCalledOff`, with `OfferStoodDown` for each volunteer told). A command for a
+mobilisation that is over, or a member who is not one, changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.mobilizer.dispatch import Decisions
+from services.mobilizer.closing import close
+from services.mobilizer.dispatch import Decisions, Matching, send_wave
 from services.mobilizer.repository import MobilizationRepository
-from shared.events.mobilization import MobilizationStatus, OfferBudgetRaised, RaiseOfferBudget
+from services.mobilizer.tables import OfferRow
+from shared.events.mobilization import (
+    CallOffGroup,
+    GroupCalledOff,
+    MemberReleased,
+    MobilizationStatus,
+    OfferBudgetRaised,
+    OfferStatus,
+    OfferStoodDown,
+    RaiseOfferBudget,
+    ReleaseMember,
+    StandDownReason,
+)
+from shared.events.volunteers import Role
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +66,89 @@ async def raise_budget(
             offers_sent=sent,
             by=command.by,
             account_id=command.account_id,
+        ),
+    )
+    return decisions
+
+
+def member_to_release(offers: Sequence[OfferRow], volunteer_id: UUID) -> OfferRow | None:
+    """The offer by which `volunteer_id` holds a place in the group; None when they hold none
+    (never asked, declined, or released already)."""
+    return next(
+        (o for o in offers if o.volunteer_id == volunteer_id and o.status == OfferStatus.ACCEPTED),
+        None,
+    )
+
+
+async def release_member(
+    session: AsyncSession, command: ReleaseMember, *, matching: Matching, now: datetime
+) -> Decisions:
+    """The member is told they can head back; their place opens and the next wave is planned
+    now (a complete group forms again). Nobody released is asked again for the incident."""
+    decisions = Decisions()
+    repo = MobilizationRepository(session)
+    mobilization = await repo.get(command.incident_id)
+    if mobilization is None or mobilization.status == MobilizationStatus.CLOSED:
+        log.info("incident %s: nobody released, no open mobilisation", command.incident_id)
+        return decisions
+    offer = member_to_release(await repo.offers_of(command.incident_id), command.volunteer_id)
+    if offer is None:
+        log.info("incident %s: %s holds no place", command.incident_id, command.volunteer_id)
+        return decisions
+    offer.status = OfferStatus.STOOD_DOWN
+    offer.closed_reason = StandDownReason.RELEASED.value
+    await repo.release_commitments(command.incident_id, now=now, volunteer_id=offer.volunteer_id)
+    mobilization.status = MobilizationStatus.ACTIVE
+    mobilization.completed_at = None
+    mobilization.understaffed_at = None
+    decisions.add(
+        command.incident_id,
+        OfferStoodDown(
+            incident_id=command.incident_id,
+            offer_id=offer.id,
+            volunteer_id=offer.volunteer_id,
+            role=Role(offer.role),
+            reason=StandDownReason.RELEASED,
+            language=offer.language,
+            contact_phone=offer.contact_phone,
+            was_member=True,
+        ),
+    )
+    decisions.add(
+        command.incident_id,
+        MemberReleased(
+            incident_id=command.incident_id,
+            volunteer_id=offer.volunteer_id,
+            offer_id=offer.id,
+            role=Role(offer.role),
+            account_id=command.account_id,
+        ),
+    )
+    await send_wave(session, mobilization, matching=matching, now=now, decisions=decisions)
+    return decisions
+
+
+async def call_off(session: AsyncSession, command: CallOffGroup, *, now: datetime) -> Decisions:
+    """Every open offer withdrawn, every member told they can head back, everyone freed; the
+    incident itself stays as the emergency services said (another group may be called later)."""
+    mobilization = await MobilizationRepository(session).get(command.incident_id)
+    if mobilization is None or mobilization.status == MobilizationStatus.CLOSED:
+        log.info("incident %s: nothing to call off", command.incident_id)
+        return Decisions()
+    decisions = await close(
+        session, command.incident_id, reason=StandDownReason.CALLED_OFF, now=now
+    )
+    members = sum(
+        1
+        for outgoing in decisions.events
+        if isinstance(outgoing.event, OfferStoodDown) and outgoing.event.was_member
+    )
+    decisions.add(
+        command.incident_id,
+        GroupCalledOff(
+            incident_id=command.incident_id,
+            account_id=command.account_id,
+            members_released=members,
         ),
     )
     return decisions

@@ -18,7 +18,7 @@ from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
 from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
-from services.mobilizer.steering import raise_budget
+from services.mobilizer.steering import call_off, raise_budget, release_member
 from services.mobilizer.tables import INBOX, OUTBOX
 from shared.consumer import Consumer, Position
 from shared.events import topics
@@ -29,7 +29,13 @@ from shared.events.incidents import (
     IncidentStatus,
     IncidentUpdated,
 )
-from shared.events.mobilization import RaiseOfferBudget, RespondToOffer, StandDownReason
+from shared.events.mobilization import (
+    CallOffGroup,
+    RaiseOfferBudget,
+    ReleaseMember,
+    RespondToOffer,
+    StandDownReason,
+)
 from shared.events.tracking import VolunteerArrived
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected, describe
@@ -63,16 +69,24 @@ def decode_incident(data: bytes) -> IncidentEvent:
         raise Rejected("invalid_event", describe(error)) from None
 
 
-def decode_answer(data: bytes) -> RespondToOffer | RaiseOfferBudget:
+Command = RespondToOffer | RaiseOfferBudget | ReleaseMember | CallOffGroup
+# A dispatcher's commands by kind; anything else on `responses.v1` is read as a volunteer's answer.
+DISPATCHER_COMMANDS: dict[str, type[RaiseOfferBudget | ReleaseMember | CallOffGroup]] = {
+    "RaiseOfferBudget": RaiseOfferBudget,
+    "ReleaseMember": ReleaseMember,
+    "CallOffGroup": CallOffGroup,
+}
+
+
+def decode_answer(data: bytes) -> Command:
     """A volunteer's answer or a dispatcher's command (`responses.v1` carries both)."""
     try:
         payload = json.loads(data)
     except ValueError as error:
         raise Rejected("invalid_event", f"not JSON: {error}") from None
-    command = (
-        RaiseOfferBudget
-        if isinstance(payload, dict) and payload.get("kind") == ("RaiseOfferBudget")
-        else RespondToOffer
+    kind = payload.get("kind") if isinstance(payload, dict) else None
+    command: type[Command] = (
+        DISPATCHER_COMMANDS.get(kind, RespondToOffer) if isinstance(kind, str) else RespondToOffer
     )
     try:
         return command.model_validate(payload)
@@ -140,6 +154,12 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
                 return Decisions()
             if isinstance(answer, RaiseOfferBudget):
                 decisions = await raise_budget(session, answer, now=ctx.clock())
+            elif isinstance(answer, ReleaseMember):
+                decisions = await release_member(
+                    session, answer, matching=ctx.matching, now=ctx.clock()
+                )
+            elif isinstance(answer, CallOffGroup):
+                decisions = await call_off(session, answer, now=ctx.clock())
             else:
                 decisions = await respond(session, answer, matching=ctx.matching, now=ctx.clock())
             await OUTBOX.add_all(session, decisions.events)

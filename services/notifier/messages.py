@@ -109,6 +109,16 @@ STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {
         "ru": "Jedel: вы уже в другой группе — сюда приезжать не нужно.",
         "en": "Jedel: you are already in another group - no need to come here.",
     },
+    StandDownReason.CALLED_OFF: {
+        "kk": "Jedel: диспетчер шақыруды тоқтатты, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: диспетчер отменил вызов, спасибо — приезжать не нужно.",
+        "en": "Jedel: the dispatcher called off the call-out, thank you - no need to come.",
+    },
+    StandDownReason.RELEASED: {
+        "kk": "Jedel: диспетчер сізді босатты, рақмет — келудің қажеті жоқ.",
+        "ru": "Jedel: диспетчер вас отпустил, спасибо — приезжать не нужно.",
+        "en": "Jedel: the dispatcher released you from the group, thank you - no need to come.",
+    },
 }
 
 
@@ -155,6 +165,16 @@ ENDED_WHY: Final[dict[StandDownReason, dict[Language, str]]] = {
         "kk": "іздеу аяқталды",
         "ru": "поиск завершён",
         "en": "the search is over",
+    },
+    StandDownReason.CALLED_OFF: {
+        "kk": "диспетчер тоқтатты",
+        "ru": "диспетчер отменил сбор",
+        "en": "the dispatcher called off the call-out",
+    },
+    StandDownReason.RELEASED: {
+        "kk": "диспетчер босатты",
+        "ru": "диспетчер вас отпустил",
+        "en": "the dispatcher released you from the group",
     },
 }
 

@@ -45,6 +45,8 @@ class StandDownReason(StrEnum):
     INCIDENT_RESOLVED = "incident_resolved"  # the missing person was found, or the report withdrawn
     GROUP_REDUCED = "group_reduced"  # the incident was downgraded: fewer places for the role
     COMMITTED_ELSEWHERE = "committed_elsewhere"
+    CALLED_OFF = "called_off"  # a dispatcher called the group off (the incident may go on)
+    RELEASED = "released"  # a dispatcher released this member from the group
 
 
 class ResponseRefusal(StrEnum):
@@ -231,6 +233,44 @@ class OfferBudgetRaised(MobilizationEvent):
     offer_budget: int
     offers_sent: int
     by: int
+    account_id: UUID
+
+
+class CallOffGroup(Event):
+    """A dispatcher calls an incident's group off: every offer is withdrawn and every member told
+    they can head back (`responses.v1`, keyed by incident id; written by the API for a signed-in
+    dispatcher of the incident's regions)."""
+
+    kind: Literal["CallOffGroup"] = "CallOffGroup"
+    incident_id: UUID
+    account_id: UUID
+
+
+class GroupCalledOff(MobilizationEvent):
+    """The group was called off by a dispatcher; its offers stood down (`OfferStoodDown`)."""
+
+    kind: Literal["GroupCalledOff"] = "GroupCalledOff"
+    account_id: UUID
+    members_released: int
+
+
+class ReleaseMember(Event):
+    """A dispatcher releases one member from an incident's group: their place opens again and
+    the next wave is planned at once (`responses.v1`, keyed by incident id)."""
+
+    kind: Literal["ReleaseMember"] = "ReleaseMember"
+    incident_id: UUID
+    volunteer_id: UUID
+    account_id: UUID
+
+
+class MemberReleased(MobilizationEvent):
+    """A member was released by a dispatcher (told by `OfferStoodDown`); `role` has a place open."""
+
+    kind: Literal["MemberReleased"] = "MemberReleased"
+    volunteer_id: UUID
+    offer_id: UUID
+    role: Role
     account_id: UUID
 
 

@@ -794,6 +794,95 @@ async def test_a_dispatcher_raises_the_offer_budget_and_the_mobilizer_applies_it
     ).status_code == 422
 
 
+async def test_a_dispatcher_releases_a_member_and_the_place_is_asked_for_again(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
+) -> None:
+    [medic, *_] = _pending(await _offers(engine, incident), "medic")
+    assert (await _answer(client, engine, medic, "accept")).status_code == 200
+    release = f"{INCIDENTS}/{incident}/mobilization/members/{medic.volunteer_id}/release"
+    elsewhere = await client.post(
+        release, headers=await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
+    )
+    assert elsewhere.status_code == 403
+
+    released = await client.post(release, headers={**dispatcher, "Accept-Language": "kk"})
+
+    assert released.status_code == 202, released.text
+    assert released.json()["detail"].startswith("Ерікті топтан босатылады")
+
+    async def replaced() -> list[Any]:
+        offers = await _offers(engine, incident)
+        mine = next(o for o in offers if o.id == medic.id)
+        if (mine.status, mine.closed_reason) != ("stood_down", "released"):
+            return []
+        return [o for o in offers if o.role == "medic" and o.wave > medic.wave]
+
+    [new, *_] = await _eventually(replaced)
+    assert new.volunteer_id != medic.volunteer_id
+    state = (await client.get(f"{INCIDENTS}/{incident}/mobilization", headers=dispatcher)).json()
+    [shown] = [m for m in state["members"] if m["volunteer_id"] == str(medic.volunteer_id)]
+    assert shown["released_at"] is not None, "the console shows them released"
+    held = await _count(
+        engine,
+        "SELECT count(*) FROM commitments WHERE offer_id = :o AND released_at IS NULL",
+        o=medic.id,
+    )
+    assert held == 0, "the released volunteer is free for another incident"
+    # They hold no place now: releasing them again is refused, and so is their own "yes".
+    assert (await client.post(release, headers=dispatcher)).status_code == 404
+    again = await _answer(client, engine, medic, "accept", language="ru")
+    assert again.status_code == 409
+    assert again.json()["closed_reason"] == "released"
+    assert "диспетчер освободил вас" in again.json()["detail"]
+
+
+async def test_a_dispatcher_calls_the_group_off_and_everyone_is_stood_down(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
+) -> None:
+    [medic, *_] = _pending(await _offers(engine, incident), "medic")
+    assert (await _answer(client, engine, medic, "accept")).status_code == 200
+    call_off = f"{INCIDENTS}/{incident}/mobilization/call-off"
+    assert (
+        await client.post(
+            call_off,
+            headers=await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"]),
+        )
+    ).status_code == 403
+
+    called = await client.post(call_off, headers={**dispatcher, "Accept-Language": "en"})
+
+    assert called.status_code == 202, called.text
+    assert called.json()["detail"] == "The group is being called off: everyone will be told"
+
+    async def closed() -> bool:
+        return bool(
+            await _count(
+                engine,
+                "SELECT count(*) FROM mobilizations WHERE incident_id = :i AND status = 'closed'",
+                i=incident,
+            )
+        )
+
+    await _eventually(closed)
+    offers = await _offers(engine, incident)
+    assert not [o for o in offers if o.status == "pending"], "every offer withdrawn"
+    withdrawn = {o.closed_reason for o in offers if o.status == "stood_down"}
+    assert "called_off" in withdrawn and withdrawn <= {"called_off", "role_filled"}
+    assert next(o for o in offers if o.id == medic.id).closed_reason == "called_off"
+    held = await _count(
+        engine,
+        "SELECT count(*) FROM commitments WHERE incident_id = :i AND released_at IS NULL",
+        i=incident,
+    )
+    assert held == 0
+
+
 @pytest.fixture
 def screenshots() -> Path:
     """Where the browser tests leave their screenshots (kept as test artefacts)."""
@@ -971,6 +1060,68 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
             await browser.close()
     print(f"accept to dispatcher's table: {shown_after_s:.2f} s")
     assert shown_after_s < 2.0
+
+
+async def test_a_dispatcher_releases_a_member_and_calls_the_group_off_from_the_console(
+    served_app: tuple[str, FastAPI],
+    listed: uuid.UUID,
+    engine: AsyncEngine,
+    screenshots: Path,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    """In Russian: the medic who accepted is released with the row's button (after a question);
+    the console shows them released and a new medic is asked; then the whole group is called off
+    and the console shows it closed, with nobody left to release."""
+    url, _ = served_app
+    [medic, *_] = _pending(await _offers(engine, listed), "medic")
+    username = f"kostanay-{new_run()}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    volunteer = await as_volunteer(engine, medic.volunteer_id)
+    async with (
+        running_tracker(database_settings, kafka_settings, redis_settings),
+        async_playwright() as playwright,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = await _console(browser, url, "ru", username)
+            asked: list[str] = []
+
+            async def answer(dialog: Any) -> None:
+                asked.append(dialog.message)
+                await dialog.accept()
+
+            page.on("dialog", answer)
+            await page.locator(f'[data-incident="{listed}"]').click()
+            await page.locator("#live.on").wait_for(timeout=10_000)
+            accepted = await http.post(f"{OFFERS}/{medic.id}/accept", headers=volunteer)
+            assert accepted.status_code == 200, accepted.text
+            member = page.locator(f'.members li[data-volunteer="{medic.volunteer_id}"]')
+            await member.locator("button.release").click(timeout=10_000)
+            await expect(member).to_have_class("released", timeout=10_000)
+            await expect(member).to_contain_text("освобождён")
+            assert asked and asked[0].startswith("Освободить medic-1?")
+
+            async def another_medic() -> list[Any]:
+                offers = await _offers(engine, listed)
+                return [o for o in offers if o.role == "medic" and o.wave > medic.wave]
+
+            await _eventually(another_medic)
+            await page.screenshot(path=str(screenshots / "console-released-ru.png"))
+
+            await page.locator("#call-off").click()
+            await expect(page.locator("#group .status")).to_contain_text("Закрыто", timeout=10_000)
+            await expect(page.locator("#call-off")).to_have_count(0)
+            await expect(page.locator(".members button.release")).to_have_count(0)
+            assert asked[-1] == "Отозвать все вызовы и отпустить участников группы?"
+            await page.screenshot(path=str(screenshots / "console-called-off-ru.png"))
+        finally:
+            await browser.close()
 
 
 async def _console(browser: Any, url: str, language: str, username: str) -> Any:

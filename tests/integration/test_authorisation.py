@@ -91,6 +91,10 @@ POLICY: dict[str, Access] = {
     "GET /api/v1/incidents/{incident_id}/mobilization": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/explanations": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": Access.OPERATOR,
+    "POST /api/v1/incidents/{incident_id}/mobilization/members/{volunteer_id}/release": (
+        Access.OPERATOR
+    ),
+    "POST /api/v1/incidents/{incident_id}/mobilization/call-off": Access.OPERATOR,
 }
 
 CALLERS = (
@@ -236,7 +240,8 @@ def _path(template: str, world: World) -> str:
         "token": world.link,
         "kind": "location_sharing",
         "username": "nobody-by-this-name",
-        "volunteer_id": str(uuid.uuid4()),  # nobody: an admin gets 404, nothing is erased
+        # Nobody: an admin gets 404, nothing is erased; a dispatcher releases no one.
+        "volunteer_id": str(uuid.uuid4()),
     }
     path = template
     for name, value in values.items():

@@ -187,3 +187,14 @@ def test_segment_counting_follows_gsm_and_ucs2_limits() -> None:
     assert sms_segments("қ" * 134) == 2
     assert sms_segments("қ" * 135) == 3
     assert sms_segments("a" * 100 + "қ") == 2  # one Kazakh letter turns it all into UCS-2
+
+
+def test_a_member_a_dispatcher_released_or_called_off_is_told_who_decided() -> None:
+    released = stand_down_text(language="ru", reason=StandDownReason.RELEASED, was_member=True)
+    assert released == ("Jedel: диспетчер вас отпустил. Спасибо за помощь — можно возвращаться.")
+    called_off = stand_down_text(language="en", reason=StandDownReason.CALLED_OFF)
+    assert called_off == (
+        "Jedel: the dispatcher called off the call-out, thank you - no need to come."
+    )
+    kazakh = stand_down_text(language="kk", reason=StandDownReason.CALLED_OFF, was_member=True)
+    assert kazakh.startswith("Jedel: диспетчер тоқтатты.") and "қайтуыңызға" in kazakh

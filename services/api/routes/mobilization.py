@@ -27,7 +27,12 @@ from services.api.schemas import (
     RoleState,
 )
 from shared.events import topics
-from shared.events.mobilization import MobilizationStatus, RaiseOfferBudget
+from shared.events.mobilization import (
+    CallOffGroup,
+    MobilizationStatus,
+    RaiseOfferBudget,
+    ReleaseMember,
+)
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
 
@@ -222,3 +227,57 @@ async def raise_offer_budget(
     command = RaiseOfferBudget(incident_id=incident_id, by=body.by, account_id=principal.account_id)
     await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
     return Problem(detail=message("budget.raised", language, by=body.by))
+
+
+NOT_A_MEMBER: dict[int | str, dict[str, Any]] = {
+    **NOT_MOBILISED,
+    404: {"model": Problem, "description": "Never mobilised, or the volunteer holds no place"},
+}
+
+
+@router.post(
+    "/{incident_id}/mobilization/members/{volunteer_id}/release",
+    status_code=202,
+    response_model=Problem,
+    responses=NOT_A_MEMBER,
+    summary="Release a member from the group: they are told, and their place is asked for again",
+)
+async def release_member(
+    incident_id: UUID,
+    volunteer_id: UUID,
+    session: SessionDep,
+    principal: OperatorDep,
+    publisher: PublisherDep,
+    language: LanguageDep,
+) -> Problem:
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
+    held = await callouts.members(session, incident_id)
+    if not any(m.volunteer_id == volunteer_id and m.released_at is None for m in held):
+        raise VolunteerNotFound(volunteer_id)
+    command = ReleaseMember(
+        incident_id=incident_id, volunteer_id=volunteer_id, account_id=principal.account_id
+    )
+    await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
+    return Problem(detail=message("member.released", language))
+
+
+@router.post(
+    "/{incident_id}/mobilization/call-off",
+    status_code=202,
+    response_model=Problem,
+    responses=NOT_MOBILISED,
+    summary="Call the group off: every offer withdrawn, every member told they can head back",
+)
+async def call_off_group(
+    incident_id: UUID,
+    session: SessionDep,
+    principal: OperatorDep,
+    publisher: PublisherDep,
+    language: LanguageDep,
+) -> Problem:
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
+    command = CallOffGroup(incident_id=incident_id, account_id=principal.account_id)
+    await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
+    return Problem(detail=message("group.called_off", language))

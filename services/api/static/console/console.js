@@ -215,24 +215,49 @@ function groupView(group) {
     el("td", { class: "pending" }, String(role.pending)),
     el("td", { class: "open" }, role.open_places === 0 ? `✓ ${say("console.filled")}` : String(role.open_places))));
   const table = el("table", { id: "roles" }, el("caption", {}, say("console.group")), el("thead", {}, head), el("tbody", {}, ...rows));
-  const members = el("ul", { class: "members" }, ...group.members.map((member) => el("li", {
-    "data-volunteer": member.volunteer_id, class: member.arrived_at ? "arrived" : "",
-  }, `${say(`role.${member.role}`)}: ${member.name || "—"} · ${member.arrived_at
-    ? `✓ ${say("console.on_scene")}` : say("console.eta", { minutes: Math.round(member.eta_s / 60) })}`)));
+  const note = el("p", { class: "note", role: "status" });
+  const steer = async (path, body) => { note.textContent = await detail(await api("POST", path, body)); };
+  const open = group.status !== "closed";
+  const members = el("ul", { class: "members" }, ...group.members.map((member) => {
+    const name = member.name || "—";
+    const where = member.released_at ? `✗ ${say("console.released")}`
+      : member.arrived_at ? `✓ ${say("console.on_scene")}`
+      : say("console.eta", { minutes: Math.round(member.eta_s / 60) });
+    const item = el("li", {
+      "data-volunteer": member.volunteer_id,
+      class: member.released_at ? "released" : member.arrived_at ? "arrived" : "",
+    }, `${say(`role.${member.role}`)}: ${name} · ${where}`);
+    if (open && !member.released_at) {
+      item.append(" ", el("button", {
+        type: "button", class: "release", "aria-label": `${say("console.release")}: ${name}`,
+        onclick: async () => {
+          if (!window.confirm(say("console.release_confirm", { name }))) return;
+          await steer(`/api/v1/incidents/${group.incident_id}/mobilization/members/${member.volunteer_id}/release`);
+        },
+      }, say("console.release")));
+    }
+    return item;
+  }));
   const offers = el("p", { class: "offers" }, say("console.offers", { sent: group.offers.sent, budget: group.offers.budget === null ? "—" : group.offers.budget }));
   const incident = state.incidents.find((feature) => feature.id === group.incident_id);
   const parts = [el("h3", {}, incident ? title(incident.properties) : group.headline || ""), header, table, offers];
   if (group.status === "active" && group.offers.budget !== null) {
     const by = 10;
-    const note = el("p", { class: "note", role: "status" });
     parts.push(el("button", {
       type: "button", class: "primary",
-      onclick: async () => {
-        const response = await api("POST", `/api/v1/incidents/${group.incident_id}/mobilization/budget`, { by });
-        note.textContent = await detail(response);
-      },
-    }, say("console.raise", { by })), note);
+      onclick: () => steer(`/api/v1/incidents/${group.incident_id}/mobilization/budget`, { by }),
+    }, say("console.raise", { by })));
   }
+  if (open) {
+    parts.push(" ", el("button", {
+      type: "button", class: "danger", id: "call-off",
+      onclick: async () => {
+        if (!window.confirm(say("console.call_off_confirm"))) return;
+        await steer(`/api/v1/incidents/${group.incident_id}/mobilization/call-off`);
+      },
+    }, say("console.call_off")));
+  }
+  parts.push(note);
   if (group.members.length) parts.push(el("h4", {}, say("console.members")), members);
   const why = el("details", { class: "why" }, el("summary", {}, say("console.why")));
   why.ontoggle = async () => {
