@@ -23,6 +23,7 @@ from shared.events.mobilization import (
     RaiseOfferBudget,
     ReleaseMember,
     RespondToOffer,
+    WidenRadius,
 )
 from shared.settings import KafkaSettings
 
@@ -50,8 +51,9 @@ RESPONSES_DESCRIPTION = (
     "each answer once and says what came of it on `mobilization.v1` (`OfferAccepted`, "
     "`OfferDeclined`, or `ResponseRefused` with a reason); the same answer again changes nothing. "
     "Dispatchers' commands travel here too, written by the API for a dispatcher of the incident's "
-    "regions: `RaiseOfferBudget`, `ReleaseMember` and `CallOffGroup` (answered on "
-    "`mobilization.v1` by `OfferBudgetRaised`, `MemberReleased` and `GroupCalledOff`)."
+    "regions: `RaiseOfferBudget`, `WidenRadius`, `ReleaseMember` and `CallOffGroup` (answered on "
+    "`mobilization.v1` by `OfferBudgetRaised`, `RadiusWidened`, `MemberReleased` and "
+    "`GroupCalledOff`)."
 )
 LOCATIONS_DESCRIPTION = (
     "Position fixes from volunteers' phones (`VolunteerLocated`), keyed by volunteer id. The "
@@ -93,7 +95,7 @@ def build_docs_broker(kafka: KafkaSettings) -> KafkaBroker:
         (topics.ALERTS_MISSING_PERSON, MissingPersonReported, MISSING_PERSON_DESCRIPTION),
         (
             topics.RESPONSES,
-            RespondToOffer | RaiseOfferBudget | ReleaseMember | CallOffGroup,
+            RespondToOffer | RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup,
             RESPONSES_DESCRIPTION,
         ),
         (topics.LOCATIONS, VolunteerLocated, LOCATIONS_DESCRIPTION),

@@ -67,3 +67,11 @@ class AuthUnavailable(ConnectionError):  # noqa: N818 - named for what the calle
 
 class InvalidPhone(ValueError):  # noqa: N818 - a refusal, not a failure
     """A phone number that is not one (400, said in the caller's language)."""
+
+
+class GroupNotSteerable(ValueError):  # noqa: N818 - a refusal, not a failure
+    """The group cannot be steered that way now (closed, or already as wide as it goes)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key

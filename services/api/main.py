@@ -28,6 +28,7 @@ from services.api.errors import (
     AuthUnavailable,
     BrokerUnavailable,
     Forbidden,
+    GroupNotSteerable,
     IncidentNotFound,
     InvalidPhone,
     InvalidQueryError,
@@ -130,7 +131,8 @@ def _said(status_code: int, key: str) -> Callable[[Request, Exception], Awaitabl
 
 
 def _refused(status_code: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    """A handler for `NotSignedIn`/`Forbidden`: the message their `key` names."""
+    """A handler for refusals that carry a message `key` (`NotSignedIn`, `Forbidden`,
+    `GroupNotSteerable`): the message it names."""
 
     async def handler(request: Request, exc: Exception) -> JSONResponse:
         language = preferred_language(request.headers.get("accept-language"))
@@ -181,6 +183,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(BrokerUnavailable, _said(503, "broker.unavailable"))
     app.add_exception_handler(NotSignedIn, _refused(401))
     app.add_exception_handler(Forbidden, _refused(403))
+    app.add_exception_handler(GroupNotSteerable, _refused(409))
     app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(AuthUnavailable, _said(503, "auth.unavailable"))
     app.add_exception_handler(InvalidPhone, _said(400, "auth.bad_phone"))

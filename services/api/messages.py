@@ -445,6 +445,26 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Волонтёр освобождается; на его место следующая волна планируется сразу",
         "en": "The volunteer is being released; the next wave for their place is planned at once",
     },
+    "radius.widened": {
+        "kk": "Радиус {km} км-ге дейін кеңейтіледі; келесі толқын дереу жоспарланады",
+        "ru": "Радиус расширяется до {km} км; следующая волна планируется сразу",
+        "en": "The radius is being widened to {km} km; the next wave is planned at once",
+    },
+    "radius.widest": {
+        "kk": "Радиус ең кең шегінде (300 км)",
+        "ru": "Радиус уже наибольший (300 км)",
+        "en": "The radius is the widest already (300 km)",
+    },
+    "radius.not_forming": {
+        "kk": "Топ қазір жиналып жатқан жоқ: радиусты кеңейтуге болмайды",
+        "ru": "Группа сейчас не собирается: радиус расширить нельзя",
+        "en": "The group is not forming now: its radius cannot be widened",
+    },
+    "console.widen": {
+        "kk": "Радиусты кеңейту",
+        "ru": "Расширить радиус",
+        "en": "Widen the radius",
+    },
     "console.call_off": {
         "kk": "Топ шақыруын тоқтату",
         "ru": "Отменить сбор группы",

@@ -181,8 +181,12 @@ async def send_wave(
     matching: Matching,
     now: datetime,
     decisions: Decisions,
+    look_far: bool = False,
 ) -> None:
-    """Load what the wave decision reads, let `waves.decide_wave` decide, and write it down."""
+    """Load what the wave decision reads, let `waves.decide_wave` decide, and write it down.
+
+    `look_far`: look at as many people as a wave near the deadline would (a dispatcher just
+    widened the radius: the few nearest are the ones already asked)."""
     repo = MobilizationRepository(session)
     playbook = matching.playbook(mobilization)
     offers = await repo.offer_states(mobilization.incident_id)
@@ -195,9 +199,11 @@ async def send_wave(
     # a dispatcher waits for the first wave, and every replan every 30 s costs the same.
     time_left_s = (mobilization.deadline_at - now).total_seconds()
     near_deadline = time_left_s <= 2 * min(matching.response.round_s(), playbook.offer_timeout_s)
+    # A dispatcher may have widened the radius past the playbook's largest.
+    reach_m = max(playbook.max_radius_m, mobilization.radius_m)
     few = (
         None
-        if near_deadline
+        if near_deadline or look_far
         else matching.few_candidates(
             playbook, {role: progress[role].open_places for role in looking_for}
         )
@@ -212,12 +218,10 @@ async def send_wave(
         now=now,
         limit=few if few is not None else matching.candidates_for(playbook),
         positions=matching.positions,
-        live_within_m=playbook.max_radius_m,
+        live_within_m=reach_m,
     )
     considered = Considered()
-    _consider(
-        mobilization, pool, playbook.max_radius_m, matching, now, roles=looking_for, into=considered
-    )
+    _consider(mobilization, pool, reach_m, matching, now, roles=looking_for, into=considered)
     budget = offer_budget(mobilization, playbook)
     decision = decide_wave(
         Situation(
@@ -236,8 +240,9 @@ async def send_wave(
     mobilization.radius_m = decision.radius_m
     mobilization.offer_budget = budget
     # A decision that asks nobody new and reaches no further changes no one's story: the last
-    # wave's explanations stand (replans every 30 s would otherwise rewrite them all).
-    if decision.offers or widened or mobilization.wave == 0:
+    # wave's explanations stand (replans every 30 s would otherwise rewrite them all). A radius
+    # a dispatcher widened changes the story of everyone it now reaches.
+    if decision.offers or widened or mobilization.wave == 0 or look_far:
         await record_explanations(session, mobilization, considered, decision, now=now)
     expected_in_s = decision.expected_complete_in_s
     mobilization.expected_complete_at = (

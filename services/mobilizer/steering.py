@@ -1,9 +1,11 @@
-"""A dispatcher steers a mobilisation: raise its offer budget, release a member, call it off.
+"""A dispatcher steers a mobilisation: raise its offer budget, widen its radius, release a
+member, call it off.
 
-decode → lock the mobilisation → decide (pure: `raised_budget`, `member_to_release`) → save, plan
-the next wave now where a place opened → publish what changed (`OfferBudgetRaised`,
-`MemberReleased`, `GroupCalledOff`, with `OfferStoodDown` for each volunteer told). A command for a
-mobilisation that is over, or a member who is not one, changes nothing.
+decode → lock the mobilisation → decide (pure: `raised_budget`, `widened_radius`,
+`member_to_release`) → save, plan the next wave now where it may ask someone new → publish what
+changed (`OfferBudgetRaised`, `RadiusWidened`, `MemberReleased`, `GroupCalledOff`, with
+`OfferStoodDown` for each volunteer told). A command for a mobilisation that is over, or a member
+who is not one, changes nothing.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from shared.events.mobilization import (
     OfferBudgetRaised,
     OfferStatus,
     OfferStoodDown,
+    RadiusWidened,
     RaiseOfferBudget,
     ReleaseMember,
     StandDownReason,
+    WidenRadius,
 )
 from shared.events.volunteers import Role
 
@@ -37,6 +41,11 @@ log = logging.getLogger(__name__)
 
 # However often it is raised, an incident asks at most this many people in all.
 MAX_OFFER_BUDGET = 2_000
+# However often a dispatcher widens it, a group reaches at most this far (a region of Kazakhstan
+# is a few hundred kilometres across; past this, nobody arrives in time for a call-out).
+MAX_WIDENED_RADIUS_M = 300_000
+# Widening at least adds this much: doubling a small radius changes little.
+MIN_WIDENING_M = 10_000
 
 
 def raised_budget(budget: int | None, sent: int, by: int) -> int:
@@ -150,5 +159,45 @@ async def call_off(session: AsyncSession, command: CallOffGroup, *, now: datetim
             account_id=command.account_id,
             members_released=members,
         ),
+    )
+    return decisions
+
+
+def widened_radius(current_m: int) -> int | None:
+    """The radius after a dispatcher widens it: doubled (at least `MIN_WIDENING_M` more), at most
+    `MAX_WIDENED_RADIUS_M`; None when it reaches that far already."""
+    if current_m >= MAX_WIDENED_RADIUS_M:
+        return None
+    return min(MAX_WIDENED_RADIUS_M, max(2 * current_m, current_m + MIN_WIDENING_M))
+
+
+async def widen_radius(
+    session: AsyncSession, command: WidenRadius, *, matching: Matching, now: datetime
+) -> Decisions:
+    """The group reaches further, and a wave looks there at once (still only for people whose
+    ETA can make the deadline plus the playbook's arrival allowance)."""
+    decisions = Decisions()
+    mobilization = await MobilizationRepository(session).get(command.incident_id)
+    if mobilization is None or mobilization.status != MobilizationStatus.ACTIVE:
+        log.info("incident %s: radius not widened, no group forming", command.incident_id)
+        return decisions
+    previous = mobilization.radius_m
+    wider = widened_radius(previous)
+    if wider is None:
+        log.info("incident %s: radius %d m is the widest already", command.incident_id, previous)
+        return decisions
+    mobilization.radius_m = wider
+    mobilization.understaffed_at = None
+    decisions.add(
+        command.incident_id,
+        RadiusWidened(
+            incident_id=command.incident_id,
+            radius_m=wider,
+            previous_m=previous,
+            account_id=command.account_id,
+        ),
+    )
+    await send_wave(
+        session, mobilization, matching=matching, now=now, decisions=decisions, look_far=True
     )
     return decisions

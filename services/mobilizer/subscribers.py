@@ -18,7 +18,7 @@ from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
 from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
-from services.mobilizer.steering import call_off, raise_budget, release_member
+from services.mobilizer.steering import call_off, raise_budget, release_member, widen_radius
 from services.mobilizer.tables import INBOX, OUTBOX
 from shared.consumer import Consumer, Position
 from shared.events import topics
@@ -35,6 +35,7 @@ from shared.events.mobilization import (
     ReleaseMember,
     RespondToOffer,
     StandDownReason,
+    WidenRadius,
 )
 from shared.events.tracking import VolunteerArrived
 from shared.kafka import subscriber_options
@@ -69,10 +70,13 @@ def decode_incident(data: bytes) -> IncidentEvent:
         raise Rejected("invalid_event", describe(error)) from None
 
 
-Command = RespondToOffer | RaiseOfferBudget | ReleaseMember | CallOffGroup
+Command = RespondToOffer | RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup
 # A dispatcher's commands by kind; anything else on `responses.v1` is read as a volunteer's answer.
-DISPATCHER_COMMANDS: dict[str, type[RaiseOfferBudget | ReleaseMember | CallOffGroup]] = {
+DISPATCHER_COMMANDS: dict[
+    str, type[RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup]
+] = {
     "RaiseOfferBudget": RaiseOfferBudget,
+    "WidenRadius": WidenRadius,
     "ReleaseMember": ReleaseMember,
     "CallOffGroup": CallOffGroup,
 }
@@ -154,6 +158,10 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
                 return Decisions()
             if isinstance(answer, RaiseOfferBudget):
                 decisions = await raise_budget(session, answer, now=ctx.clock())
+            elif isinstance(answer, WidenRadius):
+                decisions = await widen_radius(
+                    session, answer, matching=ctx.matching, now=ctx.clock()
+                )
             elif isinstance(answer, ReleaseMember):
                 decisions = await release_member(
                     session, answer, matching=ctx.matching, now=ctx.clock()

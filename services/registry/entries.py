@@ -43,12 +43,14 @@ from shared.events.mobilization import (
     OfferDeclined,
     OfferStoodDown,
     OfferTimedOut,
+    RadiusWidened,
     RaiseOfferBudget,
     ReleaseMember,
     RespondToOffer,
     ResponseRefused,
     VolunteerOffered,
     WaveSent,
+    WidenRadius,
 )
 from shared.rejections import Rejected, describe
 
@@ -67,6 +69,8 @@ CONTRACTS: Mapping[str, type[Event]] = {
         IncidentUpdated,
         RaiseOfferBudget,
         OfferBudgetRaised,
+        WidenRadius,
+        RadiusWidened,
         ReleaseMember,
         MemberReleased,
         CallOffGroup,

@@ -274,6 +274,25 @@ class MemberReleased(MobilizationEvent):
     account_id: UUID
 
 
+class WidenRadius(Event):
+    """A dispatcher lets an incident's group reach further: the radius doubles (at most
+    `MAX_WIDENED_RADIUS_M`, past the playbook's own largest, into neighbouring regions) and the next
+    wave is planned at once (`responses.v1`, keyed by incident id)."""
+
+    kind: Literal["WidenRadius"] = "WidenRadius"
+    incident_id: UUID
+    account_id: UUID
+
+
+class RadiusWidened(MobilizationEvent):
+    """The group now reaches `radius_m` (was `previous_m`)."""
+
+    kind: Literal["RadiusWidened"] = "RadiusWidened"
+    radius_m: int
+    previous_m: int
+    account_id: UUID
+
+
 class DeliveryStatus(StrEnum):
     SENT = "sent"
     DELIVERED = "delivered"

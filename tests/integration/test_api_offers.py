@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -794,6 +795,50 @@ async def test_a_dispatcher_raises_the_offer_budget_and_the_mobilizer_applies_it
     ).status_code == 422
 
 
+async def test_a_dispatcher_widens_the_radius_and_the_next_wave_looks_there(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
+) -> None:
+    async def radius() -> int:
+        return await _count(
+            engine, "SELECT radius_m FROM mobilizations WHERE incident_id = :i", i=incident
+        )
+
+    async def waves() -> int:
+        return await _count(
+            engine, "SELECT wave FROM mobilizations WHERE incident_id = :i", i=incident
+        )
+
+    before, waves_before = await radius(), await waves()
+    widen = f"{INCIDENTS}/{incident}/mobilization/widen"
+    elsewhere = await client.post(
+        widen, headers=await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
+    )
+    assert elsewhere.status_code == 403
+
+    widened = await client.post(widen, headers={**dispatcher, "Accept-Language": "ru"})
+
+    assert widened.status_code == 202, widened.text
+    wider = max(2 * before, before + 10_000)
+    assert widened.json()["detail"].startswith(f"Радиус расширяется до {wider // 1000} км")
+
+    async def applied() -> bool:
+        return await radius() >= wider
+
+    await _eventually(applied)
+    state = (await client.get(f"{INCIDENTS}/{incident}/mobilization", headers=dispatcher)).json()
+    assert state["radius_m"] >= wider, "the console draws the wider circle"
+
+    # A wave is planned at once (this module's mobilizer sweeps only hourly): it looks at the
+    # wider circle and asks whom it now wants.
+    async def another_wave() -> bool:
+        return await waves() > waves_before
+
+    await _eventually(another_wave)
+
+
 async def test_a_dispatcher_releases_a_member_and_the_place_is_asked_for_again(
     client: httpx.AsyncClient,
     incident: uuid.UUID,
@@ -1062,7 +1107,7 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
     assert shown_after_s < 2.0
 
 
-async def test_a_dispatcher_releases_a_member_and_calls_the_group_off_from_the_console(
+async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_console(
     served_app: tuple[str, FastAPI],
     listed: uuid.UUID,
     engine: AsyncEngine,
@@ -1072,8 +1117,9 @@ async def test_a_dispatcher_releases_a_member_and_calls_the_group_off_from_the_c
     redis_settings: RedisSettings,
 ) -> None:
     """In Russian: the medic who accepted is released with the row's button (after a question);
-    the console shows them released and a new medic is asked; then the whole group is called off
-    and the console shows it closed, with nobody left to release."""
+    the console shows them released and a new medic is asked; the radius is widened and the
+    console shows the new one; then the whole group is called off and the console shows it
+    closed, with nobody left to release."""
     url, _ = served_app
     [medic, *_] = _pending(await _offers(engine, listed), "medic")
     username = f"kostanay-{new_run()}"
@@ -1113,6 +1159,16 @@ async def test_a_dispatcher_releases_a_member_and_calls_the_group_off_from_the_c
 
             await _eventually(another_medic)
             await page.screenshot(path=str(screenshots / "console-released-ru.png"))
+
+            status = page.locator("#group .status")
+            reach = await status.inner_text()
+            await page.locator("#widen").click()
+            await expect(status).not_to_have_text(reach, timeout=10_000)
+            km_before, km_after = (
+                float(re.search(r"радиус ([\d.]+) км", text).group(1))  # type: ignore[union-attr]
+                for text in (reach, await status.inner_text())
+            )
+            assert km_after >= max(2 * km_before, km_before + 10)
 
             await page.locator("#call-off").click()
             await expect(page.locator("#group .status")).to_contain_text("Закрыто", timeout=10_000)

@@ -95,6 +95,7 @@ POLICY: dict[str, Access] = {
         Access.OPERATOR
     ),
     "POST /api/v1/incidents/{incident_id}/mobilization/call-off": Access.OPERATOR,
+    "POST /api/v1/incidents/{incident_id}/mobilization/widen": Access.OPERATOR,
 }
 
 CALLERS = (

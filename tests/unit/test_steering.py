@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.mobilizer.steering import member_to_release
+from services.mobilizer.steering import (
+    MAX_WIDENED_RADIUS_M,
+    member_to_release,
+    widened_radius,
+)
 from services.mobilizer.subscribers import decode_answer
 from services.mobilizer.tables import OfferRow
 from shared.events.mobilization import (
@@ -17,6 +21,7 @@ from shared.events.mobilization import (
     RaiseOfferBudget,
     ReleaseMember,
     RespondToOffer,
+    WidenRadius,
 )
 from shared.rejections import Rejected
 
@@ -53,6 +58,7 @@ def test_a_release_concerns_only_the_place_the_volunteer_holds() -> None:
     [
         ReleaseMember(incident_id=INCIDENT, volunteer_id=uuid.uuid4(), account_id=ACCOUNT),
         CallOffGroup(incident_id=INCIDENT, account_id=ACCOUNT),
+        WidenRadius(incident_id=INCIDENT, account_id=ACCOUNT),
         RaiseOfferBudget(incident_id=INCIDENT, by=10, account_id=ACCOUNT),
         RespondToOffer(
             incident_id=INCIDENT,
@@ -82,3 +88,10 @@ def test_a_kind_that_is_no_string_is_refused_not_a_crash() -> None:
     with pytest.raises(Rejected) as refused:
         decode_answer(b'{"kind": ["ReleaseMember"], "incident_id": "x"}')
     assert refused.value.code == "invalid_event"
+
+
+def test_widening_doubles_the_radius_by_at_least_ten_km_up_to_300() -> None:
+    assert widened_radius(20_000) == 40_000
+    assert widened_radius(3_000) == 13_000, "a small radius grows by 10 km, not 3"
+    assert widened_radius(200_000) == MAX_WIDENED_RADIUS_M == 300_000
+    assert widened_radius(300_000) is None, "as wide as it goes: nothing to widen"

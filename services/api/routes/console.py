@@ -40,6 +40,7 @@ WORDS: Final = (
     "console.on_scene",
     "console.offers",
     "console.raise",
+    "console.widen",
     "console.call_off",
     "console.call_off_confirm",
     "console.release",

@@ -15,7 +15,7 @@ from services.api.auth import accounts
 from services.api.auth.deps import OperatorDep
 from services.api.auth.principals import Principal, may_operate
 from services.api.deps import LanguageDep, PublisherDep, SessionDep
-from services.api.errors import Forbidden, VolunteerNotFound
+from services.api.errors import Forbidden, GroupNotSteerable, VolunteerNotFound
 from services.api.messages import message
 from services.api.schemas import (
     ExplanationEntry,
@@ -26,12 +26,14 @@ from services.api.schemas import (
     Problem,
     RoleState,
 )
+from services.mobilizer.steering import widened_radius
 from shared.events import topics
 from shared.events.mobilization import (
     CallOffGroup,
     MobilizationStatus,
     RaiseOfferBudget,
     ReleaseMember,
+    WidenRadius,
 )
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
@@ -201,6 +203,23 @@ async def _viewed(
     await session.commit()
 
 
+async def _steerable(
+    session: SessionDep, principal: Principal, incident_id: UUID
+) -> callouts.MobilizationRecord:
+    """The incident's group, once the caller may steer it (404 never mobilised, 403 elsewhere)."""
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
+    return mobilization
+
+
+SteeringCommand = RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup
+
+
+async def _command(publisher: PublisherDep, command: SteeringCommand) -> None:
+    """A dispatcher's command, for the mobilizer (`responses.v1`, keyed by the incident)."""
+    await publisher.publish(topics.RESPONSES, key=command.incident_id, event=command)
+
+
 class BudgetRaise(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -222,10 +241,11 @@ async def raise_offer_budget(
     language: LanguageDep,
     body: Annotated[BudgetRaise, Body()],
 ) -> Problem:
-    mobilization = await callouts.get_mobilization(session, incident_id)
-    await _operable(session, principal, mobilization)
-    command = RaiseOfferBudget(incident_id=incident_id, by=body.by, account_id=principal.account_id)
-    await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
+    await _steerable(session, principal, incident_id)
+    await _command(
+        publisher,
+        RaiseOfferBudget(incident_id=incident_id, by=body.by, account_id=principal.account_id),
+    )
     return Problem(detail=message("budget.raised", language, by=body.by))
 
 
@@ -250,15 +270,16 @@ async def release_member(
     publisher: PublisherDep,
     language: LanguageDep,
 ) -> Problem:
-    mobilization = await callouts.get_mobilization(session, incident_id)
-    await _operable(session, principal, mobilization)
+    await _steerable(session, principal, incident_id)
     held = await callouts.members(session, incident_id)
     if not any(m.volunteer_id == volunteer_id and m.released_at is None for m in held):
         raise VolunteerNotFound(volunteer_id)
-    command = ReleaseMember(
-        incident_id=incident_id, volunteer_id=volunteer_id, account_id=principal.account_id
+    await _command(
+        publisher,
+        ReleaseMember(
+            incident_id=incident_id, volunteer_id=volunteer_id, account_id=principal.account_id
+        ),
     )
-    await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
     return Problem(detail=message("member.released", language))
 
 
@@ -276,8 +297,38 @@ async def call_off_group(
     publisher: PublisherDep,
     language: LanguageDep,
 ) -> Problem:
-    mobilization = await callouts.get_mobilization(session, incident_id)
-    await _operable(session, principal, mobilization)
-    command = CallOffGroup(incident_id=incident_id, account_id=principal.account_id)
-    await publisher.publish(topics.RESPONSES, key=incident_id, event=command)
+    await _steerable(session, principal, incident_id)
+    await _command(
+        publisher, CallOffGroup(incident_id=incident_id, account_id=principal.account_id)
+    )
     return Problem(detail=message("group.called_off", language))
+
+
+NOT_WIDENED: dict[int | str, dict[str, Any]] = {
+    **NOT_MOBILISED,
+    409: {"model": Problem, "description": "The group is not forming, or reaches 300 km already"},
+}
+
+
+@router.post(
+    "/{incident_id}/mobilization/widen",
+    status_code=202,
+    response_model=Problem,
+    responses=NOT_WIDENED,
+    summary="Widen the group's radius (doubled, at most 300 km, into neighbouring regions)",
+)
+async def widen_group_radius(
+    incident_id: UUID,
+    session: SessionDep,
+    principal: OperatorDep,
+    publisher: PublisherDep,
+    language: LanguageDep,
+) -> Problem:
+    mobilization = await _steerable(session, principal, incident_id)
+    if mobilization.status != MobilizationStatus.ACTIVE:
+        raise GroupNotSteerable("radius.not_forming")
+    wider = widened_radius(mobilization.radius_m)
+    if wider is None:
+        raise GroupNotSteerable("radius.widest")
+    await _command(publisher, WidenRadius(incident_id=incident_id, account_id=principal.account_id))
+    return Problem(detail=message("radius.widened", language, km=wider // 1000))

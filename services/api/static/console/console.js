@@ -246,7 +246,10 @@ function groupView(group) {
     parts.push(el("button", {
       type: "button", class: "primary",
       onclick: () => steer(`/api/v1/incidents/${group.incident_id}/mobilization/budget`, { by }),
-    }, say("console.raise", { by })));
+    }, say("console.raise", { by })), " ", el("button", {
+      type: "button", class: "secondary", id: "widen",
+      onclick: () => steer(`/api/v1/incidents/${group.incident_id}/mobilization/widen`),
+    }, say("console.widen")));
   }
   if (open) {
     parts.push(" ", el("button", {
