@@ -50,6 +50,7 @@ from services.api.routes import (
     health,
     incidents,
     live,
+    me,
     mobilization,
     offers,
     own_offers,
@@ -195,6 +196,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(offers.router)
     app.include_router(positions.router)
     app.include_router(own_offers.router)
+    app.include_router(me.router)
     app.include_router(volunteers.router)
     app.include_router(answer_page.router)
     app.include_router(volunteer_app.router)

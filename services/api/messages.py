@@ -290,6 +290,76 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Нет связи: ответ сохранён и уйдёт, когда связь появится",
         "en": "No signal: your answer is kept and will be sent when the signal returns",
     },
+    "app.me": {
+        "kk": "Менің деректерім",
+        "ru": "Мои данные",
+        "en": "My details",
+    },
+    "app.off_duty": {
+        "kk": "Қазір қолжетімсізмін (шақырмаңыз)",
+        "ru": "Сейчас недоступен (не вызывать)",
+        "en": "Off duty (do not call me out)",
+    },
+    "app.quiet_from": {
+        "kk": "Тыныш сағаттар: басталуы",
+        "ru": "Тихие часы: с",
+        "en": "Quiet hours: from",
+    },
+    "app.quiet_to": {
+        "kk": "Тыныш сағаттар: аяқталуы",
+        "ru": "Тихие часы: до",
+        "en": "Quiet hours: until",
+    },
+    "app.quiet_note": {
+        "kk": "Тыныш сағаттарда тек шұғыл шақырулар келеді",
+        "ru": "В тихие часы приходят только срочные вызовы",
+        "en": "In quiet hours only urgent call-outs come",
+    },
+    "app.save": {
+        "kk": "Сақтау",
+        "ru": "Сохранить",
+        "en": "Save",
+    },
+    "app.saved": {
+        "kk": "Сақталды",
+        "ru": "Сохранено",
+        "en": "Saved",
+    },
+    "app.location": {
+        "kk": "Шақыруға бара жатқанда орнымды бөлісемін",
+        "ru": "Делиться местоположением, когда я еду на вызов",
+        "en": "Share my location while I am on a call-out",
+    },
+    "app.certificates": {
+        "kk": "Куәліктерім",
+        "ru": "Мои удостоверения",
+        "en": "My certificates",
+    },
+    "app.no_certificates": {
+        "kk": "Куәлік жоқ",
+        "ru": "Удостоверений нет",
+        "en": "No certificates",
+    },
+    "app.cert.valid": {
+        "kk": "{date} дейін жарамды",
+        "ru": "действует до {date}",
+        "en": "valid until {date}",
+    },
+    "app.cert.expiring": {
+        "kk": "{date} аяқталады — {days} күн қалды",
+        "ru": "истекает {date} — осталось {days} дн.",
+        "en": "expires {date} — {days} days left",
+    },
+    "app.cert.expired": {
+        "kk": "мерзімі {date} өтті",
+        "ru": "истёк {date}",
+        "en": "expired {date}",
+    },
+    "app.cert.not_yet": {
+        "kk": "{date} бастап жарамды",
+        "ru": "действует с {date}",
+        "en": "valid from {date}",
+    },
     "app.offline": {
         "kk": "Байланыс жоқ",
         "ru": "Нет связи",

@@ -940,7 +940,8 @@ async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_o
     served_app: tuple[str, FastAPI], incident: uuid.UUID, engine: AsyncEngine, screenshots: Path
 ) -> None:
     """In Russian: phone and code, the offer listed, "Еду" tapped without signal, kept, and
-    sent exactly once when the signal returns; then the meeting point is shown."""
+    sent exactly once when the signal returns; then the meeting point is shown. Then their own
+    details: a certificate and until when it is valid; off duty with quiet hours, saved."""
     url, app = served_app
     [medic, *_] = _pending(await _offers(engine, incident), "medic")
     async with engine.connect() as connection:
@@ -988,8 +989,34 @@ async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_o
             await page.screenshot(path=str(screenshots / "app-accepted-ru.png"))
             await page.reload()
             await page.locator(f'[data-offer="{medic.id}"]').get_by_text("Место сбора").wait_for()
+
+            # Their own details, opened only when asked for: the certificate and its date, and
+            # off duty with quiet hours, saved.
+            await page.get_by_text("Мои данные").click()
+            await page.get_by_text("Первая помощь — действует до").wait_for(timeout=10_000)
+            await page.get_by_label("Сейчас недоступен (не вызывать)").check()
+            await page.get_by_label("Тихие часы: с").fill("22:30")
+            await page.get_by_label("Тихие часы: до").fill("07:00")
+            await page.get_by_role("button", name="Сохранить").click()
+            await page.get_by_text("Сохранено").wait_for(timeout=10_000)
+            await page.screenshot(path=str(screenshots / "app-me-ru.png"))
+            set_to = await _count(
+                engine,
+                "SELECT count(*) FROM volunteers WHERE id = :v AND availability = 'off_duty'"
+                " AND quiet_hours_start = '22:30' AND quiet_hours_end = '07:00'",
+                v=medic.volunteer_id,
+            )
+            assert set_to == 1
         finally:
             await browser.close()
+            async with engine.begin() as connection:  # the module's other tests ask them again
+                await connection.execute(
+                    text(
+                        "UPDATE volunteers SET availability = 'available',"
+                        " quiet_hours_start = NULL, quiet_hours_end = NULL WHERE id = :v"
+                    ),
+                    {"v": medic.volunteer_id},
+                )
     assert len([status for status in answers if status < 300]) == 1, answers
     commitments = await _count(
         engine, "SELECT count(*) FROM commitments WHERE offer_id = :o", o=medic.id

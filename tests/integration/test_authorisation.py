@@ -88,6 +88,8 @@ POLICY: dict[str, Access] = {
     "POST /api/v1/me/locations": Access.VOLUNTEER,
     "GET /api/v1/me/consents": Access.VOLUNTEER,
     "PUT /api/v1/me/consents/{kind}": Access.VOLUNTEER,
+    "GET /api/v1/me": Access.VOLUNTEER,
+    "PUT /api/v1/me/availability": Access.VOLUNTEER,
     "GET /api/v1/incidents/{incident_id}/mobilization": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/explanations": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": Access.OPERATOR,
@@ -256,6 +258,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "fixes": [{"longitude": 63.6, "latitude": 53.2, "recorded_at": utc_now().isoformat()}]
     },
     "PUT /api/v1/me/consents/{kind}": {"given": True},
+    "PUT /api/v1/me/availability": {"availability": "available"},
     "POST /api/v1/accounts": {"username": "x", "role": "analyst"},  # too short: 422 if let in
     # A valid body, so a dispatcher of another region meets the region check, not validation.
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 1},

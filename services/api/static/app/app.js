@@ -164,9 +164,56 @@ async function showOffers() {
   const out = el("button", {
     onclick: async () => { await api("POST", "/api/v1/auth/sign-out"); showSignIn(); },
   }, say("app.sign_out"));
+  const me = el("details", { class: "me" }, el("summary", {}, say("app.me")));
+  me.addEventListener("toggle", () => { if (me.open && me.children.length === 1) showMe(me); });
   main.replaceChildren(
-    ...(offers.length ? offers.map(offerCard) : [el("p", {}, say("app.no_offers"))]), out,
+    ...(offers.length ? offers.map(offerCard) : [el("p", {}, say("app.no_offers"))]), me, out,
   );
+}
+
+// Read only when opened: the call-outs come first on one bar of signal.
+async function showMe(box) {
+  const [profile, consents] = await Promise.all(
+    ["/api/v1/me", "/api/v1/me/consents"].map(async (path) => {
+      const response = await api("GET", path);
+      return response.ok ? response.json() : null;
+    }));
+  if (!profile || !consents) return;
+  const check = (id, checked, label) => {
+    const input = el("input", { id, type: "checkbox", class: "check" });
+    input.checked = checked;
+    return [input, el("label", { for: id, class: "check" }, label)];
+  };
+  const hour = (id, value) => el("input", { id, type: "time", value: value ? value.slice(0, 5) : "" });
+  const [offDuty, offDutyLabel] = check("off-duty", profile.availability === "off_duty", say("app.off_duty"));
+  const from = hour("quiet-from", profile.quiet_hours_start);
+  const until = hour("quiet-to", profile.quiet_hours_end);
+  const note = el("p", { class: "note", role: "status" });
+  const form = el("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const response = await api("PUT", "/api/v1/me/availability", {
+        availability: offDuty.checked ? "off_duty" : "available",
+        quiet_hours_start: from.value || null, quiet_hours_end: until.value || null,
+      });
+      note.textContent = response.ok ? say("app.saved") : await detail(response);
+    },
+  }, offDuty, offDutyLabel, el("label", { for: "quiet-from" }, say("app.quiet_from")), from,
+     el("label", { for: "quiet-to" }, say("app.quiet_to")), until,
+     el("p", { class: "hint" }, say("app.quiet_note")),
+     el("button", { class: "yes", type: "submit" }, say("app.save")), note);
+  const sharing = consents.find((item) => item.kind === "location_sharing");
+  const [share, shareLabel] = check("share-location", Boolean(sharing && sharing.given), say("app.location"));
+  share.addEventListener("change", async () => {
+    const response = await api("PUT", "/api/v1/me/consents/location_sharing", { given: share.checked });
+    note.textContent = response.ok ? say("app.saved") : await detail(response);
+  });
+  const certificates = profile.certificates.length
+    ? el("ul", { class: "certificates" }, ...profile.certificates.map((c) => el("li", { class: c.standing },
+        el("strong", {}, c.name), " — ",
+        say(`app.cert.${c.standing}`, { date: c.standing === "not_yet" ? c.issued_on : c.expires_on, days: c.days_left }))))
+    : el("p", {}, say("app.no_certificates"));
+  box.append(form, el("p", {}, share, shareLabel), el("h2", {}, say("app.certificates")), certificates);
 }
 
 window.addEventListener("online", () => flush());
