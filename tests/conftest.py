@@ -11,16 +11,18 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.settings import ApiSettings
 from shared.db import build_engine
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings, Settings
 from tests.broker import LocalBroker
-from tests.running import INTAKE_TABLES
+from tests.running import INTAKE_TABLES, api_client
 
 ROOT = Path(__file__).resolve().parents[1]
 # The set-up's role and password (from .run/jedel.env), on the test database.
@@ -61,6 +63,21 @@ def kafka_settings(broker: LocalBroker) -> KafkaSettings:
 def redis_settings() -> RedisSettings:
     # Another checkout's tests on the same machine take another database number.
     return RedisSettings(url=os.environ.get("JEDEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+
+
+@pytest.fixture
+async def client(
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in process (its lifespan started) on the test database, broker and Redis; a
+    module that needs other settings defines its own `client`."""
+    settings = ApiSettings(
+        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
+    )
+    async with api_client(settings) as http:
+        yield http
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,28 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.auth.principals import AccountRole
 from services.api.seed import seed_reference
-from services.api.settings import ApiSettings
 from shared.events import topics
-from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from shared.settings import KafkaSettings
 from tests.accounts import headers_for
 from tests.factories import insert_volunteer
 from tests.kafka_tail import Tail
-from tests.running import api_client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def client(
-    database_settings: DatabaseSettings,
-    kafka_settings: KafkaSettings,
-    redis_settings: RedisSettings,
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApiSettings(
-        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
-    )
-    async with api_client(settings) as http:
-        yield http
 
 
 async def _volunteer(engine: AsyncEngine) -> uuid.UUID:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
@@ -12,28 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.seed import seed_reference
-from services.api.settings import ApiSettings
 from services.mobilizer.eligibility import local_day
 from shared.events.base import utc_now
-from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import as_volunteer
 from tests.factories import insert_volunteer
-from tests.running import api_client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def client(
-    database_settings: DatabaseSettings,
-    kafka_settings: KafkaSettings,
-    redis_settings: RedisSettings,
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApiSettings(
-        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
-    )
-    async with api_client(settings) as http:
-        yield http
 
 
 async def _certify(engine: AsyncEngine, volunteer: uuid.UUID, kind: str, expires_on: date) -> None:
