@@ -81,7 +81,10 @@ async def run_demo(
     *,
     console: Console,
     timeout_s: float,
-    group_timeout_s: float = 180.0,
+    # The simulated people answer ten times faster than real ones, but the mobilizer paces its
+    # waves in real time (it waits for answers before asking more): a role whose first few
+    # people all say no takes a few rounds of ~1 min (180 s left one of two runs with 9 of 10).
+    group_timeout_s: float = 300.0,
     linger_s: float = 0.0,
 ) -> bool:
     if not console.is_terminal:
