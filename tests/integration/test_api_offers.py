@@ -730,10 +730,7 @@ async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(
     [medic, *_] = _pending(await _offers(engine, incident), "medic")
     assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = await _chromium(playwright)
         try:
             # A small phone screen on a slow link.
             page = await browser.new_page(viewport={"width": 360, "height": 640})
@@ -953,10 +950,7 @@ async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_o
     assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
     answers: list[int] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = await _chromium(playwright)
         try:
             context = await browser.new_context(
                 viewport={"width": 360, "height": 640}, locale="ru-RU"
@@ -1089,10 +1083,7 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
         async_playwright() as playwright,
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = await _chromium(playwright)
         try:
             here = await _console(browser, url, language, kostanay)
             elsewhere = await _console(browser, url, language, almaty)
@@ -1157,10 +1148,7 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
         async_playwright() as playwright,
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = await _chromium(playwright)
         try:
             page = await _console(browser, url, "ru", username)
             asked: list[str] = []
@@ -1205,6 +1193,14 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
             await page.screenshot(path=str(screenshots / "console-called-off-ru.png"))
         finally:
             await browser.close()
+
+
+async def _chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless, with no calls home (the machine's network is closed)."""
+    return await playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
 
 
 async def _console(browser: Any, url: str, language: str, username: str) -> Any:
