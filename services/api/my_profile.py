@@ -47,7 +47,7 @@ def quiet_hours(start: time | None, end: time | None) -> tuple[time | None, time
     """Both ends or neither; an end equal to its start would silence the whole day (say off duty
     instead). Hours may run past midnight (22:00–07:00)."""
     if (start is None) != (end is None):
-        raise QuietHoursError("both")
+        raise QuietHoursError("quiet hours need both a start and an end, or neither")
     if start is not None and start == end:
-        raise QuietHoursError("same")
+        raise QuietHoursError("quiet hours need a start and a different end, or neither")
     return start, end

@@ -69,11 +69,7 @@ class Availabilities(BaseModel):
         try:
             quiet_hours(self.quiet_hours_start, self.quiet_hours_end)
         except QuietHoursError as error:
-            raise ValueError(
-                "quiet hours need a start and a different end, or neither"
-                if str(error) == "same"
-                else "quiet hours need both a start and an end, or neither"
-            ) from None
+            raise ValueError(str(error)) from None
         return self
 
 
