@@ -50,7 +50,13 @@ PRINCIPALS: dict[str, Grants] = {
         "notifier",
     ),
     service_principal("registry"): _service(
-        (topics.INCIDENTS, topics.MOBILIZATION, topics.RESPONSES, topics.NOTIFICATIONS),
+        (
+            topics.INCIDENTS,
+            topics.MOBILIZATION,
+            topics.RESPONSES,
+            topics.NOTIFICATIONS,
+            topics.ALERTS_DEAD_LETTER,  # the dispatchers' queue of refused alerts
+        ),
         (topics.EVENTS_DEAD_LETTER,),
         "registry",
     ),
@@ -60,8 +66,16 @@ PRINCIPALS: dict[str, Grants] = {
         "tracker",
     ),
     # Phones and browsers never talk to the broker: the API is their gateway.
+    # It also resends the alerts dispatchers corrected (their queue of refused alerts), to the
+    # intake's topics, where they are judged as if their sender had sent them.
     service_principal("api"): Grants(
-        writes=(topics.RESPONSES, topics.LOCATIONS, topics.SIGN_IN_CODES)
+        writes=(
+            topics.RESPONSES,
+            topics.LOCATIONS,
+            topics.SIGN_IN_CODES,
+            topics.ALERTS_CAP,
+            topics.ALERTS_MISSING_PERSON,
+        )
     ),
     # Simulated people for the demo: they read the offers the notifier would text them and
     # answer through the API's SMS links, like everyone else; they write nothing here.

@@ -50,6 +50,8 @@ class DeadLetters:
             source_partition=partition,
             source_offset=offset,
             received_at=self.clock(),
+            sender=rejection.sender or "",
+            regions=",".join(rejection.regions),
         )
         # Awaited: the source offset is committed only once the dead letter is safely written.
         await self.broker.publish(value, self.topic, key=key, headers=letter.to_headers())

@@ -75,3 +75,27 @@ class GroupNotSteerable(ValueError):  # noqa: N818 - a refusal, not a failure
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+class RefusalNotFound(LookupError):  # noqa: N818 - named like IncidentNotFound
+    """No refused alert by that id (404)."""
+
+    def __init__(self, refusal_id: UUID) -> None:
+        super().__init__(f"refused alert {refusal_id} not found")
+        self.refusal_id = refusal_id
+
+
+class RefusalHandled(ValueError):  # noqa: N818 - a refusal, not a failure
+    """409: the refused alert cannot be acted on that way (already handled; not resubmittable)."""
+
+    def __init__(self, key: str = "refusal.handled") -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class BadCorrection(ValueError):  # noqa: N818 - a refusal, not a failure
+    """422: a corrected message the intake would refuse unread (too large)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key

@@ -26,6 +26,7 @@ from services.api.auth.delivery import LoggedCodes, TextedCodes
 from services.api.auth.limits import TooManyAttempts
 from services.api.errors import (
     AuthUnavailable,
+    BadCorrection,
     BrokerUnavailable,
     Forbidden,
     GroupNotSteerable,
@@ -36,6 +37,8 @@ from services.api.errors import (
     NotSignedIn,
     NotYourOffer,
     OfferNotFound,
+    RefusalHandled,
+    RefusalNotFound,
     VolunteerNotFound,
 )
 from services.api.live import LiveHub
@@ -55,6 +58,7 @@ from services.api.routes import (
     offers,
     own_offers,
     positions,
+    refused_alerts,
     regions,
     volunteer_app,
     volunteers,
@@ -185,6 +189,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(NotSignedIn, _refused(401))
     app.add_exception_handler(Forbidden, _refused(403))
     app.add_exception_handler(GroupNotSteerable, _refused(409))
+    app.add_exception_handler(RefusalNotFound, _said(404, "refusal.not_found"))
+    app.add_exception_handler(RefusalHandled, _refused(409))
+    app.add_exception_handler(BadCorrection, _refused(422))
     app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(AuthUnavailable, _said(503, "auth.unavailable"))
     app.add_exception_handler(InvalidPhone, _said(400, "auth.bad_phone"))
@@ -203,6 +210,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(console.router)
     app.include_router(regions.router)
     app.include_router(live.router)
+    app.include_router(refused_alerts.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

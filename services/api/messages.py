@@ -525,6 +525,36 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Радиус уже наибольший (300 км)",
         "en": "The radius is the widest already (300 km)",
     },
+    "refusal.not_found": {
+        "kk": "Мұндай қабылданбаған хабарлама жоқ",
+        "ru": "Такого отклонённого сообщения нет",
+        "en": "No such refused alert",
+    },
+    "refusal.handled": {
+        "kk": "Бұл хабарламамен басқа диспетчер айналысып қойды",
+        "ru": "Этим сообщением уже занялся другой диспетчер",
+        "en": "Another dispatcher has already dealt with this alert",
+    },
+    "refusal.not_resubmittable": {
+        "kk": "Бұл хабарламаны қайта жіберуге болмайды",
+        "ru": "Это сообщение нельзя отправить повторно",
+        "en": "This message cannot be resubmitted",
+    },
+    "refusal.too_large": {
+        "kk": "Түзетілген хабарлама тым үлкен (1 МБ-тан аспауы керек)",
+        "ru": "Исправленное сообщение слишком большое (не более 1 МБ)",
+        "en": "The corrected message is too large (1 MB at most)",
+    },
+    "refusal.resubmitted": {
+        "kk": "Түзетілген хабарлама қайта жіберілді: оны қабылдау жүйесі қайта тексереді",
+        "ru": "Исправленное сообщение отправлено: приём проверит его заново",
+        "en": "The corrected message was sent: the intake will judge it again",
+    },
+    "refusal.dismissed": {
+        "kk": "Хабарлама кезектен алынды",
+        "ru": "Сообщение убрано из очереди",
+        "en": "The alert was taken off the queue",
+    },
     "radius.not_forming": {
         "kk": "Топ қазір жиналып жатқан жоқ: радиусты кеңейтуге болмайды",
         "ru": "Группа сейчас не собирается: радиус расширить нельзя",

@@ -1,4 +1,5 @@
-"""The API's Kafka producer: volunteers' answers go to `responses.v1` from here.
+"""The API's Kafka producer: volunteers' answers go to `responses.v1` from here, dispatchers'
+commands too, and the alerts they correct to the intake's topics.
 
 It connects when the app starts; if the broker is away then, the API still serves its reads and
 connects again on the first answer. Nothing the API publishes needs an outbox: it writes no row
@@ -83,6 +84,20 @@ class EventPublisher:
                 )
         except Exception as exc:
             log.warning("publishing %s on %s failed: %r", type(event).__name__, topic, exc)
+            raise BrokerUnavailable(f"could not publish on {topic}") from exc
+
+    async def publish_message(
+        self, topic: str, value: bytes, *, key: bytes | None, headers: dict[str, str]
+    ) -> None:
+        """Hand a message that is not one of Jedel's events (a corrected alert, as its sender
+        would have sent it) to the broker; `BrokerUnavailable` if not."""
+        if not await self.connect() or self._broker is None:
+            raise BrokerUnavailable(f"cannot reach the broker to publish on {topic}")
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._broker.publish(value, topic, key=key, headers=headers)
+        except Exception as exc:
+            log.warning("publishing a message on %s failed: %r", topic, exc)
             raise BrokerUnavailable(f"could not publish on {topic}") from exc
 
     async def stop(self) -> None:

@@ -35,6 +35,7 @@ from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.alerts import MissingPersonReported
 from shared.kafka import subscriber_options
+from shared.rejections import Rejected
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,17 @@ def prepare_cap(
     if alert.msg_type not in ("Alert", "Update"):
         return alert, None
     home = senders.find(alert.sender)
-    draft = draft_from_cap(
-        alert,
-        regions=regions,
-        gazetteer=gazetteer,
-        home_regions=home.regions if home is not None else None,
-    )
+    try:
+        draft = draft_from_cap(
+            alert,
+            regions=regions,
+            gazetteer=gazetteer,
+            home_regions=home.regions if home is not None else None,
+        )
+    except Rejected as rejection:  # its area is at fault: the sender's own regions may fix it
+        raise rejection.about(
+            sender=alert.sender, regions=sorted(home.regions or ()) if home else ()
+        ) from None
     return alert, draft
 
 
@@ -141,15 +147,19 @@ def prepare_cap_message(ctx: IntakeContext, data: bytes, position: Position) -> 
         senders=ctx.senders,
         max_bytes=ctx.settings.intake.max_cap_bytes,
     )
-    draft = judge_cap(
-        alert,
-        draft,
-        data=data,
-        topic=position.topic,
-        senders=ctx.senders,
-        options=ctx.settings.intake,
-        now=ctx.clock(),
-    )
+    try:
+        draft = judge_cap(
+            alert,
+            draft,
+            data=data,
+            topic=position.topic,
+            senders=ctx.senders,
+            options=ctx.settings.intake,
+            now=ctx.clock(),
+        )
+    except Rejected as rejection:
+        regions = draft.region_codes if draft else ()
+        raise rejection.about(sender=alert.sender, regions=regions) from None
     record = AlertRecord(
         source="cap",
         sender=alert.sender,
@@ -171,7 +181,10 @@ def prepare_cap_message(ctx: IntakeContext, data: bytes, position: Position) -> 
 def prepare_report_message(ctx: IntakeContext, data: bytes, position: Position) -> Prepared:
     """Parse, place and judge a police report (CPU-bound; no I/O): `Rejected` when refused."""
     report, draft = prepare_report(data, regions=ctx.regions)
-    draft = judge_report(ctx, report, draft, topic=position.topic)
+    try:
+        draft = judge_report(ctx, report, draft, topic=position.topic)
+    except Rejected as rejection:
+        raise rejection.about(sender=report.reporting_unit, regions=draft.region_codes) from None
     record = AlertRecord(
         source="missing_person",
         sender=report.reporting_unit,
@@ -213,6 +226,14 @@ async def save_prepared(ctx: IntakeContext, items: Sequence[Prepared]) -> list[O
 
 
 async def _ingest_one(ctx: IntakeContext, repo: IncidentRepository, item: Prepared) -> Outcome:
+    try:
+        return await _ingest(ctx, repo, item)
+    except Rejected as rejection:  # e.g. an update of someone else's incident
+        regions = item.draft.region_codes if item.draft else ()
+        raise rejection.about(sender=item.record.sender, regions=regions) from None
+
+
+async def _ingest(ctx: IntakeContext, repo: IncidentRepository, item: Prepared) -> Outcome:
     if item.alert is not None:
         return await ingest_cap(
             repo,

@@ -17,6 +17,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.subscribers import build_router
 from shared import metrics, status
 from shared.broker_access import service_principal
+from shared.consumer import Consumer
 from shared.db import build_engine, build_sessionmaker
 from shared.dead_letters import DeadLetters
 from shared.events import topics
@@ -34,13 +35,21 @@ class RegistryService:
         self.engine = build_engine(settings.database, application_name="jedel-registry")
         self.sessionmaker = build_sessionmaker(self.engine)
         self.broker = build_broker(settings.kafka, principal=PRINCIPAL)
+        dead_letters = DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER)
         self.recorder = Recorder(
             store_in(self.sessionmaker),
-            DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
+            dead_letters,
             max_attempts=settings.registry.max_attempts,
             retry_backoff_s=settings.registry.retry_backoff_s,
         )
-        self.broker.include_router(build_router(settings, self.recorder))
+        refused = Consumer(
+            dead_letters,
+            max_attempts=settings.registry.max_attempts,
+            retry_backoff_s=settings.registry.retry_backoff_s,
+        )
+        self.broker.include_router(
+            build_router(settings, self.recorder, refused, self.sessionmaker)
+        )
         self.status: status.StatusServer | None = None
 
     async def prepare(self) -> None:

@@ -1,4 +1,5 @@
-"""The registry's subscriber: every topic it records, in one consumer group, a batch at a time."""
+"""The registry's subscribers: every topic it records, in one consumer group, a batch at a time;
+and the alerts the intake refused, into the dispatchers' queue."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import logging
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.registry import refusals
 from services.registry.recorder import Recorder
 from services.registry.settings import RegistrySettings
+from shared.consumer import Consumer, Position
 from shared.events import topics
 from shared.kafka import subscriber_options
 
@@ -17,7 +21,12 @@ log = logging.getLogger(__name__)
 RECORDED_TOPICS = (topics.INCIDENTS, topics.MOBILIZATION, topics.RESPONSES, topics.NOTIFICATIONS)
 
 
-def build_router(settings: RegistrySettings, recorder: Recorder) -> KafkaRouter:
+def build_router(
+    settings: RegistrySettings,
+    recorder: Recorder,
+    refused: Consumer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> KafkaRouter:
     router = KafkaRouter()
     options = settings.registry
 
@@ -42,5 +51,20 @@ def build_router(settings: RegistrySettings, recorder: Recorder) -> KafkaRouter:
                 outcome.duplicates,
                 outcome.dead_lettered,
             )
+
+    @router.subscriber(
+        topics.ALERTS_DEAD_LETTER,
+        group_id=f"{options.group_id}-refusals",
+        ack_policy=AckPolicy.MANUAL,
+        **subscriber_options(settings.kafka),
+    )
+    async def on_refused_alert(message: KafkaMessage) -> None:
+        """Alerts the intake refused, into the dispatchers' queue."""
+        headers = dict(getattr(message.raw_message, "headers", None) or ())
+
+        async def keep(data: bytes, position: Position) -> bool:
+            return await refusals.keep(sessionmaker, refusals.refusal_of(data, headers))
+
+        await refused.handle(message, keep)
 
     return router

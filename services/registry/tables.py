@@ -25,10 +25,13 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
+    Text,
     Uuid,
     func,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -84,3 +87,43 @@ class RegistryIncidentRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RefusedAlertRow(Base):
+    """An alert the intake refused (`alerts.dead_letter.v1`), kept for the dispatchers' queue.
+
+    Once per dead letter (unique on where the refused message was read). `message` is the original
+    bytes; dispatchers read it to correct it. It may hold a missing person's name and needs: only
+    dispatchers of `region_codes` (every dispatcher while those are unknown) and admins see it.
+    A dispatcher resubmits a corrected message (it goes through the intake again, as if sent anew)
+    or dismisses it; `handled_by` is their account.
+    """
+
+    __tablename__ = "refused_alerts"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)  # the dead letter's event id
+    code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    source_topic: Mapped[str] = mapped_column(String(100))
+    source_partition: Mapped[int] = mapped_column(Integer)
+    source_offset: Mapped[int] = mapped_column(BigInteger)
+    sender: Mapped[str | None] = mapped_column(String(200))
+    region_codes: Mapped[list[str]] = mapped_column(postgresql.ARRAY(String(8)))
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    refused_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))
+    handled_by: Mapped[UUID | None] = mapped_column(Uuid)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What a dispatcher sent in its place (kept: who changed what in an alert is on record).
+    correction: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index(
+            "uq_refused_alerts_source",
+            "source_topic",
+            "source_partition",
+            "source_offset",
+            unique=True,
+        ),
+        Index("ix_refused_alerts_status", "status", "refused_at"),
+    )

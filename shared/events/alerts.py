@@ -93,6 +93,14 @@ class MissingPersonReported(BaseModel):
     )
 
 
+class RefusalStatus(StrEnum):
+    """Where a refused alert stands in the dispatchers' queue (`refused_alerts`)."""
+
+    OPEN = "open"  # nobody has seen to it yet
+    RESUBMITTED = "resubmitted"  # a dispatcher sent a corrected message through the intake again
+    DISMISSED = "dismissed"  # a dispatcher judged there was nothing to do (a test, a duplicate)
+
+
 class DeadLetter(BaseModel):
     """Why a message was refused and where it came from.
 
@@ -109,6 +117,10 @@ class DeadLetter(BaseModel):
     source_partition: int
     source_offset: int
     received_at: datetime
+    # Known when the message was read far enough (a refused alert's sender and the regions its
+    # area touches): they route it to the dispatchers who can act on it. Empty when unknown.
+    sender: str = ""
+    regions: str = Field(default="", description="ISO 3166-2 codes, comma-separated")
 
     HEADER_PREFIX: ClassVar[str] = "dead_letter."
 

@@ -45,6 +45,8 @@ class Access(Enum):
     OWN_OFFER = "only the volunteer the offer was made to"
     VOLUNTEER = "any volunteer, about themself only"
     OPERATOR = "dispatchers and coordinators of the incident's regions, and admins"
+    DISPATCHERS = "any dispatcher (each sees their regions' refused alerts) and admins"
+    REFUSAL = "dispatchers of the refused alert's regions, and admins"
     ADMIN = "admins only"
 
 
@@ -98,6 +100,11 @@ POLICY: dict[str, Access] = {
     ),
     "POST /api/v1/incidents/{incident_id}/mobilization/call-off": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/widen": Access.OPERATOR,
+    # The queue of refused alerts: a refused report names a missing person (test_refused_alerts).
+    "GET /api/v1/refused-alerts": Access.DISPATCHERS,
+    "GET /api/v1/refused-alerts/{refusal_id}": Access.REFUSAL,
+    "POST /api/v1/refused-alerts/{refusal_id}/resubmit": Access.REFUSAL,
+    "POST /api/v1/refused-alerts/{refusal_id}/dismiss": Access.REFUSAL,
 }
 
 CALLERS = (
@@ -118,6 +125,8 @@ ALLOWED: dict[Access, frozenset[str]] = {
     Access.VOLUNTEER: frozenset({"volunteer", "other_volunteer"}),
     Access.OPERATOR: frozenset({"dispatcher_here", "coordinator_here", "admin"}),
     Access.ADMIN: frozenset({"admin"}),
+    Access.DISPATCHERS: frozenset({"dispatcher_here", "dispatcher_elsewhere", "admin"}),
+    Access.REFUSAL: frozenset({"dispatcher_here", "admin"}),
 }
 
 
@@ -150,6 +159,7 @@ def test_every_route_has_a_policy() -> None:
 class World:
     incident_id: uuid.UUID
     offer_id: uuid.UUID
+    refusal_id: uuid.UUID
     link: str
     headers: dict[str, dict[str, str]]
 
@@ -163,7 +173,7 @@ async def world(engine: AsyncEngine) -> World:
     """A group being formed in KZ-39 and one offer of it; an account for every kind of caller."""
     await seed_reference(engine)  # the volunteers' region must exist
     volunteer, other = await _volunteer(engine), await _volunteer(engine)
-    incident_id, offer_id = uuid.uuid4(), uuid.uuid4()
+    incident_id, offer_id, refusal_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     now = utc_now()
     expires_at = now + timedelta(minutes=10)
     async with engine.begin() as connection:
@@ -187,6 +197,22 @@ async def world(engine: AsyncEngine) -> World:
             ),
             {"o": offer_id, "i": incident_id, "v": volunteer, "now": now, "expires": expires_at},
         )
+        # A refused missing-person report about KZ-39. Read from a topic nothing resubmits to,
+        # so a caller let in to resubmit it meets 409 and nothing reaches the intake.
+        await connection.execute(
+            text(
+                "INSERT INTO refused_alerts (id, code, reason, source_topic, source_partition,"
+                " source_offset, sender, region_codes, message, refused_at, status) VALUES"
+                " (:r, 'sent_in_future', 'Matrix', 'matrix.alerts', 0, :offset, 'Matrix unit',"
+                " '{KZ-39}', :message, :now, 'open')"
+            ),
+            {
+                "r": refusal_id,
+                "offset": uuid.uuid4().int % 2**62,
+                "message": b'{"name": "Matrix Person"}',
+                "now": now,
+            },
+        )
     async with build_sessionmaker(engine)() as session, session.begin():
         for person in (volunteer, other):  # so that their location reports are taken
             await accounts.record_consent(
@@ -207,7 +233,13 @@ async def world(engine: AsyncEngine) -> World:
     link = answer_links.sign(
         DEVELOPMENT_SECRET, offer_id=offer_id, volunteer_id=volunteer, offer_expires_at=expires_at
     )
-    return World(incident_id=incident_id, offer_id=offer_id, link=link, headers=headers)
+    return World(
+        incident_id=incident_id,
+        offer_id=offer_id,
+        refusal_id=refusal_id,
+        link=link,
+        headers=headers,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +272,7 @@ def _path(template: str, world: World) -> str:
     values = {
         "incident_id": str(world.incident_id),
         "offer_id": str(world.offer_id),
+        "refusal_id": str(world.refusal_id),
         "token": world.link,
         "kind": "location_sharing",
         "username": "nobody-by-this-name",
@@ -262,6 +295,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/accounts": {"username": "x", "role": "analyst"},  # too short: 422 if let in
     # A valid body, so a dispatcher of another region meets the region check, not validation.
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 1},
+    "POST /api/v1/refused-alerts/{refusal_id}/resubmit": {"message": "{}"},
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},
     "POST /api/v1/auth/sign-in": {"username": "nobody-here", "password": "wrong password 1"},

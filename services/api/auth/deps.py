@@ -98,5 +98,7 @@ StaffDep = Annotated[
         )
     ),
 ]
+# The queue of refused alerts: dispatchers (scoped by `principals.sees_refusal`) and admins.
+DispatcherDep = Annotated[Principal, Depends(require(AccountRole.DISPATCHER, AccountRole.ADMIN))]
 AdminDep = Annotated[Principal, Depends(require(AccountRole.ADMIN))]
 SignedInDep = Annotated[Principal, Depends(require(*AccountRole))]

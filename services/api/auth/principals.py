@@ -71,3 +71,17 @@ def owns_offer(principal: Principal | None, volunteer_id: UUID) -> bool:
         and principal.role is AccountRole.VOLUNTEER
         and principal.volunteer_id == volunteer_id
     )
+
+
+def sees_refusal(principal: Principal | None, region_codes: Iterable[str]) -> bool:
+    """Whether the caller sees an alert the intake refused, and may resubmit or dismiss it: an
+    admin always; a dispatcher when it is about one of their regions, or when nobody knows where
+    it is about (a message too broken to say is every dispatcher's to look at)."""
+    if principal is None:
+        return False
+    if principal.role is AccountRole.ADMIN:
+        return True
+    if principal.role is not AccountRole.DISPATCHER:
+        return False
+    regions = frozenset(region_codes)
+    return not regions or not principal.regions.isdisjoint(regions)
