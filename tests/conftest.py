@@ -22,6 +22,7 @@ from services.api.settings import ApiSettings
 from shared.db import build_engine
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings, Settings
 from tests.broker import LocalBroker
+from tests.browsers import SCREENSHOTS
 from tests.running import INTAKE_TABLES, api_client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,3 +92,10 @@ async def engine(database_settings: DatabaseSettings) -> AsyncIterator[AsyncEngi
 async def clean_intake(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {', '.join(INTAKE_TABLES)} CASCADE"))
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where the browser tests leave their screenshots (kept as test artefacts)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -500,6 +500,51 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Переподключение…",
         "en": "Reconnecting…",
     },
+    "console.refused": {
+        "kk": "Қабылданбаған хабарламалар ({count})",
+        "ru": "Отклонённые сообщения ({count})",
+        "en": "Refused alerts ({count})",
+    },
+    "console.refused_none": {
+        "kk": "Қабылданбаған хабарлама жоқ",
+        "ru": "Отклонённых сообщений нет",
+        "en": "No refused alerts",
+    },
+    "console.back": {
+        "kk": "Оқиғаларға оралу",
+        "ru": "К происшествиям",
+        "en": "Back to incidents",
+    },
+    "console.refused_from": {
+        "kk": "Жіберуші: {sender}",
+        "ru": "Отправитель: {sender}",
+        "en": "From: {sender}",
+    },
+    "console.refused_unplaced": {
+        "kk": "Аймағы белгісіз",
+        "ru": "Регион неизвестен",
+        "en": "Region unknown",
+    },
+    "console.refused_message": {
+        "kk": "Жіберілген хабарлама — осында түзетіңіз",
+        "ru": "Сообщение как было отправлено — исправьте здесь",
+        "en": "The message as sent — correct it here",
+    },
+    "console.resubmit": {
+        "kk": "Түзетіп қайта жіберу",
+        "ru": "Отправить исправленное",
+        "en": "Resubmit corrected",
+    },
+    "console.dismiss": {
+        "kk": "Кезектен алу",
+        "ru": "Убрать из очереди",
+        "en": "Dismiss",
+    },
+    "console.dismiss_confirm": {
+        "kk": "Бұл хабарламаны кезектен алу керек пе? Одан оқиға ашылмайды.",
+        "ru": "Убрать это сообщение из очереди? Происшествие по нему не откроется.",
+        "en": "Dismiss this alert? No incident will be opened from it.",
+    },
     "console.exercise": {
         "kk": "Оқу-жаттығу",
         "ru": "Учения",

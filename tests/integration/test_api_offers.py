@@ -45,7 +45,8 @@ from shared.settings import (
     RedisSettings,
     Settings,
 )
-from tests.accounts import STAFF_PASSWORD, as_volunteer, headers_for
+from tests.accounts import as_volunteer, headers_for
+from tests.browsers import chromium, console_page
 from tests.factories import FLOOD_DAY, FakeClock, list_incident, new_run
 from tests.integration.test_mobilizer import (
     KOSTANAY,
@@ -60,8 +61,6 @@ from tests.running import running_tracker, served_api
 pytestmark = pytest.mark.integration
 
 OFFERS = "/api/v1/offers"
-CHROMIUM = "/usr/bin/chromium"  # Debian's; nothing downloads a browser of its own
-HAS_CHROMIUM = Path(CHROMIUM).exists()
 INCIDENTS = "/api/v1/incidents"
 MOBILIZER_TABLES = "commitments, offers, mobilizations, mobilizer_outbox, mobilizer_inbox"
 # The same people as the mobilizer's own tests, under ids of this module's own.
@@ -728,9 +727,8 @@ async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(
 ) -> None:
     """Debian's Chromium opens the link, taps "I'm coming" and lands on the outcome."""
     [medic, *_] = _pending(await _offers(engine, incident), "medic")
-    assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
     async with async_playwright() as playwright:
-        browser = await _chromium(playwright)
+        browser = await chromium(playwright)
         try:
             # A small phone screen on a slow link.
             page = await browser.new_page(viewport={"width": 360, "height": 640})
@@ -925,14 +923,6 @@ async def test_a_dispatcher_calls_the_group_off_and_everyone_is_stood_down(
     assert held == 0
 
 
-@pytest.fixture
-def screenshots() -> Path:
-    """Where the browser tests leave their screenshots (kept as test artefacts)."""
-    folder = Path(".run/screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_once(
     served_app: tuple[str, FastAPI], incident: uuid.UUID, engine: AsyncEngine, screenshots: Path
 ) -> None:
@@ -947,10 +937,9 @@ async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_o
                 text("SELECT phone FROM volunteers WHERE id = :v"), {"v": medic.volunteer_id}
             )
         ).scalar_one()
-    assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
     answers: list[int] = []
     async with async_playwright() as playwright:
-        browser = await _chromium(playwright)
+        browser = await chromium(playwright)
         try:
             context = await browser.new_context(
                 viewport={"width": 360, "height": 640}, locale="ru-RU"
@@ -1077,16 +1066,15 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
     await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=kostanay)
     await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"], username=almaty)
     volunteer = await as_volunteer(engine, medic.volunteer_id)
-    assert HAS_CHROMIUM, "make test installs chromium (JEDEL_SETUP_BROWSER=1)"
     async with (
         running_tracker(database_settings, kafka_settings, redis_settings),
         async_playwright() as playwright,
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
-        browser = await _chromium(playwright)
+        browser = await chromium(playwright)
         try:
-            here = await _console(browser, url, language, kostanay)
-            elsewhere = await _console(browser, url, language, almaty)
+            here = await console_page(browser, url, language, kostanay)
+            elsewhere = await console_page(browser, url, language, almaty)
             await here.locator(f'[data-incident="{listed}"]').click()
             row = here.locator('#roles tr[data-role="medic"]')
             await row.wait_for(timeout=10_000)
@@ -1148,9 +1136,9 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
         async_playwright() as playwright,
         httpx.AsyncClient(base_url=url, timeout=30) as http,
     ):
-        browser = await _chromium(playwright)
+        browser = await chromium(playwright)
         try:
-            page = await _console(browser, url, "ru", username)
+            page = await console_page(browser, url, "ru", username)
             asked: list[str] = []
 
             async def answer(dialog: Any) -> None:
@@ -1193,24 +1181,3 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
             await page.screenshot(path=str(screenshots / "console-called-off-ru.png"))
         finally:
             await browser.close()
-
-
-async def _chromium(playwright: Any) -> Any:
-    """Debian's Chromium, headless, with no calls home (the machine's network is closed)."""
-    return await playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    )
-
-
-async def _console(browser: Any, url: str, language: str, username: str) -> Any:
-    """A desktop page with the console open and `username` signed in."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    page = await context.new_page()
-    await page.goto(f"{url}/console?lang={language}")
-    await page.locator("#username").fill(username)
-    await page.locator("#password").fill(STAFF_PASSWORD)
-    await page.locator("form.sign-in button[type=submit]").click()
-    page.on("console", lambda message: print(f"console [{username}]: {message.text}"))
-    await expect(page.locator("#who")).to_contain_text("KZ-", timeout=10_000)
-    return page

@@ -8,15 +8,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.auth.principals import AccountRole
+from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
 from services.registry.main import RegistryService
@@ -27,8 +30,9 @@ from shared.i18n import translate
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
+from tests.browsers import chromium, console_page
 from tests.factories import cap, new_run
-from tests.running import api_client, from_the_end, positioned, running_intake
+from tests.running import api_client, from_the_end, positioned, running_intake, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +51,11 @@ async def intake(
 
 @pytest.fixture(scope="module")
 async def registry(
-    database_settings: DatabaseSettings, kafka_settings: KafkaSettings
+    database_settings: DatabaseSettings, kafka_settings: KafkaSettings, engine: AsyncEngine
 ) -> AsyncIterator[RegistryService]:
+    """The registry on an empty queue (earlier runs' refusals would be found first)."""
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE refused_alerts"))
     service = RegistryService(
         RegistrySettings(
             database=database_settings,
@@ -63,18 +70,22 @@ async def registry(
 
 
 @pytest.fixture(scope="module")
-async def api(
+def api_settings(
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
     redis_settings: RedisSettings,
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApiSettings(
+) -> ApiSettings:
+    return ApiSettings(
         environment="test",
         database=database_settings,
         kafka=kafka_settings,
         redis=redis_settings,
     )
-    async with api_client(settings) as http:
+
+
+@pytest.fixture(scope="module")
+async def api(api_settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(api_settings) as http:
         yield http
 
 
@@ -224,6 +235,57 @@ async def test_a_message_nobody_can_place_is_every_dispatchers_and_can_be_dismis
         f"/api/v1/refused-alerts/{shown['id']}/resubmit", headers=here, json={"message": "<x/>"}
     )
     assert late.status_code == 409
+
+
+async def test_a_dispatcher_corrects_a_refused_alert_in_the_console_in_kazakh(
+    intake: IntakeService,
+    registry: RegistryService,
+    api: httpx.AsyncClient,
+    api_settings: ApiSettings,
+    publish: Any,
+    engine: AsyncEngine,
+    screenshots: Path,
+) -> None:
+    """The bar counts the open refusals; the dispatcher opens the one about Kostanay, reads why
+    (in Kazakh) and the message, corrects the sender in place and resubmits: the incident opens."""
+    run = new_run()
+    identifier = f"KZ-TZhM-{run}-KST-2026-0402-001"
+    sent = cap("flood_kostanay_12.xml", run=run).replace(
+        b"<sender>cap@emer.gov.kz</sender>", f"<sender>{STRANGER}</sender>".encode()
+    )
+    await publish(topics.ALERTS_CAP, sent)
+    username = f"kostanay-{run}"
+    here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    queued = await _queued(api, here, sender=STRANGER, code="unknown_sender")
+    async with served_api(create_app(api_settings)) as url, async_playwright() as playwright:
+        browser = await chromium(playwright)
+        try:
+            page = await console_page(browser, url, "kk", username)
+            button = page.locator("#refused")
+            await expect(button).to_contain_text("Қабылданбаған хабарламалар", timeout=10_000)
+            await expect(button).to_have_class("alarm")
+            await button.click()
+            await page.locator(f'[data-refusal="{queued["id"]}"]').click()
+            await expect(page.locator("#panel h2")).to_have_text(
+                translate("rejection.unknown_sender", "kk")
+            )
+            await expect(page.locator("#panel .reason")).to_contain_text(STRANGER)
+            text_box = page.get_by_label("Жіберілген хабарлама — осында түзетіңіз")
+            shown = await text_box.input_value()
+            assert STRANGER in shown
+            await text_box.fill(shown.replace(STRANGER, KOSTANAY))
+            await page.screenshot(path=str(screenshots / "console-refused-kk.png"))
+            await page.locator("#resubmit").click()
+            await expect(page.locator("#panel .note")).to_contain_text(
+                "қайта жіберілді", timeout=10_000
+            )
+            await expect(page.locator(f'[data-refusal="{queued["id"]}"]')).to_have_count(0)
+        finally:
+            await browser.close()
+    deadline = time.monotonic() + 30
+    while await _incidents_named(engine, identifier) == 0:
+        assert time.monotonic() < deadline, "the corrected alert never reached the intake"
+        await asyncio.sleep(0.2)
 
 
 async def test_an_unknown_refusal_is_404_in_the_callers_language(

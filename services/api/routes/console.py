@@ -4,7 +4,8 @@ A desktop page for dispatchers and coordinators (admins see every region): sign 
 and password, and see the regions as the basemap (no tile server: `GET /api/v1/regions`), the open
 incidents of one's own regions with their areas, and per incident the group being formed (the role
 fill table, the members, the offers spent and the budget, who was asked and why) with the actions
-a dispatcher may take. It listens to `GET /api/v1/live` and reads again what a change touches, so
+a dispatcher may take; and for dispatchers the queue of alerts the intake refused, each with why
+and the message as sent, to correct and resubmit or dismiss. It listens to `GET /api/v1/live` and reads again what a change touches, so
 an accepted offer shows in the table within a second or so. Leaflet (vendored, BSD-2) draws the map.
 """
 
@@ -54,6 +55,15 @@ WORDS: Final = (
     "console.live",
     "console.reconnecting",
     "console.exercise",
+    "console.refused",
+    "console.refused_none",
+    "console.back",
+    "console.refused_from",
+    "console.refused_unplaced",
+    "console.refused_message",
+    "console.resubmit",
+    "console.dismiss",
+    "console.dismiss_confirm",
     "app.sign_in",
     "app.sign_out",
     "priority.critical",
@@ -77,7 +87,8 @@ async def dispatcher_console(request: Request, lang: str | None = None) -> HTMLR
         ),
         body=(
             '<header class="bar"><h1>{title}</h1><span id="who"></span>'
-            '<span id="live" role="status"></span><span id="actions"></span></header>'
+            '<span id="live" role="status"></span><span id="refusals"></span>'
+            '<span id="actions"></span></header>'
             '<main id="main"><div id="map"></div>'
             '<aside id="panel" aria-live="polite"></aside></main>'
         ),

@@ -8,8 +8,9 @@ const panel = document.getElementById("panel");
 const who = document.getElementById("who");
 const live = document.getElementById("live");
 const actions = document.getElementById("actions");
+const refusals = document.getElementById("refusals");
 const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
-const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {} };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null };
 
 function say(key, values) {
   return (W[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values && values[name]));
@@ -102,7 +103,73 @@ async function start() {
   }, say("app.sign_out")));
   await drawRegions();
   await loadIncidents();
+  await countRefused();
   listen();
+}
+
+const SEES_REFUSALS = ["dispatcher", "admin"];
+
+// The queue of refused alerts: its count in the bar, read again every 20 s and on reconnecting.
+async function countRefused() {
+  if (!state.me || !SEES_REFUSALS.includes(state.me.role)) { refusals.replaceChildren(); return; }
+  const response = await api("GET", "/api/v1/refused-alerts?limit=200");
+  if (!response.ok) return;
+  const queue = await response.json();
+  state.queue = queue.items;
+  refusals.replaceChildren(el("button", {
+    type: "button", id: "refused", class: queue.open ? "alarm" : "",
+    "aria-pressed": String(state.view === "refused"),
+    onclick: () => { state.view = state.view === "refused" ? "incidents" : "refused"; state.refusal = null; showView(); },
+  }, say("console.refused", { count: queue.open })));
+  if (state.view === "refused" && !state.refusal) renderRefused();
+}
+
+function showView() {
+  countRefused();
+  if (state.view === "refused") renderRefused();
+  else { render(); if (state.selected) loadGroup(state.selected); }
+}
+
+function renderRefused() {
+  const back = el("button", { type: "button", class: "secondary", onclick: () => { state.view = "incidents"; showView(); } }, say("console.back"));
+  const items = (state.queue || []).map((item) => el("li", {},
+    el("button", { type: "button", class: "incident refusal", "data-refusal": item.id, onclick: () => openRefusal(item.id) },
+      el("strong", {}, item.title), " · ", new Date(item.refused_at).toLocaleString(LANG),
+      el("br"), item.sender ? say("console.refused_from", { sender: item.sender }) : "",
+      " · ", item.region_codes.length ? item.region_codes.join(", ") : say("console.refused_unplaced"))));
+  panel.replaceChildren(el("h2", {}, say("console.refused", { count: items.length })), back,
+    items.length ? el("ul", { class: "incidents" }, ...items) : el("p", { class: "empty" }, say("console.refused_none")));
+}
+
+async function openRefusal(refusalId) {
+  state.refusal = refusalId;
+  const response = await api("GET", `/api/v1/refused-alerts/${refusalId}`);
+  if (!response.ok) { state.refusal = null; renderRefused(); return; }
+  const item = await response.json();
+  const note = el("p", { class: "note", role: "status" });
+  const text = el("textarea", { id: "correction", rows: "16", spellcheck: "false" });
+  text.value = item.message;
+  const done = async (response) => {
+    note.textContent = await detail(response);
+    if (response.ok) { state.refusal = null; await countRefused(); panel.prepend(note); }
+  };
+  panel.replaceChildren(
+    el("h2", {}, item.title),
+    el("button", { type: "button", class: "secondary", onclick: () => { state.refusal = null; renderRefused(); } }, say("console.back")),
+    el("p", { class: "reason" }, item.reason),
+    el("p", {}, item.sender ? say("console.refused_from", { sender: item.sender }) : "",
+      " · ", item.region_codes.length ? item.region_codes.join(", ") : say("console.refused_unplaced")),
+    el("label", { for: "correction" }, say("console.refused_message")), text,
+    el("button", { type: "button", class: "primary", id: "resubmit",
+      onclick: async () => done(await api("POST", `/api/v1/refused-alerts/${refusalId}/resubmit`, { message: text.value })) },
+      say("console.resubmit")), " ",
+    el("button", { type: "button", class: "danger", id: "dismiss",
+      onclick: async () => {
+        if (!window.confirm(say("console.dismiss_confirm"))) return;
+        await done(await api("POST", `/api/v1/refused-alerts/${refusalId}/dismiss`));
+      } }, say("console.dismiss")),
+    note);
+  text.focus();
 }
 
 function mine(regionCodes) {
@@ -158,6 +225,7 @@ async function loadIncidents() {
     onEachFeature: (feature, layer) => layer.on("click", () => select(feature.id)),
   }).addTo(state.map);
   if (state.selected && !state.incidents.some((feature) => feature.id === state.selected)) state.selected = null;
+  if (state.view !== "incidents") return;
   render();
   if (state.selected) await loadGroup(state.selected);
 }
@@ -187,13 +255,14 @@ function render(group) {
 
 async function select(incidentId) {
   state.selected = incidentId;
+  state.view = "incidents";
   render();
   await loadGroup(incidentId);
 }
 
 async function loadGroup(incidentId) {
   const response = await api("GET", `/api/v1/incidents/${incidentId}/mobilization`);
-  if (incidentId !== state.selected) return;
+  if (incidentId !== state.selected || state.view !== "incidents") return;
   if (state.reach) { state.reach.remove(); state.reach = null; }
   if (response.status === 404 || response.status === 403) { render([el("p", { class: "empty" }, say("console.no_group"))]); return; }
   if (!response.ok) return;
@@ -213,7 +282,8 @@ function groupView(group) {
     el("td", { class: "needed" }, String(role.needed)),
     el("td", { class: "accepted" }, String(role.accepted)),
     el("td", { class: "pending" }, String(role.pending)),
-    el("td", { class: "open" }, role.open_places === 0 ? `✓ ${say("console.filled")}` : String(role.open_places))));
+    el("td", { class: "open" }, group.status === "closed" ? "—"
+      : role.open_places === 0 ? `✓ ${say("console.filled")}` : String(role.open_places))));
   const table = el("table", { id: "roles" }, el("caption", {}, say("console.group")), el("thead", {}, head), el("tbody", {}, ...rows));
   const note = el("p", { class: "note", role: "status" });
   const steer = async (path, body) => { note.textContent = await detail(await api("POST", path, body)); };
@@ -280,7 +350,7 @@ function listen() {
   if (state.source) state.source.close();
   const source = new EventSource("/api/v1/live");
   state.source = source;
-  source.addEventListener("open", () => { setLive(true); soon("incidents", loadIncidents); });
+  source.addEventListener("open", () => { setLive(true); soon("incidents", loadIncidents); soon("refused", countRefused); });
   source.addEventListener("change", (event) => {
     const change = JSON.parse(event.data);
     if (change.kind.startsWith("Incident")) soon("incidents", loadIncidents);
@@ -299,4 +369,6 @@ function listen() {
 
 // The access token lives 15 minutes; renew it well before.
 setInterval(() => { if (state.me) refresh(); }, 10 * 60 * 1000);
+// Refusals do not come through the live feed (they are about no incident yet): look every 20 s.
+setInterval(() => { if (state.me) countRefused(); }, 20 * 1000);
 start();
