@@ -26,6 +26,7 @@ from services.mobilizer.explain import Explanation
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
 from services.tracker.tables import DeploymentRow
 from shared.events.mobilization import MobilizationStatus, OfferStatus
+from shared.events.tracking import FieldStatus
 from shared.events.volunteers import Role
 from shared.i18n import LANGUAGES, Language
 
@@ -89,6 +90,8 @@ class MemberRecord:
     committed_at: datetime
     released_at: datetime | None
     arrived_at: datetime | None
+    field_status: FieldStatus | None = None
+    said_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,8 @@ async def members(db: Reader, incident_id: UUID) -> list[MemberRecord]:
             CommitmentRow.committed_at,
             CommitmentRow.released_at,
             func.coalesce(CommitmentRow.arrived_at, DeploymentRow.arrived_at).label("arrived_at"),
+            DeploymentRow.status.label("field_status"),
+            DeploymentRow.reported_at.label("said_at"),
         )
         .outerjoin(VolunteerRow, VolunteerRow.id == CommitmentRow.volunteer_id)
         .outerjoin(
@@ -297,7 +302,13 @@ async def members(db: Reader, incident_id: UUID) -> list[MemberRecord]:
         .where(CommitmentRow.incident_id == incident_id)
         .order_by(CommitmentRow.role, CommitmentRow.eta_s, CommitmentRow.volunteer_id)
     )
-    return [MemberRecord(**row._asdict()) for row in rows]
+    return [
+        MemberRecord(
+            **row._asdict()
+            | {"field_status": FieldStatus(row.field_status) if row.field_status else None}
+        )
+        for row in rows
+    ]
 
 
 async def explanations(
@@ -431,10 +442,19 @@ async def own_offers(
                 OfferRow.expires_at,
                 OfferRow.responded_at,
                 OfferRow.closed_reason,
+                DeploymentRow.status.label("field_status"),
                 func.ST_X(center).label("lon"),
                 func.ST_Y(center).label("lat"),
             )
             .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
+            .outerjoin(
+                DeploymentRow,
+                and_(
+                    DeploymentRow.offer_id == OfferRow.id,
+                    DeploymentRow.volunteer_id == OfferRow.volunteer_id,
+                    DeploymentRow.released_at.is_(None),
+                ),
+            )
             .where(OfferRow.volunteer_id == volunteer_id, OfferRow.offered_at >= since)
             .order_by(OfferRow.offered_at.desc())
             .limit(limit)
@@ -446,5 +466,8 @@ async def own_offers(
         point = (round(float(facts.pop("lon")), 6), round(float(facts.pop("lat")), 6))
         facts["status"] = OfferStatus(facts["status"])
         facts["mobilization_status"] = MobilizationStatus(facts["mobilization_status"])
+        facts["field_status"] = (
+            FieldStatus(facts["field_status"]) if facts["field_status"] else None
+        )
         offers.append(OwnOffer(**facts, meeting_point=point))
     return offers

@@ -99,3 +99,9 @@ class BadCorrection(ValueError):  # noqa: N818 - a refusal, not a failure
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+class NotDeployed(ValueError):  # noqa: N818 - a refusal, not a failure
+    """409: the volunteer holds no open place on that call-out (not accepted, or released)."""
+
+    key = "field.not_deployed"

@@ -34,6 +34,7 @@ from services.api.errors import (
     InvalidPhone,
     InvalidQueryError,
     MobilizationNotFound,
+    NotDeployed,
     NotSignedIn,
     NotYourOffer,
     OfferNotFound,
@@ -192,6 +193,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(RefusalNotFound, _said(404, "refusal.not_found"))
     app.add_exception_handler(RefusalHandled, _refused(409))
     app.add_exception_handler(BadCorrection, _refused(422))
+    app.add_exception_handler(NotDeployed, _refused(409))
     app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(AuthUnavailable, _said(503, "auth.unavailable"))
     app.add_exception_handler(InvalidPhone, _said(400, "auth.bad_phone"))

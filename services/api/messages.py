@@ -330,6 +330,46 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Делиться местоположением, когда я еду на вызов",
         "en": "Share my location while I am on a call-out",
     },
+    "app.field.now": {
+        "kk": "Қазір: {status}",
+        "ru": "Сейчас: {status}",
+        "en": "Now: {status}",
+    },
+    "app.field.en_route": {
+        "kk": "жолдамын",
+        "ru": "в пути",
+        "en": "on the way",
+    },
+    "app.field.on_scene": {
+        "kk": "орнындамын",
+        "ru": "на месте",
+        "en": "on scene",
+    },
+    "app.field.left_area": {
+        "kk": "кеттім",
+        "ru": "ушёл",
+        "en": "left",
+    },
+    "app.say.en_route": {
+        "kk": "Жолдамын",
+        "ru": "Я в пути",
+        "en": "On my way",
+    },
+    "app.say.on_scene": {
+        "kk": "Орнындамын",
+        "ru": "Я на месте",
+        "en": "I am on scene",
+    },
+    "app.say.left_area": {
+        "kk": "Кетіп барамын",
+        "ru": "Ухожу",
+        "en": "I am leaving",
+    },
+    "app.sharing": {
+        "kk": "Осы шақыруда болғанда орныңыз диспетчерге көрінеді (келісіміңіз болса)",
+        "ru": "Пока вы на этом вызове, диспетчер видит, где вы (если вы дали согласие)",
+        "en": "While you are on this call-out the dispatcher sees where you are (if you agreed)",
+    },
     "app.certificates": {
         "kk": "Куәліктерім",
         "ru": "Мои удостоверения",
@@ -500,6 +540,16 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Переподключение…",
         "en": "Reconnecting…",
     },
+    "console.left_area": {
+        "kk": "оқиға орнынан кетті",
+        "ru": "покинул место",
+        "en": "left the scene",
+    },
+    "console.said": {
+        "kk": "өзі хабарлады",
+        "ru": "сообщил сам",
+        "en": "said so",
+    },
     "console.refused": {
         "kk": "Қабылданбаған хабарламалар ({count})",
         "ru": "Отклонённые сообщения ({count})",
@@ -569,6 +619,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "kk": "Радиус ең кең шегінде (300 км)",
         "ru": "Радиус уже наибольший (300 км)",
         "en": "The radius is the widest already (300 km)",
+    },
+    "field.not_deployed": {
+        "kk": "Сіз бұл шақыруда топта емессіз (қабылдамағансыз немесе босатылғансыз)",
+        "ru": "Вы не в группе по этому вызову (не приняли его или вас отпустили)",
+        "en": "You hold no place on this call-out (not accepted, or released)",
     },
     "refusal.not_found": {
         "kk": "Мұндай қабылданбаған хабарлама жоқ",

@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from shared.events.mobilization import MobilizationStatus, OfferStatus
+from shared.events.tracking import FieldStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class OwnOffer:
     closed_reason: str | None
     meeting_point: tuple[float, float]
     """`[lon, lat]` of the incident's centre: where the group meets."""
+    field_status: FieldStatus | None = None
+    """While deployed (accepted, not released): on the way, on scene or left."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from shared.events.incidents import (
     Priority,
 )
 from shared.events.mobilization import MobilizationStatus, OfferStatus
+from shared.events.tracking import FieldStatus
 from shared.events.volunteers import Role
 
 Position = tuple[float, float]
@@ -226,7 +227,14 @@ class GroupMemberState(BaseModel):
         description="Set when the incident ended, or a dispatcher released them from the group"
     )
     arrived_at: datetime | None = Field(
-        default=None, description="When their phone showed them at the scene (ETA closed)"
+        default=None,
+        description="When their phone showed them at the scene, or they said so (ETA closed)",
+    )
+    field_status: FieldStatus | None = Field(
+        default=None, description="On the way, on scene or left: by their fixes or their word"
+    )
+    said_at: datetime | None = Field(
+        default=None, description="When they last said where they are in the app"
     )
 
 

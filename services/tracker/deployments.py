@@ -6,21 +6,23 @@ volunteers become track points, and each deployment's newer fixes, measured agai
 point and the incident's area in PostGIS, move its status (`services.tracker.field.next_status`);
 every change is an event for `tracking.v1`, written to the tracker's outbox in the same
 transaction. Replays change nothing: a point is unique per volunteer, incident and time, and a fix
-no newer than the deployment's last decides nothing.
+no newer than the deployment's last decides nothing. `hear` takes what volunteers say of
+themselves (`FieldStatusReported`) the same way (`services.tracker.field.said_status`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tracker.field import Reading, next_status
+from services.tracker.field import Reading, next_status, said_status
 from shared.events import topics
+from shared.events.locations import FieldStatusReported
 from shared.events.mobilization import OfferAccepted, OfferStoodDown
 from shared.events.tracking import FieldStatus, VolunteerArrived, VolunteerLeftArea
 from shared.events.volunteers import Role
@@ -71,6 +73,17 @@ _MOVE = text(
     """
     UPDATE deployments SET status = :status, last_fix_at = :last_fix_at,
            arrived_at = COALESCE(:arrived_at, arrived_at), left_at = COALESCE(:left_at, left_at)
+    WHERE incident_id = :incident AND volunteer_id = :volunteer
+    """
+)
+
+
+_SAID = text(
+    """
+    UPDATE deployments SET status = :status, reported_status = :said, reported_at = :at,
+           last_fix_at = :at,
+           arrived_at = CASE WHEN :arrived THEN :at ELSE arrived_at END,
+           left_at = CASE WHEN :left THEN :at ELSE left_at END
     WHERE incident_id = :incident AND volunteer_id = :volunteer
     """
 )
@@ -186,12 +199,59 @@ async def follow(session: AsyncSession, fixes: Sequence[Fix]) -> list[OutgoingEv
     return events
 
 
+async def hear(
+    session: AsyncSession, reports: Sequence[FieldStatusReported]
+) -> list[OutgoingEvent]:
+    """What deployed volunteers said of themselves, in the order Jedel received it: each moves
+    its deployment as a fix that showed it would (and, like a fix, one no newer than the last
+    decides nothing); the events to send. Said by someone no longer deployed: nothing."""
+    volunteers = list({report.volunteer_id for report in reports})
+    if not volunteers:
+        return []
+    deployments = {
+        (row.incident_id, row.volunteer_id): _Deployment(**row._asdict())
+        for row in await session.execute(_OPEN, {"volunteers": volunteers})
+    }
+    events: list[OutgoingEvent] = []
+    for report in sorted(reports, key=lambda r: r.occurred_at):
+        deployment = deployments.get((report.incident_id, report.volunteer_id))
+        if deployment is None or deployment.offer_id != report.offer_id:
+            continue
+        at = report.occurred_at
+        if deployment.last_fix_at is not None and at <= deployment.last_fix_at:
+            continue
+        before = FieldStatus(deployment.status)
+        after = said_status(before, report.status)
+        changed = after is not before and after is not FieldStatus.EN_ROUTE
+        await session.execute(
+            _SAID,
+            {
+                "status": after.value,
+                "said": report.status.value,
+                "at": at,
+                "arrived": changed and after is FieldStatus.ON_SCENE,
+                "left": changed and after is FieldStatus.LEFT_AREA,
+                "incident": deployment.incident_id,
+                "volunteer": deployment.volunteer_id,
+            },
+        )
+        deployments[(report.incident_id, report.volunteer_id)] = replace(
+            deployment, status=after.value, last_fix_at=at
+        )
+        if changed:
+            event = _event(deployment, after, at, None)
+            events.append(OutgoingEvent(topics.TRACKING, str(deployment.incident_id), event))
+    return events
+
+
 def _event(
-    deployment: _Deployment, status: FieldStatus, at: datetime, reading: Reading
+    deployment: _Deployment, status: FieldStatus, at: datetime, reading: Reading | None
 ) -> VolunteerArrived | VolunteerLeftArea:
+    """The event for a status reached at `at`: shown by a fix (`reading`), or said (None)."""
     incident, volunteer = deployment.incident_id, deployment.volunteer_id
     offer, role = deployment.offer_id, Role(deployment.role)
-    distance = round(reading.to_meeting_point_m)
+    distance = round(reading.to_meeting_point_m) if reading is not None else None
+    said = reading is None
     if status is FieldStatus.ON_SCENE:
         return VolunteerArrived(
             incident_id=incident,
@@ -200,6 +260,7 @@ def _event(
             role=role,
             distance_m=distance,
             arrived_at=at,
+            reported=said,
         )
     return VolunteerLeftArea(
         incident_id=incident,
@@ -208,6 +269,7 @@ def _event(
         role=role,
         distance_m=distance,
         left_at=at,
+        reported=said,
     )
 
 

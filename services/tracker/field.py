@@ -5,6 +5,10 @@ the incident's area; they have *left* once a fix places them more than `LEAVE_M`
 point and more than `AREA_MARGIN_M` outside the area. The gap between the two is the hysteresis
 that keeps a volunteer walking the edge from arriving and leaving at every fix. A fix less precise
 than `MAX_ACCURACY_M` decides nothing (it is still kept in the track).
+
+A volunteer may also say where they are (`said_status`): on the way, on scene, leaving. What they
+say is taken as a fix that showed it would be — Jedel believes the person over a missing fix —
+except "on the way" from someone already on scene, which is a slip of the finger, not news.
 """
 
 from __future__ import annotations
@@ -37,3 +41,10 @@ def next_status(status: FieldStatus, reading: Reading) -> FieldStatus:
     if status is FieldStatus.ON_SCENE:
         return FieldStatus.LEFT_AREA if gone else status
     return FieldStatus.ON_SCENE if near else status
+
+
+def said_status(status: FieldStatus, said: FieldStatus) -> FieldStatus:
+    """The status after the volunteer said `said` (the same one when it changes nothing)."""
+    if said is FieldStatus.EN_ROUTE and status is FieldStatus.ON_SCENE:
+        return status
+    return said

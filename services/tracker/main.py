@@ -32,7 +32,7 @@ from shared.consumer import Consumer, Position
 from shared.dead_letters import DeadLetters
 from shared.events import topics
 from shared.events.base import utc_now
-from shared.events.locations import VolunteerLocated
+from shared.events.locations import FieldStatusReported, VolunteerLocated
 from shared.events.mobilization import OfferAccepted, OfferStoodDown
 from shared.kafka import subscriber_options
 from shared.live import CHANNEL, TOPICS, change_of
@@ -44,9 +44,15 @@ from shared.service import BrokerService, Loop, every
 log = logging.getLogger(__name__)
 
 
-def decode_location(data: bytes) -> VolunteerLocated:
+_POSITION_REPORTS: TypeAdapter[VolunteerLocated | FieldStatusReported] = TypeAdapter(
+    Annotated[VolunteerLocated | FieldStatusReported, Field(discriminator="kind")]
+)
+
+
+def decode_location(data: bytes) -> VolunteerLocated | FieldStatusReported:
+    """A fix, or a deployed volunteer's word on where they are (`locations.v1`)."""
     try:
-        return VolunteerLocated.model_validate_json(data)
+        return _POSITION_REPORTS.validate_json(data)
     except ValidationError as error:
         raise Rejected("invalid_event", describe(error)) from None
 
@@ -143,9 +149,12 @@ class TrackerService(BrokerService):
             """Incident and mobilisation events, told to the live maps."""
             await live_relay.handle(message, self.tell_live)
 
-    def check(self, data: bytes, position: Position) -> Fix:
-        """The fix a report gives, or `Rejected` (pure but for the clock)."""
+    def check(self, data: bytes, position: Position) -> Fix | FieldStatusReported:
+        """The fix a report gives (or the volunteer's word), or `Rejected` (pure but for the
+        clock)."""
         report = decode_location(data)
+        if isinstance(report, FieldStatusReported):
+            return report  # stamped by the API when it heard it: no phone's clock in it
         now = self.clock()
         if report.recorded_at > now + CLOCK_SKEW:
             # A phone whose clock runs ahead would pin its fix: no later real one could replace it.
@@ -162,11 +171,16 @@ class TrackerService(BrokerService):
             report.accuracy_m,
         )
 
-    async def keep(self, fixes: Sequence[Fix]) -> None:
-        """The newest fixes in Redis; deployed volunteers' as track points and field events."""
-        await self.positions.record_many(fixes)
+    async def keep(self, reports: Sequence[Fix | FieldStatusReported]) -> None:
+        """The newest fixes in Redis; deployed volunteers' as track points and field events,
+        then what volunteers said of themselves."""
+        fixes = [report for report in reports if isinstance(report, Fix)]
+        said = [report for report in reports if isinstance(report, FieldStatusReported)]
+        if fixes:
+            await self.positions.record_many(fixes)
         async with self.sessionmaker() as session, session.begin():
             events = await deployments.follow(session, fixes)
+            events += await deployments.hear(session, said)
             await OUTBOX.add_all(session, events)
 
     async def follow_group(self, data: bytes, position: Position) -> bool:

@@ -35,8 +35,12 @@ class DeploymentRow(Base):
     arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The newest fix that decided the status: an older one, replayed or late, decides nothing.
+    # The newest fix (or word) that decided the status: an older one, replayed or late, decides
+    # nothing.
     last_fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the volunteer last said of themselves in the app (FieldStatus), and when.
+    reported_status: Mapped[str | None] = mapped_column(String(20))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index(

@@ -21,7 +21,7 @@ from shared.events.volunteers import Role
 
 
 class FieldStatus(StrEnum):
-    """Where a deployed volunteer is, as their fixes tell."""
+    """Where a deployed volunteer is, as their fixes tell or they say themselves."""
 
     EN_ROUTE = "en_route"
     ON_SCENE = "on_scene"
@@ -33,15 +33,22 @@ class TrackingEvent(Event):
     volunteer_id: UUID
     offer_id: UUID
     role: Role
+    reported: bool = Field(
+        default=False, description="The volunteer said so in the app; no fix showed it"
+    )
 
 
 class VolunteerArrived(TrackingEvent):
     kind: Literal["VolunteerArrived"] = "VolunteerArrived"
-    arrived_at: datetime = Field(description="When the phone took the fix that showed it")
-    distance_m: int = Field(description="From the meeting point, at that fix")
+    arrived_at: datetime = Field(
+        description="When the phone took the fix that showed it (or Jedel heard them say so)"
+    )
+    distance_m: int | None = Field(description="From the meeting point, at that fix; None if said")
 
 
 class VolunteerLeftArea(TrackingEvent):
     kind: Literal["VolunteerLeftArea"] = "VolunteerLeftArea"
-    left_at: datetime = Field(description="When the phone took the fix that showed it")
-    distance_m: int = Field(description="From the meeting point, at that fix")
+    left_at: datetime = Field(
+        description="When the phone took the fix that showed it (or Jedel heard them say so)"
+    )
+    distance_m: int | None = Field(description="From the meeting point, at that fix; None if said")

@@ -924,11 +924,18 @@ async def test_a_dispatcher_calls_the_group_off_and_everyone_is_stood_down(
 
 
 async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_once(
-    served_app: tuple[str, FastAPI], incident: uuid.UUID, engine: AsyncEngine, screenshots: Path
+    served_app: tuple[str, FastAPI],
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    screenshots: Path,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
 ) -> None:
     """In Russian: phone and code, the offer listed, "Еду" tapped without signal, kept, and
-    sent exactly once when the signal returns; then the meeting point is shown. Then their own
-    details: a certificate and until when it is valid; off duty with quiet hours, saved."""
+    sent exactly once when the signal returns; then the meeting point is shown, and "on the
+    way"; "Я на месте" tapped, and the tracker has them on scene. Then their own details: a
+    certificate and until when it is valid; off duty with quiet hours, saved."""
     url, app = served_app
     [medic, *_] = _pending(await _offers(engine, incident), "medic")
     async with engine.connect() as connection:
@@ -938,7 +945,10 @@ async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_o
             )
         ).scalar_one()
     answers: list[int] = []
-    async with async_playwright() as playwright:
+    async with (
+        running_tracker(database_settings, kafka_settings, redis_settings),
+        async_playwright() as playwright,
+    ):
         browser = await chromium(playwright)
         try:
             context = await browser.new_context(
@@ -971,7 +981,18 @@ async def test_a_volunteer_signs_in_to_the_app_and_an_offline_tap_is_delivered_o
             await card.get_by_text("Место сбора").wait_for(timeout=20_000)
             await page.screenshot(path=str(screenshots / "app-accepted-ru.png"))
             await page.reload()
-            await page.locator(f'[data-offer="{medic.id}"]').get_by_text("Место сбора").wait_for()
+            card = page.locator(f'[data-offer="{medic.id}"]')
+            await card.get_by_text("Место сбора").wait_for()
+
+            # Deployed: where they are, said in one tap; the tracker takes their word.
+            await expect(card.locator(".field")).to_have_text("Сейчас: в пути", timeout=20_000)
+            await card.get_by_role("button", name="Я на месте").click()
+            await expect(card.locator(".field")).to_have_text("Сейчас: на месте", timeout=10_000)
+            on_scene = (
+                "SELECT count(*) FROM deployments WHERE offer_id = :o AND status = 'on_scene'"
+            )
+            await _eventually(lambda: _count(engine, on_scene, o=medic.id))
+            await page.screenshot(path=str(screenshots / "app-on-scene-ru.png"))
 
             # Their own details, opened only when asked for: the certificate and its date, and
             # off duty with quiet hours, saved.

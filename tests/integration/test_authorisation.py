@@ -82,6 +82,7 @@ POLICY: dict[str, Access] = {
     "POST /r/{token}/decline": Access.PUBLIC,
     "POST /api/v1/offers/{offer_id}/accept": Access.OWN_OFFER,
     "POST /api/v1/offers/{offer_id}/decline": Access.OWN_OFFER,
+    "POST /api/v1/me/offers/{offer_id}/field-status": Access.OWN_OFFER,
     "GET /api/v1/accounts": Access.ADMIN,
     "POST /api/v1/accounts": Access.ADMIN,
     "POST /api/v1/accounts/{username}/disable": Access.ADMIN,
@@ -292,6 +293,8 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "PUT /api/v1/me/consents/{kind}": {"given": True},
     "PUT /api/v1/me/availability": {"availability": "available"},
+    # The offer is pending, not taken: its volunteer meets 409, everyone else the door.
+    "POST /api/v1/me/offers/{offer_id}/field-status": {"status": "on_scene"},
     "POST /api/v1/accounts": {"username": "x", "role": "analyst"},  # too short: 422 if let in
     # A valid body, so a dispatcher of another region meets the region check, not validation.
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 1},

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.auth.principals import AccountRole
+from services.api.settings import ApiSettings
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.locations import VolunteerLocated
@@ -20,9 +22,10 @@ from shared.events.mobilization import OfferAccepted, OfferStoodDown, StandDownR
 from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
-from tests.factories import insert_mobilization
+from tests.accounts import headers_for
+from tests.factories import insert_mobilization, insert_volunteer
 from tests.kafka_tail import Record, Tail, eventually
-from tests.running import running_tracker
+from tests.running import api_client, running_tracker
 
 pytestmark = pytest.mark.integration
 
@@ -227,3 +230,112 @@ async def test_raw_points_past_their_keeping_become_one_line_and_recent_ones_sta
     assert track.vertices == 2, "four points on one straight street are its two ends"
     assert track.last_at - track.first_at == timedelta(minutes=30)
     assert left == {recent: 2}, "a deployment with a point inside the period is kept raw"
+
+
+async def _offer(engine: AsyncEngine, incident: uuid.UUID, volunteer: uuid.UUID) -> uuid.UUID:
+    """An offer the volunteer accepted (as the mobilizer records it)."""
+    offer, now = uuid.uuid4(), datetime.now(UTC)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO offers (id, incident_id, volunteer_id, role, wave, status, eta_s,"
+                " distance_m, p_accept, offered_at, expires_at, responded_at, language,"
+                " contact_phone) VALUES (:o, :i, :v, 'medic', 1, 'accepted', 600, 4000, 0.5, :now,"
+                " :expires, :now, 'kk', '+77070000000')"
+            ),
+            {"o": offer, "i": incident, "v": volunteer, "now": now, "expires": now},
+        )
+    return offer
+
+
+async def test_a_volunteer_says_where_they_are_and_the_tracker_takes_their_word(
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    """No fix at all (no GPS, no consent to share): "on the way" is kept, "on scene" is an
+    arrival (their ETA closes), a slip back to "on the way" changes nothing, "leaving" is told;
+    nobody else may say it for them, and nobody says it of a call-out they did not take."""
+    incident = await insert_mobilization(engine, center=MEETING_POINT)
+    volunteer = await insert_volunteer(engine, "Field Word")
+    offer = await _offer(engine, incident, volunteer)
+    untaken = await insert_mobilization(engine, center=MEETING_POINT)
+    not_deployed = await _offer(engine, untaken, volunteer)
+    accepted = OfferAccepted(
+        incident_id=incident, offer_id=offer, volunteer_id=volunteer, role=Role.MEDIC, eta_s=600
+    )
+    me = await headers_for(engine, AccountRole.VOLUNTEER, volunteer_id=volunteer)
+    stranger = await headers_for(
+        engine, AccountRole.VOLUNTEER, volunteer_id=await insert_volunteer(engine, "Other")
+    )
+    settings = ApiSettings(
+        environment="test",
+        database=database_settings,
+        kafka=kafka_settings,
+        redis=redis_settings,
+    )
+    tail = await Tail.open(kafka_settings, (topics.TRACKING,))
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+    say = f"/api/v1/me/offers/{offer}/field-status"
+
+    def about_them(record: Record) -> bool:
+        return record.key == str(incident).encode()
+
+    async def status_is(expected: str) -> bool:
+        row = await _deployment(engine, incident)
+        return row is not None and row.status == expected
+
+    try:
+        async with (
+            running_tracker(database_settings, kafka_settings, redis_settings),
+            api_client(settings) as api,
+        ):
+            await broker.publish(
+                accepted.model_dump_json().encode(), topics.MOBILIZATION, key=str(incident).encode()
+            )
+            await eventually(lambda: _deployment(engine, incident))
+            on_the_way = await api.post(say, headers=me, json={"status": "en_route"})
+            assert on_the_way.status_code == 202, on_the_way.text
+
+            async def heard() -> bool:
+                row = await _deployment(engine, incident)
+                return row is not None and row.reported_status == "en_route"
+
+            await eventually(heard)
+            assert (await api.post(say, headers=me, json={"status": "on_scene"})).status_code == 202
+            [arrived] = await tail.wait_for(about_them)
+            await eventually(lambda: status_is("on_scene"))
+            slip = await api.post(say, headers=me, json={"status": "en_route"})
+            assert slip.status_code == 202
+            assert (
+                await api.post(say, headers=me, json={"status": "left_area"})
+            ).status_code == 202
+            told = await tail.wait_for(about_them, count=2)
+            await eventually(lambda: status_is("left_area"))
+            mine = (await api.get("/api/v1/me/offers", headers=me)).json()
+            forged = await api.post(say, headers=stranger, json={"status": "on_scene"})
+            untaken_answer = await api.post(
+                f"/api/v1/me/offers/{not_deployed}/field-status",
+                headers={**me, "Accept-Language": "ru"},
+                json={"status": "on_scene"},
+            )
+            nonsense = await api.post(say, headers=me, json={"status": "dancing"})
+    finally:
+        await broker.stop()
+        await tail.close()
+
+    event = json.loads(arrived.value)
+    assert event["kind"] == "VolunteerArrived" and event["reported"] is True
+    assert event["distance_m"] is None, "no fix showed it: no distance is made up"
+    assert [json.loads(r.value)["kind"] for r in told] == [
+        "VolunteerArrived",
+        "VolunteerLeftArea",
+    ], "the slip back to 'on the way' told nothing"
+    [shown] = [item for item in mine if item["offer_id"] == str(offer)]
+    assert shown["field_status"] == "left_area"
+    assert forged.status_code == 403
+    assert untaken_answer.status_code == 409
+    assert "не в группе" in untaken_answer.json()["detail"]
+    assert nonsense.status_code == 422

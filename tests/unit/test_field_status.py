@@ -1,10 +1,11 @@
-"""Arriving at and leaving the scene, from fixes: with hysteresis, and imprecise fixes ignored."""
+"""Arriving at and leaving the scene, from fixes (with hysteresis, imprecise fixes ignored) and
+from what the volunteer says."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.tracker.field import ARRIVE_M, LEAVE_M, Reading, next_status
+from services.tracker.field import ARRIVE_M, LEAVE_M, Reading, next_status, said_status
 from shared.events.tracking import FieldStatus
 
 EN_ROUTE, ON_SCENE, LEFT = FieldStatus.EN_ROUTE, FieldStatus.ON_SCENE, FieldStatus.LEFT_AREA
@@ -43,3 +44,23 @@ def test_walking_the_edge_does_not_flicker() -> None:
         status = next_status(status, Reading(distance, FAR_FROM_AREA))
         seen.append(status)
     assert seen.count(ON_SCENE) == 7 and LEFT not in seen
+
+
+@pytest.mark.parametrize(
+    ("before", "said", "after"),
+    [
+        (FieldStatus.EN_ROUTE, FieldStatus.EN_ROUTE, FieldStatus.EN_ROUTE),
+        (FieldStatus.EN_ROUTE, FieldStatus.ON_SCENE, FieldStatus.ON_SCENE),
+        (FieldStatus.EN_ROUTE, FieldStatus.LEFT_AREA, FieldStatus.LEFT_AREA),
+        # Already there by their fixes: "on the way" is a slip of the finger, not news.
+        (FieldStatus.ON_SCENE, FieldStatus.EN_ROUTE, FieldStatus.ON_SCENE),
+        (FieldStatus.ON_SCENE, FieldStatus.LEFT_AREA, FieldStatus.LEFT_AREA),
+        # Gone, and heading back: they are on their way again, then there again.
+        (FieldStatus.LEFT_AREA, FieldStatus.EN_ROUTE, FieldStatus.EN_ROUTE),
+        (FieldStatus.LEFT_AREA, FieldStatus.ON_SCENE, FieldStatus.ON_SCENE),
+    ],
+)
+def test_what_a_volunteer_says_is_taken_as_a_fix_would_be(
+    before: FieldStatus, said: FieldStatus, after: FieldStatus
+) -> None:
+    assert said_status(before, said) is after

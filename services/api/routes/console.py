@@ -39,6 +39,8 @@ WORDS: Final = (
     "console.members",
     "console.eta",
     "console.on_scene",
+    "console.left_area",
+    "console.said",
     "console.offers",
     "console.raise",
     "console.widen",

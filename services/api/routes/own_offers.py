@@ -1,25 +1,36 @@
-"""`GET /api/v1/me/offers`: a signed-in volunteer's own call-outs of the last day, newest first.
+"""`GET /api/v1/me/offers`: a signed-in volunteer's own call-outs of the last day, newest first;
+`POST /api/v1/me/offers/{offer_id}/field-status`: once deployed, they say where they are.
 
 What each shows is decided by `services.api.my_offers.reveal`: the exact meeting point only once
 the volunteer has accepted. Nobody else's offers, and nothing about other people, are ever listed.
+What they say (on the way, on scene, leaving) goes to the tracker as `FieldStatusReported` on
+`locations.v1`, stamped with when the API heard it; the tracker moves their deployment as a fix
+that showed it would, and tells `tracking.v1` (arrival closes their ETA for the dispatcher).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 
 from services.api import callouts
 from services.api.auth.deps import VolunteerDep, clock
-from services.api.deps import SessionmakerDep
+from services.api.deps import PublisherDep, SessionmakerDep
+from services.api.errors import NotDeployed, NotYourOffer, OfferNotFound
 from services.api.my_offers import reveal
 from services.api.schemas import Problem
+from services.mobilizer.tables import OfferRow
+from services.tracker.tables import DeploymentRow
+from shared.events import topics
+from shared.events.locations import FieldStatusReported
 from shared.events.mobilization import MobilizationStatus, OfferStatus
+from shared.events.tracking import FieldStatus
 
 router = APIRouter(prefix="/api/v1/me", tags=["volunteer"])
 
@@ -51,6 +62,19 @@ class OwnOfferView(BaseModel):
     seconds_left: int
     meeting_point: tuple[float, float] | None
     """`[lon, lat]`, only once accepted and while the group is not over."""
+    field_status: FieldStatus | None
+    """While deployed: on the way, on scene or left (by their fixes, or their own word)."""
+
+
+class FieldWord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: FieldStatus
+
+
+class FieldWordHeard(BaseModel):
+    status: FieldStatus
+    received_at: datetime
 
 
 @router.get(
@@ -75,3 +99,55 @@ async def my_offers(
             OwnOfferView(**asdict(offer) | decided | {"meeting_point": shown.meeting_point})
         )
     return views
+
+
+@router.post(
+    "/offers/{offer_id}/field-status",
+    status_code=202,
+    response_model=FieldWordHeard,
+    responses={
+        **REFUSED,
+        403: {"model": Problem, "description": "Not a volunteer, or not their offer"},
+        404: {"model": Problem, "description": "No such offer"},
+        409: {"model": Problem, "description": "Not deployed on it (not accepted, or released)"},
+        503: {"model": Problem, "description": "The broker cannot take it now; say it again"},
+    },
+    summary="Say where I am on a call-out I accepted: on the way, on scene, or leaving",
+)
+async def say_field_status(
+    request: Request,
+    offer_id: UUID,
+    principal: VolunteerDep,
+    sessionmaker: SessionmakerDep,
+    publisher: PublisherDep,
+    body: Annotated[FieldWord, Body()],
+) -> FieldWordHeard:
+    assert principal.volunteer_id is not None
+    async with sessionmaker() as session:
+        offer = await session.get(OfferRow, offer_id)
+        if offer is None:
+            raise OfferNotFound(offer_id)
+        if offer.volunteer_id != principal.volunteer_id:
+            raise NotYourOffer(offer_id)
+        deployed = await session.scalar(
+            select(DeploymentRow.offer_id).where(
+                DeploymentRow.offer_id == offer_id,
+                DeploymentRow.volunteer_id == principal.volunteer_id,
+                DeploymentRow.released_at.is_(None),
+            )
+        )
+    if deployed is None:
+        raise NotDeployed()
+    now = clock(request)
+    await publisher.publish(
+        topics.LOCATIONS,
+        key=principal.volunteer_id,
+        event=FieldStatusReported(
+            volunteer_id=principal.volunteer_id,
+            incident_id=offer.incident_id,
+            offer_id=offer_id,
+            status=body.status,
+            occurred_at=now,
+        ),
+    )
+    return FieldWordHeard(status=body.status, received_at=now)

@@ -2,6 +2,10 @@
 "use strict";
 const W = JSON.parse(document.getElementById("words").textContent);
 const QUEUE = "jedel.answers"; // answers tapped without signal, sent once it returns
+const SAID = "jedel.said"; // where I am (per offer, the newest word), said without signal
+const FIXES = "jedel.fixes"; // positions taken while deployed and not sent yet (at most 200)
+const FIELD = ["en_route", "on_scene", "left_area"];
+const heard = {}; // offer id → [word, when]: the API has it, the tracker may not have moved yet
 const main = document.getElementById("main");
 const signal = document.getElementById("signal");
 
@@ -76,6 +80,68 @@ function showCode(phoneNumber) {
   code.focus();
 }
 
+function stored(key) {
+  try { return JSON.parse(localStorage.getItem(key) || "{}"); } catch { return {}; }
+}
+
+// What a deployed volunteer says of themselves: kept until the API has it (one word per offer,
+// the newest), so a tap on one bar of signal is not lost.
+async function tell(offerId, status) {
+  localStorage.setItem(SAID, JSON.stringify({ ...stored(SAID), [offerId]: status }));
+  for (const button of document.querySelectorAll(`[data-offer="${offerId}"] [data-field]`)) {
+    const chosen = button.dataset.field === status;
+    button.className = chosen ? "yes" : "";
+    button.setAttribute("aria-pressed", String(chosen));
+  }
+  if (navigator.onLine) await flush();
+  if (stored(SAID)[offerId]) { signal.textContent = say("app.queued"); signal.hidden = false; }
+}
+
+async function sendSaid() {
+  for (const [offerId, status] of Object.entries(stored(SAID))) {
+    const response = await api("POST", `/api/v1/me/offers/${offerId}/field-status`, { status });
+    if (response.status >= 500 || response.status === 429) return false;
+    if (response.status === 401) { showSignIn(); return false; }
+    if (response.ok) heard[offerId] = [status, Date.now()];
+    const left = stored(SAID);
+    if (left[offerId] === status) delete left[offerId];
+    localStorage.setItem(SAID, JSON.stringify(left));
+  }
+  return true;
+}
+
+// Location while deployed (on the way or on scene), with the volunteer's consent: fixes are kept
+// and sent every 30 s; without signal they wait (the newest 200).
+let watching = null;
+function share(deployed) {
+  if (!deployed || !("geolocation" in navigator)) {
+    if (watching !== null) navigator.geolocation.clearWatch(watching);
+    watching = null;
+    return;
+  }
+  if (watching !== null) return;
+  watching = navigator.geolocation.watchPosition((position) => {
+    const fixes = JSON.parse(localStorage.getItem(FIXES) || "[]");
+    fixes.push({
+      longitude: position.coords.longitude, latitude: position.coords.latitude,
+      accuracy_m: position.coords.accuracy, recorded_at: new Date(position.timestamp).toISOString(),
+    });
+    localStorage.setItem(FIXES, JSON.stringify(fixes.slice(-200)));
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 15000 });
+}
+
+async function sendFixes() {
+  const fixes = JSON.parse(localStorage.getItem(FIXES) || "[]");
+  if (!fixes.length) return;
+  const response = await api("POST", "/api/v1/me/locations", { fixes });
+  // Taken, or refused for good (no consent: 403; nonsense: 422): either way not sent again.
+  if (response.ok || response.status === 403 || response.status === 422) {
+    const now = JSON.parse(localStorage.getItem(FIXES) || "[]");
+    localStorage.setItem(FIXES, JSON.stringify(now.slice(fixes.length)));
+  }
+  if (response.status === 403) share(false);
+}
+
 function queued() {
   try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch { return []; }
 }
@@ -103,6 +169,11 @@ async function flush() {
       if (response.status === 401) return showSignIn();
       keep(queued().filter((item) => item.offer_id !== answer.offer_id));
       signal.hidden = true;
+    }
+    try {
+      if (!(await sendSaid())) return;
+    } catch {
+      return; // still no signal: the words stay kept
     }
   } finally {
     flushing = false;
@@ -141,6 +212,18 @@ function offerCard(offer) {
   } else if (offer.status === "accepted" || offer.status === "declined") {
     parts.push(el("p", { class: "note", role: "status" }, say("offer." + offer.status)));
   }
+  if (offer.field_status) {
+    const said = stored(SAID)[offer.offer_id];
+    const recent = heard[offer.offer_id] && Date.now() - heard[offer.offer_id][1] < 20000 ? heard[offer.offer_id][0] : null;
+    const now = said || recent || offer.field_status;
+    parts.push(el("p", { class: "field", role: "status" }, say("app.field.now", { status: say(`app.field.${now}`) }),
+      said ? ` · ${say("app.queued")}` : ""));
+    parts.push(el("div", { class: "field-buttons" }, ...FIELD.map((status) => el("button", {
+      class: status === now ? "yes" : "", "data-field": status, "aria-pressed": String(status === now),
+      onclick: () => tell(offer.offer_id, status),
+    }, say(`app.say.${status}`)))));
+    if (now !== "left_area") parts.push(el("p", { class: "hint" }, say("app.sharing")));
+  }
   if (offer.meeting_point) {
     const [lon, lat] = offer.meeting_point;
     parts.push(el("p", {}, say("app.meeting_point") + ": ",
@@ -161,6 +244,7 @@ async function showOffers() {
   if (response.status === 401) return showSignIn();
   if (!response.ok) return main.replaceChildren(el("p", { role: "alert" }, await detail(response)));
   const offers = await response.json();
+  share(offers.some((offer) => offer.field_status === "en_route" || offer.field_status === "on_scene"));
   const out = el("button", {
     onclick: async () => { await api("POST", "/api/v1/auth/sign-out"); showSignIn(); },
   }, say("app.sign_out"));
@@ -219,5 +303,7 @@ async function showMe(box) {
 window.addEventListener("online", () => flush());
 window.addEventListener("offline", () => { signal.textContent = say("app.offline"); signal.hidden = false; });
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app" });
-setInterval(() => { if (navigator.onLine && queued().length) flush(); }, 15000);
-if (queued().length && navigator.onLine) flush(); else showOffers();
+const waiting = () => queued().length || Object.keys(stored(SAID)).length;
+setInterval(() => { if (navigator.onLine && waiting()) flush(); }, 15000);
+setInterval(() => { if (navigator.onLine && watching !== null) sendFixes().catch(() => {}); }, 30000);
+if (waiting() && navigator.onLine) flush(); else showOffers();

@@ -290,9 +290,11 @@ function groupView(group) {
   const open = group.status !== "closed";
   const members = el("ul", { class: "members" }, ...group.members.map((member) => {
     const name = member.name || "—";
+    const said = member.said_at ? ` (${say("console.said")})` : "";
     const where = member.released_at ? `✗ ${say("console.released")}`
-      : member.arrived_at ? `✓ ${say("console.on_scene")}`
-      : say("console.eta", { minutes: Math.round(member.eta_s / 60) });
+      : member.field_status === "left_area" ? `${say("console.left_area")}${said}`
+      : member.arrived_at ? `✓ ${say("console.on_scene")}${said}`
+      : say("console.eta", { minutes: Math.round(member.eta_s / 60) }) + said;
     const item = el("li", {
       "data-volunteer": member.volunteer_id,
       class: member.released_at ? "released" : member.arrived_at ? "arrived" : "",
