@@ -217,6 +217,20 @@ async def dispatcher(engine: AsyncEngine) -> dict[str, str]:
     return await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
 
 
+async def _meeting_point(engine: AsyncEngine, incident_id: uuid.UUID) -> tuple[float, float]:
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT ST_X(center::geometry) AS lon, ST_Y(center::geometry) AS lat"
+                    " FROM mobilizations WHERE incident_id = :i"
+                ),
+                {"i": incident_id},
+            )
+        ).one()
+    return float(row.lon), float(row.lat)
+
+
 async def _count(engine: AsyncEngine, sql: str, **values: Any) -> int:
     async with engine.connect() as connection:
         return int(await connection.scalar(text(sql), values) or 0)
@@ -1136,6 +1150,7 @@ async def test_the_dispatchers_table_shows_an_accept_within_two_seconds_and_anot
 
 async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_console(
     served_app: tuple[str, FastAPI],
+    clock: FakeClock,
     listed: uuid.UUID,
     engine: AsyncEngine,
     screenshots: Path,
@@ -1172,6 +1187,26 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
             accepted = await http.post(f"{OFFERS}/{medic.id}/accept", headers=volunteer)
             assert accepted.status_code == 200, accepted.text
             member = page.locator(f'.members li[data-volunteer="{medic.volunteer_id}"]')
+            await member.wait_for(timeout=10_000)
+
+            # Their phone, with their consent, reports two fixes by the meeting point: the map
+            # shows where they are (and their track) once the tracker has them on scene.
+            consent = await http.put(
+                "/api/v1/me/consents/location_sharing", headers=volunteer, json={"given": True}
+            )
+            assert consent.status_code == 200, consent.text
+            lon, lat = await _meeting_point(engine, listed)
+            now = clock.now  # the API's clock: the flood's day
+            fixes = [
+                {"longitude": lon + east, "latitude": lat, "recorded_at": at.isoformat()}
+                for east, at in ((0.02, now - timedelta(minutes=2)), (0.001, now))
+            ]
+            sent = await http.post("/api/v1/me/locations", headers=volunteer, json={"fixes": fixes})
+            assert sent.json()["accepted"] == 2, sent.text
+            await expect(page.locator("path.member-position")).to_have_count(1, timeout=10_000)
+            await expect(member).to_contain_text("на месте", timeout=10_000)
+            await page.screenshot(path=str(screenshots / "console-positions-ru.png"))
+
             await member.locator("button.release").click(timeout=10_000)
             await expect(member).to_have_class("released", timeout=10_000)
             await expect(member).to_contain_text("освобождён")

@@ -95,6 +95,7 @@ POLICY: dict[str, Access] = {
     "PUT /api/v1/me/availability": Access.VOLUNTEER,
     "GET /api/v1/incidents/{incident_id}/mobilization": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/explanations": Access.OPERATOR,
+    "GET /api/v1/incidents/{incident_id}/tracks": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/members/{volunteer_id}/release": (
         Access.OPERATOR

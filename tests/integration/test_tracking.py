@@ -339,3 +339,60 @@ async def test_a_volunteer_says_where_they_are_and_the_tracker_takes_their_word(
     assert untaken_answer.status_code == 409
     assert "не в группе" in untaken_answer.json()["detail"]
     assert nonsense.status_code == 422
+
+
+async def test_the_dispatcher_sees_each_members_track_and_another_region_does_not(
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    incident = await insert_mobilization(engine, center=MEETING_POINT)
+    volunteer = await insert_volunteer(engine, "Track Person")
+    offer = await _offer(engine, incident, volunteer)
+    accepted = OfferAccepted(
+        incident_id=incident, offer_id=offer, volunteer_id=volunteer, role=Role.MEDIC, eta_s=600
+    )
+    start = datetime.now(UTC) - timedelta(minutes=20)
+    # Straight in from the east: the map's simplified line keeps its two ends.
+    trip = [
+        _fix(volunteer, east, start + timedelta(minutes=n))
+        for n, east in enumerate((9_000, 6_000, 3_000, 1_000, 100))
+    ]
+    here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
+    elsewhere = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
+    settings = ApiSettings(
+        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
+    )
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+    try:
+        async with (
+            running_tracker(database_settings, kafka_settings, redis_settings),
+            api_client(settings) as api,
+        ):
+            await broker.publish(
+                accepted.model_dump_json().encode(), topics.MOBILIZATION, key=str(incident).encode()
+            )
+            await eventually(lambda: _deployment(engine, incident))
+            for fix in trip:
+                await broker.publish(
+                    fix.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
+                )
+            await eventually(lambda: _points_are(engine, incident, len(trip)))
+            shown = await api.get(f"/api/v1/incidents/{incident}/tracks", headers=here)
+            refused = await api.get(f"/api/v1/incidents/{incident}/tracks", headers=elsewhere)
+    finally:
+        await broker.stop()
+
+    assert shown.status_code == 200, shown.text
+    [member] = shown.json()["members"]
+    assert member["volunteer_id"] == str(volunteer) and member["role"] == "medic"
+    assert member["points"] == len(trip)
+    assert member["field_status"] == "on_scene", "the last fix is 100 m from the meeting point"
+    first, newest = trip[0], trip[-1]
+    assert member["track"][0] == pytest.approx([first.longitude, first.latitude], abs=1e-6)
+    assert member["track"][-1] == pytest.approx([newest.longitude, newest.latitude], abs=1e-6)
+    assert member["newest"] == pytest.approx([newest.longitude, newest.latitude], abs=1e-6)
+    assert refused.status_code == 403
+    assert str(volunteer) not in refused.text

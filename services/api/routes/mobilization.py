@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api import callouts, queries
+from services.api import callouts, field_tracks, queries
 from services.api.auth import accounts
 from services.api.auth.deps import OperatorDep
 from services.api.auth.principals import Principal, may_operate
@@ -35,6 +35,8 @@ from shared.events.mobilization import (
     ReleaseMember,
     WidenRadius,
 )
+from shared.events.tracking import FieldStatus
+from shared.events.volunteers import Role
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["mobilization"])
 
@@ -123,6 +125,45 @@ async def get_mobilization(
                 GroupMemberState.model_validate(member, from_attributes=True) for member in people
             ],
         }
+    )
+
+
+class MemberTrackView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    volunteer_id: UUID
+    role: Role
+    field_status: FieldStatus
+    released: bool = Field(description="No longer in the group: their track ends here")
+    track: list[tuple[float, float]] | None = Field(
+        description="[lon, lat] from the first fix to the newest, simplified to ~10 m"
+    )
+    newest: tuple[float, float] = Field(description="[lon, lat] of their newest fix")
+    newest_at: datetime
+    points: int = Field(description="Fixes the track was drawn from")
+
+
+class GroupTracks(BaseModel):
+    incident_id: UUID
+    members: list[MemberTrackView]
+
+
+@router.get(
+    "/{incident_id}/tracks",
+    response_model=GroupTracks,
+    responses=NOT_MOBILISED,
+    summary="Where the group's members have been: each one's track and newest position",
+)
+async def get_group_tracks(
+    incident_id: UUID, session: SessionDep, principal: OperatorDep
+) -> GroupTracks:
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
+    tracks = await field_tracks.member_tracks(session, incident_id)
+    await _viewed(session, principal, "tracks", incident_id, (t.volunteer_id for t in tracks))
+    return GroupTracks(
+        incident_id=incident_id,
+        members=[MemberTrackView.model_validate(t, from_attributes=True) for t in tracks],
     )
 
 

@@ -10,7 +10,7 @@ const live = document.getElementById("live");
 const actions = document.getElementById("actions");
 const refusals = document.getElementById("refusals");
 const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
-const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null };
 
 function say(key, values) {
   return (W[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values && values[name]));
@@ -270,6 +270,28 @@ async function loadGroup(incidentId) {
   const [lon, lat] = group.center;
   state.reach = L.circle([lat, lon], { radius: group.radius_m, color: "#1d3557", weight: 1, dashArray: "4 4", fill: false }).addTo(state.map);
   render(groupView(group));
+  await drawTracks(group);
+}
+
+// The members' tracks and newest positions (kept only while they are deployed).
+async function drawTracks(group) {
+  const response = await api("GET", `/api/v1/incidents/${group.incident_id}/tracks`);
+  if (state.tracks) { state.tracks.remove(); state.tracks = null; }
+  if (!response.ok || group.incident_id !== state.selected) return;
+  const body = await response.json();
+  const names = Object.fromEntries(group.members.map((member) => [member.volunteer_id, member.name || "—"]));
+  const layer = L.layerGroup();
+  for (const member of body.members) {
+    const colour = member.released ? "#64748b" : member.field_status === "on_scene" ? "#14532d" : "#0b57d0";
+    if (member.track) {
+      layer.addLayer(L.polyline(member.track.map(([x, y]) => [y, x]), { color: colour, weight: 3, opacity: 0.8 }));
+    }
+    const [x, y] = member.newest;
+    const when = new Date(member.newest_at).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    layer.addLayer(L.circleMarker([y, x], { radius: 6, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1, className: "member-position" })
+      .bindTooltip(`${say(`role.${member.role}`)}: ${names[member.volunteer_id] || "—"} · ${when}`));
+  }
+  state.tracks = layer.addTo(state.map);
 }
 
 function groupView(group) {
@@ -371,6 +393,9 @@ function listen() {
 
 // The access token lives 15 minutes; renew it well before.
 setInterval(() => { if (state.me) refresh(); }, 10 * 60 * 1000);
+// Positions do not come through the live feed (only arrivals do): the selected group's tracks
+// are read again every 20 s.
+setInterval(() => { if (state.me && state.selected && state.view === "incidents") soon("group", () => loadGroup(state.selected)); }, 20 * 1000);
 // Refusals do not come through the live feed (they are about no incident yet): look every 20 s.
 setInterval(() => { if (state.me) countRefused(); }, 20 * 1000);
 start();
