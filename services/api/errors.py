@@ -105,3 +105,7 @@ class NotDeployed(ValueError):  # noqa: N818 - a refusal, not a failure
     """409: the volunteer holds no open place on that call-out (not accepted, or released)."""
 
     key = "field.not_deployed"
+
+
+class InboundSmsUnavailable(ConnectionError):  # noqa: N818 - named for what the caller is told
+    """503: no token is configured for the SMS gateway's webhook, so no reply can be taken."""

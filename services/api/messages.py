@@ -620,6 +620,31 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Радиус уже наибольший (300 км)",
         "en": "The radius is the widest already (300 km)",
     },
+    "sms.unknown_number": {
+        "kk": "Jedel: бұл нөмір еріктілер тізімінде жоқ.",
+        "ru": "Jedel: этого номера нет среди волонтёров.",
+        "en": "Jedel: this number is not a volunteer's.",
+    },
+    "sms.how_to_answer": {
+        "kk": "Jedel: жауап: 1 — иә (және жолға минут, мысалы «1 20»), 2 — жоқ.",
+        "ru": "Jedel: ответ: 1 — да (и минут в пути, например «1 20»), 2 — нет.",
+        "en": "Jedel: reply 1 for yes (and minutes to get there, e.g. '1 20'), 2 for no.",
+    },
+    "sms.no_offer": {
+        "kk": "Jedel: қазір жауап күтіп тұрған шақыру жоқ.",
+        "ru": "Jedel: сейчас нет вызова, который ждёт вашего ответа.",
+        "en": "Jedel: no call-out is waiting for your answer now.",
+    },
+    "sms.meeting_point": {
+        "kk": "Жиналу орны: {lat}, {lon}",
+        "ru": "Место сбора: {lat}, {lon}",
+        "en": "Meeting point: {lat}, {lon}",
+    },
+    "sms.not_configured": {
+        "kk": "SMS жауаптарын қабылдау бапталмаған",
+        "ru": "Приём ответов по SMS не настроен",
+        "en": "SMS replies are not configured",
+    },
     "field.not_deployed": {
         "kk": "Сіз бұл шақыруда топта емессіз (қабылдамағансыз немесе босатылғансыз)",
         "ru": "Вы не в группе по этому вызову (не приняли его или вас отпустили)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from shared.settings import Settings
 
@@ -28,6 +28,9 @@ class ApiOptions(BaseModel):
     # A stream ends after this long and the browser opens it again, signing in afresh (so a
     # stream never outlives the access token it was opened with by much).
     live_max_s: float = Field(default=600.0, gt=0)
+    # What the SMS gateway sends as `Authorization: Bearer …` with the replies it receives
+    # (`POST /api/v1/sms/inbound`); unset, the webhook answers 503 and no reply is taken.
+    sms_inbound_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _default_page_fits_the_maximum(self) -> Self:

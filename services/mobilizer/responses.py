@@ -101,6 +101,8 @@ async def respond(
     if role_progress.open_places == 0:
         _close(offer, "role_filled")
         return refuse(ResponseRefusal.ROLE_FILLED)
+    if answer.eta_s is not None:  # their own word on how long they need beats the estimate
+        offer.eta_s = answer.eta_s
     if not await repo.commit_volunteer(offer):
         _close(offer, "committed_elsewhere")
         return refuse(ResponseRefusal.ALREADY_COMMITTED)

@@ -68,9 +68,11 @@ EXERCISE_PREFIX: Final[dict[Language, str]] = {
 }
 
 OFFER: Final[dict[Language, str]] = {
-    "kk": "Jedel: {incident}. Рөліңіз: {role}. Жол ~{eta_min} мин. Жауап {deadline} дейін: {link}",
-    "ru": "Jedel: {incident}. Ваша роль: {role}. Путь ~{eta_min} мин. Ответьте до {deadline}: {link}",
-    "en": "Jedel: {incident}. Your role: {role}. ETA ~{eta_min} min. Reply by {deadline}: {link}",
+    # The last words are for push-button phones, which answer the SMS itself (the API's
+    # `POST /api/v1/sms/inbound`): 1 yes, 2 no.
+    "kk": "Jedel: {incident}. Рөліңіз: {role}. Жол ~{eta_min} мин. Жауап {deadline} дейін: {link} 1-иә 2-жоқ",
+    "ru": "Jedel: {incident}. Ваша роль: {role}. Путь ~{eta_min} мин. Ответьте до {deadline}: {link} 1-да 2-нет",
+    "en": "Jedel: {incident}. Your role: {role}. ETA ~{eta_min} min. Reply by {deadline}: {link} 1=yes 2=no",
 }
 
 STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {

@@ -214,6 +214,13 @@ class RespondToOffer(Event):
     answer: Answer
     reason: str | None = None
     channel: str = "app"
+    eta_s: int | None = Field(
+        default=None,
+        ge=60,
+        le=86_400,
+        description="With a yes: how long the volunteer says they need to get there (an SMS "
+        "'ДА 20'); it replaces Jedel's estimate for their place in the group",
+    )
 
 
 class RaiseOfferBudget(Event):

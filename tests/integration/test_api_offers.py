@@ -21,6 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import async_playwright, expect
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -124,6 +125,9 @@ async def _client(
         yield http
 
 
+GATEWAY_TOKEN = "test-gateway-token-of-some-length"
+
+
 def _api_settings(
     database_settings: DatabaseSettings, kafka_settings: KafkaSettings, *, wait_s: float
 ) -> ApiSettings:
@@ -131,7 +135,11 @@ def _api_settings(
         environment="test",
         database=database_settings,
         kafka=kafka_settings,
-        api=ApiOptions(answer_wait_s=wait_s, answer_poll_interval_s=0.05),
+        api=ApiOptions(
+            answer_wait_s=wait_s,
+            answer_poll_interval_s=0.05,
+            sms_inbound_token=SecretStr(GATEWAY_TOKEN),
+        ),
     )
 
 
@@ -734,6 +742,58 @@ async def served_app(
 @pytest.fixture
 def served(served_app: tuple[str, FastAPI]) -> str:
     return served_app[0]
+
+
+async def _phone_of(engine: AsyncEngine, volunteer_id: uuid.UUID) -> str:
+    async with engine.connect() as connection:
+        phone = await connection.scalar(
+            text("SELECT phone FROM volunteers WHERE id = :v"), {"v": volunteer_id}
+        )
+    return str(phone)
+
+
+async def test_a_push_button_phone_answers_the_sms_itself(
+    client: httpx.AsyncClient, incident: uuid.UUID, engine: AsyncEngine
+) -> None:
+    """The gateway hands over "да 25" from a medic's number (written as people write it): the
+    offer is accepted with their own 25 minutes, and the reply tells them where to go; a second
+    medic's "2" declines; gibberish is explained, not decided; a stranger's number and a wrong
+    token are refused without reading anything."""
+    medic, other, *_ = _pending(await _offers(engine, incident), "medic")
+    gateway = {"Authorization": f"Bearer {GATEWAY_TOKEN}"}
+    phone = await _phone_of(engine, medic.volunteer_id)
+    written = f"8 {phone[2:5]} {phone[5:8]} {phone[8:]}"  # +7701… as "8 701 …"
+
+    async def texted(sender: str, words: str, headers: dict[str, str] = gateway) -> Any:
+        return await client.post(
+            "/api/v1/sms/inbound", headers=headers, json={"from": sender, "text": words}
+        )
+
+    unclear = await texted(written, "что случилось?")
+    accepted = await texted(written, "да 25")
+    declined = await texted(await _phone_of(engine, other.volunteer_id), " 2 ")
+    nothing_left = await texted(written, "1")
+    stranger = await texted("+7 700 000 00 00", "да")
+    forged = await texted(written, "да", {"Authorization": "Bearer guessed"})
+
+    assert unclear.json()["outcome"] == "not_understood"
+    assert "1" in unclear.json()["reply"] and "2" in unclear.json()["reply"]
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["outcome"] == "accepted"
+    lon, lat = await _meeting_point(engine, incident)
+    assert f"{lat:.5f}, {lon:.5f}" in accepted.json()["reply"], "where to go, once accepted"
+    eta = await _count(
+        engine,
+        "SELECT eta_s FROM commitments WHERE offer_id = :o",
+        o=medic.id,
+    )
+    assert eta == 25 * 60, "their own minutes, not Jedel's estimate"
+    assert declined.json()["outcome"] == "declined"
+    assert nothing_left.json()["outcome"] == "no_offer"
+    assert stranger.json()["outcome"] == "unknown_number"
+    assert forged.status_code == 401
+    states = {o.id: o.status for o in await _offers(engine, incident)}
+    assert (states[medic.id], states[other.id]) == ("accepted", "declined")
 
 
 async def test_a_volunteer_answers_from_the_sms_link_in_a_real_browser(

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Mount
@@ -48,6 +49,7 @@ class Access(Enum):
     DISPATCHERS = "any dispatcher (each sees their regions' refused alerts) and admins"
     REFUSAL = "dispatchers of the refused alert's regions, and admins"
     ADMIN = "admins only"
+    GATEWAY = "only the SMS gateway, by its own token: every person is 401, signed in or not"
 
 
 POLICY: dict[str, Access] = {
@@ -82,6 +84,7 @@ POLICY: dict[str, Access] = {
     "POST /r/{token}/decline": Access.PUBLIC,
     "POST /api/v1/offers/{offer_id}/accept": Access.OWN_OFFER,
     "POST /api/v1/offers/{offer_id}/decline": Access.OWN_OFFER,
+    "POST /api/v1/sms/inbound": Access.GATEWAY,
     "POST /api/v1/me/offers/{offer_id}/field-status": Access.OWN_OFFER,
     "GET /api/v1/accounts": Access.ADMIN,
     "POST /api/v1/accounts": Access.ADMIN,
@@ -127,6 +130,7 @@ ALLOWED: dict[Access, frozenset[str]] = {
     Access.VOLUNTEER: frozenset({"volunteer", "other_volunteer"}),
     Access.OPERATOR: frozenset({"dispatcher_here", "coordinator_here", "admin"}),
     Access.ADMIN: frozenset({"admin"}),
+    Access.GATEWAY: frozenset(),
     Access.DISPATCHERS: frozenset({"dispatcher_here", "dispatcher_elsewhere", "admin"}),
     Access.REFUSAL: frozenset({"dispatcher_here", "admin"}),
 }
@@ -256,7 +260,9 @@ async def client(
         kafka=kafka_settings,
         redis=redis_settings,
         # An answer is queued, not waited for; a live stream ends at once (ASGI buffers it).
-        api=ApiOptions(answer_wait_s=0, live_max_s=0.1),
+        api=ApiOptions(
+            answer_wait_s=0, live_max_s=0.1, sms_inbound_token=SecretStr("the-gateway-only")
+        ),
     )
     app = create_app(settings)
     async with (
@@ -300,6 +306,7 @@ BODIES: dict[str, dict[str, Any]] = {
     # A valid body, so a dispatcher of another region meets the region check, not validation.
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 1},
     "POST /api/v1/refused-alerts/{refusal_id}/resubmit": {"message": "{}"},
+    "POST /api/v1/sms/inbound": {"from": "+7 709 000 00 01", "text": "да"},
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},
     "POST /api/v1/auth/sign-in": {"username": "nobody-here", "password": "wrong password 1"},
@@ -323,6 +330,8 @@ async def test_each_caller_gets_what_the_policy_says(
     allowed = caller in ALLOWED[POLICY[route]]
     if POLICY[route] is Access.SIGN_IN:
         assert response.status_code not in (403, 500), response.text[:200]
+    elif POLICY[route] is Access.GATEWAY:
+        assert response.status_code == 401, f"{caller}: {response.status_code}"
     elif allowed:
         assert response.status_code not in (401, 403), (
             f"{caller} should be let in to {route} ({POLICY[route].value}): "

@@ -62,20 +62,23 @@ def test_every_role_incident_type_and_reason_is_worded_in_every_language() -> No
 
 def test_kazakh_offer_names_incident_role_eta_deadline_and_link() -> None:
     assert offer("kk") == (
-        f"Jedel: су тасқыны. Рөліңіз: медик. Жол ~12 мин. Жауап 14:35 дейін: {LINK}"
+        f"Jedel: су тасқыны. Рөліңіз: медик. Жол ~12 мин. Жауап 14:35 дейін: {LINK} 1-иә 2-жоқ"
     )
 
 
 def test_russian_offer_names_incident_role_eta_deadline_and_link() -> None:
     text = offer("ru", role=Role.WATER_RESCUER, incident_type=IncidentType.MUDFLOW)
     assert text == (
-        f"Jedel: сель. Ваша роль: спасатель на воде. Путь ~12 мин. Ответьте до 14:35: {LINK}"
+        "Jedel: сель. Ваша роль: спасатель на воде. Путь ~12 мин. Ответьте до 14:35: "
+        f"{LINK} 1-да 2-нет"
     )
 
 
 def test_english_offer_names_incident_role_eta_deadline_and_link() -> None:
     text = offer("en", role=Role.DRIVER_4X4, incident_type=IncidentType.BLIZZARD)
-    assert text == f"Jedel: blizzard. Your role: 4x4 driver. ETA ~12 min. Reply by 14:35: {LINK}"
+    assert text == (
+        f"Jedel: blizzard. Your role: 4x4 driver. ETA ~12 min. Reply by 14:35: {LINK} 1=yes 2=no"
+    )
 
 
 @pytest.mark.parametrize(

@@ -143,10 +143,12 @@ async def decide(
     settings: ApiSettings,
     channel: str,
     known: OfferState | None = None,
+    eta_s: int | None = None,
 ) -> tuple[OfferState, Decided | Refused | None]:
     """Send the answer unless the offer is settled; the offer and its outcome (None: queued).
-    `volunteer_id`: who answers, as their sign-in or answer link proved; `known`: the offer as the
-    caller has just read it, so it is not read again."""
+    `volunteer_id`: who answers, as their sign-in, answer link or phone number proved; `known`:
+    the offer as the caller has just read it, so it is not read again; `eta_s`: with a yes, the
+    volunteer's own word on how long they need."""
     offer = known if known is not None else await _read(sessionmaker, offer_id)
     if offer is None:
         raise OfferNotFound(offer_id)
@@ -162,6 +164,7 @@ async def decide(
         answer=answer,
         reason=body.reason if answer is Answer.DECLINE else None,
         channel=channel,
+        eta_s=eta_s if answer is Answer.ACCEPT else None,
     )
     await publisher.publish(topics.RESPONSES, key=offer.incident_id, event=sent)
     log.info("incident %s: %s of offer %s sent", offer.incident_id, answer.value, offer.offer_id)

@@ -1,0 +1,59 @@
+"""Reading a volunteer's SMS reply: 1/2 and yes/no words in three languages, minutes with a yes;
+anything else is not an answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.api.sms_replies import MAX_REPLY, SmsReply, read_reply
+from shared.events.mobilization import Answer
+
+YES, NO = Answer.ACCEPT, Answer.DECLINE
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("1", SmsReply(YES)),
+        (" 2 ", SmsReply(NO)),
+        ("ИӘ", SmsReply(YES)),
+        ("иә", SmsReply(YES)),
+        ("Ия", SmsReply(YES)),  # a phone without Kazakh letters
+        ("ДА", SmsReply(YES)),
+        ("yes!", SmsReply(YES)),
+        ("ЖОҚ", SmsReply(NO)),
+        ("жок", SmsReply(NO)),
+        ("Нет.", SmsReply(NO)),
+        ("no", SmsReply(NO)),
+        ("ДА 20", SmsReply(YES, eta_min=20)),
+        ("1 45", SmsReply(YES, eta_min=45)),
+        ("иә, 30 мин", SmsReply(YES, eta_min=30)),
+        ("yes 15 min", SmsReply(YES, eta_min=15)),
+    ],
+)
+def test_what_a_reply_says(text: str, reply: SmsReply) -> None:
+    assert read_reply(text) == reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "что случилось?",
+        "3",
+        "да нет",  # both: ask again rather than guess
+        "нет 20",  # minutes only mean something with a yes
+        "да 0",
+        "да 100000",  # longer than a day: not an arrival time
+        "да двадцать",
+        "да ２０",  # full-width digits are digits to Python, not to us
+    ],
+)
+def test_anything_else_is_not_an_answer(text: str) -> None:
+    assert read_reply(text) is None
+
+
+def test_only_one_sms_worth_is_read() -> None:
+    assert read_reply("1" + " " * MAX_REPLY + "2") == SmsReply(YES)
+    assert read_reply("x" * 1_000_000) is None
