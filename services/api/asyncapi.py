@@ -17,7 +17,7 @@ from faststream.specification import AsyncAPI
 from shared.events import topics
 from shared.events.alerts import DeadLetter, MissingPersonReported
 from shared.events.incidents import IncidentCancelled, IncidentOpened, IncidentUpdated
-from shared.events.locations import VolunteerLocated
+from shared.events.locations import FieldStatusReported, VolunteerLocated
 from shared.events.mobilization import (
     CallOffGroup,
     RaiseOfferBudget,
@@ -58,7 +58,11 @@ RESPONSES_DESCRIPTION = (
 LOCATIONS_DESCRIPTION = (
     "Position fixes from volunteers' phones (`VolunteerLocated`), keyed by volunteer id. The "
     "tracker keeps the newest fix per volunteer (an older one changes nothing); matching ranks "
-    "people by their time to the incident from a fix at most 15 minutes old, else from home."
+    "people by their time to the incident from a fix at most 15 minutes old, else from home. "
+    "On the same key, what a deployed volunteer says of themselves in the app "
+    "(`FieldStatusReported`: on the way, on scene, leaving), taken by the tracker as a fix that "
+    "showed it would be (arrival and leaving told on `tracking.v1` with `reported: true`). Only "
+    "the API writes this topic, stamping each with when it received it."
 )
 CAP_DESCRIPTION = (
     "Public warnings as OASIS Common Alerting Protocol XML, version 1.1 or 1.2, UTF-8 text: one "
@@ -98,7 +102,7 @@ def build_docs_broker(kafka: KafkaSettings) -> KafkaBroker:
             RespondToOffer | RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup,
             RESPONSES_DESCRIPTION,
         ),
-        (topics.LOCATIONS, VolunteerLocated, LOCATIONS_DESCRIPTION),
+        (topics.LOCATIONS, VolunteerLocated | FieldStatusReported, LOCATIONS_DESCRIPTION),
         (topics.ALERTS_CAP, str, CAP_DESCRIPTION),
         (topics.ALERTS_DEAD_LETTER, bytes, _dead_letter_description()),
     ]
