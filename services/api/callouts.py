@@ -23,6 +23,7 @@ from services.api.my_offers import OwnOffer
 from services.api.tables import VolunteerRow
 from services.intake.tables import IncidentRow
 from services.mobilizer.explain import Explanation
+from services.mobilizer.tables import INBOX as MOBILIZER_INBOX
 from services.mobilizer.tables import CommitmentRow, ExplanationRow, MobilizationRow, OfferRow
 from services.tracker.tables import DeploymentRow
 from shared.events.mobilization import MobilizationStatus, OfferStatus
@@ -471,3 +472,24 @@ async def own_offers(
         )
         offers.append(OwnOffer(**facts, meeting_point=point))
     return offers
+
+
+async def volunteer_exists(db: Reader, volunteer_id: UUID) -> bool:
+    found = await db.scalar(select(VolunteerRow.id).where(VolunteerRow.id == volunteer_id))
+    return found is not None
+
+
+async def offer_of(db: Reader, incident_id: UUID, volunteer_id: UUID) -> UUID | None:
+    """The volunteer's offer in this incident, if they were ever asked (one per incident)."""
+    return await db.scalar(
+        select(OfferRow.id)
+        .where(OfferRow.incident_id == incident_id, OfferRow.volunteer_id == volunteer_id)
+        .limit(1)
+    )
+
+
+async def command_handled(db: Reader, event_id: UUID) -> bool:
+    """Whether the mobilizer has taken a dispatcher's command (its inbox holds the event id)."""
+    table = MOBILIZER_INBOX.table
+    found = await db.scalar(select(table.c.event_id).where(table.c.event_id == event_id))
+    return found is not None

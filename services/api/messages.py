@@ -550,6 +550,11 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "сообщил сам",
         "en": "said so",
     },
+    "console.ask": {
+        "kk": "Шақыру",
+        "ru": "Вызвать",
+        "en": "Ask",
+    },
     "console.refused": {
         "kk": "Қабылданбаған хабарламалар ({count})",
         "ru": "Отклонённые сообщения ({count})",
@@ -679,6 +684,36 @@ MESSAGES: Final[dict[str, Texts]] = {
         "kk": "Хабарлама кезектен алынды",
         "ru": "Сообщение убрано из очереди",
         "en": "The alert was taken off the queue",
+    },
+    "ask.not_forming": {
+        "kk": "Топ қазір жиналып жатқан жоқ: ешкімді шақыруға болмайды",
+        "ru": "Группа сейчас не собирается: вызвать никого нельзя",
+        "en": "The group is not forming now: nobody can be asked",
+    },
+    "ask.role_not_open": {
+        "kk": "Бұл рөлде бос орын жоқ",
+        "ru": "В этой роли нет свободных мест",
+        "en": "This role has no open place",
+    },
+    "ask.already_asked": {
+        "kk": "Бұл ерікті осы оқиғаға шақырылған",
+        "ru": "Этого волонтёра уже вызывали на это происшествие",
+        "en": "This volunteer has been asked for this incident already",
+    },
+    "ask.asked": {
+        "kk": "Шақыру жіберілді",
+        "ru": "Вызов отправлен",
+        "en": "The call-out was sent",
+    },
+    "ask.not_asked": {
+        "kk": "Шақыру жіберілмеді",
+        "ru": "Вызов не отправлен",
+        "en": "No call-out was sent",
+    },
+    "ask.sent": {
+        "kk": "Өтініш жіберілді, шешім жақында болады",
+        "ru": "Запрос отправлен, решение будет вскоре",
+        "en": "Sent; the decision follows shortly",
     },
     "radius.not_forming": {
         "kk": "Топ қазір жиналып жатқан жоқ: радиусты кеңейтуге болмайды",

@@ -115,6 +115,21 @@ _NEAREST = """
     """
 
 
+# The same facts of named people (a dispatcher asks one by name): $1 their ids, $2 now.
+_NAMED = "WITH near AS (SELECT unnest($1::uuid[]) AS id)\n" + _NEAREST[
+    _NEAREST.index("    SELECT v.id") :
+].replace("$6::timestamptz", "$2::timestamptz")
+
+
+async def named_candidates(
+    session: AsyncSession, volunteer_ids: Sequence[UUID], *, now: datetime
+) -> list[Candidate]:
+    """These volunteers with every fact eligibility reads (not inactive ones)."""
+    driver = await driver_connection(session)
+    rows = await driver.fetch(_NAMED, list(volunteer_ids), now)
+    return [candidate_from(row) for row in rows]
+
+
 @functools.lru_cache(maxsize=128)
 def nearest_statement(types: tuple[CertificationType, ...]) -> str:
     """The candidate query for these certificate types (one statement per set, prepared once)."""

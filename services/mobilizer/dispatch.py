@@ -251,7 +251,7 @@ async def send_wave(
     if decision.offers:
         mobilization.wave = decision.wave
         mobilization.offers_sent = (mobilization.offers_sent or 0) + len(decision.offers)
-        await _send(
+        await write_offers(
             repo,
             mobilization,
             decision,
@@ -371,7 +371,7 @@ def _consider(
         considered.ranked[role] = group_first(in_order(eligible), role, region_codes=codes)
 
 
-async def _send(
+async def write_offers(
     repo: MobilizationRepository,
     mobilization: MobilizationRow,
     plan: WaveDecision,

@@ -1,27 +1,45 @@
-"""A dispatcher steers a mobilisation: raise its offer budget, widen its radius, release a
-member, call it off.
+"""A dispatcher steers a mobilisation: raise its offer budget, widen its radius, ask a named
+volunteer, release a member, call it off.
 
 decode → lock the mobilisation → decide (pure: `raised_budget`, `widened_radius`,
-`member_to_release`) → save, plan the next wave now where it may ask someone new → publish what
-changed (`OfferBudgetRaised`, `RadiusWidened`, `MemberReleased`, `GroupCalledOff`, with
-`OfferStoodDown` for each volunteer told). A command for a mobilisation that is over, or a member
-who is not one, changes nothing.
+`member_to_release`, `ask_refusal` and `blocking`) → save, plan the next wave now where it may
+ask someone new → publish what changed (`OfferBudgetRaised`, `RadiusWidened`, `VolunteerOffered`
+or `VolunteerNotAsked`, `MemberReleased`, `GroupCalledOff`, with `OfferStoodDown` for each
+volunteer told). A command for a mobilisation that is over, or a member who is not one, changes
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Final
 from uuid import UUID
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.mobilizer.candidates import named_candidates
 from services.mobilizer.closing import close
-from services.mobilizer.dispatch import Decisions, Matching, send_wave
+from services.mobilizer.dispatch import (
+    Considered,
+    Decisions,
+    Matching,
+    offer_budget,
+    send_wave,
+    write_offers,
+)
+from services.mobilizer.eligibility import Finding, Reason, assess
+from services.mobilizer.explanation_store import record_explanations
+from services.mobilizer.progress import progress_of
+from services.mobilizer.ranking import geodesic_distance_m, measure, position_of
 from services.mobilizer.repository import MobilizationRepository
-from services.mobilizer.tables import OfferRow
+from services.mobilizer.tables import MobilizationRow, OfferRow
+from services.mobilizer.waves import PlannedOffer, RoleProgress, WaveDecision
 from shared.events.mobilization import (
+    AskRefusal,
+    AskVolunteer,
     CallOffGroup,
     GroupCalledOff,
     MemberReleased,
@@ -33,6 +51,7 @@ from shared.events.mobilization import (
     RaiseOfferBudget,
     ReleaseMember,
     StandDownReason,
+    VolunteerNotAsked,
     WidenRadius,
 )
 from shared.events.volunteers import Role
@@ -201,3 +220,150 @@ async def widen_radius(
         session, mobilization, matching=matching, now=now, decisions=decisions, look_far=True
     )
     return decisions
+
+
+# Limits that keep matching from asking the same people too often, and what it prefers (how they
+# travel): a dispatcher asking one person by name decides those. The rest stand: training that
+# fits and is valid, age, availability the volunteer set (off duty, quiet hours), another group.
+DISPATCHER_DECIDES: Final = frozenset(
+    {
+        Reason.TOO_MANY_CALLOUTS_TODAY,
+        Reason.TOO_MANY_CALLOUTS_THIS_WEEK,
+        Reason.TOO_MANY_OFFERS_TODAY,
+        Reason.TOO_MANY_OFFERS_THIS_WEEK,
+        Reason.RESTING_AFTER_DEPLOYMENT,
+        Reason.UNSUITABLE_TRANSPORT,
+    }
+)
+
+
+def ask_refusal(
+    status: str, progress: Mapping[Role, RoleProgress], role: Role, volunteer_id: UUID
+) -> AskRefusal | None:
+    """Why a named volunteer cannot be asked for `role` now, before looking at them; None: look."""
+    if status != MobilizationStatus.ACTIVE:
+        return AskRefusal.NOT_FORMING
+    if role not in progress or progress[role].open_places == 0:
+        return AskRefusal.ROLE_NOT_OPEN
+    if any(volunteer_id in p.asked for p in progress.values()):
+        return AskRefusal.ALREADY_ASKED
+    return None
+
+
+def blocking(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The findings that stop even a dispatcher's own choice (`DISPATCHER_DECIDES` do not)."""
+    return tuple(f for f in findings if f.reason not in DISPATCHER_DECIDES)
+
+
+async def ask_volunteer(
+    session: AsyncSession, command: AskVolunteer, *, matching: Matching, now: datetime
+) -> Decisions:
+    """One offer to the named volunteer, at once and counted as a wave of its own, with their
+    explanation; or `VolunteerNotAsked` saying why (their explanation says the details)."""
+    decisions = Decisions()
+    repo = MobilizationRepository(session)
+    mobilization = await repo.get(command.incident_id)
+    if mobilization is None:
+        log.info("incident %s: nobody asked, no mobilisation", command.incident_id)
+        return decisions
+
+    def refuse(reason: AskRefusal, findings: Sequence[Finding] = ()) -> Decisions:
+        decisions.add(
+            command.incident_id,
+            VolunteerNotAsked(
+                incident_id=command.incident_id,
+                volunteer_id=command.volunteer_id,
+                role=command.role,
+                reason=reason,
+                findings=[f.reason.value for f in findings],
+                account_id=command.account_id,
+            ),
+        )
+        return decisions
+
+    progress = progress_of(
+        mobilization.needed, await repo.offer_states(command.incident_id), now=now
+    )
+    refusal = ask_refusal(mobilization.status, progress, command.role, command.volunteer_id)
+    if refusal is not None:
+        return refuse(refusal)
+    found = await named_candidates(session, [command.volunteer_id], now=now)
+    if not found:
+        return refuse(AskRefusal.UNKNOWN_VOLUNTEER)
+    [candidate] = found
+    playbook = matching.playbook(mobilization)
+    verdict = assess(
+        candidate,
+        command.role,
+        playbook=playbook,
+        roles=matching.playbooks.roles,
+        now=now,
+        incident_id=command.incident_id,
+        rules=matching.rules,
+    )
+    center = to_shape(mobilization.center)
+    [measured] = measure(
+        [(candidate, geodesic_distance_m(*position_of(candidate, now=now), center.x, center.y))],
+        incident_lon=center.x,
+        incident_lat=center.y,
+        router=matching.router,
+        model=matching.model,
+        now=now,
+        is_urgent=playbook.urgent,
+    )
+    considered = Considered(
+        ranked={command.role: [measured]},
+        verdicts={candidate.volunteer_id: {command.role: verdict}},
+        people={candidate.volunteer_id: candidate},
+        measured={candidate.volunteer_id: measured},
+    )
+    stops = blocking(verdict.findings)
+    asked = (
+        ()
+        if stops
+        else (
+            PlannedOffer(
+                command.role,
+                candidate.volunteer_id,
+                measured.eta_s,
+                measured.distance_m,
+                measured.p_accept,
+            ),
+        )
+    )
+    plan = _single(mobilization, asked, budget=offer_budget(mobilization, playbook))
+    await record_explanations(session, mobilization, considered, plan, now=now)
+    if stops:
+        return refuse(AskRefusal.NOT_ELIGIBLE, stops)
+    mobilization.wave = plan.wave
+    mobilization.offers_sent = (mobilization.offers_sent or 0) + 1
+    await write_offers(
+        repo,
+        mobilization,
+        plan,
+        considered.ranked,
+        playbook=playbook,
+        now=now,
+        decisions=decisions,
+    )
+    return decisions
+
+
+def _single(
+    mobilization: MobilizationRow, offers: tuple[PlannedOffer, ...], *, budget: int
+) -> WaveDecision:
+    """A dispatcher's offer as a wave of its own (no widening, no forecast: nothing planned)."""
+    sent = (mobilization.offers_sent or 0) + len(offers)
+    return WaveDecision(
+        wave=mobilization.wave + (1 if offers else 0),
+        offers=offers,
+        radius_m=mobilization.radius_m,
+        short_roles=(),
+        fill_probability={},
+        rounds_left=0,
+        budget=budget,
+        budget_left=max(0, budget - sent),
+        expected_complete_in_s=None,
+        missing=None,
+        cause=None,
+    )

@@ -18,7 +18,13 @@ from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
 from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
-from services.mobilizer.steering import call_off, raise_budget, release_member, widen_radius
+from services.mobilizer.steering import (
+    ask_volunteer,
+    call_off,
+    raise_budget,
+    release_member,
+    widen_radius,
+)
 from services.mobilizer.tables import INBOX, OUTBOX
 from shared.consumer import Consumer, Position
 from shared.events import topics
@@ -30,6 +36,7 @@ from shared.events.incidents import (
     IncidentUpdated,
 )
 from shared.events.mobilization import (
+    AskVolunteer,
     CallOffGroup,
     RaiseOfferBudget,
     ReleaseMember,
@@ -70,13 +77,13 @@ def decode_incident(data: bytes) -> IncidentEvent:
         raise Rejected("invalid_event", describe(error)) from None
 
 
-Command = RespondToOffer | RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup
+DispatcherCommand = RaiseOfferBudget | WidenRadius | AskVolunteer | ReleaseMember | CallOffGroup
+Command = RespondToOffer | DispatcherCommand
 # A dispatcher's commands by kind; anything else on `responses.v1` is read as a volunteer's answer.
-DISPATCHER_COMMANDS: dict[
-    str, type[RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup]
-] = {
+DISPATCHER_COMMANDS: dict[str, type[DispatcherCommand]] = {
     "RaiseOfferBudget": RaiseOfferBudget,
     "WidenRadius": WidenRadius,
+    "AskVolunteer": AskVolunteer,
     "ReleaseMember": ReleaseMember,
     "CallOffGroup": CallOffGroup,
 }
@@ -160,6 +167,10 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
                 decisions = await raise_budget(session, answer, now=ctx.clock())
             elif isinstance(answer, WidenRadius):
                 decisions = await widen_radius(
+                    session, answer, matching=ctx.matching, now=ctx.clock()
+                )
+            elif isinstance(answer, AskVolunteer):
+                decisions = await ask_volunteer(
                     session, answer, matching=ctx.matching, now=ctx.clock()
                 )
             elif isinstance(answer, ReleaseMember):

@@ -31,6 +31,7 @@ from shared.events.incidents import (
     IncidentUpdated,
 )
 from shared.events.mobilization import (
+    AskVolunteer,
     CallOffGroup,
     GroupCalledOff,
     GroupCompleted,
@@ -48,6 +49,7 @@ from shared.events.mobilization import (
     ReleaseMember,
     RespondToOffer,
     ResponseRefused,
+    VolunteerNotAsked,
     VolunteerOffered,
     WaveSent,
     WidenRadius,
@@ -71,6 +73,8 @@ CONTRACTS: Mapping[str, type[Event]] = {
         OfferBudgetRaised,
         WidenRadius,
         RadiusWidened,
+        AskVolunteer,
+        VolunteerNotAsked,
         ReleaseMember,
         MemberReleased,
         CallOffGroup,

@@ -281,6 +281,38 @@ class MemberReleased(MobilizationEvent):
     account_id: UUID
 
 
+class AskVolunteer(Event):
+    """A dispatcher asks one named volunteer for a place in `role` (`responses.v1`, keyed by
+    incident id): an offer of its own, sent at once, if their training fits and they may be asked
+    (the fatigue limits and rest that protect people from being asked too often by matching do
+    not stop a dispatcher's own choice; their off duty and quiet hours do)."""
+
+    kind: Literal["AskVolunteer"] = "AskVolunteer"
+    incident_id: UUID
+    volunteer_id: UUID
+    role: Role
+    account_id: UUID
+
+
+class AskRefusal(StrEnum):
+    NOT_FORMING = "not_forming"  # the group is complete or over
+    ROLE_NOT_OPEN = "role_not_open"  # no open place in that role
+    ALREADY_ASKED = "already_asked"  # asked already in this incident (answered or not)
+    UNKNOWN_VOLUNTEER = "unknown_volunteer"
+    NOT_ELIGIBLE = "not_eligible"  # why is in their explanation (certificates, off duty, …)
+
+
+class VolunteerNotAsked(MobilizationEvent):
+    """A dispatcher's `AskVolunteer` sent no offer, and why."""
+
+    kind: Literal["VolunteerNotAsked"] = "VolunteerNotAsked"
+    volunteer_id: UUID
+    role: Role
+    reason: AskRefusal
+    findings: list[str] = Field(default_factory=list, description="Eligibility reason codes")
+    account_id: UUID
+
+
 class WidenRadius(Event):
     """A dispatcher lets an incident's group reach further: the radius doubles (at most
     `MAX_WIDENED_RADIUS_M`, past the playbook's own largest, into neighbouring regions) and the next

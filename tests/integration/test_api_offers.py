@@ -908,6 +908,58 @@ async def test_a_dispatcher_widens_the_radius_and_the_next_wave_looks_there(
     await _eventually(another_wave)
 
 
+async def test_a_dispatcher_asks_a_named_volunteer_and_is_told_why_not_when_they_cannot_be(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
+    population: dict[str, uuid.UUID],
+) -> None:
+    """The first wave asked the nearest medics; the dispatcher asks medic-5 by name: an offer of
+    their own, at once. Asked again: refused. The medic whose first aid lapsed: refused, with
+    why (in Russian); a dog handler cannot be a medic; a role the flood does not need: refused."""
+    ask = f"/api/v1/incidents/{incident}/mobilization/ask"
+    headers = {**dispatcher, "Accept-Language": "ru"}
+    before = {o.volunteer_id for o in await _offers(engine, incident)}
+    assert population["medic-5"] not in before, "the first wave asks the nearest, not medic-5"
+
+    asked = await client.post(
+        ask, headers=headers, json={"volunteer_id": str(population["medic-5"]), "role": "medic"}
+    )
+    again = await client.post(
+        ask, headers=headers, json={"volunteer_id": str(population["medic-5"]), "role": "medic"}
+    )
+    lapsed = await client.post(
+        ask,
+        headers=headers,
+        json={"volunteer_id": str(population["medic-expired"]), "role": "medic"},
+    )
+    untrained = await client.post(
+        ask, headers=headers, json={"volunteer_id": str(population["dog-handler"]), "role": "medic"}
+    )
+    unneeded = await client.post(
+        ask,
+        headers=headers,
+        json={"volunteer_id": str(population["medic-4"]), "role": "water_rescuer"},
+    )
+
+    assert asked.status_code == 200, asked.text
+    assert asked.json() == {"asked": True, "detail": "Вызов отправлен", "lines": []}
+    [offer] = [
+        o for o in await _offers(engine, incident) if o.volunteer_id == population["medic-5"]
+    ]
+    assert (offer.role, offer.status) == ("medic", "pending")
+    assert offer.wave > 1, "a wave of its own"
+    assert again.status_code == 409 and "уже вызывали" in again.json()["detail"]
+    assert lapsed.status_code == 409, lapsed.text
+    assert lapsed.json()["asked"] is False
+    assert any("истёк" in line or "истек" in line for line in lapsed.json()["lines"]), lapsed.text
+    assert untrained.status_code == 409 and untrained.json()["lines"], untrained.text
+    assert unneeded.status_code == 409 and "нет свободных мест" in unneeded.json()["detail"]
+    statuses = {o.volunteer_id for o in await _offers(engine, incident)}
+    assert population["medic-expired"] not in statuses and population["dog-handler"] not in statuses
+
+
 async def test_a_dispatcher_releases_a_member_and_the_place_is_asked_for_again(
     client: httpx.AsyncClient,
     incident: uuid.UUID,
@@ -1297,3 +1349,45 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
             await page.screenshot(path=str(screenshots / "console-called-off-ru.png"))
         finally:
             await browser.close()
+
+
+async def test_a_dispatcher_asks_a_named_volunteer_from_the_console_in_kazakh(
+    served_app: tuple[str, FastAPI],
+    listed: uuid.UUID,
+    engine: AsyncEngine,
+    population: dict[str, uuid.UUID],
+    screenshots: Path,
+) -> None:
+    """In Kazakh: the dispatcher opens who was asked and why, and asks someone the first wave
+    looked at but did not ask, from their line; the console says it was sent, and the offer is
+    out."""
+    url, _ = served_app
+    username = f"kostanay-kk-{new_run()}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    async with async_playwright() as playwright:
+        browser = await chromium(playwright)
+        try:
+            page = await console_page(browser, url, "kk", username)
+            await page.locator(f'[data-incident="{listed}"]').click()
+            await page.get_by_text("Кім шақырылды және неге").click()
+            eligible = {population[name] for name in ("medic-4", "medic-5", "leader-far")}
+            lines = page.locator(".why li:has(select)")
+            await lines.first.wait_for(timeout=10_000)
+            chosen = None
+            for n in range(await lines.count()):
+                volunteer = uuid.UUID(await lines.nth(n).get_attribute("data-volunteer") or "")
+                if volunteer in eligible:
+                    chosen, line = volunteer, lines.nth(n)
+                    break
+            assert chosen is not None, await page.locator(".why").inner_text()
+            role = "leader" if chosen == population["leader-far"] else "medic"
+            await line.locator("select").select_option(role)
+            await line.get_by_role("button", name="Шақыру").click()
+            await expect(page.locator("#group > .note")).to_contain_text(
+                "Шақыру жіберілді", timeout=10_000
+            )
+            await page.screenshot(path=str(screenshots / "console-asked-kk.png"))
+        finally:
+            await browser.close()
+    [offer] = [o for o in await _offers(engine, listed) if o.volunteer_id == chosen]
+    assert (offer.role, offer.status) == (role, "pending")

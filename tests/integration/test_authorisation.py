@@ -105,6 +105,7 @@ POLICY: dict[str, Access] = {
     ),
     "POST /api/v1/incidents/{incident_id}/mobilization/call-off": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/widen": Access.OPERATOR,
+    "POST /api/v1/incidents/{incident_id}/mobilization/ask": Access.OPERATOR,
     # The queue of refused alerts: a refused report names a missing person (test_refused_alerts).
     "GET /api/v1/refused-alerts": Access.DISPATCHERS,
     "GET /api/v1/refused-alerts/{refusal_id}": Access.REFUSAL,
@@ -306,6 +307,11 @@ BODIES: dict[str, dict[str, Any]] = {
     # A valid body, so a dispatcher of another region meets the region check, not validation.
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": {"by": 1},
     "POST /api/v1/refused-alerts/{refusal_id}/resubmit": {"message": "{}"},
+    # A leader is needed in the matrix's group; nobody by this id: 404 once let in.
+    "POST /api/v1/incidents/{incident_id}/mobilization/ask": {
+        "volunteer_id": str(uuid.uuid4()),
+        "role": "leader",
+    },
     "POST /api/v1/sms/inbound": {"from": "+7 709 000 00 01", "text": "да"},
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},

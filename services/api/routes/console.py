@@ -47,6 +47,7 @@ WORDS: Final = (
     "console.call_off",
     "console.call_off_confirm",
     "console.release",
+    "console.ask",
     "console.release_confirm",
     "console.released",
     "console.wave",

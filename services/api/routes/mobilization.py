@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import callouts, field_tracks, queries
 from services.api.auth import accounts
 from services.api.auth.deps import OperatorDep
 from services.api.auth.principals import Principal, may_operate
-from services.api.deps import LanguageDep, PublisherDep, SessionDep
+from services.api.deps import LanguageDep, PublisherDep, SessionDep, SettingsDep
 from services.api.errors import Forbidden, GroupNotSteerable, VolunteerNotFound
 from services.api.messages import message
 from services.api.schemas import (
@@ -29,6 +32,7 @@ from services.api.schemas import (
 from services.mobilizer.steering import widened_radius
 from shared.events import topics
 from shared.events.mobilization import (
+    AskVolunteer,
     CallOffGroup,
     MobilizationStatus,
     RaiseOfferBudget,
@@ -253,7 +257,7 @@ async def _steerable(
     return mobilization
 
 
-SteeringCommand = RaiseOfferBudget | WidenRadius | ReleaseMember | CallOffGroup
+SteeringCommand = RaiseOfferBudget | WidenRadius | AskVolunteer | ReleaseMember | CallOffGroup
 
 
 async def _command(publisher: PublisherDep, command: SteeringCommand) -> None:
@@ -373,3 +377,85 @@ async def widen_group_radius(
         raise GroupNotSteerable("radius.widest")
     await _command(publisher, WidenRadius(incident_id=incident_id, account_id=principal.account_id))
     return Problem(detail=message("radius.widened", language, km=wider // 1000))
+
+
+class AskBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: UUID
+    role: Role
+
+
+class AskAnswer(BaseModel):
+    asked: bool | None = Field(description="True: offered; None: not decided yet (202)")
+    detail: str
+    lines: list[str] = Field(default_factory=list, description="Why not, when not asked")
+
+
+NOT_ASKED: dict[int | str, dict[str, Any]] = {
+    **NOT_MOBILISED,
+    404: {"model": Problem, "description": "Never mobilised, or no such volunteer"},
+    409: {
+        "model": AskAnswer,
+        "description": "Not forming, role filled, asked already, or not eligible (why, in `lines`)",
+    },
+}
+
+
+@router.post(
+    "/{incident_id}/mobilization/ask",
+    response_model=AskAnswer,
+    responses={**NOT_ASKED, 202: {"model": AskAnswer, "description": "Sent, not decided yet"}},
+    summary="Ask one named volunteer for a place: an offer of their own, at once",
+)
+async def ask_named_volunteer(
+    request: Request,
+    incident_id: UUID,
+    session: SessionDep,
+    principal: OperatorDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    language: LanguageDep,
+    body: Annotated[AskBody, Body()],
+) -> JSONResponse:
+    mobilization = await _steerable(session, principal, incident_id)
+    if mobilization.status != MobilizationStatus.ACTIVE:
+        raise GroupNotSteerable("ask.not_forming")
+    tallies = {t.role: t for t in await callouts.role_tallies(session, mobilization)}
+    place = tallies.get(body.role.value)
+    if place is None or place.accepted >= place.needed:
+        raise GroupNotSteerable("ask.role_not_open")
+    if not await callouts.volunteer_exists(session, body.volunteer_id):
+        raise VolunteerNotFound(body.volunteer_id)
+    if await callouts.offer_of(session, incident_id, body.volunteer_id) is not None:
+        raise GroupNotSteerable("ask.already_asked")
+    await session.commit()  # no transaction held while the mobilizer decides
+    command = AskVolunteer(
+        incident_id=incident_id,
+        volunteer_id=body.volunteer_id,
+        role=body.role,
+        account_id=principal.account_id,
+    )
+    await _command(publisher, command)
+    deadline = time.monotonic() + settings.api.answer_wait_s
+    while True:
+        # Decided once the mobilizer has taken the command (its inbox, in the same transaction
+        # as the offer or the explanation of why not).
+        if await callouts.command_handled(session, command.event_id):
+            if await callouts.offer_of(session, incident_id, body.volunteer_id) is not None:
+                answer = AskAnswer(asked=True, detail=message("ask.asked", language))
+                return JSONResponse(answer.model_dump(mode="json"), status_code=200)
+            found = await callouts.explanations(
+                session, incident_id, volunteer_id=body.volunteer_id
+            )
+            answer = AskAnswer(
+                asked=False,
+                detail=message("ask.not_asked", language),
+                lines=[line for record in found for line in record.lines(language)],
+            )
+            return JSONResponse(answer.model_dump(mode="json"), status_code=409)
+        await session.commit()  # a fresh snapshot for the next look
+        if time.monotonic() >= deadline:
+            answer = AskAnswer(asked=None, detail=message("ask.sent", language))
+            return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+        await asyncio.sleep(settings.api.answer_poll_interval_s)

@@ -10,7 +10,12 @@ const live = document.getElementById("live");
 const actions = document.getElementById("actions");
 const refusals = document.getElementById("refusals");
 const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
-const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null, whyOpen: null, notice: null };
+
+// What the last action said stays shown across the re-renders live changes cause (15 s).
+function notice() {
+  return state.notice && Date.now() - state.notice.at < 15000 ? state.notice.text : "";
+}
 
 function say(key, values) {
   return (W[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values && values[name]));
@@ -307,8 +312,9 @@ function groupView(group) {
     el("td", { class: "open" }, group.status === "closed" ? "—"
       : role.open_places === 0 ? `✓ ${say("console.filled")}` : String(role.open_places))));
   const table = el("table", { id: "roles" }, el("caption", {}, say("console.group")), el("thead", {}, head), el("tbody", {}, ...rows));
-  const note = el("p", { class: "note", role: "status" });
-  const steer = async (path, body) => { note.textContent = await detail(await api("POST", path, body)); };
+  const note = el("p", { class: "note", role: "status" }, notice());
+  const tell = (text) => { state.notice = { text, at: Date.now() }; note.textContent = text; };
+  const steer = async (path, body) => tell(await detail(await api("POST", path, body)));
   const open = group.status !== "closed";
   const members = el("ul", { class: "members" }, ...group.members.map((member) => {
     const name = member.name || "—";
@@ -358,15 +364,38 @@ function groupView(group) {
   if (group.members.length) parts.push(el("h4", {}, say("console.members")), members);
   const why = el("details", { class: "why" }, el("summary", {}, say("console.why")));
   why.ontoggle = async () => {
+    // Kept open across re-renders: live changes redraw the group every few seconds.
+    state.whyOpen = why.open ? group.incident_id : null;
     if (!why.open || why.dataset.loaded) return;
     const response = await api("GET", `/api/v1/incidents/${group.incident_id}/explanations?lang=${LANG}&limit=50`);
     if (!response.ok) return;
     const body = await response.json();
     why.dataset.loaded = "1";
-    why.append(el("ol", {}, ...body.explanations.map((entry) => el("li", {},
-      el("strong", {}, entry.name || "—"), " — ", entry.lines.join(" ")))));
+    // Someone never offered a place may be asked by name, for a role with a place open.
+    const open = group.status === "active" ? group.roles.filter((role) => role.open_places > 0).map((role) => role.role) : [];
+    why.append(el("ol", {}, ...body.explanations.map((entry) => {
+      const item = el("li", { "data-volunteer": entry.volunteer_id },
+        el("strong", {}, entry.name || "—"), " — ", entry.lines.join(" "));
+      if (open.length && !entry.offer_status) {
+        const role = el("select", { "aria-label": `${say("console.role")}: ${entry.name || "—"}` },
+          ...open.map((name) => el("option", { value: name }, say(`role.${name}`))));
+        if (entry.role && open.includes(entry.role)) role.value = entry.role;
+        item.append(" ", role, " ", el("button", {
+          type: "button", class: "ask",
+          onclick: async () => {
+            const response = await api("POST", `/api/v1/incidents/${group.incident_id}/mobilization/ask`,
+              { volunteer_id: entry.volunteer_id, role: role.value });
+            let body = {};
+            try { body = await response.json(); } catch { /* no body */ }
+            tell([`${entry.name || "—"}:`, body.detail || String(response.status), ...(body.lines || [])].join(" "));
+          },
+        }, say("console.ask")));
+      }
+      return item;
+    })));
   };
   parts.push(why);
+  if (state.whyOpen === group.incident_id) why.open = true;
   return parts;
 }
 
