@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.api.errors import InboundSmsUnavailable, NotSignedIn
+from services.api.routes.sms import authorised
 from services.api.sms_replies import MAX_REPLY, SmsReply, read_reply
 from shared.events.mobilization import Answer
 
@@ -57,3 +59,25 @@ def test_anything_else_is_not_an_answer(text: str) -> None:
 def test_only_one_sms_worth_is_read() -> None:
     assert read_reply("1" + " " * MAX_REPLY + "2") == SmsReply(YES)
     assert read_reply("x" * 1_000_000) is None
+
+
+@pytest.mark.parametrize(
+    ("configured", "sent", "outcome"),
+    [
+        ("gateway-token", "Bearer gateway-token", None),
+        ("gateway-token", "Bearer other", NotSignedIn),
+        ("gateway-token", None, NotSignedIn),
+        # An empty setting (compose's default) leaves the door shut, even to an empty token.
+        ("", "Bearer ", InboundSmsUnavailable),
+        ("", None, InboundSmsUnavailable),
+        (None, "Bearer x", InboundSmsUnavailable),
+    ],
+)
+def test_only_the_gateways_token_opens_the_webhook(
+    configured: str | None, sent: str | None, outcome: type[Exception] | None
+) -> None:
+    if outcome is None:
+        authorised(configured, sent)
+    else:
+        with pytest.raises(outcome):
+            authorised(configured, sent)

@@ -77,11 +77,12 @@ class SmsReplyOut(BaseModel):
     outcome: SmsOutcome
 
 
-def _authorised(settings_token: str | None, authorization: str | None) -> None:
-    if settings_token is None:
+def authorised(settings_token: str | None, authorization: str | None) -> None:
+    """The gateway's token, or 401; no token configured (unset or empty): 503, nobody gets in."""
+    if not settings_token:
         raise InboundSmsUnavailable()
     given = (authorization or "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), settings_token.encode()):
+    if not given or not hmac.compare_digest(given.encode(), settings_token.encode()):
         raise NotSignedIn()
 
 
@@ -103,7 +104,7 @@ async def inbound_sms(
     authorization: Annotated[str | None, Header()] = None,
 ) -> SmsReplyOut:
     token = settings.api.sms_inbound_token
-    _authorised(token.get_secret_value() if token else None, authorization)
+    authorised(token.get_secret_value() if token else None, authorization)
     phone = normalise_phone(body.sender)
     async with sessionmaker() as session:
         volunteer = (
