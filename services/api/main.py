@@ -49,6 +49,7 @@ from services.api.publisher import EventPublisher
 from services.api.routes import (
     accounts,
     answer_page,
+    areas,
     auth,
     console,
     docs,
@@ -205,6 +206,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(incidents.router)
     app.include_router(mobilization.router)
+    app.include_router(areas.router)
     app.include_router(offers.router)
     app.include_router(positions.router)
     app.include_router(own_offers.router)

@@ -550,6 +550,36 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "сообщил сам",
         "en": "said so",
     },
+    "console.area_to_confirm": {
+        "kk": "аумағын растау керек",
+        "ru": "область требует подтверждения",
+        "en": "area to confirm",
+    },
+    "console.area_to_confirm_why": {
+        "kk": "Хабарламадағы жер табылмады: аумақ шамамен көрсетілген. Білсеңіз, картада белгілеңіз.",
+        "ru": "Места из сообщения не найдены: область показана приблизительно. Если знаете, где это, задайте её на карте.",
+        "en": "The places the alert named were not found: the area is a guess. If you know where it is, place it on the map.",
+    },
+    "console.place": {
+        "kk": "Картада белгілеу",
+        "ru": "Задать на карте",
+        "en": "Place on the map",
+    },
+    "console.place_click": {
+        "kk": "Картадан аумақтың ортасын басыңыз",
+        "ru": "Щёлкните на карте центр области",
+        "en": "Click the area's centre on the map",
+    },
+    "console.place_radius": {
+        "kk": "Радиусы, км",
+        "ru": "Радиус, км",
+        "en": "Radius, km",
+    },
+    "console.place_send": {
+        "kk": "Аумақты жіберу",
+        "ru": "Отправить область",
+        "en": "Send the area",
+    },
     "console.ask": {
         "kk": "Шақыру",
         "ru": "Вызвать",
@@ -684,6 +714,26 @@ MESSAGES: Final[dict[str, Texts]] = {
         "kk": "Хабарлама кезектен алынды",
         "ru": "Сообщение убрано из очереди",
         "en": "The alert was taken off the queue",
+    },
+    "area.closed": {
+        "kk": "Оқиға жабылған: аумағын өзгертуге болмайды",
+        "ru": "Происшествие закрыто: область изменить нельзя",
+        "en": "The incident is closed: its area cannot be changed",
+    },
+    "area.not_cap": {
+        "kk": "Бұл оқиғаның аумағын картадан белгілеуге болмайды (CAP хабарламасынан емес)",
+        "ru": "Область этого происшествия нельзя задать на карте (оно не из сообщения CAP)",
+        "en": "This incident's area cannot be placed on the map (it did not come from a CAP alert)",
+    },
+    "area.description": {
+        "kk": "Jedel диспетчері белгілеген аумақ",
+        "ru": "Область, заданная диспетчером Jedel",
+        "en": "Area placed by a Jedel dispatcher",
+    },
+    "area.sent": {
+        "kk": "Аумақ жіберілді ({km} км): оқиға жаңартылады",
+        "ru": "Область отправлена ({km} км): происшествие обновится",
+        "en": "The area was sent ({km} km): the incident will be updated",
     },
     "ask.not_forming": {
         "kk": "Топ қазір жиналып жатқан жоқ: ешкімді шақыруға болмайды",

@@ -60,6 +60,7 @@ class IncidentRecord:
     center_lon: float
     center_lat: float
     geometry: str
+    area_to_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _incident_columns() -> tuple[SQLCoreOperations[Any], ...]:
         func.ST_X(center).label("center_lon"),
         func.ST_Y(center).label("center_lat"),
         func.ST_AsGeoJSON(IncidentRow.area, GEOJSON_DECIMALS).label("geometry"),
+        IncidentRow.area_to_confirm,
     )
 
 

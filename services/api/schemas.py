@@ -65,6 +65,11 @@ class IncidentProperties(BaseModel):
     updated_at: datetime
     expires_at: datetime | None
     version: int
+    area_to_confirm: bool = Field(
+        default=False,
+        description="The alert named places that could not be found with certainty: the area "
+        "stands on the sender's regions or the places guessed, for a dispatcher to place",
+    )
 
 
 class IncidentArea(BaseModel):

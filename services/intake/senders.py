@@ -70,6 +70,7 @@ class Sender:
     aliases: tuple[str, ...] = ()
     acts_for: frozenset[str] = frozenset()  # `sender_key`s of the senders it may stand in for
     example: bool = False
+    acts_for_all: bool = False  # stands in for every sender (Jedel's own dispatchers)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -125,14 +126,16 @@ class SenderRegistry:
         found, of = self.find(sender), self.find(original)
         if found is None or of is None:
             return sender_key(sender) == sender_key(original)
-        return found is of or bool(found.acts_for & set(of.keys))
+        return found is of or found.acts_for_all or bool(found.acts_for & set(of.keys))
 
     def acting_for(self, original: str) -> tuple[Sender, ...]:
         """The senders registered to act for `original` (besides itself)."""
         of = self.find(original)
         if of is None:
             return ()
-        return tuple(s for s in self.senders if s is not of and s.acts_for & set(of.keys))
+        return tuple(
+            s for s in self.senders if s is not of and (s.acts_for_all or s.acts_for & set(of.keys))
+        )
 
 
 def judge_sender(
@@ -278,7 +281,7 @@ class _Entry(_Strict):
     name: _Names
     regions: Literal["all"] | list[str]
     topics: list[str] = Field(min_length=1)
-    acts_for: list[_Text] = Field(default_factory=list)
+    acts_for: Literal["all"] | list[_Text] = Field(default_factory=list)
     signature: SignaturePolicy = SignaturePolicy.VERIFY_IF_PRESENT
     certificates: list[_Certificate] = Field(default_factory=list)
     example: bool = False
@@ -312,8 +315,11 @@ def _sender(entry: _Entry, *, base: Path) -> Sender:
         signature=entry.signature,
         certificates=certificates,
         aliases=tuple(entry.aliases),
-        acts_for=frozenset(sender_key(other) for other in entry.acts_for),
+        acts_for=frozenset()
+        if entry.acts_for == "all"
+        else frozenset(sender_key(other) for other in entry.acts_for),
         example=entry.example,
+        acts_for_all=entry.acts_for == "all",
     )
 
 

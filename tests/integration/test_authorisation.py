@@ -106,6 +106,7 @@ POLICY: dict[str, Access] = {
     "POST /api/v1/incidents/{incident_id}/mobilization/call-off": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/widen": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/ask": Access.OPERATOR,
+    "POST /api/v1/incidents/{incident_id}/area": Access.OPERATOR,
     # The queue of refused alerts: a refused report names a missing person (test_refused_alerts).
     "GET /api/v1/refused-alerts": Access.DISPATCHERS,
     "GET /api/v1/refused-alerts/{refusal_id}": Access.REFUSAL,
@@ -312,6 +313,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "volunteer_id": str(uuid.uuid4()),
         "role": "leader",
     },
+    "POST /api/v1/incidents/{incident_id}/area": {"center": [63.6, 53.2], "radius_m": 2000},
     "POST /api/v1/sms/inbound": {"from": "+7 709 000 00 01", "text": "да"},
     "POST /api/v1/auth/code": {"phone": "+7 709 000 00 01"},
     "POST /api/v1/auth/code/verify": {"phone": "+7 709 000 00 01", "code": "000000"},

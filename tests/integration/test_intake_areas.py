@@ -10,19 +10,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.auth.principals import AccountRole
+from services.api.main import create_app
+from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.kafka import build_broker
 from shared.reference import KAZAKHSTAN_TZ
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
+from tests.accounts import headers_for
+from tests.browsers import chromium, console_page
 from tests.factories import CAP, FakeClock, new_run
 from tests.kafka_tail import Record, Tail, dead_letter_of, eventually
-from tests.running import running_intake
+from tests.running import running_intake, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -266,3 +273,122 @@ async def test_an_alert_across_the_border_is_clipped_to_kazakhstan(
     whole = 55.6 * 52.4  # about 0.5° of latitude by 0.8° of longitude at 54°N, in km
     assert incident["area_km2"] < 0.95 * whole  # the Russian side is cut away
     assert inside == pytest.approx(incident["area_km2"], rel=0.01)
+
+
+async def test_a_dispatcher_places_an_area_to_confirm_and_the_incident_takes_it(
+    intake: IntakeService,
+    publish: Any,
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+) -> None:
+    """An alert naming a place nobody can find stands on the sender's region, to confirm; a
+    Kostanay dispatcher draws a 3 km circle on the map: a CAP Update from Jedel's dispatchers goes
+    through the intake and the incident is there, confirmed. Another region's dispatcher cannot."""
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
+    incident = await opened(engine, identifier)
+    assert incident["area_to_confirm"]
+    app = create_app(
+        ApiSettings(
+            environment="test",
+            database=database_settings,
+            kafka=kafka_settings,
+            redis=redis_settings,
+        )
+    )
+    app.state.clock = FakeClock(NOW)  # the intake's: an Update from "now" would be from the future
+    here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
+    elsewhere = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
+    place = f"/api/v1/incidents/{incident['id']}/area"
+    circle = {"center": [63.62, 53.21], "radius_m": 3_000}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as api,
+    ):
+        refused = await api.post(place, headers=elsewhere, json=circle)
+        tiny = await api.post(place, headers=here, json={**circle, "radius_m": 10})
+        placed = await api.post(place, headers={**here, "Accept-Language": "ru"}, json=circle)
+
+    assert refused.status_code == 403
+    assert tiny.status_code == 422
+    assert placed.status_code == 202, placed.text
+    assert "Область отправлена (3.0 км)" in placed.json()["detail"]
+
+    async def confirmed() -> dict[str, Any] | None:
+        now = await incident_of(engine, identifier)
+        return now if now and not now["area_to_confirm"] else None
+
+    after = await eventually(confirmed)
+    assert isinstance(after, dict)
+    assert after["version"] > incident["version"]
+    assert after["area_km2"] == pytest.approx(3.14159 * 3**2, rel=0.05)
+    assert after["center_wkt"].startswith("POINT(63.6")
+    async with engine.connect() as connection:
+        update = (
+            await connection.execute(
+                text(
+                    "SELECT sender, msg_type FROM alerts WHERE incident_id = :i"
+                    " AND sender = 'dispatch@jedel.kz'"
+                ),
+                {"i": incident["id"]},
+            )
+        ).one()
+    assert tuple(update) == ("dispatch@jedel.kz", "Update")
+
+
+async def test_a_dispatcher_places_the_area_on_the_consoles_map(
+    intake: IntakeService,
+    publish: Any,
+    engine: AsyncEngine,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
+    screenshots: Path,
+) -> None:
+    """In Russian: the incident is listed as an area to confirm; the dispatcher chooses to place
+    it, clicks the map, sets 2 km and sends it; the intake takes the Update and the incident is
+    placed."""
+    run = new_run()
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
+    await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
+    incident = await opened(engine, identifier)
+    app = create_app(
+        ApiSettings(
+            environment="test",
+            database=database_settings,
+            kafka=kafka_settings,
+            redis=redis_settings,
+        )
+    )
+    app.state.clock = FakeClock(NOW)
+    username = f"kostanay-area-{run}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    async with served_api(app) as url, async_playwright() as playwright:
+        browser = await chromium(playwright)
+        try:
+            page = await console_page(browser, url, "ru", username)
+            item = page.locator(f'[data-incident="{incident["id"]}"]')
+            await expect(item).to_contain_text("область требует подтверждения", timeout=10_000)
+            await item.click()
+            await page.locator("#place-start").click()
+            await page.locator("#map").click(position={"x": 380, "y": 420})
+            await expect(page.locator("path.placed-area")).to_have_count(1)
+            await page.get_by_label("Радиус, км").fill("2")
+            await page.locator("#place-send").click()
+            await expect(page.locator(".place .note")).to_contain_text(
+                "Область отправлена (2.0 км)", timeout=10_000
+            )
+            await page.screenshot(path=str(screenshots / "console-area-placed-ru.png"))
+        finally:
+            await browser.close()
+
+    async def confirmed() -> dict[str, Any] | None:
+        now = await incident_of(engine, identifier)
+        return now if now and not now["area_to_confirm"] else None
+
+    after = await eventually(confirmed)
+    assert isinstance(after, dict)
+    assert after["area_km2"] == pytest.approx(3.14159 * 2**2, rel=0.05)

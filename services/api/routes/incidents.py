@@ -160,6 +160,7 @@ def incident_properties(record: queries.IncidentRecord, *, lang: str) -> Inciden
         updated_at=record.updated_at,
         expires_at=record.expires_at,
         version=record.version,
+        area_to_confirm=record.area_to_confirm,
     )
 
 

@@ -10,7 +10,7 @@ const live = document.getElementById("live");
 const actions = document.getElementById("actions");
 const refusals = document.getElementById("refusals");
 const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
-const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null, whyOpen: null, notice: null };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null, whyOpen: null, notice: null, placing: null, placed: null };
 
 // What the last action said stays shown across the re-renders live changes cause (15 s).
 function notice() {
@@ -185,6 +185,14 @@ async function drawRegions() {
   if (!state.map) {
     state.map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
     state.map.getContainer().setAttribute("aria-label", say("console.map"));
+    // Placing an incident's area: a click sets the circle's centre.
+    state.map.on("click", (event) => {
+      if (!state.placing) return;
+      state.placing.at = [event.latlng.lng, event.latlng.lat];
+      drawPlaced();
+      const send = document.getElementById("place-send");
+      if (send) send.disabled = false;
+    });
   }
   if (state.regions) state.regions.remove();
   const response = await api("GET", "/api/v1/regions");
@@ -227,7 +235,7 @@ async function loadIncidents() {
   if (state.areas) state.areas.remove();
   state.areas = L.geoJSON({ type: "FeatureCollection", features: state.incidents }, {
     style: (feature) => ({ color: PRIORITY_COLOURS[feature.properties.priority] || "#444", weight: 2, fillOpacity: 0.25 }),
-    onEachFeature: (feature, layer) => layer.on("click", () => select(feature.id)),
+    onEachFeature: (feature, layer) => layer.on("click", () => { if (!state.placing) select(feature.id); }),
   }).addTo(state.map);
   if (state.selected && !state.incidents.some((feature) => feature.id === state.selected)) state.selected = null;
   if (state.view !== "incidents") return;
@@ -250,12 +258,47 @@ function render(group) {
           onclick: () => select(feature.id),
         }, el("span", { class: `priority ${feature.properties.priority}` }, say(`priority.${feature.properties.priority}`)),
            " ", title(feature.properties),
-           feature.properties.is_exercise ? el("span", { class: "drill" }, ` · ${say("console.exercise")}`) : ""))))
+           feature.properties.is_exercise ? el("span", { class: "drill" }, ` · ${say("console.exercise")}`) : "",
+           feature.properties.area_to_confirm ? el("span", { class: "confirm" }, ` · ${say("console.area_to_confirm")}`) : ""))))
     : el("p", { class: "empty" }, say("console.no_incidents"));
   const detailPane = el("section", { id: "group", "aria-label": say("console.group") });
+  const chosen = state.incidents.find((feature) => feature.id === state.selected);
+  if (chosen && chosen.properties.area_to_confirm) detailPane.append(placeTool(chosen));
   if (group !== undefined) detailPane.append(...group);
   else if (state.incidents.length) detailPane.append(el("p", { class: "empty" }, say("console.choose")));
   panel.replaceChildren(el("h2", {}, say("console.incidents")), list, detailPane);
+}
+
+// The area the intake could not place: the dispatcher clicks its centre on the map, sets the
+// radius, and sends it (a CAP Update from Jedel's dispatchers, judged by the intake).
+function placeTool(feature) {
+  const mine = state.placing && state.placing.id === feature.id;
+  const km = el("input", { id: "place-km", type: "number", min: "0.1", max: "100", step: "0.1", value: mine ? String(state.placing.km) : "3" });
+  const note = el("p", { class: "note", role: "status" }, mine && !state.placing.at ? say("console.place_click") : "");
+  const send = el("button", { type: "button", class: "primary", id: "place-send" }, say("console.place_send"));
+  send.disabled = !(mine && state.placing.at);
+  km.oninput = () => { if (state.placing) { state.placing.km = parseFloat(km.value) || 3; drawPlaced(); } };
+  send.onclick = async () => {
+    if (!state.placing || !state.placing.at) return;
+    const response = await api("POST", `/api/v1/incidents/${feature.id}/area`,
+      { center: state.placing.at, radius_m: Math.round(state.placing.km * 1000) });
+    note.textContent = await detail(response);
+    if (response.ok) { state.notice = { text: note.textContent, at: Date.now() }; state.placing = null; drawPlaced(); }
+  };
+  return el("section", { class: "place" },
+    el("p", { class: "confirm" }, say("console.area_to_confirm_why")),
+    el("button", {
+      type: "button", class: "secondary", id: "place-start",
+      onclick: () => { state.placing = { id: feature.id, at: null, km: parseFloat(km.value) || 3 }; note.textContent = say("console.place_click"); drawPlaced(); },
+    }, say("console.place")), " ",
+    el("label", { for: "place-km" }, say("console.place_radius")), km, send, note);
+}
+
+function drawPlaced() {
+  if (state.placed) { state.placed.remove(); state.placed = null; }
+  if (!state.placing || !state.placing.at) return;
+  const [lon, lat] = state.placing.at;
+  state.placed = L.circle([lat, lon], { radius: state.placing.km * 1000, color: "#0b57d0", weight: 2, dashArray: "6 4", className: "placed-area" }).addTo(state.map);
 }
 
 async function select(incidentId) {
