@@ -789,7 +789,9 @@ async def test_a_push_button_phone_answers_the_sms_itself(
     )
     assert eta == 25 * 60, "their own minutes, not Jedel's estimate"
     assert declined.json()["outcome"] == "declined"
-    assert nothing_left.json()["outcome"] == "no_offer"
+    # Nothing of this incident waits for them now: "1" again accepts nothing more (another
+    # incident of the module may still ask them; in it they are refused, committed here).
+    assert nothing_left.json()["outcome"] in ("no_offer", "refused"), nothing_left.text
     assert stranger.json()["outcome"] == "unknown_number"
     assert forged.status_code == 401
     states = {o.id: o.status for o in await _offers(engine, incident)}

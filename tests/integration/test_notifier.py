@@ -335,7 +335,7 @@ async def test_an_offer_goes_by_sms_and_to_the_in_app_inbox_and_both_are_reporte
     assert request.reference == sms["notification_id"]
     assert request.text.startswith("Jedel: паводок. Ваша роль: спасатель на воде. Путь ~12 мин.")
     link = answer_url("https://jedel.kz", offer, secret=notifier.settings.secret_key)
-    assert request.text.endswith(link), "the signed answer link, not the bare offer id"
+    assert request.text.endswith(f"{link} 1-да 2-нет"), "the signed link, then how to reply"
     assert str(offer.offer_id) not in request.text
 
     [entry] = await inbox(redis, inbox_prefix, offer.volunteer_id)
