@@ -580,6 +580,56 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Отправить область",
         "en": "Send the area",
     },
+    "console.km": {
+        "kk": "{km} км",
+        "ru": "{km} км",
+        "en": "{km} km",
+    },
+    "console.standing": {
+        "kk": "Тұрақты топтар (өз облысы және көршілес облыстар)",
+        "ru": "Постоянные группы (своя область и соседние)",
+        "en": "Standing groups (this region and its neighbours)",
+    },
+    "console.standing_none": {
+        "kk": "Тұрақты топ жоқ",
+        "ru": "Постоянных групп нет",
+        "en": "No standing groups",
+    },
+    "console.neighbour": {
+        "kk": "көршілес облыс",
+        "ru": "соседняя область",
+        "en": "neighbouring region",
+    },
+    "console.off_call": {
+        "kk": "кезекшілікте емес",
+        "ru": "не дежурит",
+        "en": "not on call",
+    },
+    "console.offer.pending": {
+        "kk": "шақырылды, жауап күтілуде",
+        "ru": "вызван, ждём ответа",
+        "en": "asked, awaiting an answer",
+    },
+    "console.offer.accepted": {
+        "kk": "топта",
+        "ru": "в группе",
+        "en": "in the group",
+    },
+    "console.offer.declined": {
+        "kk": "бас тартты",
+        "ru": "отказался",
+        "en": "declined",
+    },
+    "console.offer.timed_out": {
+        "kk": "жауап бермеді",
+        "ru": "не ответил",
+        "en": "did not answer",
+    },
+    "console.offer.stood_down": {
+        "kk": "шақыру қайтарылды",
+        "ru": "вызов отозван",
+        "en": "stood down",
+    },
     "console.ask": {
         "kk": "Шақыру",
         "ru": "Вызвать",

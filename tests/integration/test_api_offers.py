@@ -1393,3 +1393,108 @@ async def test_a_dispatcher_asks_a_named_volunteer_from_the_console_in_kazakh(
             await browser.close()
     [offer] = [o for o in await _offers(engine, listed) if o.volunteer_id == chosen]
     assert (offer.role, offer.status) == (role, "pending")
+
+
+@pytest.fixture
+async def standing(
+    engine: AsyncEngine, population: dict[str, uuid.UUID]
+) -> AsyncIterator[dict[str, uuid.UUID]]:
+    """Standing groups in Kostanay (the floods' region), Akmola (its neighbour) and Almaty (far
+    away); removed afterwards, for matching ranks standing groups first."""
+    groups = {"KZ-39": uuid.uuid4(), "KZ-11": uuid.uuid4(), "KZ-75": uuid.uuid4()}
+    members = {
+        "KZ-39": [("medic-4", "medic"), ("medic-1", "medic")],
+        "KZ-11": [("medic-5", "medic")],  # not asked by the first wave (it asks the nearest)
+        "KZ-75": [("leader-far", "leader")],
+    }
+    async with engine.begin() as connection:
+        for region, group in groups.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO mobile_groups (id, region_code, name, is_pilot)"
+                    " VALUES (:g, :r, :n, false)"
+                ),
+                {"g": group, "r": region, "n": f"Group {region}"},
+            )
+            for name, role in members[region]:
+                await connection.execute(
+                    text(
+                        "INSERT INTO mobile_group_members (group_id, volunteer_id, role, on_call)"
+                        " VALUES (:g, :v, :role, true)"
+                    ),
+                    {"g": group, "v": population[name], "role": role},
+                )
+    yield groups
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM mobile_groups WHERE id = ANY(:ids)"), {"ids": list(groups.values())}
+        )
+
+
+async def test_the_standing_groups_of_the_region_and_its_neighbours_can_be_asked_by_name(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    dispatcher: dict[str, str],
+    population: dict[str, uuid.UUID],
+    standing: dict[str, uuid.UUID],
+) -> None:
+    """Kostanay's standing group first, then Akmola's (a neighbour), never Almaty's; each member
+    with their role, distance and whether this incident asked them already; a dispatcher of
+    another region sees none of it."""
+    path = f"/api/v1/incidents/{incident}/standing-groups"
+    shown = await client.get(path, headers=dispatcher)
+    elsewhere = await client.get(
+        path, headers=await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
+    )
+
+    assert shown.status_code == 200, shown.text
+    listed = shown.json()
+    assert [(g["region_code"], g["own_region"]) for g in listed] == [
+        ("KZ-39", True),
+        ("KZ-11", False),
+    ], "the group's own region, then its neighbour; Almaty borders neither"
+    own = {m["name"]: m for m in listed[0]["members"]}
+    asked = {o.volunteer_id: o.status for o in await _offers(engine, incident)}
+    assert own["medic-1"]["offer_status"] == asked[population["medic-1"]], "the first wave's"
+    assert own["medic-4"]["offer_status"] == asked.get(population["medic-4"])
+    assert own["medic-4"]["distance_m"] == pytest.approx(3_500, rel=0.1)
+    assert [m["name"] for m in listed[1]["members"]] == ["medic-5"]
+    assert elsewhere.status_code == 403
+    assert "medic-4" not in elsewhere.text
+
+
+async def test_a_dispatcher_asks_a_neighbouring_regions_group_member_from_the_console(
+    served_app: tuple[str, FastAPI],
+    listed: uuid.UUID,
+    engine: AsyncEngine,
+    population: dict[str, uuid.UUID],
+    standing: dict[str, uuid.UUID],
+    screenshots: Path,
+) -> None:
+    """In English: the standing groups, opened, show Akmola's as a neighbour; its medic (whom
+    the first wave did not ask) is asked by name for an open medic's place."""
+    url, _ = served_app
+    username = f"kostanay-en-{new_run()}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    medic = population["medic-5"]
+    async with async_playwright() as playwright:
+        browser = await chromium(playwright)
+        try:
+            page = await console_page(browser, url, "en", username)
+            await page.locator(f'[data-incident="{listed}"]').click()
+            await page.get_by_text("Standing groups (this region and its neighbours)").click()
+            await expect(page.locator(".standing h4").nth(1)).to_have_text(
+                "Group KZ-11 · KZ-11 · neighbouring region", timeout=10_000
+            )
+            line = page.locator(f'.standing li[data-volunteer="{medic}"]')
+            await line.locator("select").select_option("medic")
+            await line.get_by_role("button", name="Ask").click()
+            await expect(page.locator("#group > .note")).to_contain_text(
+                "medic-5: The call-out was sent", timeout=10_000
+            )
+            await page.screenshot(path=str(screenshots / "console-standing-en.png"))
+        finally:
+            await browser.close()
+    [offer] = [o for o in await _offers(engine, listed) if o.volunteer_id == medic]
+    assert (offer.role, offer.status) == ("medic", "pending")

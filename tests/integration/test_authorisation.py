@@ -99,6 +99,7 @@ POLICY: dict[str, Access] = {
     "GET /api/v1/incidents/{incident_id}/mobilization": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/explanations": Access.OPERATOR,
     "GET /api/v1/incidents/{incident_id}/tracks": Access.OPERATOR,
+    "GET /api/v1/incidents/{incident_id}/standing-groups": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/budget": Access.OPERATOR,
     "POST /api/v1/incidents/{incident_id}/mobilization/members/{volunteer_id}/release": (
         Access.OPERATOR

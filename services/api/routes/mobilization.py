@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.api import callouts, field_tracks, queries
+from services.api import callouts, field_tracks, queries, standing_groups
 from services.api.auth import accounts
 from services.api.auth.deps import OperatorDep
 from services.api.auth.principals import Principal, may_operate
@@ -35,6 +35,7 @@ from shared.events.mobilization import (
     AskVolunteer,
     CallOffGroup,
     MobilizationStatus,
+    OfferStatus,
     RaiseOfferBudget,
     ReleaseMember,
     WidenRadius,
@@ -169,6 +170,52 @@ async def get_group_tracks(
         incident_id=incident_id,
         members=[MemberTrackView.model_validate(t, from_attributes=True) for t in tracks],
     )
+
+
+class StandingMemberView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    volunteer_id: UUID
+    name: str
+    role: Role = Field(description="Their role in the standing group")
+    on_call: bool
+    distance_m: int = Field(description="From their home to the incident")
+    offer_status: OfferStatus | None = Field(description="Asked already in this incident: how")
+
+
+class StandingGroupView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group_id: UUID
+    name: str
+    region_code: str
+    is_pilot: bool
+    own_region: bool = Field(description="The incident group's own region; else a neighbour")
+    members: list[StandingMemberView]
+
+
+@router.get(
+    "/{incident_id}/standing-groups",
+    response_model=list[StandingGroupView],
+    responses=NOT_MOBILISED,
+    summary="The standing mobile groups of the group's region and its neighbours, to ask by name",
+)
+async def list_standing_groups(
+    incident_id: UUID, session: SessionDep, principal: OperatorDep
+) -> list[StandingGroupView]:
+    mobilization = await callouts.get_mobilization(session, incident_id)
+    await _operable(session, principal, mobilization)
+    if mobilization.region_code is None:
+        return []
+    groups = await standing_groups.standing_groups(session, incident_id, mobilization.region_code)
+    await _viewed(
+        session,
+        principal,
+        "standing_groups",
+        incident_id,
+        (m.volunteer_id for g in groups for m in g.members),
+    )
+    return [StandingGroupView.model_validate(g, from_attributes=True) for g in groups]
 
 
 @router.get(

@@ -10,7 +10,7 @@ const live = document.getElementById("live");
 const actions = document.getElementById("actions");
 const refusals = document.getElementById("refusals");
 const PRIORITY_COLOURS = { critical: "#b3261e", high: "#d9480f", medium: "#b08800", low: "#2b6cb0" };
-const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null, whyOpen: null, notice: null, placing: null, placed: null };
+const state = { me: null, incidents: [], selected: null, map: null, regions: null, settlements: null, areas: null, reach: null, source: null, timers: {}, view: "incidents", refusal: null, tracks: null, whyOpen: null, groupsOpen: null, notice: null, placing: null, placed: null };
 
 // What the last action said stays shown across the re-renders live changes cause (15 s).
 function notice() {
@@ -269,6 +269,52 @@ function render(group) {
   panel.replaceChildren(el("h2", {}, say("console.incidents")), list, detailPane);
 }
 
+// One line for someone a dispatcher may ask by name: the role to ask them for, and the button.
+function askControls(group, open, volunteerId, name, preferred, tell) {
+  const role = el("select", { "aria-label": `${say("console.role")}: ${name}` },
+    ...open.map((value) => el("option", { value }, say(`role.${value}`))));
+  if (preferred && open.includes(preferred)) role.value = preferred;
+  const button = el("button", {
+    type: "button", class: "ask",
+    onclick: async () => {
+      const response = await api("POST", `/api/v1/incidents/${group.incident_id}/mobilization/ask`,
+        { volunteer_id: volunteerId, role: role.value });
+      let body = {};
+      try { body = await response.json(); } catch { /* no body */ }
+      tell([`${name}:`, body.detail || String(response.status), ...(body.lines || [])].join(" "));
+    },
+  }, say("console.ask"));
+  return [" ", role, " ", button];
+}
+
+// The standing groups of the group's region and its neighbours (read when opened).
+function standingGroups(group, open, tell) {
+  const box = el("details", { class: "standing" }, el("summary", {}, say("console.standing")));
+  box.ontoggle = async () => {
+    state.groupsOpen = box.open ? group.incident_id : null;
+    if (!box.open || box.dataset.loaded) return;
+    const response = await api("GET", `/api/v1/incidents/${group.incident_id}/standing-groups`);
+    if (!response.ok) return;
+    box.dataset.loaded = "1";
+    const groups = await response.json();
+    if (!groups.length) { box.append(el("p", { class: "empty" }, say("console.standing_none"))); return; }
+    for (const standing of groups) {
+      box.append(el("h4", {}, `${standing.name} · ${standing.region_code}`,
+        standing.own_region ? "" : ` · ${say("console.neighbour")}`));
+      box.append(el("ul", { class: "members" }, ...standing.members.map((member) => {
+        const item = el("li", { "data-volunteer": member.volunteer_id },
+          `${say(`role.${member.role}`)}: ${member.name} · ${say("console.km", { km: (member.distance_m / 1000).toFixed(1) })}`,
+          member.on_call ? "" : ` · ${say("console.off_call")}`,
+          member.offer_status ? ` · ${say(`console.offer.${member.offer_status}`)}` : "");
+        if (!member.offer_status) item.append(...askControls(group, open, member.volunteer_id, member.name, member.role, tell));
+        return item;
+      })));
+    }
+  };
+  if (state.groupsOpen === group.incident_id) box.open = true;
+  return box;
+}
+
 // The area the intake could not place: the dispatcher clicks its centre on the map, sets the
 // radius, and sends it (a CAP Update from Jedel's dispatchers, judged by the intake).
 function placeTool(feature) {
@@ -405,6 +451,7 @@ function groupView(group) {
   }
   parts.push(note);
   if (group.members.length) parts.push(el("h4", {}, say("console.members")), members);
+  const openRoles = group.status === "active" ? group.roles.filter((role) => role.open_places > 0).map((role) => role.role) : [];
   const why = el("details", { class: "why" }, el("summary", {}, say("console.why")));
   why.ontoggle = async () => {
     // Kept open across re-renders: live changes redraw the group every few seconds.
@@ -415,30 +462,18 @@ function groupView(group) {
     const body = await response.json();
     why.dataset.loaded = "1";
     // Someone never offered a place may be asked by name, for a role with a place open.
-    const open = group.status === "active" ? group.roles.filter((role) => role.open_places > 0).map((role) => role.role) : [];
     why.append(el("ol", {}, ...body.explanations.map((entry) => {
       const item = el("li", { "data-volunteer": entry.volunteer_id },
         el("strong", {}, entry.name || "—"), " — ", entry.lines.join(" "));
-      if (open.length && !entry.offer_status) {
-        const role = el("select", { "aria-label": `${say("console.role")}: ${entry.name || "—"}` },
-          ...open.map((name) => el("option", { value: name }, say(`role.${name}`))));
-        if (entry.role && open.includes(entry.role)) role.value = entry.role;
-        item.append(" ", role, " ", el("button", {
-          type: "button", class: "ask",
-          onclick: async () => {
-            const response = await api("POST", `/api/v1/incidents/${group.incident_id}/mobilization/ask`,
-              { volunteer_id: entry.volunteer_id, role: role.value });
-            let body = {};
-            try { body = await response.json(); } catch { /* no body */ }
-            tell([`${entry.name || "—"}:`, body.detail || String(response.status), ...(body.lines || [])].join(" "));
-          },
-        }, say("console.ask")));
+      if (openRoles.length && !entry.offer_status) {
+        item.append(...askControls(group, openRoles, entry.volunteer_id, entry.name || "—", entry.role, tell));
       }
       return item;
     })));
   };
   parts.push(why);
   if (state.whyOpen === group.incident_id) why.open = true;
+  if (openRoles.length) parts.push(standingGroups(group, openRoles, tell));
   return parts;
 }
 
