@@ -57,7 +57,7 @@ from tests.integration.test_mobilizer import (
     small_flood_playbooks,
 )
 from tests.kafka_tail import eventually
-from tests.running import running_tracker, served_api
+from tests.running import from_the_end, positioned, running_tracker, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -87,9 +87,11 @@ async def mobilizer(
     population: dict[str, uuid.UUID],
     clock: FakeClock,
 ) -> AsyncIterator[MobilizerService]:
+    # From the end of its topics: the session's broker holds earlier modules' incidents (the
+    # end-to-end flood), which this module's people would otherwise be called out for too.
     settings = MobilizerSettings(
         database=database_settings,
-        kafka=kafka_settings,
+        kafka=from_the_end(kafka_settings),
         mobilizer=MobilizerOptions(
             group_id=f"jedel-mobilizer-api-{new_run()}",
             sweep_interval_s=3600,
@@ -106,6 +108,7 @@ async def mobilizer(
     )
     service = MobilizerService(settings, clock=clock, matching=matching)
     await service.start()
+    await positioned(service.broker)
     yield service
     await service.stop()
 
