@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,9 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.settings import ApiSettings
+from shared.broker_access import ADMIN
 from shared.db import build_engine
+from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings, Settings
 from tests.broker import LocalBroker
 from tests.browsers import SCREENSHOTS
@@ -99,3 +102,16 @@ def screenshots() -> Path:
     """Where the browser tests leave their screenshots (kept as test artefacts)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+async def publish_bytes(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
+    """Publish bytes on a topic as the broker's admin (a producer outside Jedel, or a test)."""
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+
+    async def send(topic: str, value: bytes) -> None:
+        await broker.publish(value, topic)
+
+    yield send
+    await broker.stop()

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1356,6 +1357,26 @@ async def test_a_dispatcher_releases_widens_and_calls_the_group_off_from_the_con
             await browser.close()
 
 
+@asynccontextmanager
+async def _kostanay_console(url: str, engine: AsyncEngine, language: str) -> AsyncIterator[Any]:
+    """A new dispatcher of Kostanay region, signed in to the console in `language`: the page."""
+    username = f"kostanay-{language}-{new_run()}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    async with async_playwright() as playwright:
+        browser = await chromium(playwright)
+        try:
+            yield await console_page(browser, url, language, username)
+        finally:
+            await browser.close()
+
+
+async def _ask(page: Any, line: Any, role: str, *, button: str, said: str) -> None:
+    """Ask the person on `line` for `role` with its button; the console says `said`."""
+    await line.locator("select").select_option(role)
+    await line.get_by_role("button", name=button).click()
+    await expect(page.locator("#group > .note")).to_contain_text(said, timeout=10_000)
+
+
 async def test_a_dispatcher_asks_a_named_volunteer_from_the_console_in_kazakh(
     served_app: tuple[str, FastAPI],
     listed: uuid.UUID,
@@ -1367,33 +1388,22 @@ async def test_a_dispatcher_asks_a_named_volunteer_from_the_console_in_kazakh(
     looked at but did not ask, from their line; the console says it was sent, and the offer is
     out."""
     url, _ = served_app
-    username = f"kostanay-kk-{new_run()}"
-    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
-    async with async_playwright() as playwright:
-        browser = await chromium(playwright)
-        try:
-            page = await console_page(browser, url, "kk", username)
-            await page.locator(f'[data-incident="{listed}"]').click()
-            await page.get_by_text("Кім шақырылды және неге").click()
-            eligible = {population[name] for name in ("medic-4", "medic-5", "leader-far")}
-            lines = page.locator(".why li:has(select)")
-            await lines.first.wait_for(timeout=10_000)
-            chosen = None
-            for n in range(await lines.count()):
-                volunteer = uuid.UUID(await lines.nth(n).get_attribute("data-volunteer") or "")
-                if volunteer in eligible:
-                    chosen, line = volunteer, lines.nth(n)
-                    break
-            assert chosen is not None, await page.locator(".why").inner_text()
-            role = "leader" if chosen == population["leader-far"] else "medic"
-            await line.locator("select").select_option(role)
-            await line.get_by_role("button", name="Шақыру").click()
-            await expect(page.locator("#group > .note")).to_contain_text(
-                "Шақыру жіберілді", timeout=10_000
-            )
-            await page.screenshot(path=str(screenshots / "console-asked-kk.png"))
-        finally:
-            await browser.close()
+    async with _kostanay_console(url, engine, "kk") as page:
+        await page.locator(f'[data-incident="{listed}"]').click()
+        await page.get_by_text("Кім шақырылды және неге").click()
+        eligible = {population[name] for name in ("medic-4", "medic-5", "leader-far")}
+        lines = page.locator(".why li:has(select)")
+        await lines.first.wait_for(timeout=10_000)
+        chosen = None
+        for n in range(await lines.count()):
+            volunteer = uuid.UUID(await lines.nth(n).get_attribute("data-volunteer") or "")
+            if volunteer in eligible:
+                chosen, line = volunteer, lines.nth(n)
+                break
+        assert chosen is not None, await page.locator(".why").inner_text()
+        role = "leader" if chosen == population["leader-far"] else "medic"
+        await _ask(page, line, role, button="Шақыру", said="Шақыру жіберілді")
+        await page.screenshot(path=str(screenshots / "console-asked-kk.png"))
     [offer] = [o for o in await _offers(engine, listed) if o.volunteer_id == chosen]
     assert (offer.role, offer.status) == (role, "pending")
 
@@ -1478,26 +1488,15 @@ async def test_a_dispatcher_asks_a_neighbouring_regions_group_member_from_the_co
     """In English: the standing groups, opened, show Akmola's as a neighbour; its medic (whom
     the first wave did not ask) is asked by name for an open medic's place."""
     url, _ = served_app
-    username = f"kostanay-en-{new_run()}"
-    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
     medic = population["medic-5"]
-    async with async_playwright() as playwright:
-        browser = await chromium(playwright)
-        try:
-            page = await console_page(browser, url, "en", username)
-            await page.locator(f'[data-incident="{listed}"]').click()
-            await page.get_by_text("Standing groups (this region and its neighbours)").click()
-            await expect(page.locator(".standing h4").nth(1)).to_have_text(
-                "Group KZ-11 · KZ-11 · neighbouring region", timeout=10_000
-            )
-            line = page.locator(f'.standing li[data-volunteer="{medic}"]')
-            await line.locator("select").select_option("medic")
-            await line.get_by_role("button", name="Ask").click()
-            await expect(page.locator("#group > .note")).to_contain_text(
-                "medic-5: The call-out was sent", timeout=10_000
-            )
-            await page.screenshot(path=str(screenshots / "console-standing-en.png"))
-        finally:
-            await browser.close()
+    async with _kostanay_console(url, engine, "en") as page:
+        await page.locator(f'[data-incident="{listed}"]').click()
+        await page.get_by_text("Standing groups (this region and its neighbours)").click()
+        await expect(page.locator(".standing h4").nth(1)).to_have_text(
+            "Group KZ-11 · KZ-11 · neighbouring region", timeout=10_000
+        )
+        line = page.locator(f'.standing li[data-volunteer="{medic}"]')
+        await _ask(page, line, "medic", button="Ask", said="medic-5: The call-out was sent")
+        await page.screenshot(path=str(screenshots / "console-standing-en.png"))
     [offer] = [o for o in await _offers(engine, listed) if o.volunteer_id == medic]
     assert (offer.role, offer.status) == ("medic", "pending")

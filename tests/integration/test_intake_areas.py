@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import async_playwright, expect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -275,6 +276,13 @@ async def test_an_alert_across_the_border_is_clipped_to_kazakhstan(
     assert inside == pytest.approx(incident["area_km2"], rel=0.01)
 
 
+def _api(database: DatabaseSettings, kafka: KafkaSettings, redis: RedisSettings) -> FastAPI:
+    """The API on the intake's clock: an Update dated now would be from the intake's future."""
+    app = create_app(ApiSettings(environment="test", database=database, kafka=kafka, redis=redis))
+    app.state.clock = FakeClock(NOW)
+    return app
+
+
 async def test_a_dispatcher_places_an_area_to_confirm_and_the_incident_takes_it(
     intake: IntakeService,
     publish: Any,
@@ -291,15 +299,7 @@ async def test_a_dispatcher_places_an_area_to_confirm_and_the_incident_takes_it(
     await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
     incident = await opened(engine, identifier)
     assert incident["area_to_confirm"]
-    app = create_app(
-        ApiSettings(
-            environment="test",
-            database=database_settings,
-            kafka=kafka_settings,
-            redis=redis_settings,
-        )
-    )
-    app.state.clock = FakeClock(NOW)  # the intake's: an Update from "now" would be from the future
+    app = _api(database_settings, kafka_settings, redis_settings)
     here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
     elsewhere = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
     place = f"/api/v1/incidents/{incident['id']}/area"
@@ -355,15 +355,7 @@ async def test_a_dispatcher_places_the_area_on_the_consoles_map(
     data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
     await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
     incident = await opened(engine, identifier)
-    app = create_app(
-        ApiSettings(
-            environment="test",
-            database=database_settings,
-            kafka=kafka_settings,
-            redis=redis_settings,
-        )
-    )
-    app.state.clock = FakeClock(NOW)
+    app = _api(database_settings, kafka_settings, redis_settings)
     username = f"kostanay-area-{run}"
     await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
     async with served_api(app) as url, async_playwright() as playwright:

@@ -19,9 +19,7 @@ from services.api.settings import ApiOptions, ApiSettings
 from services.intake.main import IntakeService
 from services.tracker.main import TrackerService
 from services.tracker.settings import TrackerOptions, TrackerSettings
-from shared.broker_access import ADMIN
 from shared.events import topics
-from shared.kafka import build_broker
 from shared.logs import mask_sensitive
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.factories import HOSTILE, cap, new_run
@@ -90,18 +88,6 @@ async def _lag_known(service: IntakeService, *, partitions: int) -> bool:
     return len(lag) >= partitions
 
 
-@pytest.fixture
-async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
-    broker = build_broker(kafka_settings, principal=ADMIN)
-    await broker.connect()
-
-    async def send(topic: str, value: bytes) -> None:
-        await broker.publish(value, topic)
-
-    yield send
-    await broker.stop()
-
-
 def port_of(service: IntakeService | TrackerService) -> int:
     assert service.status is not None, "metrics_port was set: the status server runs"
     return service.status.port
@@ -123,13 +109,13 @@ async def test_intake_is_ready_once_it_holds_partitions_and_the_database_answers
 
 
 async def test_a_handled_alert_moves_the_counters_of_its_topic(
-    intake: IntakeService, publish: Any
+    intake: IntakeService, publish_bytes: Any
 ) -> None:
     port = port_of(intake)
     labels = {"service": "intake", "topic": topics.ALERTS_CAP}
     before = await scrape(port)
     run = new_run()
-    await publish(topics.ALERTS_CAP, cap("flood_kostanay_12.xml", run=run))
+    await publish_bytes(topics.ALERTS_CAP, cap("flood_kostanay_12.xml", run=run))
 
     async def counted() -> Samples | None:
         now = await scrape(port)
@@ -164,13 +150,13 @@ async def test_a_handled_alert_moves_the_counters_of_its_topic(
 
 
 async def test_a_rejected_alert_counts_a_dead_letter_by_its_code(
-    intake: IntakeService, publish: Any
+    intake: IntakeService, publish_bytes: Any
 ) -> None:
     port = port_of(intake)
     letter = {"service": "intake", "source_topic": topics.ALERTS_CAP, "code": "malformed_xml"}
     handled = {"service": "intake", "topic": topics.ALERTS_CAP, "outcome": "dead_lettered"}
     before = await scrape(port)
-    await publish(topics.ALERTS_CAP, (HOSTILE / "malformed.xml").read_bytes())
+    await publish_bytes(topics.ALERTS_CAP, (HOSTILE / "malformed.xml").read_bytes())
 
     async def counted() -> Samples | None:
         now = await scrape(port)

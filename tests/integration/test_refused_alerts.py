@@ -24,10 +24,8 @@ from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
 from services.registry.main import RegistryService
 from services.registry.settings import RegistryOptions, RegistrySettings
-from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.i18n import translate
-from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
 from tests.browsers import chromium, console_page
@@ -89,18 +87,6 @@ async def api(api_settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-@pytest.fixture
-async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Any]:
-    broker = build_broker(kafka_settings, principal=ADMIN)
-    await broker.connect()
-
-    async def send(topic: str, value: bytes) -> None:
-        await broker.publish(value, topic)
-
-    yield send
-    await broker.stop()
-
-
 async def _staff(engine: AsyncEngine, role: AccountRole, *regions: str) -> dict[str, str]:
     return {**await headers_for(engine, role, regions=regions), "Accept-Language": "ru"}
 
@@ -120,19 +106,25 @@ async def _queued(
         await asyncio.sleep(0.2)
 
 
-async def _incidents_named(engine: AsyncEngine, identifier: str) -> int:
-    async with engine.connect() as connection:
-        found = await connection.scalar(
-            text("SELECT count(*) FROM alerts WHERE identifier = :i"), {"i": identifier}
-        )
-    return int(found or 0)
+async def _opened(engine: AsyncEngine, identifier: str) -> None:
+    """Until the intake has taken the alert (the corrected one: the refused never was)."""
+    deadline = time.monotonic() + 30
+    while True:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT count(*) FROM alerts WHERE identifier = :i"), {"i": identifier}
+            )
+        if found:
+            return
+        assert time.monotonic() < deadline, "the corrected alert never reached the intake"
+        await asyncio.sleep(0.2)
 
 
 async def test_a_dispatcher_corrects_a_refused_alert_and_it_opens_the_incident(
     intake: IntakeService,
     registry: RegistryService,
     api: httpx.AsyncClient,
-    publish: Any,
+    publish_bytes: Any,
     engine: AsyncEngine,
 ) -> None:
     run = new_run()
@@ -142,7 +134,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_and_it_opens_the_incident(
         b"<sender>cap@emer.gov.kz</sender>", f"<sender>{STRANGER}</sender>".encode()
     )
     assert sent != flood
-    await publish(topics.ALERTS_CAP, sent)
+    await publish_bytes(topics.ALERTS_CAP, sent)
     here = await _staff(engine, AccountRole.DISPATCHER, "KZ-39")
     elsewhere = await _staff(engine, AccountRole.DISPATCHER, "KZ-75")
 
@@ -176,10 +168,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_and_it_opens_the_incident(
     assert answer.status_code == 202, answer.text
     assert "заново" in answer.json()["detail"]
 
-    deadline = time.monotonic() + 30
-    while await _incidents_named(engine, identifier) == 0:
-        assert time.monotonic() < deadline, "the corrected alert never reached the intake"
-        await asyncio.sleep(0.2)
+    await _opened(engine, identifier)
 
     again = await api.post(
         f"/api/v1/refused-alerts/{queued['id']}/resubmit", headers=here, json={"message": corrected}
@@ -201,11 +190,11 @@ async def test_a_message_nobody_can_place_is_every_dispatchers_and_can_be_dismis
     intake: IntakeService,
     registry: RegistryService,
     api: httpx.AsyncClient,
-    publish: Any,
+    publish_bytes: Any,
     engine: AsyncEngine,
 ) -> None:
     marker = new_run()
-    await publish(topics.ALERTS_CAP, f"<alert><identifier>{marker}</identifier".encode())
+    await publish_bytes(topics.ALERTS_CAP, f"<alert><identifier>{marker}</identifier".encode())
     here = await _staff(engine, AccountRole.DISPATCHER, "KZ-39")
     elsewhere = await _staff(engine, AccountRole.DISPATCHER, "KZ-75")
     coordinator = await _staff(engine, AccountRole.COORDINATOR, "KZ-75")
@@ -242,7 +231,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_in_the_console_in_kazakh(
     registry: RegistryService,
     api: httpx.AsyncClient,
     api_settings: ApiSettings,
-    publish: Any,
+    publish_bytes: Any,
     engine: AsyncEngine,
     screenshots: Path,
 ) -> None:
@@ -253,7 +242,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_in_the_console_in_kazakh(
     sent = cap("flood_kostanay_12.xml", run=run).replace(
         b"<sender>cap@emer.gov.kz</sender>", f"<sender>{STRANGER}</sender>".encode()
     )
-    await publish(topics.ALERTS_CAP, sent)
+    await publish_bytes(topics.ALERTS_CAP, sent)
     username = f"kostanay-{run}"
     here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
     queued = await _queued(api, here, sender=STRANGER, code="unknown_sender")
@@ -282,10 +271,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_in_the_console_in_kazakh(
             await expect(page.locator(f'[data-refusal="{queued["id"]}"]')).to_have_count(0)
         finally:
             await browser.close()
-    deadline = time.monotonic() + 30
-    while await _incidents_named(engine, identifier) == 0:
-        assert time.monotonic() < deadline, "the corrected alert never reached the intake"
-        await asyncio.sleep(0.2)
+    await _opened(engine, identifier)
 
 
 async def test_an_unknown_refusal_is_404_in_the_callers_language(

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -248,6 +251,39 @@ async def _offer(engine: AsyncEngine, incident: uuid.UUID, volunteer: uuid.UUID)
     return offer
 
 
+@asynccontextmanager
+async def _deployed(
+    engine: AsyncEngine,
+    settings: tuple[DatabaseSettings, KafkaSettings, RedisSettings],
+    *,
+    incident: uuid.UUID,
+    volunteer: uuid.UUID,
+    offer: uuid.UUID,
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The tracker and the API running, and the volunteer deployed on `offer` (the tracker has
+    read their accept): the API client and an admin's broker to publish with."""
+    database, kafka, redis = settings
+    accepted = OfferAccepted(
+        incident_id=incident, offer_id=offer, volunteer_id=volunteer, role=Role.MEDIC, eta_s=600
+    )
+    broker = build_broker(kafka, principal=ADMIN)
+    await broker.connect()
+    try:
+        async with (
+            running_tracker(database, kafka, redis),
+            api_client(
+                ApiSettings(environment="test", database=database, kafka=kafka, redis=redis)
+            ) as api,
+        ):
+            await broker.publish(
+                accepted.model_dump_json().encode(), topics.MOBILIZATION, key=str(incident).encode()
+            )
+            await eventually(lambda: _deployment(engine, incident))
+            yield api, broker
+    finally:
+        await broker.stop()
+
+
 async def test_a_volunteer_says_where_they_are_and_the_tracker_takes_their_word(
     engine: AsyncEngine,
     database_settings: DatabaseSettings,
@@ -262,22 +298,11 @@ async def test_a_volunteer_says_where_they_are_and_the_tracker_takes_their_word(
     offer = await _offer(engine, incident, volunteer)
     untaken = await insert_mobilization(engine, center=MEETING_POINT)
     not_deployed = await _offer(engine, untaken, volunteer)
-    accepted = OfferAccepted(
-        incident_id=incident, offer_id=offer, volunteer_id=volunteer, role=Role.MEDIC, eta_s=600
-    )
     me = await headers_for(engine, AccountRole.VOLUNTEER, volunteer_id=volunteer)
     stranger = await headers_for(
         engine, AccountRole.VOLUNTEER, volunteer_id=await insert_volunteer(engine, "Other")
     )
-    settings = ApiSettings(
-        environment="test",
-        database=database_settings,
-        kafka=kafka_settings,
-        redis=redis_settings,
-    )
     tail = await Tail.open(kafka_settings, (topics.TRACKING,))
-    broker = build_broker(kafka_settings, principal=ADMIN)
-    await broker.connect()
     say = f"/api/v1/me/offers/{offer}/field-status"
 
     def about_them(record: Record) -> bool:
@@ -287,15 +312,11 @@ async def test_a_volunteer_says_where_they_are_and_the_tracker_takes_their_word(
         row = await _deployment(engine, incident)
         return row is not None and row.status == expected
 
+    settings = (database_settings, kafka_settings, redis_settings)
     try:
-        async with (
-            running_tracker(database_settings, kafka_settings, redis_settings),
-            api_client(settings) as api,
-        ):
-            await broker.publish(
-                accepted.model_dump_json().encode(), topics.MOBILIZATION, key=str(incident).encode()
-            )
-            await eventually(lambda: _deployment(engine, incident))
+        async with _deployed(
+            engine, settings, incident=incident, volunteer=volunteer, offer=offer
+        ) as (api, _):
             on_the_way = await api.post(say, headers=me, json={"status": "en_route"})
             assert on_the_way.status_code == 202, on_the_way.text
 
@@ -323,7 +344,6 @@ async def test_a_volunteer_says_where_they_are_and_the_tracker_takes_their_word(
             )
             nonsense = await api.post(say, headers=me, json={"status": "dancing"})
     finally:
-        await broker.stop()
         await tail.close()
 
     event = json.loads(arrived.value)
@@ -350,9 +370,6 @@ async def test_the_dispatcher_sees_each_members_track_and_another_region_does_no
     incident = await insert_mobilization(engine, center=MEETING_POINT)
     volunteer = await insert_volunteer(engine, "Track Person")
     offer = await _offer(engine, incident, volunteer)
-    accepted = OfferAccepted(
-        incident_id=incident, offer_id=offer, volunteer_id=volunteer, role=Role.MEDIC, eta_s=600
-    )
     start = datetime.now(UTC) - timedelta(minutes=20)
     # Straight in from the east: the map's simplified line keeps its two ends.
     trip = [
@@ -361,29 +378,18 @@ async def test_the_dispatcher_sees_each_members_track_and_another_region_does_no
     ]
     here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
     elsewhere = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
-    settings = ApiSettings(
-        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
-    )
-    broker = build_broker(kafka_settings, principal=ADMIN)
-    await broker.connect()
-    try:
-        async with (
-            running_tracker(database_settings, kafka_settings, redis_settings),
-            api_client(settings) as api,
-        ):
+    settings = (database_settings, kafka_settings, redis_settings)
+    async with _deployed(engine, settings, incident=incident, volunteer=volunteer, offer=offer) as (
+        api,
+        broker,
+    ):
+        for fix in trip:
             await broker.publish(
-                accepted.model_dump_json().encode(), topics.MOBILIZATION, key=str(incident).encode()
+                fix.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
             )
-            await eventually(lambda: _deployment(engine, incident))
-            for fix in trip:
-                await broker.publish(
-                    fix.model_dump_json().encode(), topics.LOCATIONS, key=str(volunteer).encode()
-                )
-            await eventually(lambda: _points_are(engine, incident, len(trip)))
-            shown = await api.get(f"/api/v1/incidents/{incident}/tracks", headers=here)
-            refused = await api.get(f"/api/v1/incidents/{incident}/tracks", headers=elsewhere)
-    finally:
-        await broker.stop()
+        await eventually(lambda: _points_are(engine, incident, len(trip)))
+        shown = await api.get(f"/api/v1/incidents/{incident}/tracks", headers=here)
+        refused = await api.get(f"/api/v1/incidents/{incident}/tracks", headers=elsewhere)
 
     assert shown.status_code == 200, shown.text
     [member] = shown.json()["members"]
