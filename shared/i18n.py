@@ -113,6 +113,11 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
         "ru": "Отправитель не зарегистрирован",
         "en": "Unknown sender",
     },
+    "rejection.sender_suspended": {
+        "kk": "Жіберушіні әкімші тоқтатқан",
+        "ru": "Отправитель приостановлен администратором",
+        "en": "Sender suspended by an administrator",
+    },
     "rejection.sender_not_permitted": {
         "kk": "Жіберушіге бұл аймақты не бұл арнаны хабарлауға рұқсат жоқ",
         "ru": "Отправителю не разрешено оповещать этот регион или по этому каналу",

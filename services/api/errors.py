@@ -109,3 +109,11 @@ class NotDeployed(ValueError):  # noqa: N818 - a refusal, not a failure
 
 class InboundSmsUnavailable(ConnectionError):  # noqa: N818 - named for what the caller is told
     """503: no token is configured for the SMS gateway's webhook, so no reply can be taken."""
+
+
+class SenderNotFound(LookupError):  # noqa: N818 - named like IncidentNotFound
+    """404: no sender by that name in the registry (or, to resume, none suspended)."""
+
+    def __init__(self, sender_id: str) -> None:
+        super().__init__(f"sender {sender_id!r} not found")
+        self.sender_id = sender_id

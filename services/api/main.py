@@ -41,6 +41,7 @@ from services.api.errors import (
     OfferNotFound,
     RefusalHandled,
     RefusalNotFound,
+    SenderNotFound,
     VolunteerNotFound,
 )
 from services.api.live import LiveHub
@@ -63,6 +64,7 @@ from services.api.routes import (
     positions,
     refused_alerts,
     regions,
+    senders,
     sms,
     volunteer_app,
     volunteers,
@@ -198,6 +200,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_exception_handler(BadCorrection, _refused(422))
     app.add_exception_handler(NotDeployed, _refused(409))
     app.add_exception_handler(InboundSmsUnavailable, _said(503, "sms.not_configured"))
+    app.add_exception_handler(SenderNotFound, _said(404, "sender.not_found"))
     app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(AuthUnavailable, _said(503, "auth.unavailable"))
     app.add_exception_handler(InvalidPhone, _said(400, "auth.bad_phone"))
@@ -219,6 +222,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(refused_alerts.router)
     app.include_router(sms.router)
+    app.include_router(senders.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -635,6 +635,36 @@ MESSAGES: Final[dict[str, Texts]] = {
         "ru": "Вызвать",
         "en": "Ask",
     },
+    "console.senders": {
+        "kk": "Жіберушілер тізілімі",
+        "ru": "Реестр отправителей",
+        "en": "Sender registry",
+    },
+    "console.all_regions": {
+        "kk": "барлық облыстар",
+        "ru": "все регионы",
+        "en": "every region",
+    },
+    "console.suspend": {
+        "kk": "Тоқтату",
+        "ru": "Приостановить",
+        "en": "Suspend",
+    },
+    "console.suspend_reason": {
+        "kk": "{sender} неге тоқтатылады?",
+        "ru": "Почему приостановить {sender}?",
+        "en": "Why suspend {sender}?",
+    },
+    "console.suspended_since": {
+        "kk": "Тоқтатылған: {reason}",
+        "ru": "Приостановлен: {reason}",
+        "en": "Suspended: {reason}",
+    },
+    "console.resume": {
+        "kk": "Қайта қосу",
+        "ru": "Возобновить",
+        "en": "Resume",
+    },
     "console.refused": {
         "kk": "Қабылданбаған хабарламалар ({count})",
         "ru": "Отклонённые сообщения ({count})",
@@ -704,6 +734,21 @@ MESSAGES: Final[dict[str, Texts]] = {
         "kk": "Радиус ең кең шегінде (300 км)",
         "ru": "Радиус уже наибольший (300 км)",
         "en": "The radius is the widest already (300 km)",
+    },
+    "sender.not_found": {
+        "kk": "Тізілімде мұндай жіберуші жоқ (немесе ол тоқтатылмаған)",
+        "ru": "Такого отправителя нет в реестре (или он не приостановлен)",
+        "en": "No such sender in the registry (or it is not suspended)",
+    },
+    "sender.suspended": {
+        "kk": "{sender} тоқтатылды: оның хабарламалары бірнеше секундтан кейін қабылданбайды",
+        "ru": "{sender} приостановлен: его сообщения перестанут приниматься через несколько секунд",
+        "en": "{sender} is suspended: its messages are refused within seconds",
+    },
+    "sender.resumed": {
+        "kk": "{sender} қайта қосылды",
+        "ru": "{sender} снова принимается",
+        "en": "{sender} is resumed",
     },
     "sms.unknown_number": {
         "kk": "Jedel: бұл нөмір еріктілер тізімінде жоқ.",

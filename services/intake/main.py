@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from faststream import FastStream
+from sqlalchemy import select
 
 from services.intake.cap import load_rules
 from services.intake.gazetteer import Gazetteer
@@ -20,7 +21,7 @@ from services.intake.repository import IncidentRepository
 from services.intake.senders import REGISTRY_FILE, SenderRegistry
 from services.intake.settings import IntakeSettings
 from services.intake.subscribers import IntakeContext, build_router
-from services.intake.tables import OUTBOX
+from services.intake.tables import OUTBOX, SenderSuspensionRow
 from shared.dead_letters import DeadLetters
 from shared.events.base import utc_now
 from shared.reference import load_regions
@@ -51,10 +52,30 @@ class IntakeService(BrokerService):
 
     def loops(self) -> dict[str, Loop]:
         interval = self.settings.intake.expiry_sweep_interval_s
+        refresh = self.settings.intake.suspensions_refresh_s
         return {
             **super().loops(),
             "expiry-sweep": lambda stop: every(interval, stop, self.expire_now),
+            "sender-suspensions": lambda stop: every(refresh, stop, self.read_suspensions),
         }
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        # Before the first message: a suspended sender is refused from the start. A database
+        # away now is no reason not to start; the loop reads them again in a few seconds.
+        try:
+            await self.read_suspensions()
+        except Exception:
+            log.warning("cannot read the suspended senders yet", exc_info=True)
+
+    async def read_suspensions(self) -> frozenset[str]:
+        """The senders administrators suspended, for the judging of every message after this."""
+        async with self.sessionmaker() as session:
+            keys = frozenset(await session.scalars(select(SenderSuspensionRow.sender_key)))
+        if keys != self.context.suspended.keys:
+            log.info("suspended senders now: %s", ", ".join(sorted(keys)) or "none")
+        self.context.suspended.keys = keys
+        return keys
 
     async def expire_now(self) -> int:
         async with self.sessionmaker() as session, session.begin():

@@ -2,17 +2,18 @@
 `senders.yaml`) and the decisions made on it (pure).
 
 - `judge_sender`: may this sender send on this topic, for these regions, with (or without) this
-  signature? Returns the `SenderTrust` the incident will carry, or raises `Rejected`.
+  signature, and is it not suspended by an administrator? Returns the `SenderTrust` the incident
+  will carry, or raises `Rejected`.
 - `judge_revision`: may this sender update or cancel incidents that others raised?
 - `judge_sent_time`: is the message dated too far ahead of the intake's clock?
 
-Codes: unknown_sender, sender_not_permitted, signature_required, bad_signature,
+Codes: unknown_sender, sender_suspended, sender_not_permitted, signature_required, bad_signature,
 not_original_sender, sent_in_future. Every reason names who sent the message and who may.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -146,9 +147,11 @@ def judge_sender(
     region_codes: Iterable[str],
     signature: Signature | None,
     accept_unverified: bool,
+    suspended: Collection[str] = frozenset(),
 ) -> SenderTrust:
     """How far to trust a message from `sender` on `topic` for `region_codes` (those of the
-    built draft; none for a Cancel), with the signature it carries, if any."""
+    built draft; none for a Cancel), with the signature it carries, if any. `suspended`: the
+    `sender_key`s of registered senders an administrator suspended."""
     what = _TOPIC_WORDS.get(topic, f"messages on {topic}")
     entry = registry.find(sender)
     if entry is None:
@@ -159,6 +162,12 @@ def judge_sender(
             f"The sender '{sender}' is not in Jedel's sender registry, and only registered "
             f"organisations may send {what}. If it is a genuine sender, an administrator must "
             "add it to the registry.",
+        )
+    if sender_key(entry.id) in suspended:
+        raise Rejected(
+            "sender_suspended",
+            f"{entry.describe()} is suspended by a Jedel administrator: nothing sent under its "
+            "name is taken until an administrator resumes it.",
         )
     if topic not in entry.topics:
         allowed = " and ".join(_TOPIC_WORDS.get(t, t) for t in sorted(entry.topics)) or "nothing"

@@ -28,6 +28,8 @@ class IntakeOptions(BaseModel):
     # Who may raise incidents, where, and how their signatures are checked (`senders.py`); None
     # is the registry shipped with the package (`services/intake/senders.yaml`).
     senders_file: Path | None = None
+    # How often the senders administrators suspended are read again (`sender_suspensions`).
+    suspensions_refresh_s: float = Field(default=5.0, gt=0)
     # Accept alerts from senders not in the registry, marked `unverified`, instead of refusing them.
     accept_unverified: bool = False
     # A message dated further ahead of the intake's clock than this is refused: its date would

@@ -8,8 +8,8 @@ announced through the outbox once committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -38,6 +38,14 @@ from shared.kafka import subscriber_options
 from shared.rejections import Rejected
 
 
+@dataclass
+class Suspended:
+    """The `sender_key`s of senders an administrator suspended, as last read from the database
+    (`IntakeService.read_suspensions`, every few seconds); replaced whole, read without a lock."""
+
+    keys: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class IntakeContext:
     settings: IntakeSettings
@@ -47,6 +55,7 @@ class IntakeContext:
     clock: Callable[[], datetime]
     senders: SenderRegistry
     gazetteer: Gazetteer
+    suspended: Suspended = field(default_factory=Suspended)
 
 
 def prepare_cap(
@@ -93,6 +102,7 @@ def judge_cap(
     senders: SenderRegistry,
     options: IntakeOptions,
     now: datetime,
+    suspended: Collection[str] = frozenset(),
 ) -> IncidentDraft | None:
     """Who sent it, when, and with what signature: the draft with its sender's trust, or
     `Rejected`. A Cancel has no draft (and no area): its sender is judged on the topic alone."""
@@ -105,6 +115,7 @@ def judge_cap(
         region_codes=draft.region_codes if draft else (),
         signature=read_signature(data, at=now),
         accept_unverified=options.accept_unverified,
+        suspended=suspended,
     )
     return replace(draft, sender_trust=trust) if draft else None
 
@@ -124,6 +135,7 @@ def judge_report(
         region_codes=draft.region_codes,
         signature=None,
         accept_unverified=options.accept_unverified,
+        suspended=ctx.suspended.keys,
     )
     return replace(draft, sender_trust=trust)
 
@@ -156,6 +168,7 @@ def prepare_cap_message(ctx: IntakeContext, data: bytes, position: Position) -> 
             senders=ctx.senders,
             options=ctx.settings.intake,
             now=ctx.clock(),
+            suspended=ctx.suspended.keys,
         )
     except Rejected as rejection:
         regions = draft.region_codes if draft else ()

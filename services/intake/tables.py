@@ -108,3 +108,18 @@ class AlertRow(Base):
         Index("ix_alerts_incident", "incident_id"),
         Index("ix_alerts_source_identifier", "source", "identifier"),
     )
+
+
+class SenderSuspensionRow(Base):
+    """A registered sender an administrator suspended: nothing it sends is taken until resumed.
+
+    Written by the API (admins), read by the intake every few seconds. Keyed by the sender's
+    registry id as `senders.sender_key` compares it."""
+
+    __tablename__ = "sender_suspensions"
+
+    sender_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    sender_id: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    suspended_by: Mapped[UUID] = mapped_column()
+    suspended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

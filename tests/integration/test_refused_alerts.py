@@ -22,6 +22,7 @@ from services.api.auth.principals import AccountRole
 from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.intake.main import IntakeService
+from services.intake.senders import sender_key
 from services.registry.main import RegistryService
 from services.registry.settings import RegistryOptions, RegistrySettings
 from shared.events import topics
@@ -42,7 +43,12 @@ KOSTANAY = "dchs.kostanay@emer.gov.kz"
 async def intake(
     database_settings: DatabaseSettings, kafka_settings: KafkaSettings, engine: AsyncEngine
 ) -> AsyncIterator[IntakeService]:
-    async with running_intake(database_settings, from_the_end(kafka_settings), engine) as service:
+    async with running_intake(
+        database_settings,
+        from_the_end(kafka_settings),
+        engine,
+        intake={"suspensions_refresh_s": 0.2},
+    ) as service:
         await positioned(service.broker)
         yield service
 
@@ -281,3 +287,101 @@ async def test_an_unknown_refusal_is_404_in_the_callers_language(
     answer = await api.get(f"/api/v1/refused-alerts/{UUID(int=7)}", headers=here)
     assert answer.status_code == 404
     assert answer.json()["detail"] == "Такого отклонённого сообщения нет"
+
+
+async def test_an_admin_suspends_a_sender_and_its_alerts_are_refused_until_resumed(
+    intake: IntakeService,
+    registry: RegistryService,
+    api: httpx.AsyncClient,
+    publish_bytes: Any,
+    engine: AsyncEngine,
+) -> None:
+    """Kostanay's department is suspended (its key leaked, say): its next flood alert is refused
+    and waits in the Kostanay dispatchers' queue saying so; resumed, the same alert (a new copy)
+    opens the incident. Only admins may do either."""
+    admin = {**await headers_for(engine, AccountRole.ADMIN), "Accept-Language": "en"}
+    dispatcher = await _staff(engine, AccountRole.DISPATCHER, "KZ-39")
+    listed = (await api.get("/api/v1/senders", headers=admin)).json()
+    assert {s["id"]: s["suspended"] for s in listed}[KOSTANAY] is None
+    assert (await api.get("/api/v1/senders", headers=dispatcher)).status_code == 403
+    refused_to_dispatcher = await api.post(
+        "/api/v1/senders/suspend",
+        headers=dispatcher,
+        json={"sender_id": KOSTANAY, "reason": "not theirs to do"},
+    )
+    assert refused_to_dispatcher.status_code == 403
+
+    suspended = await api.post(
+        "/api/v1/senders/suspend",
+        headers=admin,
+        json={"sender_id": KOSTANAY.upper(), "reason": "signing key leaked"},
+    )
+    assert suspended.status_code == 200, suspended.text
+    assert "is suspended" in suspended.json()["detail"]
+    await _until(intake, suspended=True)
+    run = new_run()
+    flood = cap("flood_kostanay_12.xml", run=run).replace(
+        b"<sender>cap@emer.gov.kz</sender>", f"<sender>{KOSTANAY}</sender>".encode()
+    )
+    await publish_bytes(topics.ALERTS_CAP, flood)
+    queued = await _queued(api, dispatcher, sender=KOSTANAY, code="sender_suspended")
+    assert queued["region_codes"] == ["KZ-39"]
+    now_listed = {s["id"]: s for s in (await api.get("/api/v1/senders", headers=admin)).json()}
+    assert now_listed[KOSTANAY]["suspended"]["reason"] == "signing key leaked"
+    assert now_listed["cap@emer.gov.kz"]["suspended"] is None
+
+    resumed = await api.post("/api/v1/senders/resume", headers=admin, json={"sender_id": KOSTANAY})
+    assert resumed.status_code == 200, resumed.text
+    again = await api.post("/api/v1/senders/resume", headers=admin, json={"sender_id": KOSTANAY})
+    assert again.status_code == 404, "not suspended any more"
+    await _until(intake, suspended=False)
+    await publish_bytes(topics.ALERTS_CAP, flood.replace(b"-001<", b"-002<"))
+    await _opened(engine, f"KZ-TZhM-{run}-KST-2026-0402-002")
+
+
+async def _until(intake: IntakeService, *, suspended: bool) -> None:
+    """Until the intake has read the suspension (or its end)."""
+    deadline = time.monotonic() + 10
+    while (sender_key(KOSTANAY) in intake.context.suspended.keys) is not suspended:
+        assert time.monotonic() < deadline, "the intake did not read the suspensions in 10 s"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_admin_suspends_and_resumes_a_sender_from_the_console(
+    api_settings: ApiSettings, engine: AsyncEngine, screenshots: Path
+) -> None:
+    """In English: the registry lists every sender with its regions; Kazhydromet is suspended
+    (the reason asked first) and shown so, then resumed."""
+    username = f"admin-{new_run()}"
+    await headers_for(engine, AccountRole.ADMIN, regions=["KZ-39"], username=username)
+    hydromet = "kazhydromet@meteo.kz"
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.accept("flood of test alerts")
+
+    try:
+        async with served_api(create_app(api_settings)) as url, async_playwright() as playwright:
+            browser = await chromium(playwright)
+            try:
+                page = await console_page(browser, url, "en", username)
+                page.on("dialog", answer)
+                await page.locator("#senders").click()
+                line = page.locator(f'.senders li[data-sender="{hydromet}"]')
+                await expect(line).to_contain_text("every region", timeout=10_000)
+                await line.get_by_role("button", name="Suspend").click()
+                await expect(line).to_contain_text("Suspended: flood of test alerts")
+                await expect(page.locator("#panel .note")).to_contain_text("is suspended")
+                await page.screenshot(path=str(screenshots / "console-sender-suspended-en.png"))
+                await line.get_by_role("button", name="Resume").click()
+                await expect(line).not_to_contain_text("Suspended")
+            finally:
+                await browser.close()
+    finally:
+        async with engine.begin() as connection:  # whatever happened, other tests' intakes
+            await connection.execute(
+                text("DELETE FROM sender_suspensions WHERE sender_key = :k"),
+                {"k": sender_key(hydromet)},
+            )
+    assert asked == ["Why suspend Kazhydromet, the national hydrometeorological service?"]

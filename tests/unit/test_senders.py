@@ -23,6 +23,7 @@ from services.intake.senders import (
     judge_revision,
     judge_sender,
     judge_sent_time,
+    sender_key,
 )
 from services.intake.signatures import BadSignature
 from shared.events import topics
@@ -363,3 +364,20 @@ def test_the_same_sender_twice_is_refused(tmp_path: Path) -> None:
     path.write_text("senders:\n" + entry + alias, encoding="utf-8")
     with pytest.raises(RegistryError, match="registered twice"):
         SenderRegistry.load(path)
+
+
+def test_a_suspended_sender_is_refused_under_any_of_its_names() -> None:
+    suspended = frozenset({sender_key(KOSTANAY)})
+    refused = refusal(sender=KOSTANAY.upper(), suspended=suspended)
+    assert refused.code == "sender_suspended"
+    assert "Department of Emergency Situations of Kostanay Region" in refused.reason
+    assert "administrator" in refused.reason
+    # Others are not: the Ministry still alerts Kostanay.
+    assert judge(sender="cap@emer.gov.kz", suspended=suspended) is SenderTrust.REGISTERED
+
+
+def test_jedels_dispatchers_may_update_what_anyone_raised_and_nobody_theirs() -> None:
+    assert SHIPPED.may_act_for("dispatch@jedel.kz", KOSTANAY)
+    assert SHIPPED.may_act_for("dispatch@jedel.kz", "Қостанай облысының Полиция департаменті")
+    assert not SHIPPED.may_act_for(KOSTANAY, "dispatch@jedel.kz")
+    assert "dispatch@jedel.kz" in {s.id for s in SHIPPED.acting_for(KOSTANAY)}

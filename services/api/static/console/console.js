@@ -121,17 +121,25 @@ async function countRefused() {
   if (!response.ok) return;
   const queue = await response.json();
   state.queue = queue.items;
-  refusals.replaceChildren(el("button", {
+  const buttons = [el("button", {
     type: "button", id: "refused", class: queue.open ? "alarm" : "",
     "aria-pressed": String(state.view === "refused"),
     onclick: () => { state.view = state.view === "refused" ? "incidents" : "refused"; state.refusal = null; showView(); },
-  }, say("console.refused", { count: queue.open })));
+  }, say("console.refused", { count: queue.open }))];
+  if (state.me.role === "admin") {
+    buttons.push(" ", el("button", {
+      type: "button", id: "senders", "aria-pressed": String(state.view === "senders"),
+      onclick: () => { state.view = state.view === "senders" ? "incidents" : "senders"; showView(); },
+    }, say("console.senders")));
+  }
+  refusals.replaceChildren(...buttons);
   if (state.view === "refused" && !state.refusal) renderRefused();
 }
 
 function showView() {
   countRefused();
-  if (state.view === "refused") renderRefused();
+  if (state.view === "senders") renderSenders();
+  else if (state.view === "refused") renderRefused();
   else { render(); if (state.selected) loadGroup(state.selected); }
 }
 
@@ -144,6 +152,38 @@ function renderRefused() {
       " · ", item.region_codes.length ? item.region_codes.join(", ") : say("console.refused_unplaced"))));
   panel.replaceChildren(el("h2", {}, say("console.refused", { count: items.length })), back,
     items.length ? el("ul", { class: "incidents" }, ...items) : el("p", { class: "empty" }, say("console.refused_none")));
+}
+
+// Admins: the sender registry, and suspending a sender at once (the intake refuses it).
+async function renderSenders(note) {
+  const response = await api("GET", "/api/v1/senders");
+  if (!response.ok) return;
+  const senders = await response.json();
+  const back = el("button", { type: "button", class: "secondary", onclick: () => { state.view = "incidents"; showView(); } }, say("console.back"));
+  const said = el("p", { class: "note", role: "status" }, note || "");
+  const act = async (path, body) => {
+    const answer = await api("POST", path, body);
+    await renderSenders(await detail(answer));
+  };
+  const rows = senders.map((sender) => {
+    const where = sender.regions === "all" ? say("console.all_regions") : sender.regions.join(", ");
+    const item = el("li", { "data-sender": sender.id, class: sender.suspended ? "suspended" : "" },
+      el("strong", {}, sender.name), ` (${sender.id}) · ${where}`);
+    if (sender.suspended) {
+      item.append(el("br"), say("console.suspended_since", { reason: sender.suspended.reason }), " ",
+        el("button", { type: "button", class: "secondary", onclick: () => act("/api/v1/senders/resume", { sender_id: sender.id }) }, say("console.resume")));
+    } else {
+      item.append(" ", el("button", {
+        type: "button", class: "danger",
+        onclick: () => {
+          const reason = window.prompt(say("console.suspend_reason", { sender: sender.name }));
+          if (reason) act("/api/v1/senders/suspend", { sender_id: sender.id, reason });
+        },
+      }, say("console.suspend")));
+    }
+    return item;
+  });
+  panel.replaceChildren(el("h2", {}, say("console.senders")), back, said, el("ul", { class: "senders" }, ...rows));
 }
 
 async function openRefusal(refusalId) {
