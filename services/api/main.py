@@ -64,6 +64,7 @@ from services.api.routes import (
     positions,
     refused_alerts,
     regions,
+    reports,
     senders,
     sms,
     volunteer_app,
@@ -223,6 +224,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(refused_alerts.router)
     app.include_router(sms.router)
     app.include_router(senders.router)
+    app.include_router(reports.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

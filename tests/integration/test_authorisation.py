@@ -49,6 +49,7 @@ class Access(Enum):
     DISPATCHERS = "any dispatcher (each sees their regions' refused alerts) and admins"
     REFUSAL = "dispatchers of the refused alert's regions, and admins"
     ADMIN = "admins only"
+    ANALYST = "analysts and admins: counts, nothing personal"
     GATEWAY = "only the SMS gateway, by its own token: every person is 401, signed in or not"
 
 
@@ -88,6 +89,7 @@ POLICY: dict[str, Access] = {
     "POST /api/v1/me/offers/{offer_id}/field-status": Access.OWN_OFFER,
     "GET /api/v1/accounts": Access.ADMIN,
     "GET /api/v1/senders": Access.ADMIN,
+    "GET /api/v1/reports/regions": Access.ANALYST,
     "POST /api/v1/senders/suspend": Access.ADMIN,
     "POST /api/v1/senders/resume": Access.ADMIN,
     "POST /api/v1/accounts": Access.ADMIN,
@@ -136,6 +138,7 @@ ALLOWED: dict[Access, frozenset[str]] = {
     Access.VOLUNTEER: frozenset({"volunteer", "other_volunteer"}),
     Access.OPERATOR: frozenset({"dispatcher_here", "coordinator_here", "admin"}),
     Access.ADMIN: frozenset({"admin"}),
+    Access.ANALYST: frozenset({"analyst", "admin"}),
     Access.GATEWAY: frozenset(),
     Access.DISPATCHERS: frozenset({"dispatcher_here", "dispatcher_elsewhere", "admin"}),
     Access.REFUSAL: frozenset({"dispatcher_here", "admin"}),

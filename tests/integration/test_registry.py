@@ -13,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from services.api.auth.principals import AccountRole
+from services.api.settings import ApiSettings
 from services.registry.corrections import void_entry
 from services.registry.main import RegistryService
 from services.registry.queries import region_activity
@@ -53,8 +55,10 @@ from shared.kafka import build_broker
 from shared.outbox import OutgoingEvent
 from shared.reference import KAZAKHSTAN_TZ
 from shared.settings import DatabaseSettings, KafkaSettings
+from tests.accounts import headers_for
 from tests.factories import new_run
 from tests.kafka_tail import Tail, eventually
+from tests.running import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -507,3 +511,51 @@ async def test_a_voided_entry_leaves_the_report_but_stays_in_the_log(
     assert voided["kind"] == "OfferAccepted"
     assert voiding["kind"] == "EntryVoided" and voiding["topic"] is None
     assert voiding["payload"]["voids"] == str(events[2][1].event_id)
+
+
+async def test_an_analyst_reads_the_regions_report_through_the_api_as_json_and_csv(
+    registry: RegistryService,
+    send: Send,
+    engine: AsyncEngine,
+    region: str,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+) -> None:
+    """One flood of the day with one accepted offer, in a region of its own: the analyst's report
+    counts it (as the registry's own report does) and names nobody; a dispatcher may not ask."""
+    flood, volunteer, offer = uuid4(), uuid4(), uuid4()
+    await register_volunteers(engine, region, [volunteer, uuid4()])
+    events: list[tuple[str, Event]] = [
+        (topics.INCIDENTS, incident(IncidentOpened, flood, region, occurred_at=at(9), opened_at=at(9))),
+        (topics.MOBILIZATION, offered(flood, volunteer, offer, Role.MEDIC, at(9, 2))),
+        (topics.MOBILIZATION, OfferAccepted(
+            incident_id=flood, occurred_at=at(9, 10), offer_id=offer, volunteer_id=volunteer,
+            role=Role.MEDIC, eta_s=900,
+        )),
+    ]  # fmt: skip
+    for topic, event in events:
+        await send(topic, event, key=flood)
+    await eventually(lambda: all_recorded(engine, [event for _, event in events]))
+    expected = await report(engine, region)
+    settings = ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
+    analyst = await headers_for(engine, AccountRole.ANALYST)
+    dispatcher = await headers_for(engine, AccountRole.DISPATCHER, regions=[region])
+    path = f"/api/v1/reports/regions?from={DAY}&to={DAY}&region={region}"
+    async with api_client(settings) as api:
+        shown = await api.get(path, headers=analyst)
+        as_csv = await api.get(f"{path}&format=csv", headers=analyst)
+        refused = await api.get(path, headers=dispatcher)
+        inside_out = await api.get(f"{path.replace(f'to={DAY}', 'to=2026-01-01')}", headers=analyst)
+
+    assert shown.status_code == 200, shown.text
+    [row] = shown.json()
+    assert (row["incidents_opened"], row["offers_sent"], row["deployments"]) == (1, 1, 1)
+    assert row["registered_volunteers"] == expected.registered_volunteers == 2
+    assert row["active_share"] == pytest.approx(expected.active_share)
+    assert str(volunteer) not in shown.text, "counts only, nobody named"
+    lines = as_csv.text.strip().splitlines()
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert lines[0].startswith("first_day,last_day,region_code") and len(lines) == 2
+    assert f"{DAY},{DAY},{region}," in lines[1]
+    assert refused.status_code == 403
+    assert inside_out.status_code == 400 and "before it starts" in inside_out.text

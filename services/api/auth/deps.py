@@ -100,5 +100,7 @@ StaffDep = Annotated[
 ]
 # The queue of refused alerts: dispatchers (scoped by `principals.sees_refusal`) and admins.
 DispatcherDep = Annotated[Principal, Depends(require(AccountRole.DISPATCHER, AccountRole.ADMIN))]
+# Reports of the registry: counts, nothing personal.
+AnalystDep = Annotated[Principal, Depends(require(AccountRole.ANALYST, AccountRole.ADMIN))]
 AdminDep = Annotated[Principal, Depends(require(AccountRole.ADMIN))]
 SignedInDep = Annotated[Principal, Depends(require(*AccountRole))]
