@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.api.auth.principals import AccountRole
+from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.registry.corrections import void_entry
 from services.registry.main import RegistryService
@@ -56,9 +59,10 @@ from shared.outbox import OutgoingEvent
 from shared.reference import KAZAKHSTAN_TZ
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.accounts import headers_for
+from tests.browsers import chromium, console_page
 from tests.factories import new_run
 from tests.kafka_tail import Tail, eventually
-from tests.running import api_client
+from tests.running import api_client, served_api
 
 pytestmark = pytest.mark.integration
 
@@ -513,16 +517,9 @@ async def test_a_voided_entry_leaves_the_report_but_stays_in_the_log(
     assert voiding["payload"]["voids"] == str(events[2][1].event_id)
 
 
-async def test_an_analyst_reads_the_regions_report_through_the_api_as_json_and_csv(
-    registry: RegistryService,
-    send: Send,
-    engine: AsyncEngine,
-    region: str,
-    database_settings: DatabaseSettings,
-    kafka_settings: KafkaSettings,
-) -> None:
-    """One flood of the day with one accepted offer, in a region of its own: the analyst's report
-    counts it (as the registry's own report does) and names nobody; a dispatcher may not ask."""
+async def _one_flood_recorded(send: Send, engine: AsyncEngine, region: str) -> UUID:
+    """A flood on `DAY` in `region` with one offer, accepted, recorded; the volunteer's id (one of
+    the region's two registered volunteers)."""
     flood, volunteer, offer = uuid4(), uuid4(), uuid4()
     await register_volunteers(engine, region, [volunteer, uuid4()])
     events: list[tuple[str, Event]] = [
@@ -536,6 +533,20 @@ async def test_an_analyst_reads_the_regions_report_through_the_api_as_json_and_c
     for topic, event in events:
         await send(topic, event, key=flood)
     await eventually(lambda: all_recorded(engine, [event for _, event in events]))
+    return volunteer
+
+
+async def test_an_analyst_reads_the_regions_report_through_the_api_as_json_and_csv(
+    registry: RegistryService,
+    send: Send,
+    engine: AsyncEngine,
+    region: str,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+) -> None:
+    """One flood of the day with one accepted offer, in a region of its own: the analyst's report
+    counts it (as the registry's own report does) and names nobody; a dispatcher may not ask."""
+    volunteer = await _one_flood_recorded(send, engine, region)
     expected = await report(engine, region)
     settings = ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
     analyst = await headers_for(engine, AccountRole.ANALYST)
@@ -559,3 +570,38 @@ async def test_an_analyst_reads_the_regions_report_through_the_api_as_json_and_c
     assert f"{DAY},{DAY},{region}," in lines[1]
     assert refused.status_code == 403
     assert inside_out.status_code == 400 and "before it starts" in inside_out.text
+
+
+async def test_an_analyst_reads_the_report_in_the_console_in_russian(
+    registry: RegistryService,
+    send: Send,
+    engine: AsyncEngine,
+    region: str,
+    database_settings: DatabaseSettings,
+    kafka_settings: KafkaSettings,
+    screenshots: Path,
+) -> None:
+    """An analyst signs in to the console and lands on the report: the day of the flood, the
+    test region's line counts it, half its registered volunteers were active; CSV to download."""
+    await _one_flood_recorded(send, engine, region)
+    username = f"analyst-{new_run()}"
+    await headers_for(engine, AccountRole.ANALYST, regions=["KZ-39"], username=username)
+    settings = ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
+    async with served_api(create_app(settings)) as url, async_playwright() as playwright:
+        browser = await chromium(playwright)
+        try:
+            page = await console_page(browser, url, "ru", username)
+            await expect(page.locator("#panel h2")).to_have_text("Отчёты", timeout=10_000)
+            await page.get_by_label("С", exact=True).fill(DAY.isoformat())
+            await page.get_by_label("По", exact=True).fill(DAY.isoformat())
+            await page.locator("#report-show").click()
+            line = page.locator(f'#report tr[data-region="{region}"]')
+            await expect(line).to_contain_text("Тест1", timeout=10_000)  # named in Russian
+            cells = await line.locator("td").all_inner_texts()
+            assert cells[:3] == ["1", "1", "1"], cells  # incidents, offers, deployments
+            assert cells[-1] == "50.0 %"
+            href = await page.locator("#report-csv").get_attribute("href")
+            assert href == f"/api/v1/reports/regions?from={DAY}&to={DAY}&format=csv"
+            await page.screenshot(path=str(screenshots / "console-report-ru.png"))
+        finally:
+            await browser.close()

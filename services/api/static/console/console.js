@@ -107,15 +107,71 @@ async function start() {
     onclick: async () => { await api("POST", "/api/v1/auth/sign-out"); showSignIn(); },
   }, say("app.sign_out")));
   await drawRegions();
+  if (state.me.role === "analyst") state.view = "reports";  // counts are an analyst's work
   await loadIncidents();
   await countRefused();
+  if (state.view === "reports") renderReports();
   listen();
 }
 
 const SEES_REFUSALS = ["dispatcher", "admin"];
+const REPORTS = ["analyst", "admin"];
+
+function reportsButton() {
+  return el("button", {
+    type: "button", id: "reports", "aria-pressed": String(state.view === "reports"),
+    onclick: () => { state.view = state.view === "reports" ? "incidents" : "reports"; showView(); },
+  }, say("console.reports"));
+}
+
+// The registry's report per region over a period (counts only), with the active share on the map.
+function renderReports() {
+  const day = (offset) => new Date(Date.now() - offset * 86400000).toISOString().slice(0, 10);
+  const from = el("input", { id: "report-from", type: "date", value: state.reportFrom || day(29) });
+  const to = el("input", { id: "report-to", type: "date", value: state.reportTo || day(0) });
+  const csv = el("a", { id: "report-csv", class: "secondary" }, say("console.report_csv"));
+  const note = el("p", { class: "note", role: "status" });
+  const table = el("table", { id: "report" });
+  const show = async () => {
+    state.reportFrom = from.value; state.reportTo = to.value;
+    const query = `from=${from.value}&to=${to.value}`;
+    csv.href = `/api/v1/reports/regions?${query}&format=csv`;
+    const response = await api("GET", `/api/v1/reports/regions?${query}`);
+    if (!response.ok) { note.textContent = await detail(response); table.replaceChildren(); return; }
+    note.textContent = "";
+    const rows = await response.json();
+    const share = (row) => row.active_share === null ? "—" : `${(row.active_share * 100).toFixed(1)} %`;
+    const columns = ["console.report_region", "console.report_incidents", "console.report_offers",
+      "console.report_deployments", "console.report_hours", "console.report_active"];
+    table.replaceChildren(
+      el("thead", {}, el("tr", {}, ...columns.map((key) => el("th", { scope: "col" }, say(key))))),
+      el("tbody", {}, ...rows.map((row) => el("tr", { "data-region": row.region_code || "" },
+        el("th", { scope: "row" }, (state.regionNames || {})[row.region_code] || row.region_code || "—"),
+        el("td", {}, String(row.incidents_opened)), el("td", {}, String(row.offers_sent)),
+        el("td", {}, String(row.deployments)), el("td", {}, row.volunteer_hours.toFixed(1)),
+        el("td", { class: "share" }, share(row))))));
+    const shares = Object.fromEntries(rows.map((row) => [row.region_code, row.active_share]));
+    if (state.regions) state.regions.setStyle((feature) => {
+      const value = shares[feature.properties.code];
+      const tone = value === null || value === undefined ? "#e2e8f0" : `hsl(150, 45%, ${Math.round(92 - Math.min(value, 1) * 55)}%)`;
+      return { color: "#475569", weight: 1, fillColor: tone, fillOpacity: 1 };
+    });
+  };
+  panel.replaceChildren(
+    el("h2", {}, say("console.reports")),
+    el("label", { for: "report-from" }, say("console.report_from")), from,
+    el("label", { for: "report-to" }, say("console.report_to")), to,
+    el("button", { type: "button", class: "primary", id: "report-show", onclick: show }, say("console.report_show")), " ",
+    csv, note, el("div", { class: "wide" }, table));
+  show();
+}
 
 // The queue of refused alerts: its count in the bar, read again every 20 s and on reconnecting.
 async function countRefused() {
+  if (state.me && REPORTS.includes(state.me.role) && !SEES_REFUSALS.includes(state.me.role)) {
+    refusals.replaceChildren(reportsButton());
+    return;
+  }
   if (!state.me || !SEES_REFUSALS.includes(state.me.role)) { refusals.replaceChildren(); return; }
   const response = await api("GET", "/api/v1/refused-alerts?limit=200");
   if (!response.ok) return;
@@ -126,6 +182,7 @@ async function countRefused() {
     "aria-pressed": String(state.view === "refused"),
     onclick: () => { state.view = state.view === "refused" ? "incidents" : "refused"; state.refusal = null; showView(); },
   }, say("console.refused", { count: queue.open }))];
+  if (REPORTS.includes(state.me.role)) buttons.push(" ", reportsButton());
   if (state.me.role === "admin") {
     buttons.push(" ", el("button", {
       type: "button", id: "senders", "aria-pressed": String(state.view === "senders"),
@@ -138,7 +195,8 @@ async function countRefused() {
 
 function showView() {
   countRefused();
-  if (state.view === "senders") renderSenders();
+  if (state.view === "reports") renderReports();
+  else if (state.view === "senders") renderSenders();
   else if (state.view === "refused") renderRefused();
   else { render(); if (state.selected) loadGroup(state.selected); }
 }
@@ -237,6 +295,8 @@ async function drawRegions() {
   if (state.regions) state.regions.remove();
   const response = await api("GET", "/api/v1/regions");
   const regions = await response.json();
+  state.regionNames = Object.fromEntries(regions.features.map((feature) =>
+    [feature.properties.code, feature.properties[`name_${LANG}`] || feature.properties.code]));
   state.regions = L.geoJSON(regions, {
     style: (feature) => mine([feature.properties.code])
       ? { color: "#1d3557", weight: 2, fillColor: "#f1f5f9", fillOpacity: 1 }
