@@ -262,7 +262,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_in_the_console_in_kazakh(
             await button.click()
             await page.locator(f'[data-refusal="{queued["id"]}"]').click()
             await expect(page.locator("#panel h2")).to_have_text(
-                translate("rejection.unknown_sender", "kk")
+                translate("rejection.unknown_sender", "kk"), timeout=15_000
             )
             await expect(page.locator("#panel .reason")).to_contain_text(STRANGER)
             text_box = page.get_by_label("Жіберілген хабарлама — осында түзетіңіз")

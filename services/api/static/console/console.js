@@ -136,7 +136,9 @@ function renderReports() {
     state.reportFrom = from.value; state.reportTo = to.value;
     const query = `from=${from.value}&to=${to.value}`;
     csv.href = `/api/v1/reports/regions?${query}&format=csv`;
+    const asked = (state.reportAsked = (state.reportAsked || 0) + 1);
     const response = await api("GET", `/api/v1/reports/regions?${query}`);
+    if (asked !== state.reportAsked) return;  // a later question's answer is the one to show
     if (!response.ok) { note.textContent = await detail(response); table.replaceChildren(); return; }
     note.textContent = "";
     const rows = await response.json();
@@ -247,7 +249,14 @@ async function renderSenders(note) {
 async function openRefusal(refusalId) {
   state.refusal = refusalId;
   const response = await api("GET", `/api/v1/refused-alerts/${refusalId}`);
-  if (!response.ok) { state.refusal = null; renderRefused(); return; }
+  if (state.refusal !== refusalId) return;  // another was opened meanwhile
+  if (!response.ok) {
+    const why = await detail(response);
+    state.refusal = null;
+    renderRefused();
+    panel.prepend(el("p", { class: "note", role: "alert" }, why));
+    return;
+  }
   const item = await response.json();
   const note = el("p", { class: "note", role: "status" });
   const text = el("textarea", { id: "correction", rows: "16", spellcheck: "false" });
