@@ -276,6 +276,16 @@ async def test_an_alert_across_the_border_is_clipped_to_kazakhstan(
     assert inside == pytest.approx(incident["area_km2"], rel=0.01)
 
 
+async def _to_confirm(publish: Any, engine: AsyncEngine) -> tuple[str, dict[str, Any]]:
+    """An alert from Kostanay's department naming a place nobody can find: its identifier and the
+    incident it became, standing on the region, its area to confirm."""
+    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=new_run())
+    await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
+    incident = await opened(engine, identifier)
+    assert incident["area_to_confirm"]
+    return identifier, incident
+
+
 def _api(database: DatabaseSettings, kafka: KafkaSettings, redis: RedisSettings) -> FastAPI:
     """The API on the intake's clock: an Update dated now would be from the intake's future."""
     app = create_app(ApiSettings(environment="test", database=database, kafka=kafka, redis=redis))
@@ -294,11 +304,7 @@ async def test_a_dispatcher_places_an_area_to_confirm_and_the_incident_takes_it(
     """An alert naming a place nobody can find stands on the sender's region, to confirm; a
     Kostanay dispatcher draws a 3 km circle on the map: a CAP Update from Jedel's dispatchers goes
     through the intake and the incident is there, confirmed. Another region's dispatcher cannot."""
-    run = new_run()
-    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
-    await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
-    incident = await opened(engine, identifier)
-    assert incident["area_to_confirm"]
+    identifier, incident = await _to_confirm(publish, engine)
     app = _api(database_settings, kafka_settings, redis_settings)
     here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"])
     elsewhere = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-75"])
@@ -351,12 +357,9 @@ async def test_a_dispatcher_places_the_area_on_the_consoles_map(
     """In Russian: the incident is listed as an area to confirm; the dispatcher chooses to place
     it, clicks the map, sets 2 km and sends it; the intake takes the Update and the incident is
     placed."""
-    run = new_run()
-    data, identifier = wind(ENCODINGS / "wind_kostanay_ru_utf8.xml", run=run)
-    await publish(named_only(data, "урочище Сорок Ключей", sender=KOSTANAY_DEPARTMENT))
-    incident = await opened(engine, identifier)
+    identifier, incident = await _to_confirm(publish, engine)
     app = _api(database_settings, kafka_settings, redis_settings)
-    username = f"kostanay-area-{run}"
+    username = f"kostanay-area-{new_run()}"
     await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
     async with served_api(app) as url, async_playwright() as playwright:
         browser = await chromium(playwright)

@@ -93,6 +93,13 @@ async def api(api_settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+def _flood_from(sender: str, run: str) -> bytes:
+    """The Kostanay flood alert of `run`, sent by `sender`."""
+    return cap("flood_kostanay_12.xml", run=run).replace(
+        b"<sender>cap@emer.gov.kz</sender>", f"<sender>{sender}</sender>".encode()
+    )
+
+
 async def _staff(engine: AsyncEngine, role: AccountRole, *regions: str) -> dict[str, str]:
     return {**await headers_for(engine, role, regions=regions), "Accept-Language": "ru"}
 
@@ -136,9 +143,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_and_it_opens_the_incident(
     run = new_run()
     flood = cap("flood_kostanay_12.xml", run=run)
     identifier = f"KZ-TZhM-{run}-KST-2026-0402-001"
-    sent = flood.replace(
-        b"<sender>cap@emer.gov.kz</sender>", f"<sender>{STRANGER}</sender>".encode()
-    )
+    sent = _flood_from(STRANGER, run)
     assert sent != flood
     await publish_bytes(topics.ALERTS_CAP, sent)
     here = await _staff(engine, AccountRole.DISPATCHER, "KZ-39")
@@ -245,9 +250,7 @@ async def test_a_dispatcher_corrects_a_refused_alert_in_the_console_in_kazakh(
     (in Kazakh) and the message, corrects the sender in place and resubmits: the incident opens."""
     run = new_run()
     identifier = f"KZ-TZhM-{run}-KST-2026-0402-001"
-    sent = cap("flood_kostanay_12.xml", run=run).replace(
-        b"<sender>cap@emer.gov.kz</sender>", f"<sender>{STRANGER}</sender>".encode()
-    )
+    sent = _flood_from(STRANGER, run)
     await publish_bytes(topics.ALERTS_CAP, sent)
     username = f"kostanay-{run}"
     here = await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
@@ -320,9 +323,7 @@ async def test_an_admin_suspends_a_sender_and_its_alerts_are_refused_until_resum
     assert "is suspended" in suspended.json()["detail"]
     await _until(intake, suspended=True)
     run = new_run()
-    flood = cap("flood_kostanay_12.xml", run=run).replace(
-        b"<sender>cap@emer.gov.kz</sender>", f"<sender>{KOSTANAY}</sender>".encode()
-    )
+    flood = _flood_from(KOSTANAY, run)
     await publish_bytes(topics.ALERTS_CAP, flood)
     queued = await _queued(api, dispatcher, sender=KOSTANAY, code="sender_suspended")
     assert queued["region_codes"] == ["KZ-39"]

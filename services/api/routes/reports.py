@@ -8,6 +8,7 @@ Counts only: nobody's name, phone or id. JSON, or CSV for a spreadsheet (`format
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,7 @@ from services.api.deps import SessionDep
 from services.api.errors import InvalidQueryError
 from services.api.schemas import Problem
 from services.registry.queries import region_activity
-from services.registry.reports import Period
+from services.registry.reports import Period, RegionActivity
 from services.registry.reports.export import to_csv
 from shared.reference import KAZAKHSTAN_TZ
 
@@ -53,6 +54,10 @@ class RegionReport(BaseModel):
     registered_volunteers: int
     active_registered_volunteers: int
     active_share: float | None
+
+
+# The report's figures as the registry computes them (`RegionActivity`), by name.
+FROM_ROW = frozenset(field.name for field in fields(RegionActivity)) - {"period"}
 
 
 def period_of(first: date | None, last: date | None, *, today: date) -> Period:
@@ -98,24 +103,18 @@ async def regions_report(
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     reports = [
-        RegionReport(
-            first_day=row.period.first_day,
-            last_day=row.period.last_day,
-            region_code=row.region_code,
-            exercises_included=row.exercises_included,
-            incidents_opened=row.incidents_opened,
-            offers_sent=row.offers_sent,
-            deployments=row.deployments,
-            offers_declined=row.offers_declined,
-            offers_timed_out=row.offers_timed_out,
-            offers_stood_down=row.offers_stood_down,
-            groups_completed=row.groups_completed,
-            groups_understaffed=row.groups_understaffed,
-            volunteer_hours=round(row.volunteer_hours, 2),
-            unique_active_volunteers=row.unique_active_volunteers,
-            registered_volunteers=row.registered_volunteers,
-            active_registered_volunteers=row.active_registered_volunteers,
-            active_share=row.active_share,
+        RegionReport.model_validate(
+            {
+                **{
+                    name: getattr(row, name)
+                    for name in RegionReport.model_fields
+                    if name in FROM_ROW
+                },
+                "first_day": row.period.first_day,
+                "last_day": row.period.last_day,
+                "volunteer_hours": round(row.volunteer_hours, 2),
+                "active_share": row.active_share,
+            }
         ).model_dump(mode="json")
         for row in rows
     ]
