@@ -126,7 +126,8 @@ async def run_demo(
             return False
         console.print(
             "[green]every alert became an incident on incidents.v1, and the malformed one went "
-            "to alerts.dead_letter.v1 with its reason[/]\n"
+            "to alerts.dead_letter.v1 with its reason: the console's Refused alerts shows it to "
+            "every dispatcher, to correct or dismiss[/]\n"
         )
         flood = rows[0].incident
         assert flood is not None
