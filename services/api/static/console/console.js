@@ -398,7 +398,11 @@ function askControls(group, open, volunteerId, name, preferred, tell) {
 
 // The standing groups of the group's region and its neighbours (read when opened).
 function standingGroups(group, open, tell) {
-  const box = el("details", { class: "standing" }, el("summary", {}, say("console.standing")));
+  // Whether it is open is kept at the click itself: a live re-render between the click and its
+  // toggle event would otherwise draw it closed again.
+  const box = el("details", { class: "standing" }, el("summary", {
+    onclick: () => { state.groupsOpen = box.open ? null : group.incident_id; },
+  }, say("console.standing")));
   box.ontoggle = async () => {
     state.groupsOpen = box.open ? group.incident_id : null;
     if (!box.open || box.dataset.loaded) return;
@@ -561,7 +565,9 @@ function groupView(group) {
   parts.push(note);
   if (group.members.length) parts.push(el("h4", {}, say("console.members")), members);
   const openRoles = group.status === "active" ? group.roles.filter((role) => role.open_places > 0).map((role) => role.role) : [];
-  const why = el("details", { class: "why" }, el("summary", {}, say("console.why")));
+  const why = el("details", { class: "why" }, el("summary", {
+    onclick: () => { state.whyOpen = why.open ? null : group.incident_id; },
+  }, say("console.why")));
   why.ontoggle = async () => {
     // Kept open across re-renders: live changes redraw the group every few seconds.
     state.whyOpen = why.open ? group.incident_id : null;
