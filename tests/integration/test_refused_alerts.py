@@ -168,6 +168,14 @@ async def test_a_dispatcher_corrects_a_refused_alert_and_it_opens_the_incident(
     )
     assert no_entry.status_code == 403
 
+    # A correction may not carry the alert out of the dispatcher's regions (Akmola's blizzard).
+    moved = await api.post(
+        f"/api/v1/refused-alerts/{queued['id']}/resubmit",
+        headers=here,
+        json={"message": cap("blizzard_geocode_12.xml", run=run).decode()},
+    )
+    assert moved.status_code == 403 and "вне ваших" in moved.json()["detail"], moved.text
+
     shown = (await api.get(f"/api/v1/refused-alerts/{queued['id']}", headers=here)).json()
     assert shown["message"] == sent.decode(), "the message exactly as it was sent"
     assert shown["correction"] is None

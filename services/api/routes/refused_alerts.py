@@ -12,7 +12,9 @@ name and needs, so only the dispatchers of its regions and admins read it.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -25,13 +27,20 @@ from services.api.auth.principals import AccountRole, Principal, sees_refusal
 from services.api.deps import LanguageDep, PublisherDep, SessionDep
 from services.api.errors import BadCorrection, Forbidden, RefusalHandled, RefusalNotFound
 from services.api.messages import message
+from services.api.routes.senders import registry
 from services.api.schemas import Problem
 from services.intake.cap import MAX_CAP_BYTES
+from services.intake.gazetteer import Gazetteer
+from services.intake.regions import RegionIndex
+from services.intake.senders import SenderRegistry
+from services.intake.subscribers import prepare_cap, prepare_report
 from services.registry.tables import RefusedAlertRow
 from shared.events import topics
 from shared.events.alerts import RefusalStatus
 from shared.events.base import utc_now
 from shared.i18n import CATALOGUE, Language
+from shared.reference import load_regions
+from shared.rejections import Rejected
 
 router = APIRouter(prefix="/api/v1/refused-alerts", tags=["refused alerts"])
 
@@ -92,6 +101,31 @@ class Correction(BaseModel):
         max_length=MAX_CAP_BYTES,
         description="The corrected message, whole (CAP XML, or the report's JSON)",
     )
+
+
+@cache
+def _places() -> tuple[RegionIndex, Gazetteer, SenderRegistry]:
+    return RegionIndex(load_regions()), Gazetteer.default(), registry()
+
+
+def regions_of(topic: str, message: bytes) -> tuple[str, ...]:
+    """The regions a (corrected) alert is about, as the intake would place it; () when it cannot
+    be read (the intake will refuse it again, with why)."""
+    regions, gazetteer, senders = _places()
+    try:
+        if topic == topics.ALERTS_MISSING_PERSON:
+            _, draft = prepare_report(message, regions=regions)
+            return draft.region_codes
+        _, cap_draft = prepare_cap(
+            message,
+            regions=regions,
+            gazetteer=gazetteer,
+            senders=senders,
+            max_bytes=MAX_CAP_BYTES,
+        )
+    except Rejected:
+        return ()
+    return cap_draft.region_codes if cap_draft is not None else ()
 
 
 def _title(code: str, language: Language) -> str:
@@ -232,6 +266,11 @@ async def resubmit_refused_alert(
     corrected = body.message.encode()
     if len(corrected) > MAX_CAP_BYTES:
         raise BadCorrection("refusal.too_large")
+    # A correction may not move an alert out of the dispatcher's regions: where it is about is
+    # read as the intake would read it (one that still cannot be read comes back refused).
+    about = await asyncio.to_thread(regions_of, row.source_topic, corrected)
+    if about and not sees_refusal(principal, about):
+        raise Forbidden("refusal.other_region")
     await _settle(session, principal, row, RefusalStatus.RESUBMITTED, corrected)
     # Published before the commit: if the broker cannot take it, the refusal stays open (503).
     await publisher.publish_message(
