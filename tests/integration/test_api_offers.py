@@ -1391,16 +1391,15 @@ async def test_a_dispatcher_asks_a_named_volunteer_from_the_console_in_kazakh(
     async with _kostanay_console(url, engine, "kk") as page:
         await page.locator(f'[data-incident="{listed}"]').click()
         await page.get_by_text("Кім шақырылды және неге").click()
-        eligible = {population[name] for name in ("medic-4", "medic-5", "leader-far")}
-        lines = page.locator(".why li:has(select)")
-        await lines.first.wait_for(timeout=10_000)
-        chosen = None
-        for n in range(await lines.count()):
-            volunteer = uuid.UUID(await lines.nth(n).get_attribute("data-volunteer") or "")
-            if volunteer in eligible:
-                chosen, line = volunteer, lines.nth(n)
-                break
-        assert chosen is not None, await page.locator(".why").inner_text()
+        eligible = [population[name] for name in ("medic-4", "medic-5", "leader-far")]
+        # Someone the first wave looked at and did not ask (the list is redrawn on live changes:
+        # the locator is found again at each step).
+        askable = page.locator(
+            ", ".join(f'.why li:has(select)[data-volunteer="{v}"]' for v in eligible)
+        ).first
+        await askable.wait_for(timeout=15_000)
+        chosen = uuid.UUID(await askable.get_attribute("data-volunteer") or "")
+        line = page.locator(f'.why li[data-volunteer="{chosen}"]')
         role = "leader" if chosen == population["leader-far"] else "medic"
         await _ask(page, line, role, button="Шақыру", said="Шақыру жіберілді")
         await page.screenshot(path=str(screenshots / "console-asked-kk.png"))

@@ -568,14 +568,10 @@ function groupView(group) {
   const why = el("details", { class: "why" }, el("summary", {
     onclick: () => { state.whyOpen = why.open ? null : group.incident_id; },
   }, say("console.why")));
-  why.ontoggle = async () => {
-    // Kept open across re-renders: live changes redraw the group every few seconds.
-    state.whyOpen = why.open ? group.incident_id : null;
-    if (!why.open || why.dataset.loaded) return;
-    const response = await api("GET", `/api/v1/incidents/${group.incident_id}/explanations?lang=${LANG}&limit=50`);
-    if (!response.ok) return;
-    const body = await response.json();
-    why.dataset.loaded = "1";
+  // Drawn at once from what was read last (live changes redraw the group every few seconds),
+  // then read again.
+  const fill = (body) => {
+    why.querySelector("ol")?.remove();
     // Someone never offered a place may be asked by name, for a role with a place open.
     why.append(el("ol", {}, ...body.explanations.map((entry) => {
       const item = el("li", { "data-volunteer": entry.volunteer_id },
@@ -585,6 +581,19 @@ function groupView(group) {
       }
       return item;
     })));
+  };
+  why.ontoggle = async () => {
+    // Kept open across re-renders: live changes redraw the group every few seconds.
+    state.whyOpen = why.open ? group.incident_id : null;
+    if (!why.open || why.dataset.loaded) return;
+    why.dataset.loaded = "1";
+    const kept = state.whyRead && state.whyRead.incident === group.incident_id ? state.whyRead.body : null;
+    if (kept) fill(kept);
+    const response = await api("GET", `/api/v1/incidents/${group.incident_id}/explanations?lang=${LANG}&limit=50`);
+    if (!response.ok) return;
+    const body = await response.json();
+    state.whyRead = { incident: group.incident_id, body };
+    fill(body);
   };
   parts.push(why);
   if (state.whyOpen === group.incident_id) why.open = true;
