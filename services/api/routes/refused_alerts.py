@@ -27,8 +27,8 @@ from services.api.auth.principals import AccountRole, Principal, sees_refusal
 from services.api.deps import LanguageDep, PublisherDep, SessionDep
 from services.api.errors import BadCorrection, Forbidden, RefusalHandled, RefusalNotFound
 from services.api.messages import message
-from services.api.routes.senders import registry
 from services.api.schemas import Problem
+from services.api.sender_registry import registry
 from services.intake.cap import MAX_CAP_BYTES
 from services.intake.gazetteer import Gazetteer
 from services.intake.regions import RegionIndex

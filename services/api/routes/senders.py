@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -26,9 +25,8 @@ from services.api.deps import LanguageDep, SessionDep
 from services.api.errors import SenderNotFound
 from services.api.messages import message
 from services.api.schemas import Problem
-from services.intake.main import load_senders
-from services.intake.senders import SenderRegistry, sender_key
-from services.intake.settings import IntakeSettings
+from services.api.sender_registry import registry
+from services.intake.senders import sender_key
 from services.intake.tables import SenderSuspensionRow
 
 log = logging.getLogger(__name__)
@@ -40,12 +38,6 @@ REFUSED: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "Not an admin"},
     404: {"model": Problem, "description": "No such sender in the registry (or not suspended)"},
 }
-
-
-@cache
-def registry() -> SenderRegistry:
-    """The registry the intake reads (read once per process: it changes with a deployment)."""
-    return load_senders(IntakeSettings())
 
 
 class Suspension(BaseModel):
