@@ -432,15 +432,16 @@ function standingGroups(group, open, tell) {
 // radius, and sends it (a CAP Update from Jedel's dispatchers, judged by the intake).
 function placeTool(feature) {
   const mine = state.placing && state.placing.id === feature.id;
-  const km = el("input", { id: "place-km", type: "number", min: "0.1", max: "100", step: "0.1", value: mine ? String(state.placing.km) : "3" });
+  // The radius typed is kept whatever redraws the tool (live changes redraw the panel).
+  const km = el("input", { id: "place-km", type: "number", min: "0.1", max: "100", step: "0.1", value: String(state.placeKm || 3) });
   const note = el("p", { class: "note", role: "status" }, mine && !state.placing.at ? say("console.place_click") : "");
   const send = el("button", { type: "button", class: "primary", id: "place-send" }, say("console.place_send"));
   send.disabled = !(mine && state.placing.at);
-  km.oninput = () => { if (state.placing) { state.placing.km = parseFloat(km.value) || 3; drawPlaced(); } };
+  km.oninput = () => { state.placeKm = parseFloat(km.value) || 3; drawPlaced(); };
   send.onclick = async () => {
     if (!state.placing || !state.placing.at) return;
     const response = await api("POST", `/api/v1/incidents/${feature.id}/area`,
-      { center: state.placing.at, radius_m: Math.round(state.placing.km * 1000) });
+      { center: state.placing.at, radius_m: Math.round((parseFloat(km.value) || state.placeKm || 3) * 1000) });
     note.textContent = await detail(response);
     if (response.ok) { state.notice = { text: note.textContent, at: Date.now() }; state.placing = null; drawPlaced(); }
   };
@@ -448,7 +449,7 @@ function placeTool(feature) {
     el("p", { class: "confirm" }, say("console.area_to_confirm_why")),
     el("button", {
       type: "button", class: "secondary", id: "place-start",
-      onclick: () => { state.placing = { id: feature.id, at: null, km: parseFloat(km.value) || 3 }; note.textContent = say("console.place_click"); drawPlaced(); },
+      onclick: () => { state.placing = { id: feature.id, at: null }; note.textContent = say("console.place_click"); drawPlaced(); },
     }, say("console.place")), " ",
     el("label", { for: "place-km" }, say("console.place_radius")), km, send, note);
 }
@@ -457,7 +458,7 @@ function drawPlaced() {
   if (state.placed) { state.placed.remove(); state.placed = null; }
   if (!state.placing || !state.placing.at) return;
   const [lon, lat] = state.placing.at;
-  state.placed = L.circle([lat, lon], { radius: state.placing.km * 1000, color: "#0b57d0", weight: 2, dashArray: "6 4", className: "placed-area" }).addTo(state.map);
+  state.placed = L.circle([lat, lon], { radius: (state.placeKm || 3) * 1000, color: "#0b57d0", weight: 2, dashArray: "6 4", className: "placed-area" }).addTo(state.map);
 }
 
 async function select(incidentId) {
