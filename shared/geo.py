@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 from pyproj import Geod
 from shapely.errors import ShapelyError
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon, mapping, shape
@@ -167,9 +168,24 @@ def _azimuths(segments: int) -> npt.NDArray[np.float64]:
 
 
 def geodesic_area_km2(geom: BaseGeometry) -> float:
-    """The area on the WGS84 ellipsoid in km², whatever the ring orientation."""
-    area_m2, _perimeter_m = WGS84.geometry_area_perimeter(geom)
-    return abs(area_m2) / 1e6
+    """The area on the WGS84 ellipsoid in km², whatever the ring orientation: each polygon's
+    outer ring less its holes, the polygons summed. Polygons and multipolygons; 0 for anything
+    else (a line or a point encloses nothing)."""
+    area_m2 = 0.0
+    for polygon in shapely.get_parts(geom):
+        if not isinstance(polygon, Polygon) or polygon.is_empty:
+            continue
+        area_m2 += _ring_area_m2(polygon.exterior)
+        area_m2 -= sum(_ring_area_m2(hole) for hole in polygon.interiors)
+    return area_m2 / 1e6
+
+
+def _ring_area_m2(ring: BaseGeometry) -> float:
+    # The coordinates as arrays straight into the geodesic sum (pyproj's own
+    # `geometry_area_perimeter` reads them through Python lists: 0.5 ms an alert at the intake).
+    coordinates = shapely.get_coordinates(ring)
+    area, _perimeter = WGS84.polygon_area_perimeter(coordinates[:, 0], coordinates[:, 1])
+    return abs(float(area))
 
 
 def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:

@@ -30,6 +30,7 @@ class RegionIndex:
         self._tree = STRtree([region.boundary for region in self._regions])
         for region in self._regions:
             shapely.prepare(region.boundary)  # `contains` below, at every message
+        self._unions: dict[tuple[str, ...], MultiPolygon | None] = {}
         self._country = as_multipolygon(shapely.union_all([r.boundary for r in self._regions]))
         shapely.prepare(self._country)
 
@@ -63,8 +64,20 @@ class RegionIndex:
             return None
 
     def union_of(self, codes: Iterable[str]) -> MultiPolygon | None:
-        boundaries = [b for code in codes if (b := self.boundary(code)) is not None]
-        return as_multipolygon(shapely.union_all(boundaries)) if boundaries else None
+        """The regions named together, or None when none is known; the same object each time
+        for the same codes (an alert that cannot be placed falls back to its sender's regions,
+        and `from_cap` remembers what it worked out for those by their identity)."""
+        key = tuple(codes)
+        try:  # one lookup: messages are prepared on several threads
+            return self._unions[key]
+        except KeyError:
+            pass
+        boundaries = [b for code in key if (b := self.boundary(code)) is not None]
+        union = as_multipolygon(shapely.union_all(boundaries)) if boundaries else None
+        if len(self._unions) >= 256:
+            self._unions.clear()
+        self._unions[key] = union
+        return union
 
     def boundary(self, code: str) -> MultiPolygon | None:
         normalized = normalize_region_code(code)
@@ -78,8 +91,9 @@ class RegionIndex:
             region = self._regions[int(index)]
             if region.boundary.contains(area):  # the usual case, without drawing the overlap
                 overlap = area.area
-            else:
-                overlap = region.boundary.intersection(area).area
+            else:  # only the boundary's stretch near the area takes part in the overlap
+                near = shapely.clip_by_rect(region.boundary, *area.bounds)
+                overlap = near.intersection(area).area
             if overlap > 0 or area.area == 0:
                 shares.append((overlap, region.code))
         shares.sort(key=lambda share: (-share[0], share[1]))

@@ -457,3 +457,12 @@ def test_classification_is_a_frozen_value() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.priority = Priority.LOW  # type: ignore[misc]
+
+
+def test_an_event_worded_again_is_classified_the_same_after_the_memory_is_full() -> None:
+    # `Rules.keyword_in` remembers a thousand wordings, then forgets them all.
+    assert type_of("Паводок на реке Тобол") is IncidentType.FLOOD
+    for n in range(1_100):
+        assert type_of(f"Происшествие номер {n}") is not IncidentType.FLOOD
+    assert type_of("Паводок на реке Тобол") is IncidentType.FLOOD
+    assert type_of("Степной пожар") is IncidentType.WILDFIRE

@@ -258,3 +258,34 @@ def test_a_report_that_is_not_json_is_refused() -> None:
     with pytest.raises(Rejected) as refused:
         parse_report(b"\xff\xfe not json")
     assert refused.value.code == "invalid_report"
+
+
+def test_a_region_named_again_is_placed_as_it_was_the_first_time() -> None:
+    # What was worked out for a named region is remembered (`from_cap._NamedShapes`): the second
+    # alert must come out exactly as the first, and another region must not get the first's.
+    first = by_name("<area><areaDesc>Костанайская область</areaDesc></area>")
+    again = by_name("<area><areaDesc>Қостанай облысы</areaDesc></area>")
+    other = by_name("<area><areaDesc>Акмолинская область</areaDesc></area>")
+
+    assert (again.area_km2, again.center, again.region_codes) == (
+        first.area_km2,
+        first.center,
+        first.region_codes,
+    )
+    assert again.area.equals(first.area)
+    assert other.region_codes == ("KZ-11",)
+    assert other.area_km2 != pytest.approx(first.area_km2, rel=0.01)
+    assert not other.area.intersection(first.area).area > 0.01 * first.area.area
+
+
+def test_an_unplaceable_alert_falls_back_to_the_same_home_regions_each_time() -> None:
+    unknown = "<area><areaDesc>Нигде-не-найдётся</areaDesc></area>"
+    first = by_name(unknown, home=("KZ-39", "KZ-11"))
+    again = by_name(unknown, home=("KZ-39", "KZ-11"))
+    only_one = by_name(unknown, home=("KZ-39",))
+
+    assert first.area_to_confirm and again.area_to_confirm
+    assert again.area.equals(first.area) and again.area_km2 == first.area_km2
+    assert set(first.region_codes) == {"KZ-39", "KZ-11"}
+    assert only_one.region_codes == ("KZ-39",)
+    assert only_one.area_km2 < 0.7 * first.area_km2

@@ -259,3 +259,18 @@ def test_bad_geojson_is_refused(obj: dict[str, object], complaint: str) -> None:
 
 def test_geometry_error_is_a_value_error() -> None:
     assert issubclass(GeometryError, ValueError)
+
+
+def test_geodesic_area_leaves_out_holes_and_adds_up_parts_however_they_turn() -> None:
+    outer = geodesic_circle(63.6, 53.2, 10_000)
+    hole = geodesic_circle(63.6, 53.2, 5_000)
+    far = geodesic_circle(70.0, 50.0, 3_000)
+    donut = Polygon(outer.exterior.coords, [hole.exterior.coords[::-1]])
+    same_turn = Polygon(outer.exterior.coords, [hole.exterior.coords])  # hole turning the same way
+
+    ring_km2 = math.pi * (10**2 - 5**2)
+    assert geodesic_area_km2(donut) == pytest.approx(ring_km2, rel=0.01)
+    assert geodesic_area_km2(same_turn) == pytest.approx(ring_km2, rel=0.01)
+    both = MultiPolygon([donut, far.reverse()])
+    assert geodesic_area_km2(both) == pytest.approx(ring_km2 + math.pi * 3**2, rel=0.01)
+    assert geodesic_area_km2(LineString([(63.0, 53.0), (64.0, 53.0)])) == 0

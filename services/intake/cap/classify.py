@@ -10,7 +10,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -40,6 +40,7 @@ _PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priorit
 # Kazakh is often typed with Latin look-alikes; fold them so "сiлкiнiсi" still reads as "сілкінісі".
 _LOOKALIKES = str.maketrans({"i": "і", "ə": "ә", "ɵ": "ө", "ё": "е"})
 MAX_EVENT_CHARS = 200
+_WORDINGS_REMEMBERED = 1000
 """Only this much of `<event>` is searched for words. An event names a hazard in a few words; the
 cap keeps ~200 patterns over sender text bounded however long a hostile `<event>` is (each pattern
 is a literal with whitespace runs between its words, so a search is linear in what it reads)."""
@@ -128,6 +129,22 @@ class Rules:
     keywords: tuple[_Keyword, ...]
     categories: Mapping[str, IncidentType]
     priority: _PriorityTable
+    # Events a sender words the same way each time ("Паводок", "Метель"): each wording is
+    # searched once for the first of the ~60 keywords it holds (a fifth of a flood alert's
+    # classification at the intake), and remembered until the next thousand wordings.
+    _seen: dict[str, _Keyword | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def keyword_in(self, event: str) -> _Keyword | None:
+        """The first keyword (in the mapping's order) found in a folded `<event>`, or None."""
+        try:  # one lookup: another thread may clear the memory between two
+            return self._seen[event]
+        except KeyError:
+            pass
+        found = next((k for k in self.keywords if k.pattern.search(event)), None)
+        if len(self._seen) >= _WORDINGS_REMEMBERED:
+            self._seen.clear()
+        self._seen[event] = found
+        return found
 
 
 @functools.cache
@@ -200,10 +217,9 @@ def _incident_type(info: CapInfo, rules: Rules) -> tuple[IncidentType, str]:
         found = rules.event_codes.get((_fold(name), _fold(value)))
         if found is not None:
             return found, f"eventCode {name}={value}"
-    event = _fold(info.event[:MAX_EVENT_CHARS])
-    for keyword in rules.keywords:
-        if keyword.pattern.search(event):
-            return keyword.type, f"keyword {keyword.word!r} in event"
+    matched = rules.keyword_in(_fold(info.event[:MAX_EVENT_CHARS]))
+    if matched is not None:
+        return matched.type, f"keyword {matched.word!r} in event"
     for category in info.categories:
         found = rules.categories.get(category)
         if found is not None:
