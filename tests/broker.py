@@ -44,6 +44,14 @@ class LocalBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's Java process while it runs (its script's pid file), else None."""
+        try:
+            return int((self.directory / "broker" / "broker.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def _run(self, command: str) -> None:
         env = {
             **os.environ,
