@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     delete,
     func,
+    make_url,
     select,
     text,
     update,
@@ -256,7 +257,13 @@ class OutboxRelay:
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    """The same database as a DSN for asyncpg itself: SQLAlchemy's `ssl=` is `sslmode=` there
+    (asyncpg reads any other query parameter as a server setting)."""
+    url = make_url(sqlalchemy_url)
+    query = dict(url.query)
+    if "ssl" in query:
+        query["sslmode"] = query.pop("ssl")
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -84,7 +84,10 @@ done
 umask_before=$(umask); umask 077
 {
   echo "# Written by infra/local/setup.sh: this machine's generated credentials. Never commit."
-  echo "JEDEL_DATABASE__URL=postgresql+asyncpg://$DB_ROLE:$db_password@$PGHOST:$PGPORT/jedel"
+  # No TLS to the server on this machine: on loopback it protects nothing, and Debian's server
+  # offers it, so drivers would take it (a sixth of the mobilizer's CPU under a burst went to
+  # encrypting its own queries). A deployment's URL says what its network needs.
+  echo "JEDEL_DATABASE__URL=postgresql+asyncpg://$DB_ROLE:$db_password@$PGHOST:$PGPORT/jedel?ssl=disable"
 } >"$ENV_FILE"
 umask "$umask_before"
 

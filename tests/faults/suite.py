@@ -44,6 +44,7 @@ from services.cli.samples import Sample, build_samples
 from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.kafka import tail_from_beginning
+from shared.outbox import asyncpg_dsn
 from shared.settings import KafkaSettings, Settings
 from tests.faults.cluster import Cluster
 
@@ -72,7 +73,7 @@ def database_url() -> str:
 
 
 def asyncpg_url() -> str:
-    return database_url().replace("postgresql+asyncpg://", "postgresql://", 1)
+    return asyncpg_dsn(database_url())
 
 
 @dataclass
