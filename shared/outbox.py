@@ -228,6 +228,10 @@ class OutboxRelay:
                                 "pruned %d published rows from %s", pruned, self.outbox.table.name
                             )
                         next_prune = time.monotonic() + self.prune_every_s
+                    # Cleared before the pass, not after: a NOTIFY that arrives while the pass
+                    # publishes is for rows it did not read, and must bring the next pass at
+                    # once (cleared after, it was lost, and those rows waited a whole poll).
+                    self._wakeup.clear()
                     sent = await self.relay_once()
                     backoff_s = 0.2
                 except Exception:
@@ -237,7 +241,6 @@ class OutboxRelay:
                     continue
                 if sent == self.batch_size:
                     continue
-                self._wakeup.clear()
                 await _wait_any(stop, self._wakeup, self.idle_poll_s)
         finally:
             if listener is not None:

@@ -3,7 +3,8 @@ not sent again, and published rows are pruned after their keeping time (pending 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -14,10 +15,10 @@ from shared.broker_access import ADMIN
 from shared.db import build_sessionmaker
 from shared.events import topics
 from shared.kafka import build_broker, raw_publisher
-from shared.outbox import OutboxRelay
-from shared.settings import KafkaSettings
+from shared.outbox import OutboxRelay, asyncpg_dsn
+from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import new_run
-from tests.kafka_tail import Tail
+from tests.kafka_tail import Tail, eventually
 
 pytestmark = pytest.mark.integration
 TABLE = OUTBOX.table
@@ -92,3 +93,54 @@ async def test_published_rows_are_pruned_after_their_keeping_time_and_pending_on
             )
         ).all()
     assert [tuple(row) for row in left] == [("pending", 2), ("recent", 2)]
+
+
+async def test_rows_added_while_the_relay_publishes_go_out_at_once_not_after_a_poll(
+    engine: AsyncEngine, kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> None:
+    # The relay sleeps until a NOTIFY or a poll (here 60 s). A row committed while a pass is
+    # publishing is not in that pass: its NOTIFY must bring the next pass at once.
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {TABLE.name}"))
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+    send = raw_publisher(broker)
+    publishing, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_first(
+        topic: str, key: bytes | None, payload: bytes, headers: dict[str, str]
+    ) -> Awaitable[object]:
+        if not go_on.is_set():
+            publishing.set()
+            await go_on.wait()
+        return await send(topic, key, payload, headers)
+
+    relay = OutboxRelay(
+        OUTBOX,
+        sessionmaker=build_sessionmaker(engine),
+        publish=slow_first,
+        listen_dsn=asyncpg_dsn(database_settings.url),
+        idle_poll_s=60,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.5)  # listening, first pass done (nothing to send)
+        await add(engine, "first", 1, published_hours_ago=None)
+        await asyncio.wait_for(publishing.wait(), 10)
+        await add(engine, "while-publishing", 1, published_hours_ago=None)
+        await asyncio.sleep(0.3)  # its NOTIFY is in
+        go_on.set()
+
+        async def all_sent() -> bool:
+            async with engine.connect() as connection:
+                pending = await connection.scalar(
+                    select(func.count()).select_from(TABLE).where(TABLE.c.published_at.is_(None))
+                )
+            return pending == 0
+
+        await eventually(all_sent, timeout_s=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        await broker.stop()
