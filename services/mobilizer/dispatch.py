@@ -68,13 +68,43 @@ CANDIDATES_PER_OFFER = 2.5
 
 @dataclass
 class Decisions:
-    """The events one transaction produces, keyed by incident id on `mobilization.v1`."""
+    """The events one transaction produces, keyed by incident id on `mobilization.v1`, and the
+    explanations it left to write once it is committed (`explain_later`)."""
 
     events: list[OutgoingEvent] = field(default_factory=list)
+    explain_later: bool = False
+    """Leave a wave's explanations in `unexplained` rather than writing them in the wave's own
+    transaction: a first wave, whose offers should not wait for them."""
+    unexplained: list[Unexplained] = field(default_factory=list)
 
     def add(self, incident_id: UUID, event: Event) -> None:
         self.events.append(
             OutgoingEvent(topic=topics.MOBILIZATION, key=str(incident_id), event=event)
+        )
+
+
+@dataclass(frozen=True)
+class Unexplained:
+    """A wave's decision and everyone it looked at, for `write_explanations` after its commit."""
+
+    mobilization: MobilizationRow
+    radius_m: int
+    considered: Considered
+    decision: WaveDecision
+    now: datetime
+
+
+async def write_explanations(session: AsyncSession, waves: Sequence[Unexplained]) -> None:
+    """Why each volunteer the waves looked at was or was not asked (`record_explanations`), for
+    waves committed without theirs (`Decisions.explain_later`)."""
+    for wave in waves:
+        await record_explanations(
+            session,
+            wave.mobilization,
+            wave.considered,
+            wave.decision,
+            now=wave.now,
+            radius_m=wave.radius_m,
         )
 
 
@@ -133,8 +163,9 @@ class Matching:
 async def start(
     session: AsyncSession, incident: IncidentFacts, *, matching: Matching, now: datetime
 ) -> Decisions:
-    """A new incident: create its mobilisation and send the first wave."""
-    decisions = Decisions()
+    """A new incident: create its mobilisation and send the first wave (its explanations are
+    left to write once the wave is committed: `Decisions.unexplained`)."""
+    decisions = Decisions(explain_later=True)
     repo = MobilizationRepository(session)
     if await repo.get(incident.incident_id) is not None:
         return decisions
@@ -243,7 +274,12 @@ async def send_wave(
     # wave's explanations stand (replans every 30 s would otherwise rewrite them all). A radius
     # a dispatcher widened changes the story of everyone it now reaches.
     if decision.offers or widened or mobilization.wave == 0 or look_far:
-        await record_explanations(session, mobilization, considered, decision, now=now)
+        if decisions.explain_later:
+            decisions.unexplained.append(
+                Unexplained(mobilization, mobilization.radius_m, considered, decision, now)
+            )
+        else:
+            await record_explanations(session, mobilization, considered, decision, now=now)
     expected_in_s = decision.expected_complete_in_s
     mobilization.expected_complete_at = (
         now + timedelta(seconds=expected_in_s) if expected_in_s is not None else None

@@ -33,8 +33,11 @@ async def record_explanations(
     plan: WaveDecision,
     *,
     now: datetime,
+    radius_m: int | None = None,
 ) -> None:
+    """`radius_m`: the wave's radius, when the row may since have changed (its own otherwise)."""
     center = to_shape(mobilization.center)
+    radius_m = mobilization.radius_m if radius_m is None else radius_m
     offered = {offer.volunteer_id: offer for offer in plan.offers}
     placements = {
         role: {
@@ -64,7 +67,7 @@ async def record_explanations(
             distance_m=round(
                 geodesic_distance_m(candidate.home_lon, candidate.home_lat, center.x, center.y)
             ),
-            radius_m=mobilization.radius_m,
+            radius_m=radius_m,
             late=(considered.measured[volunteer_id].eta_s, plan.latest_eta_s)
             if volunteer_id in plan.too_late
             else None,
@@ -85,8 +88,11 @@ async def record_explanations(
         session,
         ExplanationRow.__table__,
         kept,
+        # A first wave's explanations are written after it commits: a later decision may have
+        # written its own by then, and an older one never overwrites a newer.
         on_conflict="ON CONFLICT (incident_id, volunteer_id) DO UPDATE SET "
-        + ", ".join(f"{column} = EXCLUDED.{column}" for column in _UPDATED),
+        + ", ".join(f"{column} = EXCLUDED.{column}" for column in _UPDATED)
+        + " WHERE explanations.decided_at <= EXCLUDED.decided_at",
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.mobilizer.closing import close
-from services.mobilizer.dispatch import Decisions, Matching, start
+from services.mobilizer.dispatch import Decisions, Matching, Unexplained, start, write_explanations
 from services.mobilizer.responses import respond
 from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
@@ -47,6 +48,8 @@ from shared.events.mobilization import (
 from shared.events.tracking import VolunteerArrived
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected, describe
+
+log = logging.getLogger(__name__)
 
 # How long a poll that found nothing waits before the next (records are handed over as soon as
 # they arrive; an empty poll is followed by a pause as long, so this bounds the added latency).
@@ -125,6 +128,20 @@ _ARRIVED = text(
 )
 
 
+async def explain_waves(ctx: MobilizerContext, waves: Sequence[Unexplained]) -> None:
+    """Write the explanations of committed waves; a failure loses only those (logged): the
+    offers are out, and the next wave that asks anyone explains everyone it looks at again."""
+    try:
+        async with ctx.sessionmaker() as session, session.begin():
+            await write_explanations(session, waves)
+    except Exception:
+        log.exception(
+            "could not write the explanations of %d first waves (incidents %s)",
+            len(waves),
+            ", ".join(str(wave.mobilization.incident_id) for wave in waves),
+        )
+
+
 def build_router(ctx: MobilizerContext) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
@@ -132,7 +149,14 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     concurrency = ctx.settings.mobilizer.concurrency
     batch_size = ctx.settings.mobilizer.batch_size
 
+    unexplained: list[Unexplained] = []  # first waves of the batch in hand, committed
+
     async def on_incident(data: bytes, position: Position) -> Decisions:
+        decisions = await _on_incident(data)
+        unexplained.extend(decisions.unexplained)  # only once committed
+        return decisions
+
+    async def _on_incident(data: bytes) -> Decisions:
         event = decode_incident(data)
         now = ctx.clock()
         async with ctx.sessionmaker() as session, session.begin():
@@ -196,6 +220,12 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     async def on_incident_event(message: KafkaMessage) -> None:
         """Opened incidents are mobilised; cancelled or expired ones stand everyone down."""
         await ctx.consumer.handle_batch(message, on_incident, concurrency=concurrency)
+        # Why each person was or was not asked, once every first wave of the batch is out: under
+        # a burst the last incident's offers would otherwise wait for everyone's explanations.
+        waves = unexplained.copy()
+        unexplained.clear()
+        if waves:
+            await explain_waves(ctx, waves)
 
     @router.subscriber(
         topics.RESPONSES,

@@ -252,12 +252,16 @@ async def _count(engine: AsyncEngine, sql: str, **values: Any) -> int:
 async def incident(
     mobilizer: MobilizerService, publish: Publish, clock: FakeClock, engine: AsyncEngine
 ) -> AsyncIterator[uuid.UUID]:
-    """A flood mobilised with its first wave out; cancelled afterwards, freeing everyone."""
+    """A flood mobilised with its first wave out and explained (the explanations follow the
+    offers); cancelled afterwards, freeing everyone."""
     opened = flood(clock())
     await publish(topics.INCIDENTS, opened.incident_id, opened)
 
     async def first_wave() -> bool:
-        return bool(await _offers(engine, opened.incident_id))
+        explained = await _count(
+            engine, "SELECT count(*) FROM explanations WHERE incident_id = :i", i=opened.incident_id
+        )
+        return bool(await _offers(engine, opened.incident_id)) and explained > 0
 
     await _eventually(first_wave)
     yield opened.incident_id

@@ -285,6 +285,17 @@ async def answer(
     )
 
 
+async def explained(engine: AsyncEngine, incident_id: uuid.UUID) -> None:
+    """Wait until the incident's first wave has its explanations written."""
+
+    async def written() -> bool:
+        async with engine.connect() as connection:
+            query = text("SELECT EXISTS (SELECT 1 FROM explanations WHERE incident_id = :i)")
+            return bool(await connection.scalar(query, {"i": incident_id}))
+
+    await eventually(written, timeout_s=10)
+
+
 async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the_minor(
     mobilizer: MobilizerService,
     tail: Tail,
@@ -312,6 +323,8 @@ async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the
     medics = sorted((o for o in offers if o["role"] == "medic"), key=lambda o: o["eta_s"])
     assert medics[0]["volunteer_id"] == str(population["medic-1"]), "nearest valid medic first"
     assert all(o["contact_phone"].startswith("+7") for o in offers)
+    # A first wave's explanations are written just after its offers are out.
+    await explained(mobilizer.engine, incident.incident_id)
     async with mobilizer.engine.connect() as connection:
         why = {
             row.volunteer_id: row
@@ -350,6 +363,7 @@ async def test_nobody_is_asked_who_cannot_arrive_in_time_and_the_wave_reports_it
         ).offer_budget()
     )
     assert sent["expected_complete_at"] is not None
+    await explained(mobilizer.engine, incident.incident_id)
     async with mobilizer.engine.connect() as connection:
         far = (
             await connection.execute(
