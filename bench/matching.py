@@ -294,13 +294,14 @@ async def wait_for_waves(
     watcher: Watcher,
     published: Sequence[Published],
     deadline: float,
-    mobilizer: subprocess.Popen[bytes],
+    mobilizers: Sequence[subprocess.Popen[bytes]],
 ) -> bool:
     """Until every incident has its first wave (True) or `deadline` (perf_counter) passes."""
     wanted = {p.key for p in published}
     while not wanted <= watcher.first_wave.keys():
-        if mobilizer.poll() is not None:
-            raise RuntimeError(f"the mobilizer exited with {mobilizer.returncode}")
+        for mobilizer in mobilizers:
+            if mobilizer.poll() is not None:
+                raise RuntimeError(f"a mobilizer exited with {mobilizer.returncode}")
         if time.perf_counter() >= deadline:
             return False
         await asyncio.sleep(0.05)
@@ -810,6 +811,7 @@ class Options:
     isolated: int = 20
     e2e_alerts: int = 50
     e2e_rate: float = 5.0
+    replicas: int = 1
 
 
 async def main(options: Options) -> int:
@@ -851,9 +853,10 @@ async def main(options: Options) -> int:
         principal=ADMIN,
     )
     log = tempfile.NamedTemporaryFile(prefix="jedel-bench-mobilizer-", suffix=".log", delete=False)  # noqa: SIM115
-    mobilizer = start_service(
-        "mobilizer", f"jedel-mobilizer-bench-{uuid.uuid4().hex[:8]}", local_broker, log=log
-    )
+    group = f"jedel-mobilizer-bench-{uuid.uuid4().hex[:8]}"
+    mobilizers = [
+        start_service("mobilizer", group, local_broker, log=log) for _ in range(options.replicas)
+    ]
     producer = build_broker(kafka, principal=ADMIN)
     watcher_consumer: AIOKafkaConsumer | None = None
     watching: asyncio.Task[None] | None = None
@@ -863,7 +866,7 @@ async def main(options: Options) -> int:
     floors: list[tuple[float, float]] = []
     settings = MobilizerSettings()
     matching = build_matching(settings)
-    lanes = settings.mobilizer.concurrency
+    lanes = settings.mobilizer.concurrency * options.replicas
     try:
         await producer.connect()
         watcher_consumer = await tail(kafka, (topics.MOBILIZATION, topics.INCIDENTS))
@@ -874,7 +877,7 @@ async def main(options: Options) -> int:
         # Warm-up: the consumer group forms, pools fill, plans and pages get cached.
         began = time.perf_counter()
         warm = await publish_incidents(producer, warmup)
-        await wait_for_waves(watcher, warm, began + WARMUP_TIMEOUT_S, mobilizer)
+        await wait_for_waves(watcher, warm, began + WARMUP_TIMEOUT_S, mobilizers)
         done = sum(p.key in watcher.first_wave for p in warm)
         print(
             f"warm-up  {done}/{len(warm)} incidents got their first wave in "
@@ -890,7 +893,7 @@ async def main(options: Options) -> int:
         # One incident at a time, each after the last one's first wave: no queue.
         for incident in alone:
             [single] = await publish_incidents(producer, [incident])
-            await wait_for_waves(watcher, [single], began + options.budget_s, mobilizer)
+            await wait_for_waves(watcher, [single], began + options.budget_s, mobilizers)
             singles.append(single)
 
         deadline = time.perf_counter() + options.budget_s
@@ -900,7 +903,7 @@ async def main(options: Options) -> int:
                 continue
             burst = await publish_incidents(producer, incidents)
             published.extend(burst)
-            complete = await wait_for_waves(watcher, burst, deadline, mobilizer)
+            complete = await wait_for_waves(watcher, burst, deadline, mobilizers)
             got = [
                 watcher.first_offer[p.key] - p.stamp for p in burst if p.key in watcher.first_offer
             ]
@@ -911,7 +914,7 @@ async def main(options: Options) -> int:
             if complete:
                 await asyncio.sleep(options.gap_s)
         # Waves still on their way when the budget ran out count as never sent.
-        await wait_for_waves(watcher, published, deadline, mobilizer)
+        await wait_for_waves(watcher, published, deadline, mobilizers)
 
         # End to end on a calm service, as a dispatcher's first alert of the day: the bursts' and
         # the single incidents' mobilisations are called off, so their waves stop.
@@ -962,7 +965,8 @@ async def main(options: Options) -> int:
         finally:
             await cap_producer.stop()
             stop(intake)
-        stop(mobilizer)  # the floor runs on a quiet machine, as the services did
+        for mobilizer in mobilizers:  # the floor runs on a quiet machine, as the services did
+            stop(mobilizer)
 
         facts = await recorded(
             engine,
@@ -1038,7 +1042,8 @@ async def main(options: Options) -> int:
         if floor is not None:
             await floor.close()
         await producer.stop()
-        stop(mobilizer)
+        for mobilizer in mobilizers:
+            stop(mobilizer)
         local_broker.stop()
         log.close()
 
@@ -1216,6 +1221,12 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=2026, help="the same seed, the same incidents")
     parser.add_argument("--e2e-alerts", type=int, default=50, help="CAP alerts sent end to end")
     parser.add_argument("--e2e-rate", type=float, default=5.0, help="… at this many a second")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="mobilizer processes in one consumer group (the floor gets as many lanes as they all have)",
+    )
     arguments = parser.parse_args()
     sys.exit(
         asyncio.run(
@@ -1230,6 +1241,7 @@ if __name__ == "__main__":
                     isolated=arguments.isolated,
                     e2e_alerts=arguments.e2e_alerts,
                     e2e_rate=arguments.e2e_rate,
+                    replicas=arguments.replicas,
                 )
             )
         )
