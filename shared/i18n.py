@@ -11,35 +11,6 @@ from babel.messages.pofile import read_po
 Language = Literal["kk", "ru", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("kk", "ru", "en")
 
-# Roles, keyed by `Role` values: the one wording everyone reads — volunteers in call-outs (SMS,
-# the answer page), dispatchers in explanations. Lower case: it sits inside sentences; "4x4" with
-# a Latin x, so an English SMS stays in the GSM alphabet.
-ROLE_NAMES: Final[dict[str, dict[Language, str]]] = {
-    "leader": {"kk": "топ жетекшісі", "ru": "руководитель группы", "en": "team leader"},
-    "medic": {"kk": "медик", "ru": "медик", "en": "medic"},
-    "water_rescuer": {
-        "kk": "суда құтқарушы",
-        "ru": "спасатель на воде",
-        "en": "water rescuer",
-    },
-    "mountain_rescuer": {
-        "kk": "тау құтқарушысы",
-        "ru": "горный спасатель",
-        "en": "mountain rescuer",
-    },
-    "searcher": {"kk": "іздестіруші", "ru": "поисковик", "en": "searcher"},
-    "drone_pilot": {"kk": "дрон операторы", "ru": "оператор дрона", "en": "drone pilot"},
-    "driver_4x4": {
-        "kk": "жол талғамайтын көлік жүргізушісі",
-        "ru": "водитель внедорожника",
-        "en": "4x4 driver",
-    },
-    "psychologist": {"kk": "психолог", "ru": "психолог", "en": "psychologist"},
-    "dog_handler": {"kk": "кинолог", "ru": "кинолог", "en": "dog handler"},
-    "radio_operator": {"kk": "радист", "ru": "радист", "en": "radio operator"},
-    "firefighter": {"kk": "өрт сөндіруші", "ru": "пожарный", "en": "firefighter"},
-}
-
 # Words by key, from the gettext catalogues beside this file (`locale/<kk|ru|en>/LC_MESSAGES/
 # jedel.po`, Babel's format: translators' tools read and write them).
 CATALOGUE: Final[dict[str, dict[Language, str]]] = {}  # filled below, once `load_catalogue` exists
@@ -75,3 +46,18 @@ def load_catalogue(directory: Path, domain: str) -> dict[str, dict[Language, str
 
 
 CATALOGUE.update(load_catalogue(Path(__file__).with_name("locale"), "jedel"))
+
+
+def words_under(prefix: str) -> dict[str, dict[Language, str]]:
+    """The catalogue's entries whose keys start with `prefix`, keyed by the rest of the key."""
+    return {
+        key.removeprefix(prefix): texts
+        for key, texts in CATALOGUE.items()
+        if key.startswith(prefix)
+    }
+
+
+# Roles, keyed by `Role` values (`role.<value>` in the catalogue): the one wording everyone reads
+# — volunteers in call-outs (SMS, the answer page), dispatchers in explanations. Lower case: it
+# sits inside sentences; "4x4" with a Latin x, so an English SMS stays in the GSM alphabet.
+ROLE_NAMES: Final[dict[str, dict[Language, str]]] = words_under("role.")

@@ -23,7 +23,7 @@ from typing import Final, Literal
 from shared.events.incidents import IncidentType
 from shared.events.mobilization import StandDownReason
 from shared.events.volunteers import Role
-from shared.i18n import ROLE_NAMES, Language, normalize_language
+from shared.i18n import CATALOGUE, ROLE_NAMES, Language, normalize_language, words_under
 
 # All of Kazakhstan is UTC+5 (since 2024-03-01); a fixed offset spares loading the reference data.
 LOCAL_TIME: Final = timezone(timedelta(hours=5), "UTC+5")
@@ -32,95 +32,23 @@ MAX_OFFER_SEGMENTS: Final = 3
 MAX_STAND_DOWN_SEGMENTS: Final = 1
 MAX_PUBLIC_URL_CHARS: Final = 24
 
+# The words are in the shared catalogue (`shared/locale/<kk|ru|en>/LC_MESSAGES/jedel.po`):
+# incident types `incident_type.<type>`, call-outs `callout.*`; these tables are its views.
 INCIDENT_TYPES: Final[dict[IncidentType, dict[Language, str]]] = {
-    IncidentType.FLOOD: {"kk": "су тасқыны", "ru": "паводок", "en": "flood"},
-    IncidentType.WILDFIRE: {"kk": "табиғи өрт", "ru": "природный пожар", "en": "wildfire"},
-    IncidentType.BLIZZARD: {"kk": "боран", "ru": "буран", "en": "blizzard"},
-    IncidentType.MUDFLOW: {"kk": "сел", "ru": "сель", "en": "mudflow"},
-    IncidentType.EARTHQUAKE: {"kk": "жер сілкінісі", "ru": "землетрясение", "en": "earthquake"},
-    IncidentType.BUILDING_COLLAPSE: {
-        "kk": "ғимарат құлауы",
-        "ru": "обрушение здания",
-        "en": "building collapse",
-    },
-    IncidentType.MISSING_PERSON: {
-        "kk": "адам жоғалды",
-        "ru": "пропал человек",
-        "en": "missing person",
-    },
-    IncidentType.THUNDERSTORM: {"kk": "найзағай", "ru": "гроза", "en": "thunderstorm"},
-    IncidentType.WIND: {"kk": "дауыл", "ru": "сильный ветер", "en": "strong wind"},
-    IncidentType.HEAT: {"kk": "аптап ыстық", "ru": "аномальная жара", "en": "extreme heat"},
-    IncidentType.COLD: {"kk": "қатты аяз", "ru": "сильный мороз", "en": "extreme cold"},
-    IncidentType.DUST_STORM: {"kk": "шаңды дауыл", "ru": "пыльная буря", "en": "dust storm"},
-    IncidentType.AVALANCHE: {"kk": "қар көшкіні", "ru": "лавина", "en": "avalanche"},
-    IncidentType.ICE: {"kk": "көктайғақ", "ru": "гололёд", "en": "black ice"},
-    IncidentType.LANDSLIDE: {"kk": "жер көшкіні", "ru": "оползень", "en": "landslide"},
-    IncidentType.OTHER: {"kk": "төтенше жағдай", "ru": "ЧС", "en": "emergency"},
+    kind: CATALOGUE[f"incident_type.{kind.value}"] for kind in IncidentType
 }
-
 
 # A drill must never be mistaken for the real thing: the word comes first, in capitals.
 EXERCISE_PREFIX: Final[dict[Language, str]] = {
-    "kk": "ЖАТТЫҒУ! ",
-    "ru": "УЧЕНИЯ! ",
-    "en": "EXERCISE! ",
+    language: f"{word} " for language, word in CATALOGUE["callout.exercise"].items()
 }
 
-OFFER: Final[dict[Language, str]] = {
-    # The last words are for push-button phones, which answer the SMS itself (the API's
-    # `POST /api/v1/sms/inbound`): 1 yes, 2 no.
-    "kk": "Jedel: {incident}. Рөліңіз: {role}. Жол ~{eta_min} мин. Жауап {deadline} дейін: {link} 1-иә 2-жоқ",
-    "ru": "Jedel: {incident}. Ваша роль: {role}. Путь ~{eta_min} мин. Ответьте до {deadline}: {link} 1-да 2-нет",
-    "en": "Jedel: {incident}. Your role: {role}. ETA ~{eta_min} min. Reply by {deadline}: {link} 1=yes 2=no",
-}
+# Its last words are for push-button phones, which answer the SMS itself (the API's
+# `POST /api/v1/sms/inbound`): 1 yes, 2 no.
+OFFER: Final[dict[Language, str]] = CATALOGUE["callout.offer"]
 
 STAND_DOWN: Final[dict[StandDownReason, dict[Language, str]]] = {
-    StandDownReason.GROUP_COMPLETE: {
-        "kk": "Jedel: топ жасақталды, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: группа собрана, спасибо — приезжать не нужно.",
-        "en": "Jedel: the group is complete, thank you - no need to come.",
-    },
-    StandDownReason.INCIDENT_CANCELLED: {
-        "kk": "Jedel: шақыру тоқтатылды, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: вызов отменён, спасибо — приезжать не нужно.",
-        "en": "Jedel: the call-out is cancelled, thank you - no need to come.",
-    },
-    StandDownReason.INCIDENT_EXPIRED: {
-        "kk": "Jedel: шақыру аяқталды, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: вызов завершён, спасибо — приезжать не нужно.",
-        "en": "Jedel: the call-out has ended, thank you - no need to come.",
-    },
-    StandDownReason.INCIDENT_RESOLVED: {
-        "kk": "Jedel: іздеу аяқталды, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: поиск завершён, спасибо — приезжать не нужно.",
-        "en": "Jedel: the search is over, thank you - no need to come.",
-    },
-    StandDownReason.GROUP_REDUCED: {
-        "kk": "Jedel: топ кішірейтілді, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: группу сократили, спасибо — приезжать не нужно.",
-        "en": "Jedel: the group was made smaller, thank you - no need to come.",
-    },
-    StandDownReason.ROLE_FILLED: {
-        "kk": "Jedel: бұл рөлге адам табылды, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: на эту роль человек найден, спасибо — приезжать не нужно.",
-        "en": "Jedel: this role has been filled, thank you - no need to come.",
-    },
-    StandDownReason.COMMITTED_ELSEWHERE: {
-        "kk": "Jedel: сіз басқа топтасыз — бұл шақыруға келудің қажеті жоқ.",
-        "ru": "Jedel: вы уже в другой группе — сюда приезжать не нужно.",
-        "en": "Jedel: you are already in another group - no need to come here.",
-    },
-    StandDownReason.CALLED_OFF: {
-        "kk": "Jedel: диспетчер шақыруды тоқтатты, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: диспетчер отменил вызов, спасибо — приезжать не нужно.",
-        "en": "Jedel: the dispatcher called off the call-out, thank you - no need to come.",
-    },
-    StandDownReason.RELEASED: {
-        "kk": "Jedel: диспетчер сізді босатты, рақмет — келудің қажеті жоқ.",
-        "ru": "Jedel: диспетчер вас отпустил, спасибо — приезжать не нужно.",
-        "en": "Jedel: the dispatcher released you from the group, thank you - no need to come.",
-    },
+    reason: CATALOGUE[f"callout.stand_down.{reason.value}"] for reason in StandDownReason
 }
 
 
@@ -147,37 +75,9 @@ def offer_text(
 
 
 # To someone who had accepted and may be on the way or on scene: the incident ended.
-MEMBER_RELEASED: Final[dict[Language, str]] = {
-    "kk": "Jedel: {why}. Көмегіңізге рақмет — қайтуыңызға болады.",
-    "ru": "Jedel: {why}. Спасибо за помощь — можно возвращаться.",
-    "en": "Jedel: {why}. Thank you for your help - you can head back.",
-}
+MEMBER_RELEASED: Final[dict[Language, str]] = CATALOGUE["callout.member_released"]
 ENDED_WHY: Final[dict[StandDownReason, dict[Language, str]]] = {
-    StandDownReason.INCIDENT_CANCELLED: {
-        "kk": "шақыру тоқтатылды",
-        "ru": "вызов отменён",
-        "en": "the call-out is cancelled",
-    },
-    StandDownReason.INCIDENT_EXPIRED: {
-        "kk": "шақыру аяқталды",
-        "ru": "вызов завершён",
-        "en": "the call-out has ended",
-    },
-    StandDownReason.INCIDENT_RESOLVED: {
-        "kk": "іздеу аяқталды",
-        "ru": "поиск завершён",
-        "en": "the search is over",
-    },
-    StandDownReason.CALLED_OFF: {
-        "kk": "диспетчер тоқтатты",
-        "ru": "диспетчер отменил сбор",
-        "en": "the dispatcher called off the call-out",
-    },
-    StandDownReason.RELEASED: {
-        "kk": "диспетчер босатты",
-        "ru": "диспетчер вас отпустил",
-        "en": "the dispatcher released you from the group",
-    },
+    StandDownReason(reason): texts for reason, texts in words_under("callout.ended.").items()
 }
 
 
