@@ -7,6 +7,10 @@ A push-button phone cannot open the answer link, so the volunteer answers the SM
 without Kazakh keyboards put in their place (`иа`, `жок`) do not matter. Anything else is not an
 answer (`None`): the volunteer is told how to answer, and nothing is decided.
 
+Someone with several call-outs waiting is asked which one they mean, numbered, and answers with
+the number and a yes or no word (`2 ИӘ`, `1 жоқ`, `2 да 15`): `SmsReply.choice`. The word is
+needed: `1 2` stays "yes, in 2 minutes".
+
 Linear in the text (one pass to split it; at most `MAX_REPLY` characters are read).
 """
 
@@ -28,10 +32,17 @@ MINUTES: Final = frozenset({"мин", "минут", "минута", "минут�
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+MAX_CHOICE: Final = 9  # call-outs listed when asking which one: one digit each
+
+_YES_WORDS: Final = YES - {"1"}
+_NO_WORDS: Final = NO - {"2"}
+
+
 @dataclass(frozen=True, slots=True)
 class SmsReply:
     answer: Answer
     eta_min: int | None = None  # the volunteer's own estimate, for a yes
+    choice: int | None = None  # which of the call-outs listed to them (1-based), when they said
 
 
 def read_reply(text: str) -> SmsReply | None:
@@ -40,6 +51,19 @@ def read_reply(text: str) -> SmsReply | None:
     if not words:
         return None
     head, rest = words[0], words[1:]
+    choice = None
+    if (
+        len(head) == 1
+        and "1" <= head <= str(MAX_CHOICE)
+        and rest
+        and rest[0] in _YES_WORDS | _NO_WORDS
+    ):
+        choice, head, rest = int(head), rest[0], rest[1:]
+    said = _answer(head, rest)
+    return None if said is None else SmsReply(said.answer, said.eta_min, choice)
+
+
+def _answer(head: str, rest: list[str]) -> SmsReply | None:
     if head in NO and not [word for word in rest if word not in MINUTES]:
         return SmsReply(Answer.DECLINE)
     if head not in YES:

@@ -1503,3 +1503,59 @@ async def test_a_dispatcher_asks_a_neighbouring_regions_group_member_from_the_co
         await page.screenshot(path=str(screenshots / "console-standing-en.png"))
     [offer] = [o for o in await _offers(engine, listed) if o.volunteer_id == medic]
     assert (offer.role, offer.status) == ("medic", "pending")
+
+
+async def test_a_phone_with_two_call_outs_waiting_is_asked_which_one_and_answers_by_number(
+    client: httpx.AsyncClient,
+    incident: uuid.UUID,
+    engine: AsyncEngine,
+    publish: Publish,
+    clock: FakeClock,
+) -> None:
+    """Two floods ask the same volunteer: a bare "1" decides nothing and lists both, oldest
+    first, in their language; "2 иә" accepts the second flood's call-out, and the first stays
+    waiting."""
+    clock.advance(timedelta(seconds=1))  # the second flood's call-outs come a second later
+    second = flood(clock())
+    await publish(topics.INCIDENTS, second.incident_id, second)
+
+    async def asked_in_both() -> Any:
+        first_wave = {o.volunteer_id: o for o in _pending(await _offers(engine, incident), "medic")}
+        second_wave = {
+            o.volunteer_id: o
+            for o in await _offers(engine, second.incident_id)
+            if o.status == "pending"
+        }
+        both = sorted(first_wave.keys() & second_wave.keys())
+        return (first_wave[both[0]], second_wave[both[0]]) if both else None
+
+    earlier, later = await _eventually(asked_in_both)
+    gateway = {"Authorization": f"Bearer {GATEWAY_TOKEN}"}
+    phone = await _phone_of(engine, earlier.volunteer_id)
+
+    async def texted(words: str) -> Any:
+        response = await client.post(
+            "/api/v1/sms/inbound", headers=gateway, json={"from": phone, "text": words}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    unclear = await texted("1")
+    chosen = await texted("2 иә")
+
+    assert unclear["outcome"] == "choose"
+    assert "1) " in unclear["reply"] and "2) " in unclear["reply"], unclear["reply"]
+    assert unclear["reply"].count("медик") == 2  # the role, in their language (ru or kk)
+    states = {o.id: o.status for o in await _offers(engine, incident)}
+    assert states[earlier.id] == "pending", "nothing decided on a guess"
+    assert chosen["outcome"] == "accepted", chosen
+    later_states = {o.id: o.status for o in await _offers(engine, second.incident_id)}
+    assert later_states[later.id] == "accepted"
+    states = {o.id: o.status for o in await _offers(engine, incident)}
+    assert states[earlier.id] != "accepted"
+    facts = second.model_dump(exclude={"event_id", "occurred_at", "kind", "status"})
+    await publish(
+        topics.INCIDENTS,
+        second.incident_id,
+        IncidentCancelled(**facts, status=IncidentStatus.CANCELLED),
+    )

@@ -3,10 +3,12 @@ anything else is not an answer."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from services.api.errors import InboundSmsUnavailable, NotSignedIn
-from services.api.routes.sms import authorised
+from services.api.routes.sms import Waiting, authorised, which, which_one
 from services.api.sms_replies import MAX_REPLY, SmsReply, read_reply
 from shared.events.mobilization import Answer
 
@@ -81,3 +83,38 @@ def test_only_the_gateways_token_opens_the_webhook(
     else:
         with pytest.raises(outcome):
             authorised(configured, sent)
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("2 ИӘ", SmsReply(YES, choice=2)),
+        ("1 жоқ", SmsReply(NO, choice=1)),
+        ("2 да 15", SmsReply(YES, eta_min=15, choice=2)),
+        ("3, yes, 20 min", SmsReply(YES, eta_min=20, choice=3)),
+        ("1 2", SmsReply(YES, eta_min=2)),  # no word: "yes, in 2 minutes", as before
+    ],
+)
+def test_a_numbered_answer_says_which_call_out(text: str, reply: SmsReply) -> None:
+    assert read_reply(text) == reply
+
+
+@pytest.mark.parametrize("text", ["0 да", "10 да", "2 нет 20", "2 что"])
+def test_a_numbered_answer_needs_a_listed_number_and_a_clear_word(text: str) -> None:
+    assert read_reply(text) is None
+
+
+def _waiting(n: int) -> list[Waiting]:
+    return [Waiting(uuid.uuid4(), "ru", "medic", "flood") for _ in range(n)]
+
+
+def test_which_call_out_a_reply_is_about() -> None:
+    one, two = _waiting(1), _waiting(2)
+    assert which(one, None) == one[0]
+    assert which(two, None) is None  # several and no number: ask, never guess
+    assert which(two, 2) == two[1]
+    assert which(two, 3) is None
+    assert which([], None) is None
+    listed = which_one(two, "kk")
+    assert "1) су тасқыны, медик; 2) су тасқыны, медик" in listed
+    assert "«1 иә»" in listed

@@ -2,8 +2,9 @@
 
 For push-button phones, which cannot open the answer link: the volunteer answers the call-out SMS
 itself (`1`/`2`, `ИӘ`/`ДА`/`YES` with minutes to arrive, `ЖОҚ`/`НЕТ`/`NO`; `sms_replies.read_reply`).
-The reply is matched by the sender's number to the volunteer, and to their newest offer still
-waiting for an answer; it is then decided exactly as a tap in the app would be (`offers.decide`,
+The reply is matched by the sender's number to the volunteer, and to their offer still waiting
+for an answer — when several wait, they are asked which one (a numbered list; `2 ИӘ` answers the
+second), and nothing is decided on a guess; it is then decided exactly as a tap in the app would be (`offers.decide`,
 channel `sms`), stamped with when Jedel received it. The webhook answers with the text the gateway
 sends back, in the volunteer's language: what was decided, or how to answer.
 
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -43,11 +46,13 @@ from services.api.deps import PublisherDep, SessionmakerDep, SettingsDep
 from services.api.errors import InboundSmsUnavailable, NotSignedIn
 from services.api.routes.offers import decide
 from services.api.schemas import OfferAnswer, Problem
-from services.api.sms_replies import MAX_REPLY, read_reply
+from services.api.sms_replies import MAX_CHOICE, MAX_REPLY, read_reply
 from services.api.tables import VolunteerRow
 from services.mobilizer.tables import MobilizationRow, OfferRow
+from services.notifier.messages import INCIDENT_TYPES
+from shared.events.incidents import IncidentType
 from shared.events.mobilization import Answer, MobilizationStatus, OfferStatus
-from shared.i18n import Language, normalize_language
+from shared.i18n import ROLE_NAMES, Language, normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,7 @@ class SmsOutcome(StrEnum):
     QUEUED = "queued"  # sent on, not decided yet
     REFUSED = "refused"  # the place went to someone else, or the call-out closed
     NO_OFFER = "no_offer"  # nothing is waiting for their answer
+    CHOOSE = "choose"  # several are waiting: they are asked which one, nothing is decided
     NOT_UNDERSTOOD = "not_understood"
     UNKNOWN_NUMBER = "unknown_number"
 
@@ -115,9 +121,15 @@ async def inbound_sms(
         if volunteer is None:
             log.info("inbound SMS from a number no volunteer has")
             return _out(SmsOutcome.UNKNOWN_NUMBER, "kk", "sms.unknown_number")
-        waiting = (
+        # Oldest first, so the numbers of a "which one?" list stay put while they answer.
+        pending_rows = (
             await session.execute(
-                select(OfferRow.id, OfferRow.language)
+                select(
+                    OfferRow.id,
+                    OfferRow.language,
+                    OfferRow.role,
+                    MobilizationRow.incident_type,
+                )
                 .join(MobilizationRow, MobilizationRow.incident_id == OfferRow.incident_id)
                 .where(
                     OfferRow.volunteer_id == volunteer.id,
@@ -125,17 +137,22 @@ async def inbound_sms(
                     MobilizationRow.status == MobilizationStatus.ACTIVE.value,
                     OfferRow.expires_at > clock(request),
                 )
-                .order_by(OfferRow.offered_at.desc())
-                .limit(1)
+                .order_by(OfferRow.offered_at, OfferRow.id)
+                .limit(MAX_CHOICE)
             )
-        ).one_or_none()
+        ).all()
+        pending = [Waiting(*row) for row in pending_rows]
+        said = read_reply(body.text[:MAX_REPLY])
+        waiting = which(pending, said.choice if said else None)
         known = await callouts.offer_state(session, waiting.id) if waiting else None
+    about = waiting or (pending[-1] if pending else None)
     language = normalize_language(
-        waiting.language if waiting else (volunteer.languages or ["kk"])[0]
+        about.language if about is not None else (volunteer.languages or ["kk"])[0]
     )
-    said = read_reply(body.text[:MAX_REPLY])
     if said is None:
         return _out(SmsOutcome.NOT_UNDERSTOOD, language, "sms.how_to_answer")
+    if pending and waiting is None:  # several waiting, and no number of one of them
+        return SmsReplyOut(reply=which_one(pending, language), outcome=SmsOutcome.CHOOSE)
     if waiting is None or known is None:
         return _out(SmsOutcome.NO_OFFER, language, "sms.no_offer")
     offer, outcome = await decide(
@@ -164,6 +181,39 @@ async def inbound_sms(
         return SmsReplyOut(reply=f"{accepted} {where}", outcome=SmsOutcome.ACCEPTED)
     assert said.answer is Answer.DECLINE
     return _out(SmsOutcome.DECLINED, language, "offer.declined")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A call-out waiting for the volunteer's answer."""
+
+    id: UUID
+    language: str | None
+    role: str
+    incident_type: str
+
+
+def which(pending: Sequence[Waiting], choice: int | None) -> Waiting | None:
+    """The call-out a reply is about: the one they numbered, else the only one waiting; None when
+    that is not clear (several waiting and no number, or a number not on the list) or none waits."""
+    if choice is not None:
+        return pending[choice - 1] if 1 <= choice <= len(pending) else None
+    return pending[0] if len(pending) == 1 else None
+
+
+def which_one(pending: Sequence[Waiting], language: Language) -> str:
+    """The numbered list of call-outs waiting for an answer, and how to answer one of them."""
+    listed = "; ".join(
+        messages.message(
+            "sms.which_one.item",
+            language,
+            n=number,
+            incident=INCIDENT_TYPES[IncidentType(offer.incident_type)][language],
+            role=ROLE_NAMES[offer.role][language],
+        )
+        for number, offer in enumerate(pending, start=1)
+    )
+    return messages.message("sms.which_one", language, offers=listed)
 
 
 async def _meeting_point(session: AsyncSession, incident_id: UUID) -> tuple[float, float]:
