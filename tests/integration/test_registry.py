@@ -592,6 +592,9 @@ async def test_an_analyst_reads_the_report_in_the_console_in_russian(
         try:
             page = await console_page(browser, url, "ru", username)
             await expect(page.locator("#panel h2")).to_have_text("Отчёты", timeout=10_000)
+            # The console names the reader's role, not a dispatcher's.
+            await expect(page.locator("header h1")).to_have_text("Jedel: аналитик")
+            await expect(page).to_have_title("Jedel: аналитик")
             await page.get_by_label("С", exact=True).fill(DAY.isoformat())
             await page.get_by_label("По", exact=True).fill(DAY.isoformat())
             await page.locator("#report-show").click()

@@ -73,6 +73,7 @@ function showSignIn(note) {
   if (state.source) { state.source.close(); state.source = null; }
   setLive(null);
   who.textContent = "";
+  document.querySelector("header h1").textContent = document.title = say("console.title");
   actions.replaceChildren();
   const username = el("input", { id: "username", autocomplete: "username", required: "" });
   const password = el("input", { id: "password", type: "password", autocomplete: "current-password", required: "" });
@@ -102,6 +103,10 @@ async function start() {
   state.me = await response.json();
   if (state.me.role === "volunteer") { window.location.assign("/app"); return; }
   who.textContent = `${state.me.display_name} · ${state.me.regions.join(", ")}`;
+  // The page is served before anyone signs in: its title names the role once it is known.
+  const titled = say(`console.title.${state.me.role}`);
+  document.querySelector("header h1").textContent = titled;
+  document.title = titled;
   actions.replaceChildren(el("button", {
     type: "button",
     onclick: async () => { await api("POST", "/api/v1/auth/sign-out"); showSignIn(); },
