@@ -408,13 +408,8 @@ function standingGroups(group, open, tell) {
   const box = el("details", { class: "standing" }, el("summary", {
     onclick: () => { state.groupsOpen = box.open ? null : group.incident_id; },
   }, say("console.standing")));
-  box.ontoggle = async () => {
-    state.groupsOpen = box.open ? group.incident_id : null;
-    if (!box.open || box.dataset.loaded) return;
-    const response = await api("GET", `/api/v1/incidents/${group.incident_id}/standing-groups`);
-    if (!response.ok) return;
-    box.dataset.loaded = "1";
-    const groups = await response.json();
+  const draw = (groups) => {
+    box.replaceChildren(box.firstChild);  // the summary stays
     if (!groups.length) { box.append(el("p", { class: "empty" }, say("console.standing_none"))); return; }
     for (const standing of groups) {
       box.append(el("h4", {}, `${standing.name} · ${standing.region_code}`,
@@ -428,6 +423,21 @@ function standingGroups(group, open, tell) {
         return item;
       })));
     }
+  };
+  box.ontoggle = async () => {
+    state.groupsOpen = box.open ? group.incident_id : null;
+    if (!box.open || box.dataset.loaded) return;
+    box.dataset.loaded = "1";
+    // What was read last is drawn at once (a live change redraws the group every few seconds),
+    // then read again: who has been asked since changes.
+    const kept = state.standingRead && state.standingRead.incident === group.incident_id
+      ? state.standingRead.groups : null;
+    if (kept) draw(kept);
+    const response = await api("GET", `/api/v1/incidents/${group.incident_id}/standing-groups`);
+    if (!response.ok) return;
+    const groups = await response.json();
+    state.standingRead = { incident: group.incident_id, groups };
+    if (box.isConnected) draw(groups);
   };
   if (state.groupsOpen === group.incident_id) box.open = true;
   return box;
