@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -237,6 +238,7 @@ class BatchConsumer(Generic[P]):
         each = seconds / max(len(records), 1)
         not_settled = {_where(record) for record in failed}
         dead = {_where(record) for record, _ in letters}
+        counts: Counter[tuple[str, str]] = Counter()
         for record in records:
             where = _where(record)
             if where in not_settled:
@@ -245,7 +247,9 @@ class BatchConsumer(Generic[P]):
                 outcome = metrics.DEAD_LETTERED
             else:
                 outcome = metrics.PROCESSED
-            metrics.count_message(self.service, record.topic, outcome, seconds=each)
+            counts[record.topic, outcome] += 1
+        for (topic, outcome), count in counts.items():
+            metrics.count_messages(self.service, topic, outcome, count, seconds_each=each)
 
     async def _back_off(self, records: Sequence[Any]) -> None:
         attempts = max((self._failures.get(_where(r), 1) for r in records), default=1)

@@ -102,6 +102,17 @@ def count_message(service: str, topic: str, outcome: str, seconds: float | None 
         HANDLING_SECONDS.labels(service, topic).observe(seconds)
 
 
+def count_messages(
+    service: str, topic: str, outcome: str, count: int, *, seconds_each: float
+) -> None:
+    """`count_message` for `count` messages of a batch, each taking `seconds_each` (the labels
+    looked up once: per message, they were a tenth of the tracker's time)."""
+    MESSAGES.labels(service, topic, outcome).inc(count)
+    handling = HANDLING_SECONDS.labels(service, topic)
+    for _ in range(count):
+        handling.observe(seconds_each)
+
+
 def count_dead_letter(service: str, source_topic: str, code: str) -> None:
     DEAD_LETTERS.labels(service, source_topic, _label(code, limit=60)).inc()
 

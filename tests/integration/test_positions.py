@@ -183,3 +183,17 @@ async def test_the_tracker_keeps_reported_positions_and_dead_letters_broken_repo
     assert DeadLetter.from_headers(future.headers).code == "fix_from_the_future"
     drift = abs(kept_fix.recorded_at - fix.recorded_at)
     assert drift < timedelta(milliseconds=1), "a clock running ahead pins nothing"
+
+
+async def test_a_batch_larger_than_one_script_call_keeps_every_volunteers_fix(
+    positions: LivePositions,
+) -> None:
+    lon, lat = KOSTANAY
+    people = [uuid.uuid4() for _ in range(2_500)]  # three calls of at most a thousand
+    batch = [Fix(v, lon + i * 1e-5, lat, NOON) for i, v in enumerate(people)]
+
+    assert await positions.record_many(batch) == 2_500
+    assert await positions.record_many(batch) == 0, "the same fixes again change nothing"
+    fixes = await positions.of(people)
+    assert len(fixes) == 2_500
+    assert fixes[people[-1]].longitude == pytest.approx(lon + 2_499e-5, abs=1e-5)
