@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any, Literal, TypedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from faststream._internal.types import CustomCallable
 from faststream.kafka import KafkaBroker
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
@@ -64,7 +65,7 @@ class SubscriberOptions(TypedDict):
     fetch_max_wait_ms: int
     session_timeout_ms: int
     heartbeat_interval_ms: int
-    decoder: Callable[[Any], Awaitable[None]]
+    decoder: CustomCallable
 
 
 async def undecoded(message: Any) -> None:
