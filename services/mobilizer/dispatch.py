@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.candidates import CandidatePool, nearest_candidates
@@ -190,7 +191,8 @@ async def start(
         offer_budget=playbook.offer_budget(),
         offers_sent=0,
     )
-    await repo.add(mobilization)
+    # Not added to the session yet: `send_wave` adds it once its first wave is decided, so the
+    # row goes in with one INSERT rather than an INSERT and an UPDATE or two.
     decisions.add(
         incident.incident_id,
         MobilizationStarted(
@@ -220,9 +222,12 @@ async def send_wave(
     widened the radius: the few nearest are the ones already asked)."""
     repo = MobilizationRepository(session)
     playbook = matching.playbook(mobilization)
-    offers = await repo.offer_states(mobilization.incident_id)
+    new = inspect(mobilization).transient  # `start`'s, not in the database yet: no offers
+    offers = [] if new else await repo.offer_states(mobilization.incident_id)
     progress = progress_of(mobilization.needed, offers, now=now)
     if is_complete(progress):
+        if new:
+            session.add(mobilization)
         return
     looking_for = [role for role, p in progress.items() if p.open_places > 0]
     center = to_shape(mobilization.center)
@@ -279,6 +284,8 @@ async def send_wave(
                 Unexplained(mobilization, mobilization.radius_m, considered, decision, now)
             )
         else:
+            if new:  # the explanations refer to it
+                session.add(mobilization)
             await record_explanations(session, mobilization, considered, decision, now=now)
     expected_in_s = decision.expected_complete_in_s
     mobilization.expected_complete_at = (
@@ -287,15 +294,6 @@ async def send_wave(
     if decision.offers:
         mobilization.wave = decision.wave
         mobilization.offers_sent = (mobilization.offers_sent or 0) + len(decision.offers)
-        await write_offers(
-            repo,
-            mobilization,
-            decision,
-            considered.ranked,
-            playbook=playbook,
-            now=now,
-            decisions=decisions,
-        )
     mobilization.next_wave_at = (
         now + timedelta(seconds=decision.replan_in_s) if decision.replan_in_s is not None else None
     )
@@ -306,8 +304,25 @@ async def send_wave(
         and decision.cause is Shortfall.TOO_FEW_PEOPLE
         and any(len(pool.by_role.get(role, ())) >= few[role] for role in decision.missing or {})
     )
-    if decision.missing and not unproven and mobilization.understaffed_at is None:
+    understaffed = bool(decision.missing) and not unproven and mobilization.understaffed_at is None
+    if understaffed:
         mobilization.understaffed_at = now
+    # Every change to the row is made by now: it is written once, before the offers that refer
+    # to it (their INSERT flushes the session first).
+    if new:
+        session.add(mobilization)
+    if decision.offers:
+        await write_offers(
+            repo,
+            mobilization,
+            decision,
+            considered.ranked,
+            playbook=playbook,
+            now=now,
+            decisions=decisions,
+        )
+    if understaffed:
+        assert decision.missing is not None
         decisions.add(
             mobilization.incident_id,
             GroupUnderstaffed(
