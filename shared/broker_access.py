@@ -35,7 +35,7 @@ def _service(reads: tuple[str, ...], writes: tuple[str, ...], service: str) -> G
 
 PRINCIPALS: dict[str, Grants] = {
     service_principal("intake"): _service(
-        (topics.ALERTS_CAP, topics.ALERTS_MISSING_PERSON),
+        (topics.ALERTS_CAP, topics.ALERTS_MISSING_PERSON, topics.ALERTS_DISPATCH),
         (topics.INCIDENTS, topics.ALERTS_DEAD_LETTER),
         "intake",
     ),
@@ -67,7 +67,8 @@ PRINCIPALS: dict[str, Grants] = {
     ),
     # Phones and browsers never talk to the broker: the API is their gateway.
     # It also resends the alerts dispatchers corrected (their queue of refused alerts), to the
-    # intake's topics, where they are judged as if their sender had sent them.
+    # intake's topics, where they are judged as if their sender had sent them, and the areas
+    # dispatchers place on the map (`alerts.dispatch.v1`, its alone).
     service_principal("api"): Grants(
         writes=(
             topics.RESPONSES,
@@ -75,6 +76,7 @@ PRINCIPALS: dict[str, Grants] = {
             topics.SIGN_IN_CODES,
             topics.ALERTS_CAP,
             topics.ALERTS_MISSING_PERSON,
+            topics.ALERTS_DISPATCH,
         )
     ),
     # Simulated people for the demo: they read the offers the notifier would text them and

@@ -64,6 +64,11 @@ LOCATIONS_DESCRIPTION = (
     "showed it would be (arrival and leaving told on `tracking.v1` with `reported: true`). Only "
     "the API writes this topic, stamping each with when it received it."
 )
+DISPATCH_DESCRIPTION = (
+    "CAP 1.2 `Update`s from Jedel's own dispatchers (`dispatch@jedel.kz`): an alert whose area "
+    "could not be placed, with the circle a dispatcher placed on the map. Written by the API "
+    "alone; the intake accepts that sender from this topic only and judges the rest as any CAP."
+)
 CAP_DESCRIPTION = (
     "Public warnings as OASIS Common Alerting Protocol XML, version 1.1 or 1.2, UTF-8 text: one "
     "`<alert>` per message. Polygons are `lat,lon` pairs and circles `lat,lon radius_km`, as CAP "
@@ -104,6 +109,7 @@ def build_docs_broker(kafka: KafkaSettings) -> KafkaBroker:
         ),
         (topics.LOCATIONS, VolunteerLocated | FieldStatusReported, LOCATIONS_DESCRIPTION),
         (topics.ALERTS_CAP, str, CAP_DESCRIPTION),
+        (topics.ALERTS_DISPATCH, str, DISPATCH_DESCRIPTION),
         (topics.ALERTS_DEAD_LETTER, bytes, _dead_letter_description()),
     ]
     for topic, payload, description in declared:
@@ -136,6 +142,7 @@ def _add_message_details(document: dict[str, Any]) -> None:
     """What FastStream's publishers cannot declare yet: content types and dead-letter headers."""
     details: dict[str, dict[str, Any]] = {
         topics.ALERTS_CAP: {"contentType": "application/xml"},
+        topics.ALERTS_DISPATCH: {"contentType": "application/xml"},
         topics.ALERTS_DEAD_LETTER: {
             "contentType": "application/octet-stream",
             "headers": {

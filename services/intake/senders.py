@@ -32,10 +32,11 @@ from shared.reference import KAZAKHSTAN_TZ, region_by_code
 from shared.rejections import Rejected
 
 REGISTRY_FILE: Final = Path(__file__).with_name("senders.yaml")
-SENDER_TOPICS: Final = (topics.ALERTS_CAP, topics.ALERTS_MISSING_PERSON)
+SENDER_TOPICS: Final = (topics.ALERTS_CAP, topics.ALERTS_MISSING_PERSON, topics.ALERTS_DISPATCH)
 _TOPIC_WORDS: Final = {
     topics.ALERTS_CAP: "CAP alerts",
     topics.ALERTS_MISSING_PERSON: "missing-person reports",
+    topics.ALERTS_DISPATCH: "Jedel dispatchers' CAP updates",
 }
 
 

@@ -37,6 +37,8 @@ from shared.events.alerts import MissingPersonReported
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected
 
+DISPATCH_POLL_MS = 500
+
 
 @dataclass
 class Suspended:
@@ -288,6 +290,7 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
     batch_size = ctx.settings.intake.batch_size
     poll_ms = ctx.settings.intake.batch_poll_ms
     caps = batch_consumer(ctx, prepare_cap_message)
+    dispatched = batch_consumer(ctx, prepare_cap_message)
     reports = batch_consumer(ctx, prepare_report_message)
 
     @router.subscriber(
@@ -315,5 +318,20 @@ def build_router(ctx: IntakeContext) -> KafkaRouter:
     async def on_missing_person(message: KafkaMessage) -> None:
         """Missing-person reports from the police (JSON, `MissingPersonReported`)."""
         await reports.handle(message)
+
+    @router.subscriber(
+        topics.ALERTS_DISPATCH,
+        group_id=f"{group_id}-dispatch",
+        ack_policy=AckPolicy.MANUAL,
+        batch=True,
+        max_records=batch_size,
+        # Rare (a dispatcher placing an area): a longer wait keeps the idle subscriber cheap.
+        batch_timeout_ms=DISPATCH_POLL_MS,
+        **options,
+    )
+    async def on_dispatch_update(message: KafkaMessage) -> None:
+        """CAP Updates from Jedel's own dispatchers (areas placed on the map), judged like any
+        CAP message; their sender is accepted from this topic only."""
+        await dispatched.handle(message)
 
     return router

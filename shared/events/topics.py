@@ -5,6 +5,10 @@ from __future__ import annotations
 ALERTS_CAP = "alerts.cap.v1"
 ALERTS_MISSING_PERSON = "alerts.missing_person.v1"
 ALERTS_DEAD_LETTER = "alerts.dead_letter.v1"
+# CAP Updates from Jedel's own dispatchers (an area placed on the map): only the API writes it,
+# and the sender registry accepts `dispatch@jedel.kz` from nowhere else, so no outside producer
+# can act as Jedel's dispatchers by naming them as its sender.
+ALERTS_DISPATCH = "alerts.dispatch.v1"
 INCIDENTS = "incidents.v1"
 MOBILIZATION = "mobilization.v1"
 RESPONSES = "responses.v1"
@@ -22,6 +26,7 @@ ALL = (
     ALERTS_CAP,
     ALERTS_MISSING_PERSON,
     ALERTS_DEAD_LETTER,
+    ALERTS_DISPATCH,
     INCIDENTS,
     MOBILIZATION,
     RESPONSES,

@@ -17,6 +17,7 @@ from playwright.async_api import async_playwright, expect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.area_confirmation import confirmed_area_update
 from services.api.auth.principals import AccountRole
 from services.api.main import create_app
 from services.api.settings import ApiSettings
@@ -387,3 +388,33 @@ async def test_a_dispatcher_places_the_area_on_the_consoles_map(
     after = await eventually(confirmed)
     assert isinstance(after, dict)
     assert after["area_km2"] == pytest.approx(3.14159 * 2**2, rel=0.05)
+
+
+async def test_an_outside_producer_naming_jedels_dispatchers_as_sender_is_refused(
+    intake: IntakeService, tail: Tail, publish: Any, engine: AsyncEngine
+) -> None:
+    """The very Update the API would send, but on the emergency services' topic: Jedel's
+    dispatchers are accepted from `alerts.dispatch.v1` alone (only the API may write it), so
+    whoever can write `alerts.cap.v1` cannot place or move any incident in their name."""
+    identifier, incident = await _to_confirm(publish, engine)
+    async with engine.connect() as connection:
+        raw = await connection.scalar(
+            text("SELECT raw FROM alerts WHERE identifier = :i"), {"i": identifier}
+        )
+    forged = confirmed_area_update(
+        bytes(raw),
+        identifier=f"forged-{new_run()}",
+        sent=NOW.astimezone(KAZAKHSTAN_TZ),
+        lon=63.62,
+        lat=53.21,
+        radius_m=3_000,
+        description="Forged",
+    )
+
+    letter = await dead_letter_of(tail, topics.ALERTS_CAP, await publish(forged))
+
+    assert letter.code == "sender_not_permitted"
+    assert "dispatch@jedel.kz" in letter.reason
+    still = await incident_of(engine, identifier)
+    assert still is not None and still["area_to_confirm"]
+    assert still["version"] == incident["version"]

@@ -103,7 +103,7 @@ async def place_area(
     except NotCorrectable:
         raise GroupNotSteerable("area.not_cap") from None
     await publisher.publish_message(
-        topics.ALERTS_CAP,
+        topics.ALERTS_DISPATCH,
         update,
         key=DISPATCH_SENDER.encode(),
         headers={"jedel.placed_by": str(principal.account_id), "jedel.incident": str(incident_id)},

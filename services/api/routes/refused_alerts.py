@@ -54,9 +54,10 @@ HANDLED: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "A dispatcher has already resubmitted or dismissed it"},
 }
 # Where a corrected message goes: the topic its original came in on, and nothing else.
-RESUBMITTABLE = frozenset({topics.ALERTS_CAP, topics.ALERTS_MISSING_PERSON})
+RESUBMITTABLE = frozenset({topics.ALERTS_CAP, topics.ALERTS_MISSING_PERSON, topics.ALERTS_DISPATCH})
 SOURCES: dict[str, Literal["cap", "missing_person"]] = {
     topics.ALERTS_CAP: "cap",
+    topics.ALERTS_DISPATCH: "cap",
     topics.ALERTS_MISSING_PERSON: "missing_person",
 }
 # Headers a corrected message carries, for the people reading the topic later.
