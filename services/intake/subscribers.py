@@ -8,7 +8,7 @@ announced through the outbox once committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -37,7 +37,7 @@ from shared.events.alerts import MissingPersonReported
 from shared.kafka import subscriber_options
 from shared.rejections import Rejected
 
-DISPATCH_POLL_MS = 500
+DISPATCH_POLL_MS = 500  # alerts.dispatch.v1 is rare: a longer wait keeps its subscriber cheap
 
 
 @dataclass
@@ -284,54 +284,39 @@ def batch_consumer(
 
 
 def build_router(ctx: IntakeContext) -> KafkaRouter:
+    """One batch subscriber per alert topic, each in a consumer group of its own:
+    `alerts.cap.v1` (CAP 1.1/1.2 XML from the emergency services), `alerts.missing_person.v1`
+    (police reports, JSON `MissingPersonReported`) and `alerts.dispatch.v1` (CAP Updates from
+    Jedel's own dispatchers, whose sender is accepted from there only; rare, so polled less)."""
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
-    group_id = ctx.settings.intake.group_id
-    batch_size = ctx.settings.intake.batch_size
-    poll_ms = ctx.settings.intake.batch_poll_ms
-    caps = batch_consumer(ctx, prepare_cap_message)
-    dispatched = batch_consumer(ctx, prepare_cap_message)
-    reports = batch_consumer(ctx, prepare_report_message)
-
-    @router.subscriber(
-        topics.ALERTS_CAP,
-        group_id=f"{group_id}-cap",
-        ack_policy=AckPolicy.MANUAL,
-        batch=True,
-        max_records=batch_size,
-        batch_timeout_ms=poll_ms,
-        **options,
+    intake = ctx.settings.intake
+    subscribed = (
+        (topics.ALERTS_CAP, "cap", prepare_cap_message, intake.batch_poll_ms),
+        (
+            topics.ALERTS_MISSING_PERSON,
+            "missing-person",
+            prepare_report_message,
+            intake.batch_poll_ms,
+        ),
+        (topics.ALERTS_DISPATCH, "dispatch", prepare_cap_message, DISPATCH_POLL_MS),
     )
-    async def on_cap_alert(message: KafkaMessage) -> None:
-        """CAP 1.1/1.2 XML from the emergency services; each becomes or changes an incident."""
-        await caps.handle(message)
-
-    @router.subscriber(
-        topics.ALERTS_MISSING_PERSON,
-        group_id=f"{group_id}-missing-person",
-        ack_policy=AckPolicy.MANUAL,
-        batch=True,
-        max_records=batch_size,
-        batch_timeout_ms=poll_ms,
-        **options,
-    )
-    async def on_missing_person(message: KafkaMessage) -> None:
-        """Missing-person reports from the police (JSON, `MissingPersonReported`)."""
-        await reports.handle(message)
-
-    @router.subscriber(
-        topics.ALERTS_DISPATCH,
-        group_id=f"{group_id}-dispatch",
-        ack_policy=AckPolicy.MANUAL,
-        batch=True,
-        max_records=batch_size,
-        # Rare (a dispatcher placing an area): a longer wait keeps the idle subscriber cheap.
-        batch_timeout_ms=DISPATCH_POLL_MS,
-        **options,
-    )
-    async def on_dispatch_update(message: KafkaMessage) -> None:
-        """CAP Updates from Jedel's own dispatchers (areas placed on the map), judged like any
-        CAP message; their sender is accepted from this topic only."""
-        await dispatched.handle(message)
-
+    for topic, group, prepare, poll_ms in subscribed:
+        consumer = batch_consumer(ctx, prepare)
+        router.subscriber(
+            topic,
+            group_id=f"{intake.group_id}-{group}",
+            ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=intake.batch_size,
+            batch_timeout_ms=poll_ms,
+            **options,
+        )(_handler(consumer))
     return router
+
+
+def _handler(consumer: BatchConsumer[Prepared]) -> Callable[[KafkaMessage], Awaitable[None]]:
+    async def on_alerts(message: KafkaMessage) -> None:
+        await consumer.handle(message)
+
+    return on_alerts
