@@ -15,17 +15,9 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
-_RECORD = """
-local old = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if old and tonumber(old) >= tonumber(ARGV[4]) then return 0 end
-redis.call('GEOADD', KEYS[1], ARGV[2], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-return 1
-"""
-
-# `_RECORD` for many fixes in one call: ARGV is (member, lon, lat, taken at) after each other;
-# returns how many were kept. One command for a batch, not one script call per fix (at 6,400
-# fixes/s the tracker spent most of its time packing and answering those).
+# Keep each fix unless a newer one of its volunteer is kept: ARGV is (member, lon, lat, taken at)
+# after each other; returns how many were kept. One command for a batch, not one script call per
+# fix (at 6,400 fixes/s the tracker spent most of its time packing and answering those).
 _RECORD_MANY = """
 local kept = 0
 for i = 1, #ARGV, 4 do
@@ -87,7 +79,6 @@ class LivePositions:
         self.redis = redis
         self.geo_key = prefix
         self.at_key = f"{prefix}:at"
-        self._record = redis.register_script(_RECORD)
         self._record_many = redis.register_script(_RECORD_MANY)
         self._fixes_of = redis.register_script(_FIXES_OF)
 
@@ -95,7 +86,7 @@ class LivePositions:
         self, volunteer_id: UUID, *, longitude: float, latitude: float, recorded_at: datetime
     ) -> bool:
         """Keep the fix unless a newer one is already kept; True when it was kept."""
-        kept = await self._record(
+        kept = await self._record_many(
             keys=[self.geo_key, self.at_key],
             args=[str(volunteer_id), longitude, latitude, recorded_at.timestamp()],
         )

@@ -49,10 +49,8 @@ from services.api.schemas import OfferAnswer, Problem
 from services.api.sms_replies import MAX_CHOICE, MAX_REPLY, read_reply
 from services.api.tables import VolunteerRow
 from services.mobilizer.tables import MobilizationRow, OfferRow
-from services.notifier.messages import INCIDENT_TYPES
-from shared.events.incidents import IncidentType
 from shared.events.mobilization import Answer, MobilizationStatus, OfferStatus
-from shared.i18n import ROLE_NAMES, Language, normalize_language
+from shared.i18n import ROLE_NAMES, Language, normalize_language, translate
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +206,7 @@ def which_one(pending: Sequence[Waiting], language: Language) -> str:
             "sms.which_one.item",
             language,
             n=number,
-            incident=INCIDENT_TYPES[IncidentType(offer.incident_type)][language],
+            incident=translate(f"incident_type.{offer.incident_type}", language),
             role=ROLE_NAMES[offer.role][language],
         )
         for number, offer in enumerate(pending, start=1)
