@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -52,6 +53,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.support.cap_stream import cap_alert
+from bench.support.cpu import CpuMeter, pids_named
 from bench.support.services import DATABASE_URL, incidents_of, percentile, start_service
 from services.api.seed import seed_reference, seed_volunteers
 from services.mobilizer.dispatch import Matching
@@ -454,8 +456,10 @@ class BarePipeline:
         lanes: int,
         bursts: Sequence[Sequence[dict[str, Any]]],
         alone: Sequence[dict[str, Any]] = (),
-    ) -> tuple[list[float], list[float]]:
-        """(latencies of `alone`, sent one at a time; latencies of the `bursts`)."""
+        meter: CpuMeter | None = None,
+    ) -> tuple[list[float], list[float], dict[str, float]]:
+        """(latencies of `alone`, sent one at a time; latencies of the `bursts`; with `meter`,
+        the CPU seconds each of its groups spent on the bursts)."""
         pipeline = await cls.open(work, kafka, producer, topics_in_out, lanes=lanes)
         tasks = [
             asyncio.create_task(pipeline.serve()),
@@ -467,10 +471,16 @@ class BarePipeline:
             for incident in alone:
                 single.extend(await pipeline.send([incident]))
             burst = []
+            cpu: dict[str, float] = {}
             for incidents in bursts:
+                before = meter.read() if meter else {}
                 burst.extend(await pipeline.send(incidents))
+                for name, seconds in (
+                    CpuMeter.spent(before, meter.read()) if meter else {}
+                ).items():
+                    cpu[name] = cpu.get(name, 0.0) + seconds
                 await asyncio.sleep(0.5)
-            return single, burst
+            return single, burst, cpu
         finally:
             for task in tasks:
                 task.cancel()
@@ -867,6 +877,17 @@ async def main(options: Options) -> int:
     settings = MobilizerSettings()
     matching = build_matching(settings)
     lanes = settings.mobilizer.concurrency * options.replicas
+    broker_pid = local_broker.pid
+    # Where the CPU of the bursts goes, the mobilizer's and the bare wave's (whose lanes run in
+    # this process, the bench's).
+    meter = CpuMeter(
+        {
+            "mobilizer": lambda: [m.pid for m in mobilizers if m.poll() is None],
+            "PostgreSQL": lambda: pids_named("postgres"),
+            "broker": lambda: [broker_pid] if broker_pid else [],
+            "bench": lambda: [os.getpid()],
+        }
+    )
     try:
         await producer.connect()
         watcher_consumer = await tail(kafka, (topics.MOBILIZATION, topics.INCIDENTS))
@@ -897,13 +918,17 @@ async def main(options: Options) -> int:
             singles.append(single)
 
         deadline = time.perf_counter() + options.budget_s
+        cpu_bursts: dict[str, float] = {}
         for number, incidents in enumerate(bursts, start=1):
             if time.perf_counter() >= deadline:
                 print(f"burst {number}  not sent: the {options.budget_s:.0f} s budget ran out")
                 continue
+            cpu_before = meter.read()
             burst = await publish_incidents(producer, incidents)
             published.extend(burst)
             complete = await wait_for_waves(watcher, burst, deadline, mobilizers)
+            for name, seconds in CpuMeter.spent(cpu_before, meter.read()).items():
+                cpu_bursts[name] = cpu_bursts.get(name, 0.0) + seconds
             got = [
                 watcher.first_offer[p.key] - p.stamp for p in burst if p.key in watcher.first_offer
             ]
@@ -1015,7 +1040,7 @@ async def main(options: Options) -> int:
                 if (offers := facts.offers.get(str(incident.incident_id), 0))
             ]
 
-        bare_alone, bare_bursts = await BarePipeline.through(
+        bare_alone, bare_bursts, bare_cpu = await BarePipeline.through(
             bare_wave(matching),
             kafka,
             producer,
@@ -1023,8 +1048,9 @@ async def main(options: Options) -> int:
             lanes=lanes,
             bursts=[with_offers(burst) for burst in bursts],
             alone=with_offers(alone),
+            meter=meter,
         )
-        _, bare_queue = await BarePipeline.through(
+        _, bare_queue, _ = await BarePipeline.through(
             bare_floor,
             kafka,
             producer,
@@ -1055,7 +1081,14 @@ async def main(options: Options) -> int:
             published=published,
             singles=singles,
             floors=floors,
-            bare=Bare(alone=bare_alone, bursts=bare_bursts, queue=bare_queue, e2e=bare_e2e),
+            bare=Bare(
+                alone=bare_alone,
+                bursts=bare_bursts,
+                queue=bare_queue,
+                e2e=bare_e2e,
+                cpu=bare_cpu,
+            ),
+            cpu=cpu_bursts,
             facts=facts,
             lanes=lanes,
             e2e=e2e,
@@ -1076,6 +1109,8 @@ class Bare:
     bursts: list[float]
     queue: list[float]
     e2e: list[float]
+    cpu: dict[str, float]
+    """CPU seconds by process group from each burst sent to its last first offer seen."""
 
 
 @dataclass
@@ -1092,6 +1127,9 @@ class Measured:
     e2e_missing: int
     e2e_intake: list[float]
     """… of which CAP alert published → IncidentOpened seen (the intake's part)."""
+    cpu: dict[str, float]
+    """CPU seconds by process group from each burst's first incident published to its last
+    first wave seen (what the waves left to do after that, explanations, is not counted)."""
 
     def first_offers(self, published: Sequence[Published]) -> tuple[list[float], int]:
         """IncidentOpened → first offer seen, for the incidents whose first wave asked anyone;
@@ -1103,6 +1141,15 @@ class Measured:
             if p.key in self.watcher.first_offer
         ]
         return got, len(asked) - len(got)
+
+
+def cpu_per_incident(spent: dict[str, float], incidents: int) -> str:
+    """CPU milliseconds per incident by process group, and their sum."""
+    if not incidents:
+        return "not measured"
+    shares = {name: 1000 * seconds / incidents for name, seconds in spent.items() if seconds}
+    parts = ", ".join(f"{name} {value:.1f}" for name, value in shares.items())
+    return f"{parts} = {sum(shares.values()):.1f} ms"
 
 
 def report(options: Options, measured: Measured, run_began: float, log_name: str) -> int:
@@ -1160,6 +1207,10 @@ def report(options: Options, measured: Measured, run_began: float, log_name: str
         f"and {statistics.median(explained) if explained else 0:.0f} explanations; "
         f"{facts.understaffed} flagged understaffed; {watcher.events:,} events on "
         f"{topics.MOBILIZATION}"
+    )
+    print(
+        f"cpu      per incident of the bursts: {cpu_per_incident(measured.cpu, len(measured.published))}; "
+        f"the bare wave's: {cpu_per_incident(bare.cpu, len(bare.bursts))}"
     )
     print(f"run      {time.perf_counter() - run_began:.0f} s; mobilizer log {log_name}")
     # An incident without a first offer took longer than anything measured: infinitely late.

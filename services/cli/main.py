@@ -124,6 +124,7 @@ def run(
     service: Annotated[str, typer.Argument(help=f"one of: {', '.join(SERVICES)}, simulator")],
 ) -> None:
     """Run one service in the foreground (JSON logs in production or with JEDEL_LOG_FORMAT=json)."""
+    from shared import heap
     from shared.logs import configure_logging
 
     if service in METRICS_PORTS:
@@ -132,7 +133,9 @@ def run(
     configure_logging(service, level=settings.log_level, json_lines=settings.json_logs)
     if service in BROKER_SERVICES:
         module = importlib.import_module(f"services.{service}.main")
-        asyncio.run(module.create_app().run())
+        application = module.create_app()
+        application.after_startup(heap.settle)  # started: what it holds now it holds for good
+        asyncio.run(application.run())
     elif service == "api":
         import uvicorn
 
@@ -140,8 +143,10 @@ def run(
         from services.api.settings import ApiSettings
 
         api_settings = ApiSettings()
+        api = create_api(api_settings)
+        heap.settle()  # built (its connections open in its lifespan): what it holds it holds
         uvicorn.run(
-            create_api(api_settings),
+            api,
             host=api_settings.api.host,
             port=api_settings.api.port,
             log_config=None,  # uvicorn's lines go through the handler configured above

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from faststream import FastStream
 
+from services.mobilizer.backlog import Backlog, writer
 from services.mobilizer.closing import time_out
 from services.mobilizer.dispatch import Decisions, Matching, send_wave
 from services.mobilizer.eligibility import FatigueRules
@@ -73,18 +74,24 @@ class MobilizerService(BrokerService):
             max_attempts=settings.mobilizer.max_attempts,
             retry_backoff_s=settings.mobilizer.retry_backoff_s,
         )
+        self.explanations = Backlog(writer(self.sessionmaker))
         self.context = MobilizerContext(
             settings=settings,
             sessionmaker=self.sessionmaker,
             matching=self.matching,
             consumer=consumer,
             clock=clock,
+            explanations=self.explanations,
         )
         self.broker.include_router(build_router(self.context))
 
     def loops(self) -> dict[str, Loop]:
         interval = self.settings.mobilizer.sweep_interval_s
-        return {**super().loops(), "timers": lambda stop: every(interval, stop, self.sweep)}
+        return {
+            **super().loops(),
+            "timers": lambda stop: every(interval, stop, self.sweep),
+            "explanations": self.explanations.run,
+        }
 
     async def close(self) -> None:
         await super().close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,8 +14,9 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.mobilizer.backlog import Backlog
 from services.mobilizer.closing import close
-from services.mobilizer.dispatch import Decisions, Matching, Unexplained, start, write_explanations
+from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
 from services.mobilizer.revising import revise
 from services.mobilizer.settings import MobilizerSettings
@@ -71,6 +72,8 @@ class MobilizerContext:
     matching: Matching
     consumer: Consumer
     clock: Callable[[], datetime]
+    explanations: Backlog
+    """First waves' explanations, written once the batches let up."""
 
 
 def decode_incident(data: bytes) -> IncidentEvent:
@@ -128,20 +131,6 @@ _ARRIVED = text(
 )
 
 
-async def explain_waves(ctx: MobilizerContext, waves: Sequence[Unexplained]) -> None:
-    """Write the explanations of committed waves; a failure loses only those (logged): the
-    offers are out, and the next wave that asks anyone explains everyone it looks at again."""
-    try:
-        async with ctx.sessionmaker() as session, session.begin():
-            await write_explanations(session, waves)
-    except Exception:
-        log.exception(
-            "could not write the explanations of %d first waves (incidents %s)",
-            len(waves),
-            ", ".join(str(wave.mobilization.incident_id) for wave in waves),
-        )
-
-
 def build_router(ctx: MobilizerContext) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(ctx.settings.kafka)
@@ -149,11 +138,9 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     concurrency = ctx.settings.mobilizer.concurrency
     batch_size = ctx.settings.mobilizer.batch_size
 
-    unexplained: list[Unexplained] = []  # first waves of the batch in hand, committed
-
     async def on_incident(data: bytes, position: Position) -> Decisions:
         decisions = await _on_incident(data)
-        unexplained.extend(decisions.unexplained)  # only once committed
+        ctx.explanations.add(decisions.unexplained)  # committed
         return decisions
 
     async def _on_incident(data: bytes) -> Decisions:
@@ -219,13 +206,10 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     )
     async def on_incident_event(message: KafkaMessage) -> None:
         """Opened incidents are mobilised; cancelled or expired ones stand everyone down."""
-        await ctx.consumer.handle_batch(message, on_incident, concurrency=concurrency)
-        # Why each person was or was not asked, once every first wave of the batch is out: under
-        # a burst the last incident's offers would otherwise wait for everyone's explanations.
-        waves = unexplained.copy()
-        unexplained.clear()
-        if waves:
-            await explain_waves(ctx, waves)
+        # Why each person was or was not asked waits until the batches let up: under a burst the
+        # last incident's offers would otherwise wait for everyone's explanations.
+        with ctx.explanations.busy():
+            await ctx.consumer.handle_batch(message, on_incident, concurrency=concurrency)
 
     @router.subscriber(
         topics.RESPONSES,
@@ -238,7 +222,8 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     )
     async def on_response(message: KafkaMessage) -> None:
         """Volunteers' answers (`RespondToOffer`) from the app, SMS links and the API."""
-        await ctx.consumer.handle_batch(message, on_answer, concurrency=concurrency)
+        with ctx.explanations.busy():
+            await ctx.consumer.handle_batch(message, on_answer, concurrency=concurrency)
 
     async def on_arrival(data: bytes, position: Position) -> bool:
         """The member is on scene: their ETA is closed (the first arrival counts)."""

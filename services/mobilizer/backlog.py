@@ -1,0 +1,130 @@
+"""First waves' explanations, written once the mobilizer has a moment.
+
+A first wave's offers go out as soon as its transaction commits; why each person it looked at was
+or was not asked (`record_explanations`, ~90 rows a wave) can wait. Under a burst of incidents,
+writing them between batches made the last incidents' offers wait for everyone's explanations,
+so they wait here until no batch has been in hand for `quiet_s` — or, under load that never
+lets up, until the oldest has waited `max_delay_s`. A dispatcher opening the "why" list a
+second later finds it written.
+
+If the process dies with explanations waiting, those waves have none until the next wave that
+asks anyone explains everyone it looks at again (the offers themselves are committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.mobilizer.dispatch import Unexplained, write_explanations
+from shared.waits import wait_any, wait_or_stop
+
+log = logging.getLogger(__name__)
+
+QUIET_S = 0.1
+MAX_DELAY_S = 2.0
+
+Write = Callable[[Sequence[Unexplained]], Awaitable[None]]
+
+
+def writer(sessionmaker: async_sessionmaker[AsyncSession]) -> Write:
+    """Writes waves' explanations in one transaction; a failure loses only those (logged): the
+    offers are out, and the next wave that asks anyone explains everyone it looks at again."""
+
+    async def write(waves: Sequence[Unexplained]) -> None:
+        try:
+            async with sessionmaker() as session, session.begin():
+                await write_explanations(session, waves)
+        except Exception:
+            log.exception(
+                "could not write the explanations of %d first waves (incidents %s)",
+                len(waves),
+                ", ".join(str(wave.mobilization.incident_id) for wave in waves),
+            )
+
+    return write
+
+
+def due(
+    *, now: float, in_hand: int, last_busy: float, oldest: float, quiet_s: float, max_delay_s: float
+) -> bool:
+    """Whether waiting explanations (the oldest added at `oldest`) are written now: the
+    mobilizer has no batch `in_hand` and has had none for `quiet_s` (the last ended at
+    `last_busy`), or the oldest has waited `max_delay_s`."""
+    return (not in_hand and now - last_busy >= quiet_s) or now - oldest >= max_delay_s
+
+
+@dataclass
+class Backlog:
+    """Committed first waves whose explanations are not written yet."""
+
+    write: Write
+    quiet_s: float = QUIET_S
+    max_delay_s: float = MAX_DELAY_S
+    clock: Callable[[], float] = time.monotonic
+    _waiting: list[Unexplained] = field(default_factory=list)
+    _oldest: float = 0.0
+    _last_busy: float = 0.0
+    _in_hand: int = 0
+    _added: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """The mobilizer has a batch in hand: explanations wait until `quiet_s` after the last."""
+        self._in_hand += 1
+        try:
+            yield
+        finally:
+            self._in_hand -= 1
+            self._last_busy = self.clock()
+
+    def add(self, waves: Sequence[Unexplained]) -> None:
+        """Waves whose transactions have committed."""
+        if not waves:
+            return
+        if not self._waiting:
+            self._oldest = self.clock()
+        self._waiting.extend(waves)
+        self._added.set()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    async def flush(self) -> None:
+        """Write every waiting wave's explanations now."""
+        waves, self._waiting = self._waiting, []
+        self._added.clear()
+        if waves:
+            await self.write(waves)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Write explanations as they come due until `stop`; then write what is left."""
+        try:
+            while not stop.is_set():
+                if not self._waiting:
+                    await wait_any(stop, self._added, 60.0)
+                    continue
+                now = self.clock()
+                if due(
+                    now=now,
+                    in_hand=self._in_hand,
+                    last_busy=self._last_busy,
+                    oldest=self._oldest,
+                    quiet_s=self.quiet_s,
+                    max_delay_s=self.max_delay_s,
+                ):
+                    await self.flush()
+                    continue
+                # Sleep until the quiet period or the longest wait would be over, whichever first
+                # (a batch still in hand: look again in a quiet period).
+                quiet_at = now if self._in_hand else self._last_busy
+                wait_s = min(quiet_at + self.quiet_s - now, self._oldest + self.max_delay_s - now)
+                await wait_or_stop(stop, max(wait_s, 0.005))
+        finally:
+            await self.flush()
