@@ -9,7 +9,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import Column, DateTime, Table, Uuid, func
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Base
@@ -27,12 +26,14 @@ def inbox_table(service: str) -> Table:
 class Inbox:
     def __init__(self, table: Table) -> None:
         self.table = table
+        # The driver's own statement: the first of most transactions, run for every message (a
+        # compiled Core insert cost a millisecond of CPU more, a tenth of a small handler).
+        self._remember = (
+            f"INSERT INTO {table.name} (event_id) VALUES ($1) "  # noqa: S608 - our table
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        )
 
     async def first_time(self, session: AsyncSession, event_id: UUID) -> bool:
-        inserted = await session.execute(
-            insert(self.table)
-            .values(event_id=event_id)
-            .on_conflict_do_nothing()
-            .returning(self.table.c.event_id)
-        )
+        connection = await session.connection()
+        inserted = await connection.exec_driver_sql(self._remember, (event_id,))
         return inserted.first() is not None

@@ -168,7 +168,7 @@ async def start(
     left to write once the wave is committed: `Decisions.unexplained`)."""
     decisions = Decisions(explain_later=True)
     repo = MobilizationRepository(session)
-    if await repo.get(incident.incident_id) is not None:
+    if await repo.exists(incident.incident_id):
         return decisions
     playbook = matching.playbooks.for_incident(incident.type, incident.priority)
     headline = next((text.headline for text in incident.texts if text.headline), None)
@@ -191,8 +191,8 @@ async def start(
         offer_budget=playbook.offer_budget(),
         offers_sent=0,
     )
-    # Not added to the session yet: `send_wave` adds it once its first wave is decided, so the
-    # row goes in with one INSERT rather than an INSERT and an UPDATE or two.
+    # Not written yet: `send_wave` inserts it once its first wave is decided, so the row goes in
+    # with one INSERT rather than an INSERT and an UPDATE or two.
     decisions.add(
         incident.incident_id,
         MobilizationStarted(
@@ -227,7 +227,7 @@ async def send_wave(
     progress = progress_of(mobilization.needed, offers, now=now)
     if is_complete(progress):
         if new:
-            session.add(mobilization)
+            await repo.insert(mobilization)
         return
     looking_for = [role for role, p in progress.items() if p.open_places > 0]
     center = to_shape(mobilization.center)
@@ -307,10 +307,10 @@ async def send_wave(
     understaffed = bool(decision.missing) and not unproven and mobilization.understaffed_at is None
     if understaffed:
         mobilization.understaffed_at = now
-    # Every change to the row is made by now: it is written once, before the offers that refer
-    # to it (their INSERT flushes the session first).
-    if new:
-        session.add(mobilization)
+    # Every change to the row is made by now: a new one is written once, before the offers that
+    # refer to it (unless explanations written above needed it in the session already).
+    if inspect(mobilization).transient:
+        await repo.insert(mobilization)
     if decision.offers:
         await write_offers(
             repo,

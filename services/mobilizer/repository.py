@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import select, update
+from pydantic_core import to_json
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mobilizer.progress import OfferState
 from services.mobilizer.tables import CommitmentRow, MobilizationRow, OfferRow
-from shared.db import insert_rows
+from shared.db import driver_connection, insert_rows
 from shared.events.mobilization import MobilizationStatus, OfferStatus
+
+_COLUMNS = tuple(column.key for column in cast(Table, MobilizationRow.__table__).columns)
+_CENTER, _NEEDED = _COLUMNS.index("center"), _COLUMNS.index("needed")
+_EXISTS = "SELECT true FROM mobilizations WHERE incident_id = $1"
+_PLACES = ", ".join(
+    f"ST_GeogFromWKB(${index}::bytea)" if name == "center" else f"${index}"
+    for index, name in enumerate(_COLUMNS, start=1)
+)
+_INSERT = f"INSERT INTO mobilizations ({', '.join(_COLUMNS)}) VALUES ({_PLACES})"  # noqa: S608 - the schema's names
 
 
 class MobilizationRepository:
@@ -28,6 +38,22 @@ class MobilizationRepository:
             .where(MobilizationRow.incident_id == incident_id)
             .with_for_update(skip_locked=skip_locked)
         )
+
+    async def exists(self, incident_id: UUID) -> bool:
+        """Whether the incident has a mobilisation (one round trip on the driver, no ORM)."""
+        driver = await driver_connection(self.session)
+        return bool(await driver.fetchval(_EXISTS, incident_id))
+
+    async def insert(self, row: MobilizationRow) -> None:
+        """A new mobilisation's row as it stands, in one statement on the driver: the ORM's unit
+        of work (~1.8 ms of CPU) and a Core insert (~2.7 ms: its geography is compiled afresh
+        every time) cost more than the statement. `row` stays out of the session: later changes
+        to it in the same transaction are not written."""
+        driver = await driver_connection(self.session)
+        values = [getattr(row, name) for name in _COLUMNS]
+        values[_CENTER] = bytes(row.center.data)  # geoalchemy2's WKB element
+        values[_NEEDED] = to_json(row.needed).decode()  # the driver's JSONB takes text
+        await driver.execute(_INSERT, *values)
 
     async def add(self, row: MobilizationRow) -> None:
         self.session.add(row)
