@@ -1,11 +1,12 @@
-"""First waves' explanations, written once the mobilizer has a moment.
+"""Work that can wait while the mobilizer has incidents or answers in hand.
 
 A first wave's offers go out as soon as its transaction commits; why each person it looked at was
-or was not asked (`record_explanations`, ~90 rows a wave) can wait. Under a burst of incidents,
-writing them between batches made the last incidents' offers wait for everyone's explanations,
-so they wait here until no batch has been in hand for `quiet_s` — or, under load that never
-lets up, until the oldest has waited `max_delay_s`. A dispatcher opening the "why" list a
-second later finds it written.
+or was not asked (`record_explanations`, ~90 rows a wave) can wait, and so can the re-plans of
+mobilisations already under way (every 30 s each). Under a burst of incidents, both ran between
+and beside the first waves and made the last incidents' offers wait. `Workload` tells whether a
+batch is in hand; explanations wait in the `Backlog` until no batch has been for `quiet_s` — or,
+under load that never lets up, until the oldest has waited `max_delay_s`. A dispatcher opening
+the "why" list a second later finds it written. (Re-plans: `MobilizerService.sweep`.)
 
 If the process dies with explanations waiting, those waves have none until the next wave that
 asks anyone explains everyone it looks at again (the offers themselves are committed).
@@ -60,36 +61,55 @@ def due(
     return (not in_hand and now - last_busy >= quiet_s) or now - oldest >= max_delay_s
 
 
+class Workload:
+    """Whether the mobilizer has a batch of incidents or answers in hand, and since when not."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.in_hand = 0
+        self.last_busy = 0.0
+        """When the last batch ended (the clock's time)."""
+
+    def lets(self, waiting_since: float, *, quiet_s: float, max_delay_s: float) -> bool:
+        """Whether work waiting since `waiting_since` may run now (`due`)."""
+        return due(
+            now=self.clock(),
+            in_hand=self.in_hand,
+            last_busy=self.last_busy,
+            oldest=waiting_since,
+            quiet_s=quiet_s,
+            max_delay_s=max_delay_s,
+        )
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """A batch in hand: work that can wait waits."""
+        self.in_hand += 1
+        try:
+            yield
+        finally:
+            self.in_hand -= 1
+            self.last_busy = self.clock()
+
+
 @dataclass
 class Backlog:
     """Committed first waves whose explanations are not written yet."""
 
     write: Write
+    workload: Workload
     quiet_s: float = QUIET_S
     max_delay_s: float = MAX_DELAY_S
-    clock: Callable[[], float] = time.monotonic
     _waiting: list[Unexplained] = field(default_factory=list)
     _oldest: float = 0.0
-    _last_busy: float = 0.0
-    _in_hand: int = 0
     _added: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
-        """The mobilizer has a batch in hand: explanations wait until `quiet_s` after the last."""
-        self._in_hand += 1
-        try:
-            yield
-        finally:
-            self._in_hand -= 1
-            self._last_busy = self.clock()
 
     def add(self, waves: Sequence[Unexplained]) -> None:
         """Waves whose transactions have committed."""
         if not waves:
             return
         if not self._waiting:
-            self._oldest = self.clock()
+            self._oldest = self.workload.clock()
         self._waiting.extend(waves)
         self._added.set()
 
@@ -110,20 +130,14 @@ class Backlog:
                 if not self._waiting:
                     await wait_any(stop, self._added, 60.0)
                     continue
-                now = self.clock()
-                if due(
-                    now=now,
-                    in_hand=self._in_hand,
-                    last_busy=self._last_busy,
-                    oldest=self._oldest,
-                    quiet_s=self.quiet_s,
-                    max_delay_s=self.max_delay_s,
-                ):
+                workload = self.workload
+                if workload.lets(self._oldest, quiet_s=self.quiet_s, max_delay_s=self.max_delay_s):
                     await self.flush()
                     continue
+                now = workload.clock()
                 # Sleep until the quiet period or the longest wait would be over, whichever first
                 # (a batch still in hand: look again in a quiet period).
-                quiet_at = now if self._in_hand else self._last_busy
+                quiet_at = now if workload.in_hand else workload.last_busy
                 wait_s = min(quiet_at + self.quiet_s - now, self._oldest + self.max_delay_s - now)
                 await wait_or_stop(stop, max(wait_s, 0.005))
         finally:

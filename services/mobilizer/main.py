@@ -12,7 +12,7 @@ from datetime import datetime
 
 from faststream import FastStream
 
-from services.mobilizer.backlog import Backlog, writer
+from services.mobilizer.backlog import QUIET_S, Backlog, Workload, writer
 from services.mobilizer.closing import time_out
 from services.mobilizer.dispatch import Decisions, Matching, send_wave
 from services.mobilizer.eligibility import FatigueRules
@@ -53,6 +53,10 @@ def build_matching(
     )
 
 
+# The longest the sweep waits for a burst to pass (see `MobilizerService.sweep`).
+SWEEP_MAX_DELAY_S = 3.0
+
+
 class MobilizerService(BrokerService):
     def __init__(
         self,
@@ -74,13 +78,16 @@ class MobilizerService(BrokerService):
             max_attempts=settings.mobilizer.max_attempts,
             retry_backoff_s=settings.mobilizer.retry_backoff_s,
         )
-        self.explanations = Backlog(writer(self.sessionmaker))
+        self.workload = Workload()
+        self._swept_at = self.workload.clock()
+        self.explanations = Backlog(writer(self.sessionmaker), self.workload)
         self.context = MobilizerContext(
             settings=settings,
             sessionmaker=self.sessionmaker,
             matching=self.matching,
             consumer=consumer,
             clock=clock,
+            workload=self.workload,
             explanations=self.explanations,
         )
         self.broker.include_router(build_router(self.context))
@@ -89,13 +96,22 @@ class MobilizerService(BrokerService):
         interval = self.settings.mobilizer.sweep_interval_s
         return {
             **super().loops(),
-            "timers": lambda stop: every(interval, stop, self.sweep),
+            "timers": lambda stop: every(interval, stop, self.sweep_when_quiet),
             "explanations": self.explanations.run,
         }
 
     async def close(self) -> None:
         await super().close()
         await self.redis.aclose()
+
+    async def sweep_when_quiet(self) -> int:
+        """`sweep`, but not while incidents or answers are in hand (nor `QUIET_S` after), for at
+        most `SWEEP_MAX_DELAY_S`: a burst's first waves go before the re-plans of mobilisations
+        under way, which come every 30 s and can wait a second or two."""
+        if not self.workload.lets(self._swept_at, quiet_s=QUIET_S, max_delay_s=SWEEP_MAX_DELAY_S):
+            return 0
+        self._swept_at = self.workload.clock()
+        return await self.sweep()
 
     async def sweep(self) -> int:
         """Time out unanswered offers and send the waves that are due; returns events written."""

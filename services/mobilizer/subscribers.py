@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.mobilizer.backlog import Backlog
+from services.mobilizer.backlog import Backlog, Workload
 from services.mobilizer.closing import close
 from services.mobilizer.dispatch import Decisions, Matching, start
 from services.mobilizer.responses import respond
@@ -72,6 +72,8 @@ class MobilizerContext:
     matching: Matching
     consumer: Consumer
     clock: Callable[[], datetime]
+    workload: Workload
+    """Whether a batch is in hand: explanations and re-plans wait."""
     explanations: Backlog
     """First waves' explanations, written once the batches let up."""
 
@@ -208,7 +210,7 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
         """Opened incidents are mobilised; cancelled or expired ones stand everyone down."""
         # Why each person was or was not asked waits until the batches let up: under a burst the
         # last incident's offers would otherwise wait for everyone's explanations.
-        with ctx.explanations.busy():
+        with ctx.workload.busy():
             await ctx.consumer.handle_batch(message, on_incident, concurrency=concurrency)
 
     @router.subscriber(
@@ -222,7 +224,7 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     )
     async def on_response(message: KafkaMessage) -> None:
         """Volunteers' answers (`RespondToOffer`) from the app, SMS links and the API."""
-        with ctx.explanations.busy():
+        with ctx.workload.busy():
             await ctx.consumer.handle_batch(message, on_answer, concurrency=concurrency)
 
     async def on_arrival(data: bytes, position: Position) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import cast
 
-from services.mobilizer.backlog import Backlog, due
+from services.mobilizer.backlog import Backlog, Workload, due
 from services.mobilizer.dispatch import Unexplained
 
 
@@ -37,16 +37,16 @@ class Written:
 
 async def test_explanations_are_written_once_the_batches_let_up() -> None:
     written = Written()
-    backlog = Backlog(written, quiet_s=0.05, max_delay_s=5.0)
+    backlog = Backlog(written, Workload(), quiet_s=0.05, max_delay_s=5.0)
     stop = asyncio.Event()
     task = asyncio.create_task(backlog.run(stop))
-    with backlog.busy():
+    with backlog.workload.busy():
         backlog.add(waves("first", "second"))
         await asyncio.sleep(0.2)  # a long batch
         assert written.batches == []
     await asyncio.sleep(0.02)
     assert written.batches == []  # it ended a moment ago
-    with backlog.busy():  # the next batch
+    with backlog.workload.busy():  # the next batch
         backlog.add(waves("third"))
     await asyncio.sleep(0.02)
     assert written.batches == []
@@ -58,11 +58,11 @@ async def test_explanations_are_written_once_the_batches_let_up() -> None:
 
 async def test_under_load_that_never_lets_up_they_wait_at_most_the_longest_wait() -> None:
     written = Written()
-    backlog = Backlog(written, quiet_s=0.05, max_delay_s=0.3)
+    backlog = Backlog(written, Workload(), quiet_s=0.05, max_delay_s=0.3)
     stop = asyncio.Event()
     task = asyncio.create_task(backlog.run(stop))
     backlog.add(waves("first"))
-    with backlog.busy():  # one batch after another
+    with backlog.workload.busy():  # one batch after another
         await asyncio.sleep(0.2)
         assert written.batches == []
         await asyncio.sleep(0.4)
@@ -73,10 +73,10 @@ async def test_under_load_that_never_lets_up_they_wait_at_most_the_longest_wait(
 
 async def test_what_waits_when_the_service_stops_is_written() -> None:
     written = Written()
-    backlog = Backlog(written, quiet_s=10.0, max_delay_s=60.0)
+    backlog = Backlog(written, Workload(), quiet_s=10.0, max_delay_s=60.0)
     stop = asyncio.Event()
     task = asyncio.create_task(backlog.run(stop))
-    with backlog.busy():
+    with backlog.workload.busy():
         backlog.add(waves("last"))
     await asyncio.sleep(0.01)
     assert written.batches == []
@@ -84,3 +84,20 @@ async def test_what_waits_when_the_service_stops_is_written() -> None:
     await asyncio.wait_for(task, 1.0)
     assert written.batches == [["last"]]
     assert len(backlog) == 0
+
+
+def test_work_that_can_wait_runs_when_the_batches_let_up_or_it_has_waited_long_enough() -> None:
+    now = [100.0]
+    workload = Workload(clock=lambda: now[0])
+    waiting_since = 100.0
+    assert workload.lets(waiting_since, quiet_s=0.1, max_delay_s=3.0)  # nothing in hand
+    with workload.busy():
+        now[0] = 102.0
+        assert not workload.lets(waiting_since, quiet_s=0.1, max_delay_s=3.0)
+        now[0] = 103.0  # in hand all along, but it has waited 3 s
+        assert workload.lets(waiting_since, quiet_s=0.1, max_delay_s=3.0)
+    waiting_since = 103.0
+    now[0] = 103.05  # the batch ended 50 ms ago
+    assert not workload.lets(waiting_since, quiet_s=0.1, max_delay_s=3.0)
+    now[0] = 103.2
+    assert workload.lets(waiting_since, quiet_s=0.1, max_delay_s=3.0)
