@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -49,24 +50,28 @@ log = logging.getLogger(__name__)
 # limit per type. Each type's nearest holders come off its own partial GiST index (migration 0007),
 # which the planner only matches when the type is a literal in the statement.
 _NEAREST_OF_TYPE = """
-    (SELECT c.volunteer_id AS id
+    (SELECT c.volunteer_id AS id, '{kind}'::text AS kind
      FROM certifications c
      WHERE c.type = '{kind}' AND c.expires_on > $3::date AND c.volunteer_id <> ALL($4::uuid[])
      ORDER BY c.home <-> ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326)::geography
      LIMIT ${limit}::integer)"""
 _NEAREST = """
-    WITH near AS (
+    WITH scanned AS (
         {nearest}
-        UNION
+        UNION ALL
         -- People whose phone is near now, wherever they live.
-        SELECT c.volunteer_id
+        SELECT c.volunteer_id, NULL
         FROM certifications c
         WHERE c.volunteer_id = ANY($5::uuid[])
           AND c.type = ANY($7::text[])
           AND c.expires_on > $3::date
           AND c.volunteer_id <> ALL($4::uuid[])
+    ), near AS (
+        -- Each person once, with the types whose scans found them (one entry per row a scan
+        -- returned: how many each returned tells whether it ran out of holders).
+        SELECT id, array_agg(kind) AS scanned FROM scanned GROUP BY id
     )
-    SELECT v.id, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
+    SELECT v.id, near.scanned, v.birth_date, v.availability, v.transport_mode, v.region_code, v.phone,
            v.languages, v.quiet_hours_start, v.quiet_hours_end,
            ST_X(v.home::geometry) AS lon, ST_Y(v.home::geometry) AS lat,
            certs.types AS certificate_types, certs.issued AS certificates_issued,
@@ -111,12 +116,11 @@ _NEAREST = """
         WHERE k.volunteer_id = near.id AND k.released_at IS NOT NULL
         ORDER BY k.released_at DESC LIMIT 1
     ) last ON true
-    WHERE v.availability <> 'inactive'
     """
 
 
 # The same facts of named people (a dispatcher asks one by name): $1 their ids, $2 now.
-_NAMED = "WITH near AS (SELECT unnest($1::uuid[]) AS id)\n" + _NEAREST[
+_NAMED = "WITH near AS (SELECT unnest($1::uuid[]) AS id, NULL::text[] AS scanned)\n" + _NEAREST[
     _NEAREST.index("    SELECT v.id") :
 ].replace("$6::timestamptz", "$2::timestamptz")
 
@@ -127,7 +131,7 @@ async def named_candidates(
     """These volunteers with every fact eligibility reads (not inactive ones)."""
     driver = await driver_connection(session)
     rows = await driver.fetch(_NAMED, list(volunteer_ids), now)
-    return [candidate_from(row) for row in rows]
+    return [candidate_from(row) for row in rows if row["availability"] != _INACTIVE]
 
 
 @functools.lru_cache(maxsize=128)
@@ -152,6 +156,14 @@ class CandidatePool:
     """Each role's nearest possible people, nearest first, at most `limit` per role."""
 
     by_role: dict[Role, list[Nearby]] = field(default_factory=dict)
+    exhausted: frozenset[CertificationType] = frozenset()
+    """Types whose scans found fewer holders than they looked for: nobody else holds one."""
+
+    def saw_everyone(self, kinds: Iterable[CertificationType]) -> bool:
+        """Whether every holder of these types was found: a short list then proves a shortage,
+        while one thinned by people who stopped volunteering (or by two certificates of one
+        holder) does not."""
+        return all(kind in self.exhausted for kind in kinds)
 
     def within(self, role: Role, radius_m: float) -> list[Nearby]:
         return [n for n in self.by_role.get(role, ()) if n.distance_m <= radius_m]
@@ -188,7 +200,7 @@ async def nearest_candidates(
             per_type[kind] = max(per_type.get(kind, 0), limits[role])
     types = tuple(sorted(per_type))
     if not types:
-        return CandidatePool({role: [] for role in roles})
+        return CandidatePool({role: [] for role in roles}, frozenset())
     fresh_since = now - LIVE_POSITION_MAX_AGE
     live: list[UUID] = []
     if positions is not None and live_within_m > 0:
@@ -208,7 +220,9 @@ async def nearest_candidates(
         [kind.value for kind in types],
         *(per_type[kind] for kind in types),
     )
-    found = [candidate_from(row) for row in rows]
+    returned: Counter[str] = Counter(kind for row in rows for kind in row["scanned"] if kind)
+    exhausted = frozenset(kind for kind in types if returned[kind.value] < per_type[kind])
+    found = [candidate_from(row) for row in rows if row["availability"] != _INACTIVE]
     if positions is not None:
         fixes = await _quietly(positions.of([c.volunteer_id for c in found]), {})
         found = [
@@ -233,7 +247,8 @@ async def nearest_candidates(
                 : limits[role]
             ]
             for role, kinds in ((role, frozenset(kinds)) for role, kinds in roles.items())
-        }
+        },
+        exhausted,
     )
 
 
@@ -251,6 +266,8 @@ _CERTIFICATION_TYPES = {kind.value: kind for kind in CertificationType}
 _AVAILABILITIES = {state.value: state for state in Availability}
 _TRANSPORT_MODES = {mode.value: mode for mode in TransportMode}
 _ROLES = {role.value: role for role in Role}
+# Read with everyone else (a scan counts them), never asked: `person_findings` says so too.
+_INACTIVE = Availability.INACTIVE.value
 
 
 def candidate_from(row: Any) -> Candidate:

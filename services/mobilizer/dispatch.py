@@ -297,12 +297,16 @@ async def send_wave(
     mobilization.next_wave_at = (
         now + timedelta(seconds=decision.replan_in_s) if decision.replan_in_s is not None else None
     )
-    # A wave that looked at few people per role and saw as many as it looked for has not proven
-    # a shortage of people: the decision near the deadline looks further.
+    # A wave that looked at few people per role and did not find every holder of a missing
+    # role's certificates has not proven a shortage of people: the decision near the deadline
+    # looks further.
     unproven = (
         few is not None
         and decision.cause is Shortfall.TOO_FEW_PEOPLE
-        and any(len(pool.by_role.get(role, ())) >= few[role] for role in decision.missing or {})
+        and not all(
+            pool.saw_everyone(matching.playbooks.roles[role].certifications)
+            for role in decision.missing or {}
+        )
     )
     understaffed = bool(decision.missing) and not unproven and mobilization.understaffed_at is None
     if understaffed:

@@ -614,6 +614,49 @@ async def test_matching_carries_on_from_homes_when_redis_is_away(
     assert nearest == [population[name] for name in ("medic-expired", "medic-minor", "medic-1")]
 
 
+async def test_a_list_thinned_by_someone_who_stopped_volunteering_proves_no_shortage(
+    mobilizer: MobilizerService, population: dict[str, uuid.UUID], clock: FakeClock
+) -> None:
+    """A wave that finds fewer people than it looked for flags the group understaffed at once,
+    unless more holders may lie beyond: the nearest medic has stopped volunteering, so the three
+    nearest first-aid holders leave two on the list, and that is no proof there are no more."""
+    lon, lat = KOSTANAY
+
+    async def medics(limit: int) -> tuple[list[uuid.UUID], bool]:
+        async with mobilizer.sessionmaker() as session:
+            pool = await nearest_candidates(
+                session,
+                lon=lon,
+                lat=lat,
+                roles={Role.MEDIC: (CertificationType.FIRST_AID,)},
+                asked=(),
+                day=clock().date(),
+                now=clock(),
+                limit=limit,
+            )
+        listed = [n.candidate.volunteer_id for n in pool.within(Role.MEDIC, 50_000)]
+        return listed, pool.saw_everyone((CertificationType.FIRST_AID,))
+
+    stopped = population["medic-expired"]  # the nearest first-aid holder, 200 m away
+    async with mobilizer.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE volunteers SET availability = 'inactive' WHERE id = :id"), {"id": stopped}
+        )
+    try:
+        listed, everyone = await medics(3)
+        assert listed == [population["medic-minor"], population["medic-1"]], "never listed"
+        assert not everyone, "three holders found, the third looked for: there may be more"
+        listed, everyone = await medics(20)  # more than the eight first-aid holders there are
+        assert stopped not in listed
+        assert everyone, "every holder found: a short list is a real shortage"
+    finally:
+        async with mobilizer.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE volunteers SET availability = 'available' WHERE id = :id"),
+                {"id": stopped},
+            )
+
+
 async def test_a_worse_flood_grows_the_group_and_a_milder_one_stands_the_extra_offers_down(
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
