@@ -54,6 +54,9 @@ def parse_report(data: bytes) -> MissingPersonReported:
 
 
 def draft_from_report(report: MissingPersonReported, *, regions: RegionIndex) -> IncidentDraft:
+    """The incident a police report describes: a search circle around where the person was last
+    seen, kept whole across a border. One that touches no region of Kazakhstan is flagged
+    `outside_service_area`, as a CAP area would be: recorded, and nobody is called out."""
     person, seen = report.person, report.last_seen
     radius_km = report.search_radius_km or DEFAULT_RADIUS_KM[person.category]
     try:
@@ -63,6 +66,7 @@ def draft_from_report(report: MissingPersonReported, *, regions: RegionIndex) ->
             "invalid_report", f"search_radius_km: {radius_km:g} km draws no search area ({exc})"
         ) from None
     area = as_multipolygon(circle)
+    region_codes = regions.touched_by(area)
     vulnerable = person.category in _VULNERABLE or person.age_years < 14 or person.age_years >= 65
     place = seen.place or f"{seen.latitude:.4f}, {seen.longitude:.4f}"
     texts = tuple(
@@ -94,8 +98,9 @@ def draft_from_report(report: MissingPersonReported, *, regions: RegionIndex) ->
         area=area,
         area_km2=geodesic_area_km2(area),
         center=Point(seen.longitude, seen.latitude),
-        region_codes=regions.touched_by(area),
+        region_codes=region_codes,
         expires_at=None,
+        outside_service_area=not region_codes,
         subject=SubjectSummary(
             category=person.category.value,
             age_years=person.age_years,

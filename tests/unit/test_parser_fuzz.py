@@ -96,11 +96,7 @@ def _check_rejection(rejected: Rejected) -> str:
     return f"rejected: {rejected.code}"
 
 
-def check_draft(draft: IncidentDraft, *, known_gap_outside: bool = False) -> None:
-    """`known_gap_outside`: a missing-person report whose search circle lies wholly outside
-    Kazakhstan comes back with no region and without `outside_service_area` (see
-    `test_report_wholly_outside_kazakhstan_is_flagged`, a strict xfail); only that case is let
-    through, so any other draft without a region still fails."""
+def check_draft(draft: IncidentDraft) -> None:
     area = draft.area
     assert isinstance(area, MultiPolygon)
     assert not area.is_empty
@@ -111,10 +107,7 @@ def check_draft(draft: IncidentDraft, *, known_gap_outside: bool = False) -> Non
     assert math.isfinite(draft.area_km2)
     assert draft.area_km2 > 0
     assert set(draft.region_codes) <= KNOWN_CODES, draft.region_codes
-    if known_gap_outside and not draft.region_codes and REGIONS.clip_to_country(area) is None:
-        event("known gap: report wholly outside Kazakhstan, not flagged")
-    else:
-        assert draft.region_codes or draft.outside_service_area, "no region, yet not outside"
+    assert draft.region_codes or draft.outside_service_area, "no region, yet not outside"
     assert area.buffer(1e-9).contains(draft.center), (draft.center.wkt, area.bounds)
 
 
@@ -137,7 +130,7 @@ def check_report(data: bytes) -> str:
         _report, draft = prepare_report(data, regions=REGIONS)
     except Rejected as rejected:
         return _check_rejection(rejected)
-    check_draft(draft, known_gap_outside=True)
+    check_draft(draft)
     return "draft"
 
 
@@ -801,13 +794,6 @@ def test_a_report_refusal_quotes_field_names_in_bounded_length() -> None:
     assert len(refused.value.reason) <= 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="found by this harness: a report last seen inside the contract's 40-56 N / 46-88 E box "
-    "but with its whole search circle outside Kazakhstan gets no region and is not flagged "
-    "outside_service_area (draft_from_report); how it should be treated is a product decision",
-)
 def test_report_wholly_outside_kazakhstan_is_flagged() -> None:
     # 40.0 N 46.0 E is in Armenia/Azerbaijan, 3 km of search circle around it (a child).
     data = as_json(
@@ -816,4 +802,12 @@ def test_report_wholly_outside_kazakhstan_is_flagged() -> None:
 
     _report, draft = prepare_report(data, regions=REGIONS)
 
-    assert draft.region_codes or draft.outside_service_area
+    assert draft.outside_service_area
+    assert draft.region_codes == ()
+
+
+def test_report_inside_kazakhstan_is_not_flagged_outside() -> None:
+    _report, draft = prepare_report(as_json(REPORT), regions=REGIONS)
+
+    assert not draft.outside_service_area
+    assert draft.region_codes
