@@ -5,7 +5,9 @@ The real mobilizer (`jedel run mobilizer`, its own process) against its own Apac
 (default 1,000,000; reseeded only when the count differs). `--isolated` incidents go one at a time,
 each after the last one's first wave (no queue); then bursts of `IncidentOpened` at settlements
 drawn by population, mixed types and priorities (the real playbooks), go to `incidents.v1`. A
-watcher reads `mobilization.v1` and stamps each incident's first `VolunteerOffered`.
+watcher reads `mobilization.v1` and stamps each incident's first `VolunteerOffered`. Before the
+run the mobilizer's tables are given a year of past call-outs (`seed_history`), since every wave
+reads its candidates' offers and deployments so far.
 
 The floor, measured in the same run once the mobilizer has stopped, for the same incidents, one at
 a time and under the same bursts: a bare pipeline with as many lanes as the mobilizer that does only
@@ -52,6 +54,7 @@ from lxml import etree
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.policies import MOBILISED_SHARE, REGISTERED_PER_REGION_PER_DAY
 from bench.support.cap_stream import cap_alert
 from bench.support.cpu import CpuMeter, pids_named
 from bench.support.services import DATABASE_URL, incidents_of, percentile, start_service
@@ -154,6 +157,73 @@ async def ensure_population(engine: AsyncEngine, volunteers: int) -> None:
 async def truncate_mobilizer(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {MOBILIZER_TABLES} CASCADE"))
+
+
+# A year of call-outs at bench.policies' rate (about 1,100 mobilisations over the 20 regions), each
+# having asked a first wave's worth of the nearest people and deployed a group's worth of them:
+# waves read every candidate's offers and last deployment, which an empty history hides (without
+# its index, the last deployment was a scan of all deployments per candidate, ~440 ms a wave).
+HISTORY_REGIONS = 20
+HISTORY_ASKED, HISTORY_ACCEPT_SHARE = 30, 1 / 3
+_HISTORY = f"""
+    WITH past AS (
+        SELECT * FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::timestamptz[])
+            AS p(id, lon, lat, at)
+    ), mobilised AS (
+        INSERT INTO mobilizations (incident_id, status, playbook, incident_type, priority,
+                                   is_exercise, center, needed, radius_m, wave, started_at,
+                                   deadline_at, incident_version)
+        SELECT id, 'closed', 'history', 'flood', 'high', false,
+               ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, '{{}}'::jsonb, 10000, 3, at,
+               at + interval '1 hour', 1
+        FROM past
+    ), offered AS (
+        INSERT INTO offers (id, incident_id, volunteer_id, role, wave, status, eta_s, distance_m,
+                            p_accept, offered_at, expires_at, language, contact_phone)
+        SELECT gen_random_uuid(), p.id, near.volunteer_id, 'searcher', 1,
+               CASE WHEN random() < {HISTORY_ACCEPT_SHARE} THEN 'accepted' ELSE 'declined' END,
+               900, 3000, 0.3, p.at, p.at + interval '5 minutes', 'ru', '+77000000000'
+        FROM past p CROSS JOIN LATERAL (
+            SELECT DISTINCT c.volunteer_id FROM (
+                SELECT c.volunteer_id FROM certifications c
+                WHERE c.type = 'first_aid'
+                ORDER BY c.home <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography
+                LIMIT {HISTORY_ASKED}
+            ) c
+        ) near
+        RETURNING id, incident_id, volunteer_id, status, offered_at
+    )
+    INSERT INTO commitments (volunteer_id, incident_id, offer_id, role, eta_s, committed_at,
+                             released_at)
+    SELECT volunteer_id, incident_id, id, 'searcher', 900, offered_at,
+           offered_at + interval '4 hours'
+    FROM offered WHERE status = 'accepted'
+"""
+
+
+async def seed_history(rng: random.Random) -> tuple[int, int, int]:
+    """A year of past call-outs (see `_HISTORY`): (mobilisations, offers, deployments)."""
+    count = round(REGISTERED_PER_REGION_PER_DAY * MOBILISED_SHARE * HISTORY_REGIONS * 365)
+    settlements = load_settlements()
+    places = rng.choices(settlements, weights=[s.population for s in settlements], k=count)
+    now = utc_now()
+    ats = sorted(now - timedelta(days=rng.uniform(1 / 24, 365)) for _ in places)
+    connection = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
+    try:
+        async with connection.transaction():
+            await connection.execute(
+                _HISTORY,
+                [uuid.uuid4() for _ in places],
+                [p.longitude + rng.uniform(-0.03, 0.03) for p in places],
+                [p.latitude + rng.uniform(-0.02, 0.02) for p in places],
+                ats,
+            )
+        await connection.execute("ANALYZE mobilizations, offers, commitments")
+        offers = await connection.fetchval("SELECT count(*) FROM offers")
+        deployments = await connection.fetchval("SELECT count(*) FROM commitments")
+    finally:
+        await connection.close()
+    return count, offers, deployments
 
 
 # --- incidents --------------------------------------------------------------------------------
@@ -832,6 +902,13 @@ async def main(options: Options) -> int:
     await ensure_population(engine, options.volunteers)
     await truncate_mobilizer(engine)
     rng = random.Random(options.seed)
+    began = time.perf_counter()
+    mobilised, offered, deployed = await seed_history(random.Random(options.seed + 1))
+    print(
+        f"history  a year of call-outs: {mobilised:,} mobilisations, {offered:,} offers, "
+        f"{deployed:,} deployments ({time.perf_counter() - began:.1f} s)",
+        flush=True,
+    )
     warmup = draw_incidents(WARMUP_INCIDENTS, rng, "warm-up")
     bursts = [
         draw_incidents(options.burst_size, rng, f"burst {number + 1}")

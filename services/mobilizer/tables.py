@@ -135,6 +135,14 @@ class CommitmentRow(Base):
             postgresql_where=text("released_at IS NULL"),
         ),
         Index("ix_commitments_incident", "incident_id"),
+        # Each candidate's last deployment (migration 0018): a scan of the table per candidate
+        # without it.
+        Index(
+            "ix_commitments_volunteer_released",
+            "volunteer_id",
+            text("released_at DESC"),
+            postgresql_where=text("released_at IS NOT NULL"),
+        ),
     )
 
 
