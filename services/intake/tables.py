@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -60,6 +61,7 @@ class IncidentRow(Base):
     __table_args__ = (
         Index("ix_incidents_area", "area", postgresql_using="gist"),
         Index("ix_incidents_status_opened", "status", "opened_at"),
+        Index("ix_incidents_opened", text("opened_at DESC"), text("id DESC")),  # migration 0019
         Index(
             "ix_incidents_expiring",
             "expires_at",
@@ -79,6 +81,8 @@ class IncidentAreaRow(Base):
     description: Mapped[str] = mapped_column(Text)
     geocodes: Mapped[list[list[str]]] = mapped_column(JSONB)
     geometry: Mapped[Any] = mapped_column(Geography("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+    __table_args__ = (Index("ix_incident_areas_incident", "incident_id", "id"),)  # migration 0019
 
 
 class AlertRow(Base):

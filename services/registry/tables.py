@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
@@ -68,6 +69,13 @@ class ActivityLogRow(Base):
         Index("ix_activity_log_volunteer", "volunteer_id", "occurred_at"),
         Index("ix_activity_log_kind", "kind", "occurred_at"),
         Index("ix_activity_log_region", "region_code", "occurred_at"),
+        # When each offer ended, for the report's deployments (migration 0019).
+        Index(
+            "ix_activity_log_offer",
+            "offer_id",
+            "occurred_at",
+            postgresql_where=text("offer_id IS NOT NULL"),
+        ),
     )
 
 

@@ -64,6 +64,8 @@ class TrackPointRow(Base):
     __table_args__ = (
         UniqueConstraint("volunteer_id", "incident_id", "recorded_at", name="uq_track_points_fix"),
         Index("ix_track_points_recorded_at", "recorded_at"),
+        # One incident's tracks, each member's in order (the dispatcher's map; migration 0019).
+        Index("ix_track_points_incident", "incident_id", "volunteer_id", "recorded_at"),
     )
 
 
