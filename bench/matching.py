@@ -9,11 +9,13 @@ watcher reads `mobilization.v1` and stamps each incident's first `VolunteerOffer
 run the mobilizer's tables are given a year of past call-outs (`seed_history`), since every wave
 reads its candidates' offers and deployments so far.
 
-The floor, measured in the same run once the mobilizer has stopped, for the same incidents, one at
-a time and under the same bursts: a bare pipeline with as many lanes as the mobilizer that does only
-what a first wave cannot do without — one nearest-holders scan per certificate type the playbook
-needs, the wave's offers and outbox rows written in one transaction, and the offers published —
-with as many offers as Jedel's first wave actually sent for that incident (`BarePipeline`).
+The floor, measured in the same run for the same incidents: each burst goes through it just after
+the mobilizer's (the mobilizer idle by then), so a machine that slows down for a while slows both;
+one at a time once the mobilizer has stopped. It is a bare pipeline with as many lanes as the
+mobilizer that does only what a first wave cannot do without — one nearest-holders scan per
+certificate type the playbook needs, the wave's offers and outbox rows written in one transaction,
+and the offers published — with as many offers as Jedel's first wave actually sent for that
+incident (`BarePipeline`).
 For context: the bare nearest-neighbour query plus one broker round trip, and the bursts through a
 bare queue (one query, one message per incident).
 Aim: IncidentOpened → first offer ≤ 3× the floor at p99 under bursts of 20, and ≤ 2× it one
@@ -42,7 +44,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -525,11 +527,27 @@ class BarePipeline:
         *,
         lanes: int,
         bursts: Sequence[Sequence[dict[str, Any]]],
-        alone: Sequence[dict[str, Any]] = (),
-        meter: CpuMeter | None = None,
-    ) -> tuple[list[float], list[float], dict[str, float]]:
-        """(latencies of `alone`, sent one at a time; latencies of the `bursts`; with `meter`,
-        the CPU seconds each of its groups spent on the bursts)."""
+    ) -> list[float]:
+        """The latencies of the `bursts`, sent one after another."""
+        async with cls.running(work, kafka, producer, topics_in_out, lanes=lanes) as pipeline:
+            latencies = []
+            for incidents in bursts:
+                latencies.extend(await pipeline.send(incidents))
+                await asyncio.sleep(0.5)
+            return latencies
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls,
+        work: BareWork,
+        kafka: KafkaSettings,
+        producer: KafkaBroker,
+        topics_in_out: tuple[str, str],
+        *,
+        lanes: int,
+    ) -> AsyncIterator[BarePipeline]:
+        """The pipeline serving, its lanes and watcher running, until the block ends."""
         pipeline = await cls.open(work, kafka, producer, topics_in_out, lanes=lanes)
         tasks = [
             asyncio.create_task(pipeline.serve()),
@@ -537,25 +555,21 @@ class BarePipeline:
             *(asyncio.create_task(pipeline.lane(index)) for index in range(lanes)),
         ]
         try:
-            single = []
-            for incident in alone:
-                single.extend(await pipeline.send([incident]))
-            burst = []
-            cpu: dict[str, float] = {}
-            for incidents in bursts:
-                before = meter.read() if meter else {}
-                burst.extend(await pipeline.send(incidents))
-                for name, seconds in (
-                    CpuMeter.spent(before, meter.read()) if meter else {}
-                ).items():
-                    cpu[name] = cpu.get(name, 0.0) + seconds
-                await asyncio.sleep(0.5)
-            return single, burst, cpu
+            yield pipeline
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await pipeline.close()
+
+    async def burst(
+        self, incidents: Sequence[dict[str, Any]], meter: CpuMeter | None = None
+    ) -> tuple[list[float], dict[str, float]]:
+        """The incidents sent at once: their latencies and, with `meter`, the CPU seconds each of
+        its groups spent meanwhile."""
+        before = meter.read() if meter else {}
+        latencies = await self.send(incidents)
+        return latencies, CpuMeter.spent(before, meter.read()) if meter else {}
 
     async def close(self) -> None:
         await self.inbox.stop()
@@ -565,6 +579,25 @@ class BarePipeline:
 
 
 BareWork = Callable[[Any, dict[str, Any]], Awaitable[list[bytes]]]
+
+
+def add_cpu(total: dict[str, float], spent: Mapping[str, float]) -> None:
+    for name, seconds in spent.items():
+        total[name] = total.get(name, 0.0) + seconds
+
+
+def with_offers(
+    incidents: Sequence[IncidentOpened], offers: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """The incidents as the floor reads them, each with the offers Jedel's first wave sent for it
+    (those where it sent none are left out: nobody to ask)."""
+    return [
+        {**incident.model_dump(mode="json"), "offers": int(count)}
+        for incident in incidents
+        if (count := offers.get(str(incident.incident_id), 0))
+    ]
+
+
 # A VolunteerOffered is about this size on the wire.
 OFFER_SIZED = b'{"offer": "' + b"x" * 620 + b'"}'
 FLOOR_TABLES = ("bench_floor_offers", "bench_floor_outbox")
@@ -951,6 +984,9 @@ async def main(options: Options) -> int:
     published: list[Published] = []
     singles: list[Published] = []
     floors: list[tuple[float, float]] = []
+    bare_alone: list[float] = []
+    bare_bursts: list[float] = []
+    bare_cpu: dict[str, float] = {}
     settings = MobilizerSettings()
     matching = build_matching(settings)
     lanes = settings.mobilizer.concurrency * options.replicas
@@ -965,12 +1001,30 @@ async def main(options: Options) -> int:
             "bench": lambda: [os.getpid()],
         }
     )
+    # The bare wave serves beside the mobilizer: each incident goes through it just after the
+    # mobilizer's first wave for it (the mobilizer idle by then), so a machine that slows down for
+    # a while slows both, not one of them.
+    bare_serving = contextlib.AsyncExitStack()
     try:
         await producer.connect()
         watcher_consumer = await tail(kafka, (topics.MOBILIZATION, topics.INCIDENTS))
         watcher = Watcher(watcher_consumer)
         watching = asyncio.create_task(watcher.run())
         floor = await Floor.open(kafka, producer)
+        bare_pipeline = await bare_serving.enter_async_context(
+            BarePipeline.running(
+                bare_wave(matching), kafka, producer, (WAVE_IN_TOPIC, WAVE_OUT_TOPIC), lanes=lanes
+            )
+        )
+
+        async def through_the_bare_wave(
+            incidents: Sequence[IncidentOpened], meter: CpuMeter | None = None
+        ) -> tuple[list[float], dict[str, float]]:
+            """The incidents through the bare wave once the mobilizer's deferred work (a batch's
+            explanations, at most 2 s after it) is done, as many offers each as it sent."""
+            await asyncio.sleep(options.gap_s)
+            asked = await recorded(engine, [incident.incident_id for incident in incidents])
+            return await bare_pipeline.burst(with_offers(incidents, asked.offers), meter)
 
         # Warm-up: the consumer group forms, pools fill, plans and pages get cached.
         began = time.perf_counter()
@@ -982,6 +1036,7 @@ async def main(options: Options) -> int:
             f"{time.perf_counter() - began:.0f} s",
             flush=True,
         )
+        await through_the_bare_wave(warmup)
         # For context: the bare query plus one broker round trip, the mobilizer idle.
         for incident in warmup:
             await floor.measure(incident.center_lon, incident.center_lat)
@@ -993,6 +1048,7 @@ async def main(options: Options) -> int:
             [single] = await publish_incidents(producer, [incident])
             await wait_for_waves(watcher, [single], began + options.budget_s, mobilizers)
             singles.append(single)
+            bare_alone.extend((await through_the_bare_wave([incident]))[0])
 
         deadline = time.perf_counter() + options.budget_s
         cpu_bursts: dict[str, float] = {}
@@ -1004,17 +1060,21 @@ async def main(options: Options) -> int:
             burst = await publish_incidents(producer, incidents)
             published.extend(burst)
             complete = await wait_for_waves(watcher, burst, deadline, mobilizers)
-            for name, seconds in CpuMeter.spent(cpu_before, meter.read()).items():
-                cpu_bursts[name] = cpu_bursts.get(name, 0.0) + seconds
+            add_cpu(cpu_bursts, CpuMeter.spent(cpu_before, meter.read()))
             got = [
                 watcher.first_offer[p.key] - p.stamp for p in burst if p.key in watcher.first_offer
             ]
+            bare_got, spent = await through_the_bare_wave(incidents, meter)
+            bare_bursts.extend(bare_got)
+            add_cpu(bare_cpu, spent)
             print(
-                f"burst {number}  {len(got)}/{len(burst)} first offers; {summary(got)}",
+                f"burst {number}  {len(got)}/{len(burst)} first offers; {summary(got)}; "
+                f"the bare wave: {summary(bare_got)}",
                 flush=True,
             )
             if complete:
                 await asyncio.sleep(options.gap_s)
+        await bare_serving.aclose()
         # Waves still on their way when the budget ran out count as never sent.
         await wait_for_waves(watcher, published, deadline, mobilizers)
 
@@ -1108,32 +1168,13 @@ async def main(options: Options) -> int:
             pace_per_s=options.e2e_rate,
         )
 
-        def with_offers(incidents: Sequence[IncidentOpened]) -> list[dict[str, Any]]:
-            """The incidents as the floor reads them, each with the offers Jedel's first wave
-            sent for it (those where it sent none are left out: nobody to ask)."""
-            return [
-                {**incident.model_dump(mode="json"), "offers": int(offers)}
-                for incident in incidents
-                if (offers := facts.offers.get(str(incident.incident_id), 0))
-            ]
-
-        bare_alone, bare_bursts, bare_cpu = await BarePipeline.through(
-            bare_wave(matching),
-            kafka,
-            producer,
-            (WAVE_IN_TOPIC, WAVE_OUT_TOPIC),
-            lanes=lanes,
-            bursts=[with_offers(burst) for burst in bursts],
-            alone=with_offers(alone),
-            meter=meter,
-        )
-        _, bare_queue, _ = await BarePipeline.through(
+        bare_queue = await BarePipeline.through(
             bare_floor,
             kafka,
             producer,
             (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC),
             lanes=lanes,
-            bursts=[with_offers(burst) for burst in bursts],
+            bursts=[with_offers(burst, facts.offers) for burst in bursts],
         )
     finally:
         if watching is not None:
@@ -1144,6 +1185,7 @@ async def main(options: Options) -> int:
             await watcher_consumer.stop()
         if floor is not None:
             await floor.close()
+        await bare_serving.aclose()
         await producer.stop()
         for mobilizer in mobilizers:
             stop(mobilizer)
