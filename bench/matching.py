@@ -518,25 +518,6 @@ class BarePipeline:
         return [self.arrived[key] - stamp for key, stamp in sent.items() if key in self.arrived]
 
     @classmethod
-    async def through(
-        cls,
-        work: BareWork,
-        kafka: KafkaSettings,
-        producer: KafkaBroker,
-        topics_in_out: tuple[str, str],
-        *,
-        lanes: int,
-        bursts: Sequence[Sequence[dict[str, Any]]],
-    ) -> list[float]:
-        """The latencies of the `bursts`, sent one after another."""
-        async with cls.running(work, kafka, producer, topics_in_out, lanes=lanes) as pipeline:
-            latencies = []
-            for incidents in bursts:
-                latencies.extend(await pipeline.send(incidents))
-                await asyncio.sleep(0.5)
-            return latencies
-
-    @classmethod
     @contextlib.asynccontextmanager
     async def running(
         cls,
@@ -1168,14 +1149,13 @@ async def main(options: Options) -> int:
             pace_per_s=options.e2e_rate,
         )
 
-        bare_queue = await BarePipeline.through(
-            bare_floor,
-            kafka,
-            producer,
-            (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC),
-            lanes=lanes,
-            bursts=[with_offers(burst, facts.offers) for burst in bursts],
-        )
+        async with BarePipeline.running(
+            bare_floor, kafka, producer, (FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC), lanes=lanes
+        ) as queue:
+            bare_queue = []
+            for incidents in bursts:
+                bare_queue.extend(await queue.send(with_offers(incidents, facts.offers)))
+                await asyncio.sleep(0.5)
     finally:
         if watching is not None:
             watching.cancel()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.seed import seed_reference
 from services.api.tables import CertificationRow, VolunteerRow
-from services.mobilizer.candidates import nearest_candidates
+from services.mobilizer.candidates import CandidatePool, nearest_candidates
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.main import MobilizerService, build_matching
 from services.mobilizer.playbooks import Playbook, Playbooks
@@ -589,25 +589,35 @@ async def test_where_a_volunteer_is_now_counts_more_than_where_they_live(
     await eventually(lambda: _released(mobilizer, incident.incident_id))
 
 
+async def medics_near_kostanay(
+    mobilizer: MobilizerService,
+    clock: FakeClock,
+    limit: int,
+    positions: LivePositions | None = None,
+) -> CandidatePool:
+    """The nearest first-aid holders as a wave for medics sees them (live ones within 50 km)."""
+    lon, lat = KOSTANAY
+    async with mobilizer.sessionmaker() as session:
+        return await nearest_candidates(
+            session,
+            lon=lon,
+            lat=lat,
+            roles={Role.MEDIC: (CertificationType.FIRST_AID,)},
+            asked=(),
+            day=clock().date(),
+            now=clock(),
+            limit=limit,
+            positions=positions,
+            live_within_m=50_000,
+        )
+
+
 async def test_matching_carries_on_from_homes_when_redis_is_away(
     mobilizer: MobilizerService, population: dict[str, uuid.UUID], clock: FakeClock
 ) -> None:
     away = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
-    lon, lat = KOSTANAY
     try:
-        async with mobilizer.sessionmaker() as session:
-            pool = await nearest_candidates(
-                session,
-                lon=lon,
-                lat=lat,
-                roles={Role.MEDIC: (CertificationType.FIRST_AID,)},
-                asked=(),
-                day=clock().date(),
-                now=clock(),
-                limit=3,
-                positions=LivePositions(away),
-                live_within_m=50_000,
-            )
+        pool = await medics_near_kostanay(mobilizer, clock, 3, LivePositions(away))
     finally:
         await away.aclose()
     nearest = [n.candidate.volunteer_id for n in pool.within(Role.MEDIC, 50_000)]
@@ -620,20 +630,9 @@ async def test_a_list_thinned_by_someone_who_stopped_volunteering_proves_no_shor
     """A wave that finds fewer people than it looked for flags the group understaffed at once,
     unless more holders may lie beyond: the nearest medic has stopped volunteering, so the three
     nearest first-aid holders leave two on the list, and that is no proof there are no more."""
-    lon, lat = KOSTANAY
 
     async def medics(limit: int) -> tuple[list[uuid.UUID], bool]:
-        async with mobilizer.sessionmaker() as session:
-            pool = await nearest_candidates(
-                session,
-                lon=lon,
-                lat=lat,
-                roles={Role.MEDIC: (CertificationType.FIRST_AID,)},
-                asked=(),
-                day=clock().date(),
-                now=clock(),
-                limit=limit,
-            )
+        pool = await medics_near_kostanay(mobilizer, clock, limit)
         listed = [n.candidate.volunteer_id for n in pool.within(Role.MEDIC, 50_000)]
         return listed, pool.saw_everyone((CertificationType.FIRST_AID,))
 
