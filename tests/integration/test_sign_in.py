@@ -470,3 +470,55 @@ async def test_a_volunteer_erased_on_request_keeps_only_an_id(
         headers=await headers_for(engine, AccountRole.ADMIN),
     )
     assert again.status_code == 404
+
+
+async def test_signing_in_again_clears_the_accounts_ended_sessions(
+    api: Api, engine: AsyncEngine
+) -> None:
+    """Every sign-in opens a session; those that have ended (signed out, expired) go with the
+    next sign-in, while one still open on another device stays signed in."""
+    username = f"dispatcher-{uuid.uuid4().hex[:8]}"
+    await headers_for(engine, AccountRole.DISPATCHER, regions=["KZ-39"], username=username)
+    credentials = {"username": username, "password": STAFF_PASSWORD}
+
+    async def sign_in() -> str:
+        signed = await api.http.post("/api/v1/auth/sign-in", json=credentials)
+        assert signed.status_code == 200, signed.text
+        return str(signed.json()["access_token"])
+
+    async def sessions() -> dict[str, int]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT CASE WHEN revoked_at IS NOT NULL THEN 'signed out' "
+                    "WHEN expires_at <= now() THEN 'expired' ELSE 'open' END, count(*) "
+                    "FROM account_sessions s JOIN accounts a ON a.id = s.account_id "
+                    "WHERE a.username = :username GROUP BY 1"
+                ),
+                {"username": username},
+            )
+            return {str(state): int(count) for state, count in rows.tuples()}
+
+    signed_out = await sign_in()
+    out = await api.http.post(
+        "/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {signed_out}"}
+    )
+    assert out.status_code in (200, 204), out.text
+    await sign_in()  # to expire
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE account_sessions s SET expires_at = now() - interval '1 day' "
+                "FROM accounts a WHERE a.id = s.account_id AND a.username = :username "
+                "AND s.revoked_at IS NULL"
+            ),
+            {"username": username},
+        )
+    other_device = await sign_in()
+    assert await sessions() == {"open": 1}, "the signed-out and the expired session are gone"
+
+    await sign_in()
+
+    assert await sessions() == {"open": 2}
+    me = await api.http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other_device}"})
+    assert me.status_code == 200, "a session still open stays signed in"

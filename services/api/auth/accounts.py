@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.auth.principals import AccountRole, Principal
@@ -82,7 +82,15 @@ async def open_session(
     lifetime: timedelta,
     user_agent: str | None,
 ) -> tuple[AccountSessionRow, str]:
-    """A new session and its refresh secret (returned once; only its hash is kept)."""
+    """A new session and its refresh secret (returned once; only its hash is kept). The
+    account's sessions that have ended (expired or signed out) go: nothing reads them again, and
+    a session is opened at every sign-in, so they would pile up without end."""
+    await session.execute(
+        delete(AccountSessionRow).where(
+            AccountSessionRow.account_id == account.id,
+            or_(AccountSessionRow.expires_at <= now, AccountSessionRow.revoked_at.is_not(None)),
+        )
+    )
     secret = new_refresh_secret()
     row = AccountSessionRow(
         id=uuid4(),
