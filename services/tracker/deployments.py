@@ -275,10 +275,17 @@ def _event(
 
 _THIN = text(
     """
-    WITH done AS (
-        SELECT incident_id, volunteer_id FROM track_points
-        GROUP BY incident_id, volunteer_id
-        HAVING max(recorded_at) < :cutoff
+    WITH due AS (
+        -- Off the index on recorded_at: only points past keeping are read, not every raw point
+        -- (a grouping of the whole table each hour).
+        SELECT DISTINCT incident_id, volunteer_id FROM track_points WHERE recorded_at < :cutoff
+    ), done AS (
+        SELECT incident_id, volunteer_id FROM due
+        WHERE NOT EXISTS (
+            SELECT 1 FROM track_points newer
+            WHERE newer.incident_id = due.incident_id AND newer.volunteer_id = due.volunteer_id
+              AND newer.recorded_at >= :cutoff
+        )
         LIMIT :limit
     ), lines AS (
         INSERT INTO deployment_tracks (incident_id, volunteer_id, track, points, first_at, last_at)
