@@ -1251,21 +1251,28 @@ def cpu_per_incident(spent: dict[str, float], incidents: int) -> str:
     return f"{parts} = {sum(shares.values()):.1f} ms"
 
 
-def report(options: Options, measured: Measured, run_began: float, log_name: str) -> int:
-    watcher, facts, bare = measured.watcher, measured.facts, measured.bare
-    latencies, missing = measured.first_offers(measured.published)
-    alone, alone_missing = measured.first_offers(measured.singles)
+def split(
+    incidents: Sequence[Published], watcher: Watcher, facts: Recorded
+) -> tuple[list[float], list[float], list[float]]:
+    """Each first wave's time until its handler began (the mobilizer's clock), until the relay's
+    batch holding its WaveSent began (the database's), and until the WaveSent was seen: one
+    machine, one clock."""
     inbound: list[float] = []
     handling: list[float] = []
     relaying: list[float] = []
-    for p in measured.published:
+    for p in incidents:
         if p.key in watcher.first_wave and p.key in facts.started and p.key in facts.relayed:
-            # Split where the handler began (the mobilizer's clock) and where the relay's batch
-            # holding the WaveSent began (the database's): one machine, one clock.
             arrived = p.wall + watcher.first_wave[p.key] - p.stamp
             inbound.append(facts.started[p.key] - p.wall)
             handling.append(facts.relayed[p.key] - facts.started[p.key])
             relaying.append(arrived - facts.relayed[p.key])
+    return inbound, handling, relaying
+
+
+def report(options: Options, measured: Measured, run_began: float, log_name: str) -> int:
+    watcher, facts, bare = measured.watcher, measured.facts, measured.bare
+    latencies, missing = measured.first_offers(measured.published)
+    alone, alone_missing = measured.first_offers(measured.singles)
     floors = [knn + trip for knn, trip in measured.floors]
     offers = [facts.offers[p.key] for p in measured.published if facts.offers.get(p.key)]
     explained = [facts.explained.get(p.key, 0) for p in measured.published]
@@ -1292,15 +1299,20 @@ def report(options: Options, measured: Measured, run_began: float, log_name: str
         f"matching IncidentOpened→first offer, {len(latencies)} incidents in {options.bursts} "
         f"bursts of {options.burst_size}: {summary(latencies)}"
     )
-    print(f"split    published→handler began (broker in, consumer queue): {summary(inbound)}")
-    print(
-        "           handler began→relay picked the wave up (matching, explanations, offers, "
-        f"commit): {summary(handling)}"
-    )
-    print(
-        f"           relay picked it up→WaveSent seen (relay publishing, broker out): "
-        f"{summary(relaying)}"
-    )
+    for name, incidents in (("bursts", measured.published), ("one at a time", measured.singles)):
+        inbound, handling, relaying = split(incidents, watcher, facts)
+        print(
+            f"split    {name}: published→handler began (broker in, consumer queue) "
+            f"{summary(inbound)}"
+        )
+        print(
+            "           handler began→relay picked the wave up (matching, explanations, offers, "
+            f"commit) {summary(handling)}"
+        )
+        print(
+            f"           relay picked it up→WaveSent seen (relay publishing, broker out) "
+            f"{summary(relaying)}"
+        )
     print(
         f"           first waves: median {statistics.median(offers) if offers else 0:.0f} offers "
         f"and {statistics.median(explained) if explained else 0:.0f} explanations; "
