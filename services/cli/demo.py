@@ -139,7 +139,7 @@ async def run_demo(
             f"(user [bold]{DEMO_DISPATCHER}[/], password [bold]{password}[/]; new each run)"
         )
         group = await watch_group(settings, flood["id"], console=console, timeout_s=group_timeout_s)
-        formed = group.outcome == "complete"
+        formed = group.complete
         if linger_s > 0:
             console.print(
                 f"\nthe flood stays open for {linger_s:.0f}s (Ctrl-C to end sooner): "

@@ -38,7 +38,7 @@ class GroupState:
     wave: int = 0
     radius_m: int = 0
     playbook: str = ""
-    outcome: str | None = None
+    complete: bool = False  # GroupCompleted seen
     understaffed: str | None = None
     accepted_offers: list[str] = field(default_factory=list)
     # offer id → (volunteer id, expires at), to sign the answer link of an accepted offer.
@@ -73,7 +73,7 @@ class GroupState:
                 self.etas[event["role"]].append(event["eta_s"])
                 self.accepted_offers.append(event["offer_id"])
         elif kind == "GroupCompleted":
-            self.outcome = "complete"
+            self.complete = True
         elif kind == "GroupUnderstaffed":
             missing = ", ".join(f"{role} {n}" for role, n in event["missing"].items())
             self.understaffed = f"{missing} ({event['reason']})"
@@ -106,7 +106,7 @@ def _render(state: GroupState, elapsed_s: float) -> Group:
             " ".join(str(round(eta / 60)) for eta in sorted(state.etas[role])),
         )
     status = (
-        "[green]group complete[/]" if state.outcome else f"[yellow]forming… {elapsed_s:.0f}s[/]"
+        "[green]group complete[/]" if state.complete else f"[yellow]forming… {elapsed_s:.0f}s[/]"
     )
     header = Text.from_markup(
         f"Kostanay flood — playbook {state.playbook or '…'} · wave {state.wave} · "
@@ -121,7 +121,7 @@ def _render(state: GroupState, elapsed_s: float) -> Group:
         )
         + (
             f" · expected complete by {_clock(state.expected_complete_at)}"
-            if state.expected_complete_at and not state.outcome
+            if state.expected_complete_at and not state.complete
             else ""
         )
     )
@@ -148,7 +148,7 @@ async def watch_group(
     began = time.monotonic()
     try:
         with Live(_render(state, 0), console=console, refresh_per_second=4) as live:
-            while state.outcome is None and time.monotonic() - began < timeout_s:
+            while not state.complete and time.monotonic() - began < timeout_s:
                 for records in (await tail.getmany(timeout_ms=250)).values():
                     for record in records:
                         if record.key == key:
