@@ -9,13 +9,13 @@ watcher reads `mobilization.v1` and stamps each incident's first `VolunteerOffer
 run the mobilizer's tables are given a year of past call-outs (`seed_history`), since every wave
 reads its candidates' offers and deployments so far.
 
-The floor, measured in the same run for the same incidents: each burst goes through it just after
-the mobilizer's (the mobilizer idle by then), so a machine that slows down for a while slows both;
-one at a time once the mobilizer has stopped. It is a bare pipeline with as many lanes as the
-mobilizer that does only what a first wave cannot do without — one nearest-holders scan per
-certificate type the playbook needs, the wave's offers and outbox rows written in one transaction,
-and the offers published — with as many offers as Jedel's first wave actually sent for that
-incident (`BarePipeline`).
+The floor, measured in the same run for the same incidents: each incident one at a time, and each
+burst, goes through it just after the mobilizer's first waves for them (the mobilizer idle by
+then), so a machine that slows down for a while slows both. It is a bare pipeline with as many
+lanes as the mobilizer that does only what a first wave cannot do without — one nearest-holders
+scan per certificate type the playbook needs, the wave's offers and outbox rows written in one
+transaction, and the offers published — with as many offers as Jedel's first wave actually sent
+for that incident (`BarePipeline`).
 For context: the bare nearest-neighbour query plus one broker round trip, and the bursts through a
 bare queue (one query, one message per incident).
 Aim: IncidentOpened → first offer ≤ 3× the floor at p99 under bursts of 20, and ≤ 2× it one
@@ -209,7 +209,7 @@ async def seed_history(rng: random.Random) -> tuple[int, int, int]:
     settlements = load_settlements()
     places = rng.choices(settlements, weights=[s.population for s in settlements], k=count)
     now = utc_now()
-    ats = sorted(now - timedelta(days=rng.uniform(1 / 24, 365)) for _ in places)
+    ats = [now - timedelta(days=rng.uniform(1 / 24, 365)) for _ in places]
     connection = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
     try:
         async with connection.transaction():
