@@ -47,6 +47,7 @@ def build_broker(settings: KafkaSettings, *, principal: str) -> KafkaBroker:
         client_id=principal,
         security=security(settings, principal),
         max_request_size=settings.max_request_size,
+        max_batch_size=settings.producer_batch_bytes,
         # Idempotent with acks=all: a retried send is written once, each partition keeps order.
         # A read-only principal (the simulator) is refused an idempotent producer's id: none.
         enable_idempotence=writes_anything(principal),
