@@ -123,9 +123,21 @@ async def send(kafka_settings: KafkaSettings) -> AsyncIterator[Send]:
 
 @pytest.fixture
 async def region(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A region of this test alone, so its report counts nothing else."""
-    code = f"KZ-T{uuid4().hex[:4].upper()}"
+    """A region of this test alone, so its report counts nothing else: a code no earlier run
+    used (the activity log is append-only, so earlier runs' entries for a code stay in it)."""
     async with engine.begin() as connection:
+        while True:
+            code = f"KZ-T{uuid4().hex[:4].upper()}"
+            used = await connection.scalar(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM activity_log WHERE region_code = :code)"
+                    " OR EXISTS (SELECT 1 FROM registry_incidents"
+                    "            WHERE region_code = :code OR :code = ANY(region_codes))"
+                ),
+                {"code": code},
+            )
+            if not used:
+                break
         await connection.execute(
             text(
                 "INSERT INTO regions (code, name_kk, name_ru, name_en, geonames_admin1, boundary,"
