@@ -10,17 +10,23 @@ Every settlement is counted (`shared.metrics`: processed, dead-lettered, or fail
 tried again, per topic, and the time it took), and while a message is handled every log line
 says which incident (the key, on the topics keyed by incident) and which event (the `event_id`
 header) it is about (`shared.logs`).
+
+`Consumer.handle` takes one record a fetch; `Lanes` takes fetch after fetch of a batch subscriber
+and settles each record the same way, each key's in order and different keys side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaMessage
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -95,55 +101,30 @@ class Consumer:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self._failures: dict[tuple[str, int, int], int] = {}
-        # Records of a batch that was fetched again (a sibling failed): already settled.
+        # Records settled whose commit failed: they come again, and are not processed twice.
         self._settled: set[tuple[str, int, int]] = set()
 
     async def handle(self, message: KafkaMessage, process: Process[T]) -> T | None:
         record = message.raw_message
-        assert not isinstance(record, tuple), "a batch goes to handle_batch"
+        assert not isinstance(record, tuple), "a batch goes to Lanes"
         settled = await self._settle(record, process)
         if isinstance(settled, _Unsettled):
             await self._back_off([record])
             await message.nack()
             return None
         await message.ack()
-        self._settled.discard((record.topic, record.partition, record.offset))
+        self.forget((record.topic, record.partition, record.offset))
         return settled.outcome
 
-    async def handle_batch(
-        self, message: KafkaMessage, process: Process[object], *, concurrency: int
-    ) -> None:
-        """Records of one fetch: each key's in order, different keys side by side (at most
-        `concurrency` at once), committed together once every one is settled.
+    def forget(self, where: tuple[str, int, int]) -> None:
+        """The record at `where` is committed, or its position kept by `Lanes`: no need to
+        remember it was settled."""
+        self._settled.discard(where)
 
-        A record that cannot be settled yet stops its key's lane (the key's later records wait
-        behind it); the batch is then fetched again from its first records, and those already
-        settled are skipped, so nothing is done twice by this process (and `process` is
-        idempotent for the rest).
-        """
-        raw = message.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
-        lanes: dict[tuple[str, int, bytes | None], list[Any]] = {}
-        for record in records:
-            lanes.setdefault((record.topic, record.partition, record.key), []).append(record)
-        gate = asyncio.Semaphore(concurrency)
-        stuck: list[Any] = []
-
-        async def run(lane: list[Any]) -> None:
-            async with gate:
-                for record in lane:
-                    if isinstance(await self._settle(record, process), _Unsettled):
-                        stuck.append(record)
-                        return
-
-        await asyncio.gather(*(run(lane) for lane in lanes.values()))
-        if stuck:
-            await self._back_off(stuck)
-            await message.nack()
-            return
-        await message.ack()
-        for record in records:
-            self._settled.discard((record.topic, record.partition, record.offset))
+    async def settle(self, record: Any, process: Process[object]) -> None:
+        """Process one record, or dead-letter it, trying again (backing off) until it is settled."""
+        while isinstance(await self._settle(record, process), _Unsettled):
+            await self._back_off([record])
 
     async def _settle(self, record: Any, process: Process[T]) -> _Settled[T] | _Unsettled:
         """Process one record, or dead-letter it; `_UNSETTLED` when it must be tried again."""
@@ -236,3 +217,196 @@ class _Unsettled:
 
 
 _UNSETTLED = _Unsettled()
+
+
+@dataclass
+class _Partition:
+    """What `Lanes` took from one partition and how far it is settled."""
+
+    waiting: list[int] = field(default_factory=list)
+    """Offsets taken and not yet settled, or settled behind one that is not: in order."""
+    settled: set[int] = field(default_factory=set)
+    """Those of `waiting` that are settled."""
+    position: int | None = None
+    """The commit position: every record taken before it is settled."""
+    committed: int | None = None
+    """The last position committed."""
+
+
+class Lanes:
+    """The records of one subscriber handed over fetch after fetch, and settled by a `Consumer`:
+    each key's in order, different keys side by side (at most `concurrency` at once).
+
+    The next fetch does not wait for the slowest record of the last: `take` returns as soon as
+    the records are queued, unless `backlog` records are already in hand (then the next records
+    wait in the Kafka consumer's buffer and come in one fetch when a lane frees up). Each
+    partition is committed up to its first record not yet settled: at once when nothing is in
+    hand, otherwise at most `commit_every_s` later (a commit is a broker write; one per record
+    would cost the broker more than the records). A record that cannot be settled yet holds its
+    key's lane (tried again, backing off) and its partition's commit position; the other keys go
+    on. Whatever is not committed when the process stops comes again to whoever reads the
+    partition next (`process` is idempotent).
+    """
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        process: Process[object],
+        *,
+        concurrency: int,
+        backlog: int | None = None,
+        commit_every_s: float = 0.5,
+    ) -> None:
+        self.consumer = consumer
+        self.process = process
+        self.backlog = max(backlog or concurrency, 1)
+        self.commit_every_s = commit_every_s
+        self._gate = asyncio.Semaphore(concurrency)
+        self._queues: dict[tuple[str, int, bytes | None], list[Any]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._partitions: dict[tuple[str, int], _Partition] = {}
+        self._in_hand = 0
+        self._changed = asyncio.Event()
+        self._kafka: Any = None
+        self._committing: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def in_hand(self) -> int:
+        """Records taken and not yet settled."""
+        return self._in_hand
+
+    async def take(self, message: KafkaMessage) -> None:
+        """Queue the records of one fetch, and return once fewer than `backlog` are in hand."""
+        if self._closing:  # hold the fetch loop until the broker stops and cancels it
+            await asyncio.Event().wait()
+        self._kafka = message.consumer
+        raw = message.raw_message
+        for record in raw if isinstance(raw, tuple) else (raw,):
+            if self._admit(record):
+                self._queue(record)
+        while self._in_hand >= self.backlog:
+            await self._change()
+
+    async def drain(self, timeout_s: float) -> None:
+        """Take nothing more; wait up to `timeout_s` for the records in hand, commit what is
+        settled, and stop the rest (they come again to whoever reads next)."""
+        self._closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled_all(), timeout_s)
+        for task in list(self._tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._committing is not None:
+            self._committing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._committing
+        await self._commit()
+
+    def _admit(self, record: Any) -> bool:
+        """Whether the record is new here (a partition read again from its committed offset
+        brings records this process has settled or holds)."""
+        partition = self._partitions.setdefault((record.topic, record.partition), _Partition())
+        offset: int = record.offset
+        if partition.position is not None and offset < partition.position:
+            partition.committed = None  # read again from an older position: commit ours again
+            self._schedule_commit()
+            return False
+        index = bisect.bisect_left(partition.waiting, offset)
+        if index < len(partition.waiting) and partition.waiting[index] == offset:
+            return False
+        partition.waiting.insert(index, offset)
+        if partition.position is None or index == 0:
+            partition.position = offset
+        return True
+
+    def _queue(self, record: Any) -> None:
+        self._in_hand += 1
+        lane = (record.topic, record.partition, record.key)
+        queue = self._queues.get(lane)
+        if queue is not None:
+            queue.append(record)
+            return
+        self._queues[lane] = [record]
+        task = asyncio.create_task(self._run(lane), name=f"lane-{record.topic}-{record.partition}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, lane: tuple[str, int, bytes | None]) -> None:
+        queue = self._queues[lane]
+        try:
+            while queue:
+                record = queue[0]
+                async with self._gate:
+                    await self.consumer.settle(record, self.process)
+                queue.pop(0)
+                self._settled(record)
+        finally:
+            del self._queues[lane]
+
+    def _settled(self, record: Any) -> None:
+        self._in_hand -= 1
+        partition = self._partitions[(record.topic, record.partition)]
+        partition.settled.add(record.offset)
+        done = 0
+        while done < len(partition.waiting) and partition.waiting[done] in partition.settled:
+            partition.settled.discard(partition.waiting[done])
+            done += 1
+        if done:
+            partition.position = partition.waiting[done - 1] + 1
+            del partition.waiting[:done]
+            self._schedule_commit()
+        self.consumer.forget((record.topic, record.partition, record.offset))
+        # Wake whoever waits for a change; later waiters wait for the next one.
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _change(self) -> Coroutine[Any, Any, bool]:
+        """The next change (a record settled): the event is the current one when this is called,
+        not when the coroutine first runs, so a change in between is not missed."""
+        return self._changed.wait()
+
+    async def _settled_all(self) -> None:
+        while self._in_hand:
+            await self._change()
+
+    def _schedule_commit(self) -> None:
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_soon(), name="lanes-commit")
+
+    async def _commit_soon(self) -> None:
+        """Commit once nothing is in hand, or `commit_every_s` from now, whichever first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.commit_every_s
+        while self._in_hand and not self._closing and (left := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._change(), left)
+        await self._commit()
+
+    async def _commit(self) -> None:
+        """Commit every owned partition whose position moved; one commit at a time."""
+        kafka = self._kafka
+        if kafka is None:
+            return
+        while True:
+            try:
+                owned = kafka.assignment()
+            except Exception:  # stopped
+                return
+            due = {
+                TopicPartition(topic, number): partition.position
+                for (topic, number), partition in self._partitions.items()
+                if partition.position is not None
+                and partition.position != partition.committed
+                and TopicPartition(topic, number) in owned
+            }
+            if not due:
+                return
+            try:
+                await kafka.commit(due)
+            except Exception as error:  # rebalanced away, or the broker is away: next time
+                log.warning("cannot commit %s (%s); later", due, type(error).__name__)
+                return
+            for tp, position in due.items():
+                self._partitions[(tp.topic, tp.partition)].committed = position

@@ -3,9 +3,9 @@
 A first wave's offers go out as soon as its transaction commits; why each person it looked at was
 or was not asked (`record_explanations`, ~90 rows a wave) can wait, and so can the re-plans of
 mobilisations already under way (every 30 s each). Under a burst of incidents, both ran between
-and beside the first waves and made the last incidents' offers wait. `Workload` tells whether a
-batch is in hand; explanations wait in the `Backlog` until no batch has been for `quiet_s` — or,
-under load that never lets up, until the oldest has waited `max_delay_s`. A dispatcher opening
+and beside the first waves and made the last incidents' offers wait. `Workload` tells whether an
+incident or answer is in hand; explanations wait in the `Backlog` until none has been for
+`quiet_s` — or, under load that never lets up, until the oldest has waited `max_delay_s`. A dispatcher opening
 the "why" list a second later finds it written. (Re-plans: `MobilizerService.sweep`.)
 
 If the process dies with explanations waiting, those waves have none until the next wave that
@@ -56,19 +56,19 @@ def due(
     *, now: float, in_hand: int, last_busy: float, oldest: float, quiet_s: float, max_delay_s: float
 ) -> bool:
     """Whether waiting explanations (the oldest added at `oldest`) are written now: the
-    mobilizer has no batch `in_hand` and has had none for `quiet_s` (the last ended at
+    mobilizer has nothing `in_hand` and has had nothing for `quiet_s` (the last ended at
     `last_busy`), or the oldest has waited `max_delay_s`."""
     return (not in_hand and now - last_busy >= quiet_s) or now - oldest >= max_delay_s
 
 
 class Workload:
-    """Whether the mobilizer has a batch of incidents or answers in hand, and since when not."""
+    """Whether the mobilizer has incidents or answers in hand, and since when not."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.in_hand = 0
         self.last_busy = 0.0
-        """When the last batch ended (the clock's time)."""
+        """When the last one was settled (the clock's time)."""
 
     def lets(self, waiting_since: float, *, quiet_s: float, max_delay_s: float) -> bool:
         """Whether work waiting since `waiting_since` may run now (`due`)."""
@@ -83,7 +83,7 @@ class Workload:
 
     @contextlib.contextmanager
     def busy(self) -> Iterator[None]:
-        """A batch in hand: work that can wait waits."""
+        """An incident or answer in hand: work that can wait waits."""
         self.in_hand += 1
         try:
             yield
@@ -136,7 +136,7 @@ class Backlog:
                     continue
                 now = workload.clock()
                 # Sleep until the quiet period or the longest wait would be over, whichever first
-                # (a batch still in hand: look again in a quiet period).
+                # (something still in hand: look again in a quiet period).
                 quiet_at = now if workload.in_hand else workload.last_busy
                 wait_s = min(quiet_at + self.quiet_s - now, self._oldest + self.max_delay_s - now)
                 await wait_or_stop(stop, max(wait_s, 0.005))

@@ -57,6 +57,9 @@ def build_matching(
 SWEEP_MAX_DELAY_S = 3.0
 
 
+LANES_DRAIN_S = 5.0
+
+
 class MobilizerService(BrokerService):
     def __init__(
         self,
@@ -99,6 +102,13 @@ class MobilizerService(BrokerService):
             "timers": lambda stop: every(interval, stop, self.sweep_when_quiet),
             "explanations": self.explanations.run,
         }
+
+    async def stop_background(self) -> None:
+        # Incidents and answers in hand are finished and committed (for a while) before the
+        # broker stops; what is left comes again to whoever reads the partitions next.
+        for lanes in self.context.lanes:
+            await lanes.drain(timeout_s=LANES_DRAIN_S)
+        await super().stop_background()
 
     async def close(self) -> None:
         await super().close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from faststream import AckPolicy
@@ -28,7 +28,7 @@ from services.mobilizer.steering import (
     widen_radius,
 )
 from services.mobilizer.tables import INBOX, OUTBOX
-from shared.consumer import Consumer, Position
+from shared.consumer import Consumer, Lanes, Position
 from shared.events import topics
 from shared.events.incidents import (
     IncidentCancelled,
@@ -73,9 +73,11 @@ class MobilizerContext:
     consumer: Consumer
     clock: Callable[[], datetime]
     workload: Workload
-    """Whether a batch is in hand: explanations and re-plans wait."""
+    """Whether an incident or answer is in hand: explanations and re-plans wait."""
     explanations: Backlog
-    """First waves' explanations, written once the batches let up."""
+    """First waves' explanations, written once the incidents let up."""
+    lanes: list[Lanes] = field(default_factory=list)
+    """The subscribers' lanes (`build_router` adds them), drained when the service stops."""
 
 
 def decode_incident(data: bytes) -> IncidentEvent:
@@ -141,7 +143,10 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     batch_size = ctx.settings.mobilizer.batch_size
 
     async def on_incident(data: bytes, position: Position) -> Decisions:
-        decisions = await _on_incident(data)
+        # Why each person was or was not asked waits until the incidents let up: under a burst
+        # the last incident's offers would otherwise wait for everyone's explanations.
+        with ctx.workload.busy():
+            decisions = await _on_incident(data)
         ctx.explanations.add(decisions.unexplained)  # committed
         return decisions
 
@@ -172,6 +177,10 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
         return decisions
 
     async def on_answer(data: bytes, position: Position) -> Decisions:
+        with ctx.workload.busy():
+            return await _on_answer(data)
+
+    async def _on_answer(data: bytes) -> Decisions:
         answer = decode_answer(data)
         async with ctx.sessionmaker() as session, session.begin():
             if not await INBOX.first_time(session, answer.event_id):
@@ -197,6 +206,11 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
             await OUTBOX.add_all(session, decisions.events)
         return decisions
 
+    # A burst's next incidents are fetched as soon as a lane is free, not after the whole fetch.
+    incidents = Lanes(ctx.consumer, on_incident, concurrency=concurrency)
+    answers = Lanes(ctx.consumer, on_answer, concurrency=concurrency)
+    ctx.lanes.extend((incidents, answers))
+
     @router.subscriber(
         topics.INCIDENTS,
         group_id=f"{group_id}-incidents",
@@ -208,10 +222,7 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     )
     async def on_incident_event(message: KafkaMessage) -> None:
         """Opened incidents are mobilised; cancelled or expired ones stand everyone down."""
-        # Why each person was or was not asked waits until the batches let up: under a burst the
-        # last incident's offers would otherwise wait for everyone's explanations.
-        with ctx.workload.busy():
-            await ctx.consumer.handle_batch(message, on_incident, concurrency=concurrency)
+        await incidents.take(message)
 
     @router.subscriber(
         topics.RESPONSES,
@@ -224,8 +235,7 @@ def build_router(ctx: MobilizerContext) -> KafkaRouter:
     )
     async def on_response(message: KafkaMessage) -> None:
         """Volunteers' answers (`RespondToOffer`) from the app, SMS links and the API."""
-        with ctx.workload.busy():
-            await ctx.consumer.handle_batch(message, on_answer, concurrency=concurrency)
+        await answers.take(message)
 
     async def on_arrival(data: bytes, position: Position) -> bool:
         """The member is on scene: their ETA is closed (the first arrival counts)."""

@@ -11,9 +11,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
 from services.intake.ingest import Action, Outcome
-from shared.consumer import Consumer, Position
+from shared.consumer import Consumer, Lanes, Position
 from shared.rejections import Rejected
-from tests.fakes import FakeDeadLetters, FakeMessage
+from tests.fakes import FakeDeadLetters, FakeKafka, FakeMessage
 
 
 @dataclass
@@ -118,8 +118,22 @@ def records(*keys: str) -> tuple[FakeRecord, ...]:
     )
 
 
-async def test_a_batch_runs_different_keys_side_by_side_and_each_key_in_order() -> None:
-    batch = FakeMessage(records("a", "b", "a", "c", "b"))
+def fetch(kafka: FakeKafka, batch: tuple[FakeRecord, ...]) -> KafkaMessage:
+    message = FakeMessage(batch)
+    message.consumer = kafka  # type: ignore[attr-defined]
+    return cast(KafkaMessage, message)
+
+
+async def settle_all(lanes: Lanes) -> None:
+    for _ in range(1000):
+        if not lanes.in_hand:
+            await asyncio.sleep(0.005)  # the commit task
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"{lanes.in_hand} records never settled")
+
+
+async def test_lanes_run_different_keys_side_by_side_and_each_key_in_order() -> None:
     started: list[str] = []
     in_flight, most_in_flight = 0, 0
 
@@ -131,21 +145,46 @@ async def test_a_batch_runs_different_keys_side_by_side_and_each_key_in_order() 
         await asyncio.sleep(0.01)
         in_flight -= 1
 
-    await consumer(FakeDeadLetters()).handle_batch(
-        cast(KafkaMessage, batch), process, concurrency=2
-    )
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2, backlog=32)
+    await lanes.take(fetch(kafka, records("a", "b", "a", "c", "b")))
+    assert lanes.in_hand == 5, "the next fetch does not wait for these"
+    await settle_all(lanes)
 
-    assert (batch.acked, batch.nacked) == (1, 0), "committed once, when all are done"
-    assert most_in_flight == 2, "two keys at a time"
+    assert most_in_flight == 2, "two at a time"
     assert started.index("a-0") < started.index("a-2")
     assert started.index("b-1") < started.index("b-4")
     assert sorted(started) == ["a-0", "a-2", "b-1", "b-4", "c-3"]
+    assert kafka.position() == 5, "committed past the last"
 
 
-async def test_a_failure_holds_its_key_back_and_the_batch_comes_again_without_repeats() -> None:
+async def test_the_next_fetch_starts_while_a_slow_record_is_in_hand() -> None:
+    slow_done = asyncio.Event()
+    done: list[str] = []
+
+    async def process(value: bytes, position: Position) -> None:
+        if value == b"a-0":
+            await slow_done.wait()
+        done.append(value.decode())
+
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=4, backlog=32)
+    first, second = records("a", "b"), records("a", "b", "c", "d")[2:]
+    await lanes.take(fetch(kafka, first))
+    await lanes.take(fetch(kafka, second))
+    for _ in range(50):
+        await asyncio.sleep(0.001)
+    assert done == ["b-1", "c-2", "d-3"], "the second fetch's records did not wait for a-0"
+    assert kafka.position() is None, "nothing committed past a record in hand"
+
+    slow_done.set()
+    await settle_all(lanes)
+    assert done[-1] == "a-0"
+    assert kafka.position() == 4
+
+
+async def test_a_failure_holds_its_key_and_its_partitions_commit_until_it_is_settled() -> None:
     letters = FakeDeadLetters()
-    handler = consumer(letters)
-    batch = FakeMessage(records("a", "b", "a", "c"))
     done: list[str] = []
     database_up = False
 
@@ -157,12 +196,78 @@ async def test_a_failure_holds_its_key_back_and_the_batch_comes_again_without_re
             raise Rejected("invalid_event", "not an incident")
         done.append(name)
 
-    await handler.handle_batch(cast(KafkaMessage, batch), process, concurrency=4)
-    assert (batch.acked, batch.nacked) == (0, 1), "fetched again, not committed"
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(letters), process, concurrency=4, backlog=32)
+    await lanes.take(fetch(kafka, records("a", "b", "a", "c")))
+    for _ in range(50):
+        await asyncio.sleep(0.001)
     assert done == ["b-1"], "a-2 waits behind a-0"
+    assert kafka.position() is None, "a-0 is not committed past"
 
     database_up = True
-    await handler.handle_batch(cast(KafkaMessage, batch), process, concurrency=4)
-    assert batch.acked == 1
+    await settle_all(lanes)
     assert done == ["b-1", "a-0", "a-2"], "b-1 is not processed twice, a keeps its order"
     assert [letter["offset"] for letter in letters.sent] == [3], "dead-lettered once"
+    assert kafka.position() == 4
+
+
+async def test_a_partition_read_again_from_an_older_position_is_not_processed_twice() -> None:
+    done: list[str] = []
+
+    async def process(value: bytes, position: Position) -> None:
+        done.append(value.decode())
+
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2, backlog=32)
+    batch = records("a", "b", "c")
+    await lanes.take(fetch(kafka, batch))
+    await settle_all(lanes)
+    # A rebalance hands the partition back from an older committed offset.
+    await lanes.take(fetch(kafka, (*batch, *records("a", "b", "c", "d")[3:])))
+    await settle_all(lanes)
+    assert sorted(done) == ["a-0", "b-1", "c-2", "d-3"]
+    assert kafka.position() == 4
+
+
+async def test_a_partition_owned_no_more_is_not_committed() -> None:
+    async def process(value: bytes, position: Position) -> None:
+        return None
+
+    kafka = FakeKafka(owned=set())
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2, backlog=32)
+    await lanes.take(fetch(kafka, records("a", "b")))
+    await settle_all(lanes)
+    assert kafka.commits == []
+
+
+async def test_take_waits_while_the_backlog_is_in_hand() -> None:
+    gate = asyncio.Event()
+
+    async def process(value: bytes, position: Position) -> None:
+        await gate.wait()
+
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2, backlog=3)
+    taking = asyncio.create_task(lanes.take(fetch(kafka, records("a", "b", "c", "d"))))
+    await asyncio.sleep(0.01)
+    assert not taking.done(), "four in hand, three allowed: no next fetch yet"
+    gate.set()
+    await asyncio.wait_for(taking, 1)
+    await settle_all(lanes)
+    assert kafka.position() == 4
+
+
+async def test_drain_commits_what_is_settled_and_stops_the_rest() -> None:
+    async def process(value: bytes, position: Position) -> None:
+        if value.startswith(b"a"):
+            await asyncio.Event().wait()  # never ends
+
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=4, backlog=32)
+    await lanes.take(fetch(kafka, records("b", "c", "a", "d")))
+    await lanes.drain(timeout_s=0.05)
+    assert kafka.position() == 2, "b and c committed; a-2 comes again to the next reader"
+    taking = asyncio.create_task(lanes.take(fetch(kafka, records("e"))))
+    await asyncio.sleep(0.01)
+    assert not taking.done(), "a draining subscriber takes nothing more"
+    taking.cancel()

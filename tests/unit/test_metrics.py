@@ -15,14 +15,14 @@ from prometheus_client import REGISTRY
 
 from services.intake.ingest import Action, Outcome
 from shared import metrics, status
-from shared.consumer import Consumer, Position
+from shared.consumer import Consumer, Lanes, Position
 from shared.dead_letters import DeadLetters, service_of
 from shared.events.base import utc_now
 from shared.kafka import build_broker
 from shared.logs import EVENT_ID, INCIDENT_ID
 from shared.rejections import Rejected
 from shared.settings import KafkaSettings
-from tests.fakes import FakeDeadLetters, FakeMessage
+from tests.fakes import FakeDeadLetters, FakeKafka, FakeMessage
 
 
 def value(name: str, **labels: str) -> float:
@@ -102,9 +102,11 @@ async def test_a_batch_counts_each_record_once() -> None:
     async def ok(data: bytes, position: Position) -> None:
         return None
 
-    await consumer(service).handle_batch(
-        cast(KafkaMessage, FakeMessage(records)), ok, concurrency=2
-    )
+    lanes = Lanes(consumer(service), ok, concurrency=2, backlog=8)
+    batch = FakeMessage(records)
+    batch.consumer = FakeKafka()  # type: ignore[attr-defined]
+    await lanes.take(cast(KafkaMessage, batch))
+    await lanes.drain(timeout_s=1)
     assert (
         value("jedel_messages_total", service=service, topic="incidents.v1", outcome="processed")
         == 4
