@@ -306,9 +306,19 @@ class _Clock:
 
     response: ResponseModel
     timeout_s: int
+    _answered: dict[float, float] = field(default_factory=dict, repr=False, compare=False)
+    """`response.answered_by` of each horizon asked so far (a wave asks a few hundred times)."""
 
     def new(self, p_accept: float, horizon_s: float) -> float:
-        return self.response.odds(p_accept, horizon_s=horizon_s, timeout_s=self.timeout_s)
+        # `response.odds` of an offer not yet out: no silence to read, so the chance of an
+        # accept within the horizon is p_accept times the chance of any answer by then.
+        end_s = min(float(self.timeout_s), horizon_s)
+        if end_s <= 0:
+            return 0.0
+        answered = self._answered.get(end_s)
+        if answered is None:
+            answered = self._answered[end_s] = self.response.answered_by(end_s)
+        return p_accept * answered
 
     def pending(self, offer: Outstanding, horizon_s: float) -> float:
         return self.response.odds(

@@ -19,6 +19,7 @@ from services.mobilizer.waves import (
     RoleProgress,
     Situation,
     WaveDecision,
+    _Clock,
     decide_wave,
     fill_probability,
     group_first,
@@ -416,3 +417,15 @@ def test_a_round_lasts_until_most_answers_are_in() -> None:
     response = ResponseModel()
     assert response.answered_by(response.round_s()) == pytest.approx(0.8)
     assert ResponseModel(median_s=180).round_s() == pytest.approx(2 * response.round_s())
+
+
+@pytest.mark.parametrize("response", [ResponseModel(), ResponseModel(median_s=60, sigma=1.1)])
+def test_a_new_offers_odds_are_the_response_models_own(response: ResponseModel) -> None:
+    """The wave's shortcut for offers not yet out gives what the answer model says, to the bit."""
+    clock = _Clock(response, timeout_s=300)
+    for p_accept in (0.0, 0.05, 0.22, 0.5, 1.0):
+        for horizon_s in (-5.0, 0.0, 1.0, 90.0, 176.3, 300.0, 301.0, 3600.0):
+            for _ in range(2):  # computed, then remembered
+                assert clock.new(p_accept, horizon_s) == response.odds(
+                    p_accept, horizon_s=horizon_s, timeout_s=300
+                ), (p_accept, horizon_s)
