@@ -15,7 +15,7 @@ def test_waits_while_busy_and_not_longer_than_the_longest_wait() -> None:
     assert not due(now=10.0, in_hand=0, last_busy=9.95, oldest=9.0, quiet_s=0.1, max_delay_s=2.0)
     # Quiet for 150 ms: written.
     assert due(now=10.0, in_hand=0, last_busy=9.85, oldest=9.95, quiet_s=0.1, max_delay_s=2.0)
-    # A batch in hand (begun long ago): not written.
+    # An incident in hand (begun long ago): not written.
     assert not due(now=10.0, in_hand=1, last_busy=5.0, oldest=9.0, quiet_s=0.1, max_delay_s=2.0)
     # Never quiet, but the oldest has waited 2 s: written all the same.
     assert due(now=10.0, in_hand=1, last_busy=10.0, oldest=8.0, quiet_s=0.1, max_delay_s=2.0)
