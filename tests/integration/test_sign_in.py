@@ -497,7 +497,7 @@ async def test_signing_in_again_clears_the_accounts_ended_sessions(
                 ),
                 {"username": username},
             )
-            return {str(state): int(count) for state, count in rows.tuples()}
+            return {str(state): int(count) for state, count in rows}
 
     signed_out = await sign_in()
     out = await api.http.post(
