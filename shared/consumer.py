@@ -304,6 +304,14 @@ class Lanes:
                 await self._committing
         await self._commit()
 
+    def reopen(self) -> None:
+        """Take records again after `drain` (a service started again): from what is committed,
+        as a new reader would."""
+        self._closing = False
+        self._in_hand = 0
+        self._partitions.clear()
+        self._changed = asyncio.Event()
+
     def _admit(self, record: Any) -> bool:
         """Whether the record is new here (a partition read again from its committed offset
         brings records this process has settled or holds)."""

@@ -5,8 +5,9 @@ or was not asked (`record_explanations`, ~90 rows a wave) can wait, and so can t
 mobilisations already under way (every 30 s each). Under a burst of incidents, both ran between
 and beside the first waves and made the last incidents' offers wait. `Workload` tells whether an
 incident or answer is in hand; explanations wait in the `Backlog` until none has been for
-`quiet_s` — or, under load that never lets up, until the oldest has waited `max_delay_s`. A dispatcher opening
-the "why" list a second later finds it written. (Re-plans: `MobilizerService.sweep`.)
+`quiet_s` — or, under load that never lets up, until the oldest has waited `max_delay_s`. A
+dispatcher opening the "why" list a second later finds it written. (Re-plans:
+`MobilizerService.sweep`.)
 
 If the process dies with explanations waiting, those waves have none until the next wave that
 asks anyone explains everyone it looks at again (the offers themselves are committed).

@@ -55,8 +55,7 @@ def build_matching(
 
 # The longest the sweep waits for a burst to pass (see `MobilizerService.sweep`).
 SWEEP_MAX_DELAY_S = 3.0
-
-
+# How long a stopping mobilizer lets the incidents and answers in hand finish.
 LANES_DRAIN_S = 5.0
 
 
@@ -102,6 +101,11 @@ class MobilizerService(BrokerService):
             "timers": lambda stop: every(interval, stop, self.sweep_when_quiet),
             "explanations": self.explanations.run,
         }
+
+    async def start_background(self) -> None:
+        for lanes in self.context.lanes:
+            lanes.reopen()
+        await super().start_background()
 
     async def stop_background(self) -> None:
         # Incidents and answers in hand are finished and committed (for a while) before the

@@ -271,3 +271,21 @@ async def test_drain_commits_what_is_settled_and_stops_the_rest() -> None:
     await asyncio.sleep(0.01)
     assert not taking.done(), "a draining subscriber takes nothing more"
     taking.cancel()
+
+
+async def test_lanes_drained_and_reopened_take_records_again() -> None:
+    done: list[str] = []
+
+    async def process(value: bytes, position: Position) -> None:
+        done.append(value.decode())
+
+    kafka = FakeKafka()
+    lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2)
+    await lanes.take(fetch(kafka, records("a")))
+    await lanes.drain(timeout_s=1)
+    assert kafka.position() == 1
+    lanes.reopen()  # the service started again: its reader goes on from what was committed
+    await asyncio.wait_for(lanes.take(fetch(kafka, records("a", "b")[1:])), 1)
+    await settle_all(lanes)
+    assert done == ["a-0", "b-1"]
+    assert kafka.position() == 2
