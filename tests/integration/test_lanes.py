@@ -5,8 +5,7 @@ next one."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import uuid4
 
@@ -22,14 +21,7 @@ from shared.events import topics
 from shared.events.base import utc_now
 from shared.kafka import build_broker, client_options, ensure_topics, subscriber_options
 from shared.settings import KafkaSettings
-
-
-async def until(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+from tests.kafka_tail import eventually
 
 
 class Reader:
@@ -105,34 +97,32 @@ async def test_a_record_in_hand_holds_back_only_its_key_and_comes_again_if_never
         for name in names:
             await producer.publish(name.encode(), topic, key=name[0].encode())
 
+    async def committed_at(offset: int) -> bool:
+        return await committed(settings, group, topic) == offset
+
     try:
         first = Reader(held={"a-0", "d-4"})
         async with reading(settings, topic, group, first):
             await publish("a-0", "b-1", "a-2", "c-3")
-            await until(lambda: {"b-1", "c-3"} <= set(first.done), "b and c beside a-0")
+            await eventually(lambda: {"b-1", "c-3"} <= set(first.done))  # beside a-0
             assert "a-2" not in first.done, "a-2 waits behind a-0, its key's first"
             assert await committed(settings, group, topic) is None, "nothing past a-0"
 
             first.release.set()
-            await until(lambda: "a-2" in first.done, "a-2 after a-0")
+            await eventually(lambda: "a-2" in first.done)
             assert first.done.index("a-0") < first.done.index("a-2")
 
             first.release = asyncio.Event()  # d-4 is held for good: the reader stops first
             await publish("d-4", "e-5")
-            await until(lambda: "e-5" in first.done, "e-5 beside d-4")
-            deadline = time.monotonic() + 10
-            while await committed(settings, group, topic) != 4:
-                assert time.monotonic() < deadline, "a-0…c-3 committed, and not past d-4"
-                await asyncio.sleep(0.05)
+            await eventually(lambda: "e-5" in first.done)  # beside d-4
+            # a-0…c-3 committed, and not past d-4 (e-5 is settled, but behind it)
+            await eventually(lambda: committed_at(4), timeout_s=10)
         assert "d-4" not in first.done
 
         second = Reader(held=set())
         async with reading(settings, topic, group, second):
-            await until(lambda: "d-4" in second.done, "d-4 again for the next reader")
-            deadline = time.monotonic() + 10
-            while await committed(settings, group, topic) != 6:
-                assert time.monotonic() < deadline, "committed past d-4 once it is settled"
-                await asyncio.sleep(0.05)
+            await eventually(lambda: "d-4" in second.done)  # again, for the next reader
+            await eventually(lambda: committed_at(6), timeout_s=10)  # past d-4, once settled
         # It starts where the first reader's commits ended: e-5 was settled but behind d-4, so it
         # comes again too (`process` is idempotent); nothing committed does.
         assert sorted(second.done) == ["d-4", "e-5"]
