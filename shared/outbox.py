@@ -135,9 +135,13 @@ class OutboxRelay:
         self.measure_every_s = measure_every_s
         self._lock_key = zlib.crc32(outbox.table.name.encode())
         table = outbox.table.name
-        self._pending = (
-            f"SELECT id, topic, key, payload, headers FROM {table} "  # noqa: S608 - our table
-            "WHERE published_at IS NULL ORDER BY id LIMIT $1"
+        # The leader's lock and its batch in one round trip: no rows when another relay leads
+        # (the lock is tried once, in the materialised CTE, and held until the commit).
+        lead = f"pg_try_advisory_xact_lock({self._lock_key})"
+        self._pending = (  # our table and key
+            f"WITH leader AS MATERIALIZED (SELECT {lead} AS ok) "  # noqa: S608
+            f"SELECT id, topic, key, payload, headers FROM {table}, leader "
+            "WHERE leader.ok AND published_at IS NULL ORDER BY id LIMIT $1"
         )
         self._mark = f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::bigint[])"  # noqa: S608
         self._wakeup = asyncio.Event()
@@ -152,29 +156,31 @@ class OutboxRelay:
     async def _relay_batch(self) -> list[tuple[str, dict[str, str], bytes]]:
         # Straight on the driver: the ORM's row processing and an UPDATE … IN (…) prepared
         # afresh for every batch size cost more than the relay's own work.
-        async with self.sessionmaker() as session, session.begin():
+        async with self.sessionmaker() as session:
             connection = await session.connection()
-            leader = await connection.exec_driver_sql(
-                f"SELECT pg_try_advisory_xact_lock({self._lock_key})"
-            )
-            if not leader.scalar():
-                return []
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
+            driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None, "the session's connection is open"
-            rows = [
-                # SQLAlchemy's dialect gives its connections a JSONB codec; a bare one has none.
-                (row[0], row[1], row[2], row[3], _headers(row[4]))
-                for row in await driver.fetch(self._pending, self.batch_size)
-            ]
-            acknowledgements = [
-                await self.publish(topic, key.encode() if key else None, payload, headers)
-                for _, topic, key, payload, headers in rows
-            ]
-            await asyncio.gather(*acknowledgements)
-            if rows:
-                await driver.execute(self._mark, [row[0] for row in rows])
-            return [(topic, headers, payload) for _, topic, _, payload, headers in rows]
+            # The transaction on the driver itself: SQLAlchemy's would begin only at a statement
+            # of its own (a round trip more), and has nothing to roll back when the session closes.
+            async with driver.transaction():
+                return await self._publish_pending(driver)
+
+    async def _publish_pending(
+        self, driver: asyncpg.Connection
+    ) -> list[tuple[str, dict[str, str], bytes]]:
+        rows = [
+            # SQLAlchemy's dialect gives its connections a JSONB codec; a bare one has none.
+            (row[0], row[1], row[2], row[3], _headers(row[4]))
+            for row in await driver.fetch(self._pending, self.batch_size)
+        ]
+        acknowledgements = [
+            await self.publish(topic, key.encode() if key else None, payload, headers)
+            for _, topic, key, payload, headers in rows
+        ]
+        await asyncio.gather(*acknowledgements)
+        if rows:
+            await driver.execute(self._mark, [row[0] for row in rows])
+        return [(topic, headers, payload) for _, topic, _, payload, headers in rows]
 
     async def measure(self) -> tuple[int, float | None]:
         """Pending rows and the age of the oldest in seconds (None when none), into the gauges."""

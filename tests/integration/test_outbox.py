@@ -15,7 +15,7 @@ from shared.broker_access import ADMIN
 from shared.db import build_sessionmaker
 from shared.events import topics
 from shared.kafka import build_broker, raw_publisher
-from shared.outbox import OutboxRelay, asyncpg_dsn
+from shared.outbox import OutboxRelay, Publish, asyncpg_dsn
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.factories import new_run
 from tests.kafka_tail import Tail, eventually
@@ -144,3 +144,56 @@ async def test_rows_added_while_the_relay_publishes_go_out_at_once_not_after_a_p
         stop.set()
         await asyncio.wait_for(running, 10)
         await broker.stop()
+
+
+async def test_a_second_relay_sends_nothing_while_the_first_is_publishing(
+    engine: AsyncEngine, kafka_settings: KafkaSettings
+) -> None:
+    # Replicas each run a relay: one leads at a time, holding its lock until its rows are marked,
+    # so no row goes out twice and none out of order.
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {TABLE.name}"))
+    key = new_run()
+    await add(engine, key, 4, published_hours_ago=None)
+    broker = build_broker(kafka_settings, principal=ADMIN)
+    await broker.connect()
+    send = raw_publisher(broker)
+    publishing, go_on = asyncio.Event(), asyncio.Event()
+    sent_by: dict[str, list[bytes]] = {"first": [], "second": []}
+
+    def publisher(name: str, *, hold: bool) -> Publish:
+        async def publish(
+            topic: str, key: bytes | None, payload: bytes, headers: dict[str, str]
+        ) -> Awaitable[object]:
+            if hold and not go_on.is_set():
+                publishing.set()
+                await go_on.wait()
+            sent_by[name].append(payload)
+            return await send(topic, key, payload, headers)
+
+        return publish
+
+    def relay_named(name: str, *, hold: bool) -> OutboxRelay:
+        return OutboxRelay(
+            OUTBOX,
+            sessionmaker=build_sessionmaker(engine),
+            publish=publisher(name, hold=hold),
+            listen_dsn=None,
+        )
+
+    first, second = relay_named("first", hold=True), relay_named("second", hold=False)
+    tail = await Tail.open(kafka_settings, (topics.INCIDENTS,))
+    try:
+        leading = asyncio.create_task(first.relay_once())
+        await asyncio.wait_for(publishing.wait(), 10)
+        assert await second.relay_once() == 0  # the first leads: nothing for the second
+        go_on.set()
+        assert await asyncio.wait_for(leading, 10) == 4
+        assert await second.relay_once() == 0  # marked sent by the first, committed
+        records = await tail.wait_for(lambda r: r.key == key.encode(), count=4)
+    finally:
+        await tail.close()
+        await broker.stop()
+    expected = [f"{key}:{n}".encode() for n in range(4)]
+    assert sent_by == {"first": expected, "second": []}
+    assert [record.value for record in records] == expected
