@@ -456,7 +456,9 @@ function placeTool(feature) {
   send.onclick = async () => {
     if (!state.placing || !state.placing.at) return;
     const response = await api("POST", `/api/v1/incidents/${feature.id}/area`,
-      { center: state.placing.at, radius_m: Math.round((parseFloat(km.value) || state.placeKm || 3) * 1000) });
+      // The radius drawn on the map: the last one typed, even into a tool a live change has
+      // since redrawn (this tool's own field may still show the one before).
+      { center: state.placing.at, radius_m: Math.round((state.placeKm || parseFloat(km.value) || 3) * 1000) });
     note.textContent = await detail(response);
     if (response.ok) { state.notice = { text: note.textContent, at: Date.now() }; state.placing = null; drawPlaced(); }
   };
