@@ -270,6 +270,7 @@ class Lanes:
         self._kafka: Any = None
         self._committing: asyncio.Task[None] | None = None
         self._closing = False
+        self._reopened = asyncio.Event()
 
     @property
     def in_hand(self) -> int:
@@ -278,8 +279,8 @@ class Lanes:
 
     async def take(self, message: KafkaMessage) -> None:
         """Queue the records of one fetch, and return once fewer than `backlog` are in hand."""
-        if self._closing:  # hold the fetch loop until the broker stops and cancels it
-            await asyncio.Event().wait()
+        if self._closing:  # hold the fetch loop until the broker stops it, or `reopen`
+            await self._reopened.wait()
         self._kafka = message.consumer
         raw = message.raw_message
         for record in raw if isinstance(raw, tuple) else (raw,):
@@ -292,6 +293,7 @@ class Lanes:
         """Take nothing more; wait up to `timeout_s` for the records in hand, commit what is
         settled, and stop the rest (they come again to whoever reads next)."""
         self._closing = True
+        self._reopened = asyncio.Event()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._settled_all(), timeout_s)
         for task in list(self._tasks):
@@ -306,11 +308,15 @@ class Lanes:
 
     def reopen(self) -> None:
         """Take records again after `drain` (a service started again): from what is committed,
-        as a new reader would."""
-        self._closing = False
+        as a new reader would. Lanes never drained are left as they are: a service's start-up
+        hook runs once its subscribers have begun, so records may be in hand already."""
+        if not self._closing:
+            return
         self._in_hand = 0
         self._partitions.clear()
         self._changed = asyncio.Event()
+        self._closing = False
+        self._reopened.set()
 
     def _admit(self, record: Any) -> bool:
         """Whether the record is new here (a partition read again from its committed offset
