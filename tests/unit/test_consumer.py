@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 
 from services.intake.ingest import Action, Outcome
-from shared.consumer import Consumer, Lanes, Position
+from shared.consumer import Consumer, Lanes, Position, Process
 from shared.rejections import Rejected
 from tests.fakes import FakeDeadLetters, FakeKafka, FakeMessage
 
@@ -124,6 +124,16 @@ def fetch(kafka: FakeKafka, batch: tuple[FakeRecord, ...]) -> KafkaMessage:
     return cast(KafkaMessage, message)
 
 
+def recorder() -> tuple[list[str], Process[None]]:
+    """What a plain `process` was given, in the order it was given it."""
+    done: list[str] = []
+
+    async def process(value: bytes, position: Position) -> None:
+        done.append(value.decode())
+
+    return done, process
+
+
 async def settle_all(lanes: Lanes) -> None:
     for _ in range(1000):
         if not lanes.in_hand:
@@ -212,11 +222,7 @@ async def test_a_failure_holds_its_key_and_its_partitions_commit_until_it_is_set
 
 
 async def test_a_partition_read_again_from_an_older_position_is_not_processed_twice() -> None:
-    done: list[str] = []
-
-    async def process(value: bytes, position: Position) -> None:
-        done.append(value.decode())
-
+    done, process = recorder()
     kafka = FakeKafka()
     lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2, backlog=32)
     batch = records("a", "b", "c")
@@ -274,11 +280,7 @@ async def test_drain_commits_what_is_settled_and_stops_the_rest() -> None:
 
 
 async def test_lanes_drained_and_reopened_take_records_again() -> None:
-    done: list[str] = []
-
-    async def process(value: bytes, position: Position) -> None:
-        done.append(value.decode())
-
+    done, process = recorder()
     kafka = FakeKafka()
     lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2)
     await lanes.take(fetch(kafka, records("a")))
@@ -315,11 +317,7 @@ async def test_lanes_reopened_before_any_drain_keep_the_records_in_hand() -> Non
 async def test_lanes_hold_a_take_while_drained_and_go_on_once_reopened() -> None:
     # Restarted on the same object: the new subscriber's first fetch may come before the start-up
     # hook reopens the lanes; it waits for it rather than for ever.
-    done: list[str] = []
-
-    async def process(value: bytes, position: Position) -> None:
-        done.append(value.decode())
-
+    done, process = recorder()
     kafka = FakeKafka()
     lanes = Lanes(consumer(FakeDeadLetters()), process, concurrency=2)
     await lanes.drain(timeout_s=1)
