@@ -269,8 +269,8 @@ class Lanes:
         self._changed = asyncio.Event()
         self._kafka: Any = None
         self._committing: asyncio.Task[None] | None = None
-        self._closing = False
-        self._reopened = asyncio.Event()
+        self._open = asyncio.Event()  # cleared by `drain`, set again by `reopen`
+        self._open.set()
 
     @property
     def in_hand(self) -> int:
@@ -279,8 +279,8 @@ class Lanes:
 
     async def take(self, message: KafkaMessage) -> None:
         """Queue the records of one fetch, and return once fewer than `backlog` are in hand."""
-        if self._closing:  # hold the fetch loop until the broker stops it, or `reopen`
-            await self._reopened.wait()
+        # Drained: hold the fetch loop until the broker stops it, or `reopen`.
+        await self._open.wait()
         self._kafka = message.consumer
         raw = message.raw_message
         for record in raw if isinstance(raw, tuple) else (raw,):
@@ -292,8 +292,7 @@ class Lanes:
     async def drain(self, timeout_s: float) -> None:
         """Take nothing more; wait up to `timeout_s` for the records in hand, commit what is
         settled, and stop the rest (they come again to whoever reads next)."""
-        self._closing = True
-        self._reopened = asyncio.Event()
+        self._open.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._settled_all(), timeout_s)
         for task in list(self._tasks):
@@ -310,13 +309,12 @@ class Lanes:
         """Take records again after `drain` (a service started again): from what is committed,
         as a new reader would. Lanes never drained are left as they are: a service's start-up
         hook runs once its subscribers have begun, so records may be in hand already."""
-        if not self._closing:
+        if self._open.is_set():
             return
         self._in_hand = 0
         self._partitions.clear()
         self._changed = asyncio.Event()
-        self._closing = False
-        self._reopened.set()
+        self._open.set()
 
     def _admit(self, record: Any) -> bool:
         """Whether the record is new here (a partition read again from its committed offset
@@ -393,7 +391,7 @@ class Lanes:
         """Commit once nothing is in hand, or `commit_every_s` from now, whichever first."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.commit_every_s
-        while self._in_hand and not self._closing and (left := deadline - loop.time()) > 0:
+        while self._in_hand and self._open.is_set() and (left := deadline - loop.time()) > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._change(), left)
         await self._commit()
