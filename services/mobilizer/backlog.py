@@ -82,6 +82,10 @@ class Workload:
             max_delay_s=max_delay_s,
         )
 
+    def has_work(self) -> bool:
+        """Whether an incident or answer is in hand now."""
+        return self.in_hand > 0
+
     @contextlib.contextmanager
     def busy(self) -> Iterator[None]:
         """An incident or answer in hand: work that can wait waits."""

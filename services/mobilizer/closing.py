@@ -90,8 +90,9 @@ def complete(
 
 async def time_out(
     session: AsyncSession, *, matching: Matching, now: datetime
-) -> tuple[Decisions, set[UUID]]:
-    """Offers past their answer time become timeouts; returns the incidents that need a wave."""
+) -> tuple[Decisions, Sequence[UUID]]:
+    """Offers past their answer time become timeouts, and their mobilisations are due for a wave;
+    returns the incidents due for one, the longest overdue first."""
     decisions = Decisions()
     repo = MobilizationRepository(session)
     touched: set[UUID] = set()
@@ -108,8 +109,8 @@ async def time_out(
                 role=Role(offer.role),
             ),
         )
-    touched.update(await repo.due_for_a_wave(now))
-    return decisions, touched
+    await repo.make_due(touched, now)
+    return decisions, await repo.due_for_a_wave(now)
 
 
 async def close(

@@ -120,21 +120,28 @@ class MobilizerService(BrokerService):
 
     async def sweep_when_quiet(self) -> int:
         """`sweep`, but not while incidents or answers are in hand (nor `QUIET_S` after), for at
-        most `SWEEP_MAX_DELAY_S`: a burst's first waves go before the re-plans of mobilisations
-        under way, which come every 30 s and can wait a second or two."""
+        most `SWEEP_MAX_DELAY_S`, and one begun in a lull stops between two re-plans when an
+        incident or answer arrives: a burst's first waves go before the re-plans of mobilisations
+        under way, which come every 30 s and can wait a second or two. A sweep that waited its
+        longest finishes, so re-plans go on under load that never lets up."""
         if not self.workload.lets(self._swept_at, quiet_s=QUIET_S, max_delay_s=SWEEP_MAX_DELAY_S):
             return 0
-        self._swept_at = self.workload.clock()
-        return await self.sweep()
+        began = self.workload.clock()
+        overdue = began - self._swept_at >= SWEEP_MAX_DELAY_S
+        self._swept_at = began
+        return await self.sweep(until=None if overdue else self.workload.has_work)
 
-    async def sweep(self) -> int:
-        """Time out unanswered offers and send the waves that are due; returns events written."""
+    async def sweep(self, *, until: Callable[[], bool] | None = None) -> int:
+        """Time out unanswered offers and send the waves that are due, or as many as come before
+        `until` says to stop (the rest stay due for the next sweep); returns events written."""
         now = self.clock()
         async with self.sessionmaker() as session, session.begin():
             decisions, incidents = await time_out(session, matching=self.matching, now=now)
             await OUTBOX.add_all(session, decisions.events)
         written = len(decisions.events)
         for incident_id in incidents:
+            if until is not None and until():
+                break
             async with self.sessionmaker() as session, session.begin():
                 mobilization = await MobilizationRepository(session).get(
                     incident_id, skip_locked=True

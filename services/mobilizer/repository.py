@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
 from pydantic_core import to_json
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,11 +32,14 @@ class MobilizationRepository:
         self.session = session
 
     async def get(self, incident_id: UUID, *, skip_locked: bool = False) -> MobilizationRow | None:
-        """The mobilisation, locked: one decision at a time per incident, across replicas."""
+        """The mobilisation, locked: one decision at a time per incident, across replicas.
+
+        FOR NO KEY UPDATE, which rows that refer to it (offers, explanations being written) do
+        not block: FOR UPDATE waited for them, or with `skip_locked` passed the incident over."""
         return await self.session.scalar(
             select(MobilizationRow)
             .where(MobilizationRow.incident_id == incident_id)
-            .with_for_update(skip_locked=skip_locked)
+            .with_for_update(skip_locked=skip_locked, key_share=True)
         )
 
     async def exists(self, incident_id: UUID) -> bool:
@@ -132,6 +135,28 @@ class MobilizationRepository:
             .with_for_update(skip_locked=True)
         )
         return rows.all()
+
+    async def make_due(self, incidents: Collection[UUID], now: datetime) -> None:
+        """The active mobilisations of `incidents` want a wave by `now` (kept in the row, so a
+        sweep that stops early or dies leaves them for the next one). One locked by a handler or
+        another sweep is left alone: whoever holds it is planning its next wave, and waiting for
+        it while holding offers (as `time_out` does) could deadlock with it."""
+        if not incidents:
+            return
+        free = (
+            select(MobilizationRow.incident_id)
+            .where(
+                MobilizationRow.incident_id.in_(incidents),
+                MobilizationRow.status == MobilizationStatus.ACTIVE,
+                or_(MobilizationRow.next_wave_at.is_(None), MobilizationRow.next_wave_at > now),
+            )
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+        await self.session.execute(
+            update(MobilizationRow)
+            .where(MobilizationRow.incident_id.in_(free.scalar_subquery()))
+            .values(next_wave_at=now)
+        )
 
     async def due_for_a_wave(self, now: datetime, *, limit: int = 100) -> Sequence[UUID]:
         rows = await self.session.scalars(

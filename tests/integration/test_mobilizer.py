@@ -498,6 +498,47 @@ async def test_a_decline_is_replaced_and_a_timeout_too(
     assert len(timed_out) == pending, "every unanswered offer times out, none twice"
 
 
+async def test_a_sweep_that_stops_early_leaves_the_timed_out_incident_due_for_the_next(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock(), incident_id=uuid.uuid4())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    clock.advance(timedelta(seconds=121))
+    try:
+        # An incident arrives just as the timers fire: the sweep times the offers out but stops
+        # before asking anyone new.
+        await mobilizer.sweep(until=lambda: True)
+        await tail.wait_for(of(incident.incident_id, "OfferTimedOut"), count=len(offers))
+        async with mobilizer.engine.connect() as connection:
+            wave, due = (
+                await connection.execute(
+                    text(
+                        "SELECT wave, next_wave_at <= :now FROM mobilizations"
+                        " WHERE incident_id = :i"
+                    ),
+                    {"i": incident.incident_id, "now": clock()},
+                )
+            ).one()
+        assert (wave, due) == (1, True), "no new wave yet, but one is due"
+        # The next sweep asks the next people, even while the first wave's explanations are
+        # being written (their inserts hold a key-share lock on the mobilisation's row).
+        async with mobilizer.engine.connect() as explaining, explaining.begin():
+            await explaining.execute(
+                text("SELECT 1 FROM mobilizations WHERE incident_id = :i FOR KEY SHARE"),
+                {"i": incident.incident_id},
+            )
+            await mobilizer.sweep()
+        waves = await tail.wait_for(of(incident.incident_id, "WaveSent"), count=2)
+    finally:
+        clock.advance(timedelta(seconds=-121))
+    assert json.loads(waves[1].value)["wave"] == 2
+    asked_again = payloads(tail, incident.incident_id, "VolunteerOffered")[len(offers) :]
+    assert asked_again, "the second sweep asked someone new"
+    assert not {o["volunteer_id"] for o in asked_again} & {o["volunteer_id"] for o in offers}
+
+
 async def test_a_yes_given_in_time_counts_even_when_it_arrives_after_the_timeout(
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
