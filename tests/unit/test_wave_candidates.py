@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from services.mobilizer.dispatch import Matching
 from services.mobilizer.eligibility import FatigueRules
-from services.mobilizer.explanation_store import KEEP_PER_ROLE
 from services.mobilizer.playbooks import load_playbooks
 from services.mobilizer.ranking import AcceptanceModel, GeodesicRouter
 from shared.events.incidents import IncidentType, Priority
@@ -22,8 +21,8 @@ def test_a_wave_with_time_to_spare_looks_at_a_few_per_place() -> None:
     assert set(few) == set(flood.needed())
     for role, places in flood.roles:
         asks_at_most = min(flood.max_offers_per_role_per_wave, 3 * places, flood.first_wave_max)
-        assert few[role] >= KEEP_PER_ROLE
         assert few[role] >= 2 * asks_at_most, "room for the ineligible and the other roles"
+        assert few[role] <= 3 * asks_at_most, "no more than the wave may need"
     # Near the deadline a wave may ask a whole round's worth at once: it looks further.
     assert all(n <= MATCHING.candidates_for(flood) for n in few.values())
     assert min(few.values()) < MATCHING.candidates_for(flood)
@@ -34,4 +33,5 @@ def test_the_look_shrinks_with_the_places_still_open() -> None:
     all_open = MATCHING.few_candidates(search, {Role.SEARCHER: 10})
     one_left = MATCHING.few_candidates(search, {Role.SEARCHER: 1})
     assert one_left[Role.SEARCHER] < all_open[Role.SEARCHER]
-    assert one_left[Role.SEARCHER] == KEEP_PER_ROLE
+    # One place left: the wave asks at most 3, so it looks at the 8 nearest searchers.
+    assert one_left[Role.SEARCHER] == 8
