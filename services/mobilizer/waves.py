@@ -32,8 +32,10 @@ ETA then acceptance); the decision never reorders them.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from math import ceil, floor
 from uuid import UUID
 
@@ -414,20 +416,19 @@ def _expected_complete_s(
     """When, from now, the slowest role should be filled at this pace: the first time by which
     its offers out are even odds to fill it, or else as many rounds as its open places need at
     the accepts a round of this size brings."""
+    horizons = [within_s for within_s in _EXPECTED_WITHIN_S if within_s <= clock.timeout_s]
     slowest = 0.0
     for p in open_roles:
-        estimate: float | None = None
-        for within_s in _EXPECTED_WITHIN_S:
-            if within_s > clock.timeout_s:
-                break
-            odds = _Odds(
-                p.open_places,
-                [clock.pending(o, within_s) for o in p.outstanding()]
-                + [clock.new(r.p_accept, within_s) for r in granted[p.role]],
-            )
-            if odds.filled >= 0.5:
-                estimate = float(within_s)
-                break
+        even_odds_by = partial(
+            _even_odds_by,
+            places=p.open_places,
+            outstanding=p.outstanding(),
+            asked=granted[p.role],
+            clock=clock,
+        )
+        # The odds only grow with the horizon: the first that reaches even, by bisection.
+        first = bisect_left(horizons, True, key=even_odds_by)
+        estimate = float(horizons[first]) if first < len(horizons) else None
         if estimate is None:
             per_round = sum(clock.pending(o, round_s) for o in p.outstanding()) + sum(
                 clock.new(r.p_accept, round_s) for r in granted[p.role]
@@ -437,6 +438,23 @@ def _expected_complete_s(
             estimate = round_s * max(1.0, p.open_places / per_round)
         slowest = max(slowest, estimate)
     return slowest
+
+
+def _even_odds_by(
+    within_s: float,
+    *,
+    places: int,
+    outstanding: Sequence[Outstanding],
+    asked: Sequence[Ranked],
+    clock: _Clock,
+) -> bool:
+    """Whether the offers out and those asked now are even odds to fill `places` by `within_s`."""
+    odds = _Odds(
+        places,
+        [clock.pending(o, within_s) for o in outstanding]
+        + [clock.new(r.p_accept, within_s) for r in asked],
+    )
+    return odds.filled >= 0.5
 
 
 class _Odds:

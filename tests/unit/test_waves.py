@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Mapping, Sequence
 from datetime import date
 from math import comb
@@ -14,12 +15,15 @@ from services.mobilizer.eligibility import Candidate
 from services.mobilizer.playbooks import Playbook, load_playbooks
 from services.mobilizer.ranking import Ranked, ResponseModel
 from services.mobilizer.waves import (
+    _EXPECTED_WITHIN_S,
     REPLAN_EVERY_S,
     Outstanding,
     RoleProgress,
     Situation,
     WaveDecision,
     _Clock,
+    _even_odds_by,
+    _expected_complete_s,
     decide_wave,
     fill_probability,
     group_first,
@@ -429,3 +433,42 @@ def test_a_new_offers_odds_are_the_response_models_own(response: ResponseModel) 
                 assert clock.new(p_accept, horizon_s) == response.odds(
                     p_accept, horizon_s=horizon_s, timeout_s=300
                 ), (p_accept, horizon_s)
+
+
+def test_the_expected_time_is_the_first_horizon_by_which_filling_is_even_odds() -> None:
+    # Checked against every horizon in turn, over offers of every age and likelihood.
+    rng = random.Random(11)
+    clock = _Clock(ResponseModel(), timeout_s=120)
+    horizons = [h for h in _EXPECTED_WITHIN_S if h <= clock.timeout_s]
+    found = 0
+    for _ in range(400):
+        places = rng.randint(1, 4)
+        progress = RoleProgress(
+            Role.MEDIC,
+            needed=places,
+            pending=tuple(
+                Outstanding(rng.uniform(0.0, 0.7), elapsed_s=rng.uniform(0.0, 110.0))
+                for _ in range(rng.randint(0, 6))
+            ),
+        )
+        asked = people(1, rng.randint(0, 8), p=rng.uniform(0.02, 0.7))
+
+        def even_odds(
+            h: float, progress: RoleProgress = progress, asked: list[Ranked] = asked
+        ) -> bool:
+            return _even_odds_by(
+                h,
+                places=progress.needed,
+                outstanding=progress.outstanding(),
+                asked=asked,
+                clock=clock,
+            )
+
+        first = next((float(h) for h in horizons if even_odds(h)), None)
+        estimate = _expected_complete_s([progress], {Role.MEDIC: asked}, clock=clock, round_s=90.0)
+        if first is not None:
+            found += 1
+            assert estimate == first
+        else:  # as many rounds as the open places need
+            assert estimate is None or estimate >= 90.0
+    assert 50 < found < 350, "both outcomes were tried"
