@@ -21,7 +21,7 @@ from services.api.seed import seed_reference
 from services.api.tables import CertificationRow, VolunteerRow
 from services.mobilizer.candidates import CandidatePool, nearest_candidates
 from services.mobilizer.dispatch import Matching
-from services.mobilizer.main import MobilizerService, build_matching
+from services.mobilizer.main import SWEEP_MAX_DELAY_S, MobilizerService, build_matching
 from services.mobilizer.playbooks import Playbook, Playbooks
 from services.mobilizer.ranking import GeodesicRouter
 from services.mobilizer.settings import MobilizerOptions, MobilizerSettings
@@ -537,6 +537,33 @@ async def test_a_sweep_that_stops_early_leaves_the_timed_out_incident_due_for_th
     asked_again = payloads(tail, incident.incident_id, "VolunteerOffered")[len(offers) :]
     assert asked_again, "the second sweep asked someone new"
     assert not {o["volunteer_id"] for o in asked_again} & {o["volunteer_id"] for o in offers}
+
+
+async def test_under_load_that_never_lets_up_the_sweep_waits_its_longest_then_finishes(
+    mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
+) -> None:
+    incident = flood(clock(), incident_id=uuid.uuid4())
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    clock.advance(timedelta(seconds=121))
+    workload = mobilizer.workload
+    workload.in_hand += 1  # an incident in hand, and more behind it, for as long as this lasts
+    try:
+        workload.last_busy = workload.clock()
+        mobilizer._swept_at = workload.clock() - 1.0
+        assert await mobilizer.sweep_when_quiet() == 0, "the re-plans wait while it is busy"
+        mobilizer._swept_at = workload.clock() - SWEEP_MAX_DELAY_S
+        written = await mobilizer.sweep_when_quiet()
+        timed_out = await tail.wait_for(
+            of(incident.incident_id, "OfferTimedOut"), count=len(offers)
+        )
+        waves = await tail.wait_for(of(incident.incident_id, "WaveSent"), count=2)
+    finally:
+        workload.in_hand -= 1
+        clock.advance(timedelta(seconds=-121))
+    assert written > len(timed_out), "busy as it still was, the overdue sweep also re-planned"
+    assert json.loads(waves[1].value)["wave"] == 2
 
 
 async def test_a_yes_given_in_time_counts_even_when_it_arrives_after_the_timeout(
