@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,15 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+    @contextlib.contextmanager
+    def ahead(self, delta: timedelta) -> Iterator[None]:
+        """`delta` later for the block, then back (tests that share the clock go on from there)."""
+        self.advance(delta)
+        try:
+            yield
+        finally:
+            self.advance(-delta)
 
 
 def cap(name: str, *, run: str) -> bytes:

@@ -255,6 +255,10 @@ def flood(now: datetime, **changes: Any) -> IncidentOpened:
     return IncidentOpened(**facts)
 
 
+# Past the playbooks' answer time (120 s): every offer still unanswered has lapsed.
+OFFER_LAPSED = timedelta(seconds=121)
+
+
 def of(incident: uuid.UUID, kind: str) -> Any:
     def matches(record: Record) -> bool:
         return record.key == str(incident).encode() and json.loads(record.value).get("kind") == kind
@@ -264,6 +268,13 @@ def of(incident: uuid.UUID, kind: str) -> Any:
 
 def payloads(tail: Tail, incident: uuid.UUID, kind: str) -> list[dict[str, Any]]:
     return [json.loads(r.value) for r in tail.records if of(incident, kind)(r)]
+
+
+async def first_wave(publish: Any, tail: Tail, incident: IncidentOpened) -> list[dict[str, Any]]:
+    """Open the incident; its first wave's offers once the wave is sent."""
+    await publish(topics.INCIDENTS, incident.incident_id, incident)
+    await tail.wait_for(of(incident.incident_id, "WaveSent"))
+    return payloads(tail, incident.incident_id, "VolunteerOffered")
 
 
 async def answer(
@@ -304,9 +315,7 @@ async def test_first_wave_asks_the_nearest_eligible_and_never_the_expired_or_the
     clock: FakeClock,
 ) -> None:
     incident = flood(clock())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    offers = await first_wave(publish, tail, incident)
     asked = {offer["volunteer_id"] for offer in offers}
     assert str(population["medic-expired"]) not in asked
     assert str(population["medic-minor"]) not in asked
@@ -429,9 +438,7 @@ async def test_group_completes_and_the_remaining_offers_are_stood_down(
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
     incident = flood(clock())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    offers = await first_wave(publish, tail, incident)
     leader = next(o for o in offers if o["role"] == "leader")
     medics = [o for o in offers if o["role"] == "medic"]
     assert len(medics) >= 3, "low acceptance estimates ask more people than places"
@@ -474,9 +481,7 @@ async def test_a_decline_is_replaced_and_a_timeout_too(
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
     incident = flood(clock())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    first = payloads(tail, incident.incident_id, "VolunteerOffered")
+    first = await first_wave(publish, tail, incident)
     medic = next(o for o in first if o["role"] == "medic")
     await answer(publish, medic, Answer.DECLINE)
     [declined] = await tail.wait_for(of(incident.incident_id, "OfferDeclined"))
@@ -487,11 +492,8 @@ async def test_a_decline_is_replaced_and_a_timeout_too(
     assert len(replacements) == second_wave["offers"]["medic"]
     assert not {o["volunteer_id"] for o in replacements} & {o["volunteer_id"] for o in first}
     # Nobody answers: after the offer timeout the sweep times everyone out and asks again.
-    clock.advance(timedelta(seconds=121))
-    try:
+    with clock.ahead(OFFER_LAPSED):
         await mobilizer.sweep()
-    finally:
-        clock.advance(timedelta(seconds=-121))
     pending = len(first) - 1 + len(replacements)
     timed_out = await tail.wait_for(of(incident.incident_id, "OfferTimedOut"), count=pending)
     assert declined.key == str(incident.incident_id).encode()
@@ -502,11 +504,8 @@ async def test_a_sweep_that_stops_early_leaves_the_timed_out_incident_due_for_th
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
     incident = flood(clock(), incident_id=uuid.uuid4())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
-    clock.advance(timedelta(seconds=121))
-    try:
+    offers = await first_wave(publish, tail, incident)
+    with clock.ahead(OFFER_LAPSED):
         # An incident arrives just as the timers fire: the sweep times the offers out but stops
         # before asking anyone new.
         await mobilizer.sweep(until=lambda: True)
@@ -531,8 +530,6 @@ async def test_a_sweep_that_stops_early_leaves_the_timed_out_incident_due_for_th
             )
             await mobilizer.sweep()
         waves = await tail.wait_for(of(incident.incident_id, "WaveSent"), count=2)
-    finally:
-        clock.advance(timedelta(seconds=-121))
     assert json.loads(waves[1].value)["wave"] == 2
     asked_again = payloads(tail, incident.incident_id, "VolunteerOffered")[len(offers) :]
     assert asked_again, "the second sweep asked someone new"
@@ -543,14 +540,10 @@ async def test_under_load_that_never_lets_up_the_sweep_waits_its_longest_then_fi
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
     incident = flood(clock(), incident_id=uuid.uuid4())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
-    clock.advance(timedelta(seconds=121))
+    offers = await first_wave(publish, tail, incident)
     workload = mobilizer.workload
-    workload.in_hand += 1  # an incident in hand, and more behind it, for as long as this lasts
-    try:
-        workload.last_busy = workload.clock()
+    with clock.ahead(OFFER_LAPSED), workload.busy():
+        # An incident in hand, and more behind it, for as long as this lasts.
         mobilizer._swept_at = workload.clock() - 1.0
         assert await mobilizer.sweep_when_quiet() == 0, "the re-plans wait while it is busy"
         mobilizer._swept_at = workload.clock() - SWEEP_MAX_DELAY_S
@@ -559,9 +552,6 @@ async def test_under_load_that_never_lets_up_the_sweep_waits_its_longest_then_fi
             of(incident.incident_id, "OfferTimedOut"), count=len(offers)
         )
         waves = await tail.wait_for(of(incident.incident_id, "WaveSent"), count=2)
-    finally:
-        workload.in_hand -= 1
-        clock.advance(timedelta(seconds=-121))
     assert written > len(timed_out), "busy as it still was, the overdue sweep also re-planned"
     assert json.loads(waves[1].value)["wave"] == 2
 
@@ -570,21 +560,16 @@ async def test_a_yes_given_in_time_counts_even_when_it_arrives_after_the_timeout
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
     incident = flood(clock(), incident_id=uuid.uuid4())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    offers = await first_wave(publish, tail, incident)
     leader, medic = (next(o for o in offers if o["role"] == role) for role in ("leader", "medic"))
     given_in_time = clock() + timedelta(seconds=100)  # the offer lapses at 120 s
-    clock.advance(timedelta(seconds=121))
-    try:
+    with clock.ahead(OFFER_LAPSED):
         await mobilizer.sweep()  # the timer fires before the answers reach the mobilizer
         await tail.wait_for(of(incident.incident_id, "OfferTimedOut"), count=len(offers))
         await answer(publish, leader, Answer.ACCEPT, at=given_in_time)
         await answer(publish, medic, Answer.ACCEPT, at=clock())  # given after the lapse
         [accepted] = await tail.wait_for(of(incident.incident_id, "OfferAccepted"))
         [refused] = await tail.wait_for(of(incident.incident_id, "ResponseRefused"))
-    finally:
-        clock.advance(timedelta(seconds=-121))
     assert json.loads(accepted.value)["offer_id"] == leader["offer_id"]
     late = json.loads(refused.value)
     assert (late["offer_id"], late["reason"]) == (medic["offer_id"], "offer_closed")
@@ -600,9 +585,7 @@ async def test_a_resolved_search_stands_everyone_down_and_frees_the_accepted(
     mobilizer: MobilizerService, tail: Tail, publish: Any, clock: FakeClock
 ) -> None:
     incident = flood(clock(), incident_id=uuid.uuid4())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    offers = await first_wave(publish, tail, incident)
     leader = next(o for o in offers if o["role"] == "leader")
     await answer(publish, leader, Answer.ACCEPT)
     await tail.wait_for(of(incident.incident_id, "OfferAccepted"))
@@ -807,9 +790,7 @@ async def test_a_restart_mid_mobilisation_loses_nothing_and_doubles_nothing(
     kafka_settings: KafkaSettings,
 ) -> None:
     incident = flood(clock())
-    await publish(topics.INCIDENTS, incident.incident_id, incident)
-    await tail.wait_for(of(incident.incident_id, "WaveSent"))
-    offers = payloads(tail, incident.incident_id, "VolunteerOffered")
+    offers = await first_wave(publish, tail, incident)
     await mobilizer.stop()  # the service goes down with every offer out
 
     # While it is down, one volunteer accepts.
@@ -828,7 +809,7 @@ async def test_a_restart_mid_mobilisation_loses_nothing_and_doubles_nothing(
         await tail.wait_for(of(incident.incident_id, "OfferAccepted"))
         # The answer time runs out only now: a restart's first sweep would otherwise race the
         # answer that waited in the broker.
-        clock.advance(timedelta(seconds=121))
+        clock.advance(OFFER_LAPSED)
         await restarted.sweep()
         await restarted.sweep()  # a second sweep finds nothing left to time out
         # Any other leader is stood down (the place is taken); everyone else times out.
@@ -841,7 +822,7 @@ async def test_a_restart_mid_mobilisation_loses_nothing_and_doubles_nothing(
         )
     finally:
         await restarted.stop()
-        clock.advance(timedelta(seconds=-121))
+        clock.advance(-OFFER_LAPSED)
         await mobilizer.start()
     accepted = payloads(tail, incident.incident_id, "OfferAccepted")
     assert [a["offer_id"] for a in accepted] == [leader["offer_id"]], (
