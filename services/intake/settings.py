@@ -16,9 +16,9 @@ class IntakeOptions(BaseModel):
     # transaction. One consumer per topic in a process: the work is CPU-bound under one
     # interpreter lock, so scale out with processes (replicas).
     batch_size: int = Field(default=500, ge=1, le=5000)
-    # How long an idle consumer waits for records before it pauses as long again: a record that
-    # arrives while it waits is taken at once, one that arrives in the pause waits out the pause.
-    batch_poll_ms: int = Field(default=50, ge=1, le=5000)
+    # How long one poll of an idle consumer waits for records (a record is taken as soon as it
+    # arrives, whatever this is): longer polls cost an idle intake less.
+    batch_poll_ms: int = Field(default=100, ge=1, le=5000)
     max_cap_bytes: int = MAX_CAP_BYTES
     expiry_sweep_interval_s: float = 15.0
     # A message that keeps failing for a reason that is not the database or broker being away is

@@ -52,9 +52,10 @@ from shared.rejections import Rejected, describe
 
 log = logging.getLogger(__name__)
 
-# How long a poll that found nothing waits before the next (records are handed over as soon as
-# they arrive; an empty poll is followed by a pause as long, so this bounds the added latency).
-BATCH_POLL_MS = 10
+# How long one poll waits for records when none come (they are handed over as soon as they
+# arrive, whatever this is: `shared.kafka.prompt_batch_poll`); longer polls cost an idle
+# mobilizer less.
+BATCH_POLL_MS = 100
 INCIDENT_EVENTS: TypeAdapter[IncidentEvent] = TypeAdapter(IncidentEvent)
 ENDED = {
     IncidentStatus.CANCELLED: StandDownReason.INCIDENT_CANCELLED,

@@ -20,7 +20,8 @@ class TrackerOptions(BaseModel):
     thin_every_s: float = Field(default=3600.0, gt=0)
     # Reports read at once: each volunteer's newest fix of a batch goes to Redis in one trip.
     batch_size: int = Field(default=1000, ge=1, le=10_000)
-    batch_poll_ms: int = Field(default=50, ge=1, le=5000)
+    # One idle poll's wait (fixes are taken as soon as they arrive, whatever this is).
+    batch_poll_ms: int = Field(default=100, ge=1, le=5000)
     max_attempts: int = Field(default=5, ge=1)
     retry_backoff_s: float = Field(default=0.5, ge=0)
 
