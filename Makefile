@@ -60,3 +60,4 @@ bench: bench-env ## run the benchmarks (matching seeds 1,000,000 volunteers once
 	@$(RUN)/python -m bench.hostile
 	@$(RUN)/python -m bench.matching
 	@$(RUN)/python -m bench.tracking
+	@$(RUN)/python -m bench.notifier

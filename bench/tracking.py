@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
@@ -35,7 +34,7 @@ from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bench.support.services import DATABASE_URL, percentile, start_service
+from bench.support.services import DATABASE_URL, percentile, start_service, wait_ready
 from services.api.auth import accounts
 from services.api.auth.principals import AccountRole
 from services.api.seed import seed_reference
@@ -77,19 +76,6 @@ def redis_benchmark(count: int) -> tuple[float, float]:
         raise SystemExit(f"redis-benchmark said nothing usable: {out[-300:]}")
     rps, p50 = found[-1]
     return float(rps), float(p50)
-
-
-async def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"{url}: the service exited ({process.returncode})")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"{url} not ready within {timeout_s:.0f}s")
 
 
 async def _fixes_kept(positions: LivePositions, at: datetime) -> int:
@@ -318,7 +304,7 @@ async def main(volunteers: int, rounds: int, phones: int, app_seconds: float) ->
             "tracker", f"jedel-tracker-bench-{uuid.uuid4().hex[:8]}", local_broker, env=env
         )
         url = f"http://127.0.0.1:{port}"
-        await _wait_ready(f"{url}/healthz", api)
+        await wait_ready(f"{url}/healthz", api)
         await asyncio.sleep(3)  # the tracker joins its groups
         app = await app_phase(url, headers, positions, seconds=app_seconds)
         fanout = await fanout_phase(url, redis, changes=100, per_s=20)

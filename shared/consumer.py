@@ -12,7 +12,8 @@ says which incident (the key, on the topics keyed by incident) and which event (
 header) it is about (`shared.logs`).
 
 `Consumer.handle` takes one record a fetch; `Lanes` takes fetch after fetch of a batch subscriber
-and settles each record the same way, each key's in order and different keys side by side.
+and settles each record the same way, each lane's (a key's, by default) in order and different
+lanes side by side.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import bisect
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -62,11 +63,7 @@ def about(record: Any) -> tuple[str | None, str | None]:
     incident_id = None
     if record.topic in INCIDENT_KEYED and record.key:
         incident_id = bytes(record.key).decode(errors="replace")[:64]
-    event_id = None
-    for name, value in getattr(record, "headers", None) or ():
-        if name == "event_id" and value:
-            event_id = bytes(value).decode(errors="replace")[:64]
-    return incident_id, event_id
+    return incident_id, header(record, "event_id")
 
 
 @dataclass(frozen=True)
@@ -75,6 +72,16 @@ class Position:
     partition: int
     offset: int
     key: bytes | None
+    event_type: str | None = None
+    """The record's `event_type` header: which event it is, without reading the payload."""
+
+
+def header(record: Any, name: str) -> str | None:
+    """A record's header as text (at most 64 characters), or None."""
+    for key, value in getattr(record, "headers", None) or ():
+        if key == name and value:
+            return bytes(value).decode(errors="replace")[:64]
+    return None
 
 
 T = TypeVar("T")
@@ -144,7 +151,9 @@ class Consumer:
         return settled
 
     async def _try(self, record: Any, process: Process[T]) -> _Settled[T] | _Unsettled:
-        position = Position(record.topic, record.partition, record.offset, record.key)
+        position = Position(
+            record.topic, record.partition, record.offset, record.key, header(record, "event_type")
+        )
         where = (position.topic, position.partition, position.offset)
         value: bytes = record.value or b""
         try:
@@ -235,7 +244,8 @@ class _Partition:
 
 class Lanes:
     """The records of one subscriber handed over fetch after fetch, and settled by a `Consumer`:
-    each key's in order, different keys side by side (at most `concurrency` at once).
+    each lane's in order, different lanes side by side (at most `concurrency` at once). A lane is
+    a partition's key, or what `lane_of` says of a record (the notifier's: the offer it is about).
 
     The next fetch does not wait for the slowest record of the last: `take` returns as soon as
     the records are queued, unless `backlog` records are already in hand (then the next records
@@ -243,7 +253,7 @@ class Lanes:
     partition is committed up to its first record not yet settled: at once when nothing is in
     hand, otherwise at most `commit_every_s` later (a commit is a broker write; one per record
     would cost the broker more than the records). A record that cannot be settled yet holds its
-    key's lane (tried again, backing off) and its partition's commit position; the other keys go
+    lane (tried again, backing off) and its partition's commit position; the other lanes go
     on. Whatever is not committed when the process stops comes again to whoever reads the
     partition next (`process` is idempotent).
     """
@@ -256,13 +266,15 @@ class Lanes:
         concurrency: int,
         backlog: int | None = None,
         commit_every_s: float = 0.5,
+        lane_of: Callable[[Any], Hashable] | None = None,
     ) -> None:
         self.consumer = consumer
         self.process = process
+        self.lane_of = lane_of
         self.backlog = max(backlog or concurrency, 1)
         self.commit_every_s = commit_every_s
         self._gate = asyncio.Semaphore(concurrency)
-        self._queues: dict[tuple[str, int, bytes | None], list[Any]] = {}
+        self._queues: dict[tuple[str, int, Hashable], list[Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._partitions: dict[tuple[str, int], _Partition] = {}
         self._in_hand = 0
@@ -335,7 +347,11 @@ class Lanes:
 
     def _queue(self, record: Any) -> None:
         self._in_hand += 1
-        lane = (record.topic, record.partition, record.key)
+        lane = (
+            record.topic,
+            record.partition,
+            record.key if self.lane_of is None else self.lane_of(record),
+        )
         queue = self._queues.get(lane)
         if queue is not None:
             queue.append(record)
@@ -345,7 +361,7 @@ class Lanes:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, lane: tuple[str, int, bytes | None]) -> None:
+    async def _run(self, lane: tuple[str, int, Hashable]) -> None:
         queue = self._queues[lane]
         try:
             while queue:

@@ -1,8 +1,8 @@
 """What every Kafka-consuming service shares: a database pool, a broker, the outbox relay and
 other background loops, started and stopped in the right order, and its FastStream application.
 
-Stop order matters: consuming stops first, then the loops (the relay sends what was committed),
-then the pools close.
+Stop order matters: consuming stops first (records a subscriber's `Lanes` hold are finished and
+committed, for a while), then the loops (the relay sends what was committed), then the pools close.
 
 With `metrics_port` set, the service answers `/metrics` and `/readyz` there from the moment it
 starts preparing: ready once the broker answers, every subscriber holds partitions and the
@@ -21,6 +21,7 @@ from faststream import FastStream
 
 from shared import metrics, status
 from shared.broker_access import service_principal
+from shared.consumer import Lanes
 from shared.db import build_engine, build_sessionmaker
 from shared.kafka import build_broker, ensure_topics, raw_publisher
 from shared.outbox import Outbox, OutboxRelay, asyncpg_dsn
@@ -29,6 +30,8 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+# How long a stopping service lets the records its subscribers' lanes hold finish.
+LANES_DRAIN_S = 5.0
 
 
 class BrokerService:
@@ -51,6 +54,8 @@ class BrokerService:
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.lanes: list[Lanes] = []
+        """The subscribers' lanes (their routers add them): drained when the service stops."""
         self.status: status.StatusServer | None = None
 
     def loops(self) -> dict[str, Loop]:
@@ -79,6 +84,8 @@ class BrokerService:
         await ensure_topics(self.settings.kafka, principal=self.broker_principal)
 
     async def start_background(self) -> None:
+        for lanes in self.lanes:
+            lanes.reopen()
         self._stop.clear()
         self._tasks = [
             asyncio.create_task(loop(self._stop), name=f"{self.name}-{label}")
@@ -86,6 +93,10 @@ class BrokerService:
         ]
 
     async def stop_background(self) -> None:
+        # Records in hand are finished and committed (for a while) before the broker stops;
+        # what is left comes again to whoever reads the partitions next.
+        for lanes in self.lanes:
+            await lanes.drain(timeout_s=LANES_DRAIN_S)
         self._stop.set()
         for task in self._tasks:
             # wait_for cancels a task that outlives the timeout; either way it is stopped.

@@ -3,12 +3,16 @@ own process configured by the environment, which incident each CAP alert became,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from typing import IO
 
+import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -59,6 +63,20 @@ def start_service(
         stdout=subprocess.DEVNULL,
         stderr=log if log is not None else subprocess.DEVNULL,
     )
+
+
+async def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    """Until `url` answers 200 (a service's `/readyz` or `/healthz`); exits if the service does."""
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=2) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"{url}: the service exited ({process.returncode})")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(url)).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"{url} not ready within {timeout_s:.0f}s")
 
 
 async def incidents_of(engine: AsyncEngine, identifiers: Sequence[str]) -> dict[str, str]:

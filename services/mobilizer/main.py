@@ -55,8 +55,6 @@ def build_matching(
 
 # The longest the sweep waits for a burst to pass (see `MobilizerService.sweep`).
 SWEEP_MAX_DELAY_S = 3.0
-# How long a stopping mobilizer lets the incidents and answers in hand finish.
-LANES_DRAIN_S = 5.0
 
 
 class MobilizerService(BrokerService):
@@ -93,6 +91,7 @@ class MobilizerService(BrokerService):
             explanations=self.explanations,
         )
         self.broker.include_router(build_router(self.context))
+        self.lanes = self.context.lanes
 
     def loops(self) -> dict[str, Loop]:
         interval = self.settings.mobilizer.sweep_interval_s
@@ -101,18 +100,6 @@ class MobilizerService(BrokerService):
             "timers": lambda stop: every(interval, stop, self.sweep_when_quiet),
             "explanations": self.explanations.run,
         }
-
-    async def start_background(self) -> None:
-        for lanes in self.context.lanes:
-            lanes.reopen()
-        await super().start_background()
-
-    async def stop_background(self) -> None:
-        # Incidents and answers in hand are finished and committed (for a while) before the
-        # broker stops; what is left comes again to whoever reads the partitions next.
-        for lanes in self.context.lanes:
-            await lanes.drain(timeout_s=LANES_DRAIN_S)
-        await super().stop_background()
 
     async def close(self) -> None:
         await super().close()

@@ -44,13 +44,11 @@ class NotifierService(BrokerService):
         self.delivery = Delivery.configured(
             options, sessionmaker=self.sessionmaker, channels=self.channels, clock=clock
         )
-        self.broker.include_router(
-            build_router(
-                NotifierContext(
-                    settings=settings, consumer=consumer, delivery=self.delivery, clock=clock
-                )
-            )
+        context = NotifierContext(
+            settings=settings, consumer=consumer, delivery=self.delivery, clock=clock
         )
+        self.broker.include_router(build_router(context))
+        self.lanes = context.lanes
 
     def loops(self) -> dict[str, Loop]:
         """The outbox relay, and the retries of notifications whose channel was unavailable."""

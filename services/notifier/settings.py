@@ -15,8 +15,12 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 class NotifierOptions(BaseModel):
     group_id: str = "jedel-notifier"
-    # Consumers in this process, each taking its own partitions of `mobilization.v1`.
-    consumers: int = Field(default=1, ge=1, le=32)
+    # Offers (and stand-downs) being notified at once: each mostly waits for its gateway, so a
+    # wave's offers go out side by side, not one gateway round trip after another. One offer's
+    # events keep their order (its offer before its stand-down).
+    concurrency: int = Field(default=32, ge=1, le=256)
+    # Records taken from `mobilization.v1` in one fetch.
+    batch_size: int = Field(default=500, ge=1, le=5000)
     # In sending order. Unset: SMS (when a gateway is configured) then in-app.
     channels: tuple[ChannelName, ...] | None = None
     sms_gateway_url: str | None = None

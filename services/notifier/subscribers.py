@@ -3,16 +3,20 @@
 Offers and stand-downs are sent. An answer, a timeout or a stand-down also closes the offer: what
 still waits in the retry table to tell the volunteer of it is reported `failed`, not sent late.
 Every other kind is committed untouched.
+
+Messages are handled side by side, one lane per offer (`shared.consumer.Lanes`, `offer_lane`):
+a wave's offers wait for the SMS gateway together, not one round trip after another, while one
+offer's events keep their order — its offer is sent before its stand-down.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
@@ -23,7 +27,7 @@ from services.notifier.delivery import Delivery
 from services.notifier.plan import plan_offer, plan_stand_down
 from services.notifier.settings import NotifierSettings
 from services.notifier.sign_in import text_code
-from shared.consumer import Consumer, Position
+from shared.consumer import Consumer, Lanes, Position, header
 from shared.events import topics
 from shared.events.base import utc_now
 from shared.events.mobilization import (
@@ -54,6 +58,10 @@ CLOSED_BEFORE_SENT: dict[str, str] = {
 }
 
 
+# One idle poll's wait (records are handed over as soon as they arrive, whatever this is).
+POLL_MS = 100
+
+
 class Outcome(StrEnum):
     SKIPPED = "skipped"
     NOTIFIED = "notified"
@@ -66,6 +74,8 @@ class NotifierContext:
     consumer: Consumer
     delivery: Delivery
     clock: Callable[[], datetime] = utc_now
+    lanes: list[Lanes] = field(default_factory=list)
+    """The subscriber's lanes (`build_router` adds them), drained when the service stops."""
 
 
 def decode(data: bytes, *, event_type: str | None) -> Handled | None:
@@ -98,6 +108,21 @@ def decode(data: bytes, *, event_type: str | None) -> Handled | None:
         raise Rejected("invalid_event", f"{kind}: {problems}"[:500]) from error
 
 
+def offer_lane(record: Any) -> Hashable:
+    """The lane of a message: the offer it is about (the `offer_id` of the kinds the notifier
+    handles), else its key. One that cannot be read goes to its key's lane, to be refused there."""
+    key: bytes | None = record.key
+    event_type = header(record, "event_type")
+    if event_type is not None and event_type not in HANDLED:
+        return key
+    try:
+        payload = json.loads(record.value or b"")
+    except ValueError:
+        return key
+    offer_id = payload.get("offer_id") if isinstance(payload, dict) else None
+    return ("offer", offer_id) if isinstance(offer_id, str) else key
+
+
 def plan(event: Handled, settings: NotifierSettings) -> list[OutgoingNotification]:
     options = settings.notifier
     if isinstance(event, VolunteerOffered):
@@ -120,8 +145,8 @@ def build_router(ctx: NotifierContext) -> KafkaRouter:
     router = KafkaRouter()
     options = ctx.settings.notifier
 
-    async def process(data: bytes, position: Position, *, event_type: str | None) -> Outcome:
-        event = decode(data, event_type=event_type)
+    async def process(data: bytes, position: Position) -> Outcome:
+        event = decode(data, event_type=position.event_type)
         if event is None:
             return Outcome.SKIPPED
         if not isinstance(event, VolunteerOffered):
@@ -130,18 +155,21 @@ def build_router(ctx: NotifierContext) -> KafkaRouter:
         await ctx.delivery.deliver_all(notifications)
         return Outcome.NOTIFIED if notifications else Outcome.CLOSED
 
+    offers = Lanes(ctx.consumer, process, concurrency=options.concurrency, lane_of=offer_lane)
+    ctx.lanes.append(offers)
+
     @router.subscriber(
         topics.MOBILIZATION,
         group_id=options.group_id,
         ack_policy=AckPolicy.MANUAL,
-        max_workers=options.consumers,
+        batch=True,
+        max_records=options.batch_size,
+        batch_timeout_ms=POLL_MS,
         **subscriber_options(ctx.settings.kafka),
     )
     async def on_mobilization(message: KafkaMessage) -> None:
         """Offers and stand-downs go out to volunteers; each outcome is reported on notifications.v1."""
-        await ctx.consumer.handle(
-            message, partial(process, event_type=message.headers.get("event_type"))
-        )
+        await offers.take(message)
 
     @router.subscriber(
         topics.SIGN_IN_CODES,

@@ -6,19 +6,12 @@ unavailable gateway from the notifier's table, behind a circuit breaker.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -47,10 +40,10 @@ from shared.events.sign_in import SignInCodeRequested
 from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
-from tests.broker import free_port
 from tests.factories import new_run
 from tests.kafka_tail import Record, Tail, eventually
 from tests.running import api_client
+from tests.sms_gateway import FakeSmsGateway, GatewayRequest
 
 pytestmark = pytest.mark.integration
 
@@ -60,78 +53,6 @@ MAX_SEND_ATTEMPTS = 3
 # probe. The cool-down outlasts the short offer of the outage test.
 BREAKER_FAILURES = 2
 BREAKER_COOL_DOWN_S = 3.0
-
-
-@dataclass(frozen=True)
-class GatewayRequest:
-    to: str
-    text: str
-    reference: str
-    authorization: str | None
-
-
-class FakeSmsGateway:
-    """An SMS gateway over HTTP on a free local port, keeping the contract of `channels.py`.
-
-    Records every request; answers 200 unless told otherwise per phone number, or 503 to everyone
-    while `down`; a reference it has accepted is never "sent" twice.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.down = False
-        self.requests: list[GatewayRequest] = []
-        self.sent: dict[str, str] = {}  # reference → message id
-        self._answers: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
-        self._lock = threading.Lock()
-        app = FastAPI()
-        app.add_api_route("/messages", self._receive, methods=["POST"])
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=self.server.run, name="fake-sms-gateway")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def answer(self, phone: str, *answers: tuple[int, dict[str, Any]]) -> None:
-        with self._lock:
-            self._answers[phone] = deque(answers)
-
-    def requests_to(self, phone: str) -> list[GatewayRequest]:
-        with self._lock:
-            return [request for request in self.requests if request.to == phone]
-
-    async def _receive(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        received = GatewayRequest(
-            body["to"], body["text"], body["reference"], request.headers.get("authorization")
-        )
-        with self._lock:
-            self.requests.append(received)
-            queued = self._answers.get(received.to)
-            if self.down:
-                status, answer = 503, {"error": "maintenance"}
-            else:
-                status, answer = queued.popleft() if queued else (200, {})
-            if 200 <= status < 300:
-                message_id = self.sent.setdefault(received.reference, f"gw-{len(self.sent) + 1}")
-                answer = {"id": message_id}
-        return JSONResponse(answer, status_code=status)
-
-    def start(self) -> FakeSmsGateway:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake SMS gateway did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -366,15 +287,25 @@ async def test_the_same_offer_delivered_twice_sends_one_sms(
     offer = an_offer()
     await publish.event(offer, key=offer.incident_id)
     await publish.event(offer, key=offer.incident_id)
-    # Same key, same partition: once the marker is reported, both copies have been handled.
-    marker = an_offer(incident_id=offer.incident_id)
-    await publish.event(marker, key=offer.incident_id)
-    await report(tail, marker, "sms")
-    await report(tail, marker, "in_app")
+    # The offer's own lane keeps its events in order: once its stand-down is reported, both
+    # copies of the offer have been handled.
+    stand_down = OfferStoodDown(
+        incident_id=offer.incident_id,
+        offer_id=offer.offer_id,
+        volunteer_id=offer.volunteer_id,
+        role=offer.role,
+        reason=StandDownReason.GROUP_COMPLETE,
+        language="ru",
+        contact_phone=offer.contact_phone,
+    )
+    await publish.event(stand_down, key=offer.incident_id)
+    await report(tail, stand_down, "sms")
+    await report(tail, stand_down, "in_app")
 
-    assert len(gateway.requests_to(offer.contact_phone)) == 1
+    offer_sms, stand_down_sms = gateway.requests_to(offer.contact_phone)
+    assert "медик" in offer_sms.text and "медик" not in stand_down_sms.text
     assert len([r for r in tail.records if reports_of(offer)(r)]) == 2
-    assert len(await inbox(redis, inbox_prefix, offer.volunteer_id)) == 1
+    assert len(await inbox(redis, inbox_prefix, offer.volunteer_id)) == 2  # the offer once, and its stand-down
 
 
 async def test_a_gateway_error_is_retried_and_the_sms_goes_out_once(
@@ -551,7 +482,8 @@ async def test_other_kinds_are_passed_over(
         incident_id=uuid4(), offer_id=uuid4(), volunteer_id=uuid4(), role=Role.MEDIC, eta_s=60
     )
     await publish.event(accepted, key=accepted.incident_id)
-    marker = an_offer(incident_id=accepted.incident_id)
+    # In the same offer's lane, so handled after it: once the marker is reported, so is it.
+    marker = an_offer(incident_id=accepted.incident_id, offer_id=accepted.offer_id)
     await publish.event(marker, key=accepted.incident_id)
     await report(tail, marker, "in_app")
     assert not [r for r in tail.records if reports_of(accepted)(r)]
@@ -593,6 +525,56 @@ async def test_a_stand_down_reaches_the_volunteer_in_their_language(
     assert (latest["kind"], latest["stand_down_reason"]) == ("stand_down", "group_complete")
     assert latest["text"] == stand_down_sms.text
     assert first["kind"] == "offer"
+
+
+async def test_a_wave_s_offers_wait_for_a_slow_gateway_together_not_one_after_another(
+    notifier: NotifierService, tail: Tail, publish: Publisher, gateway: FakeSmsGateway
+) -> None:
+    incident_id = uuid4()
+    wave = [an_offer(incident_id=incident_id) for _ in range(8)]
+    for offer in wave:
+        gateway.slow(offer.contact_phone, 1.0)
+    for offer in wave:  # one key: one partition, in this order
+        await publish.event(offer, key=incident_id)
+
+    for offer in wave:
+        assert (await report(tail, offer, "sms"))["status"] == "sent"
+    requests = [request for offer in wave for request in gateway.requests_to(offer.contact_phone)]
+    assert len(requests) == len(wave)
+    # Every SMS of the wave reached the gateway before it answered the first one: eight
+    # volunteers called in about a second, not in eight.
+    first_answer = min(request.answered_at or float("inf") for request in requests)
+    assert max(request.received_at for request in requests) < first_answer
+
+
+async def test_a_stand_down_waits_for_its_offer_however_slow_the_gateway(
+    notifier: NotifierService, tail: Tail, publish: Publisher, gateway: FakeSmsGateway
+) -> None:
+    phone = a_phone()
+    offer = an_offer(contact_phone=phone)
+    stand_down = OfferStoodDown(
+        incident_id=offer.incident_id,
+        offer_id=offer.offer_id,
+        volunteer_id=offer.volunteer_id,
+        role=offer.role,
+        reason=StandDownReason.GROUP_COMPLETE,
+        language="ru",
+        contact_phone=phone,
+    )
+    other = an_offer(incident_id=offer.incident_id)  # the same wave, behind the stand-down
+    gateway.slow(phone, 1.0)
+    for event in (offer, stand_down, other):
+        await publish.event(event, key=offer.incident_id)
+
+    assert (await report(tail, stand_down, "sms"))["status"] == "sent"
+    offer_sms, stand_down_sms = gateway.requests_to(phone)
+    assert "медик" in offer_sms.text
+    assert offer_sms.answered_at is not None
+    # The volunteer reads "stand down" after the offer, never before it.
+    assert stand_down_sms.received_at >= offer_sms.answered_at
+    # Another offer of the wave did not wait behind the slow one.
+    [other_sms] = gateway.requests_to(other.contact_phone)
+    assert other_sms.received_at < offer_sms.answered_at
 
 
 async def test_a_stand_down_without_a_phone_goes_in_app_only(
@@ -639,8 +621,11 @@ async def test_while_the_gateway_is_down_later_offers_go_out_and_sms_waits_in_th
     later = an_offer(incident_id=incident_id)
     gateway.down = True
     try:
-        for offer in (first, closing, later):  # one key: one partition, in this order
+        for offer in (first, closing):
             await publish.event(offer, key=incident_id)
+        # Two failures in a row (the first two SMS): the circuit is open, the gateway left alone.
+        await eventually(lambda: notifier.delivery.breakers["sms"].state is BreakerState.OPEN)
+        await publish.event(later, key=incident_id)
 
         # The later offer goes out in-app while the first one's SMS still waits: not behind it.
         assert (await report(tail, later, "in_app", timeout_s=10))["status"] == "delivered"
@@ -650,8 +635,6 @@ async def test_while_the_gateway_is_down_later_offers_go_out_and_sms_waits_in_th
         assert waiting is not None
         assert "503" in waiting["last_error"]
         assert (await report(tail, first, "in_app"))["status"] == "delivered"
-        # Two failures in a row (the first two SMS): the circuit is open, the gateway left alone.
-        assert notifier.delivery.breakers["sms"].state is BreakerState.OPEN
     finally:
         gateway.down = False
 
