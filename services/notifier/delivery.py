@@ -123,20 +123,21 @@ class Delivery:
         )
 
     async def deliver_all(self, notifications: Sequence[OutgoingNotification]) -> None:
-        """Every notification gets its try, even when one before it fails; then the first error.
+        """Every notification at once (one per channel: the in-app inbox does not wait for the
+        SMS gateway's answer), each getting its try whatever becomes of the others; then the
+        first error.
 
         An unavailable channel is not an error here (the notification waits in the retry table);
         what remains is the database or the outbox being away, and the message is then retried:
         what was settled is skipped on the next pass.
         """
-        errors: list[Exception] = []
-        for notification in notifications:
-            try:
-                await self.deliver(notification)
-            except Exception as error:
-                errors.append(error)
-        if errors:
-            raise errors[0]
+        outcomes = await asyncio.gather(
+            *(self.deliver(notification) for notification in notifications),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def deliver(self, notification: OutgoingNotification) -> DeliveryResult | None:
         """Send and record; None when it was recorded before (a redelivered event) or it now

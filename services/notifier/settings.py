@@ -21,7 +21,8 @@ class NotifierOptions(BaseModel):
     concurrency: int = Field(default=32, ge=1, le=256)
     # Records taken from `mobilization.v1` in one fetch.
     batch_size: int = Field(default=500, ge=1, le=5000)
-    # In sending order. Unset: SMS (when a gateway is configured) then in-app.
+    # Each offer goes through all of them at once. Unset: SMS (when a gateway is configured) and
+    # in-app.
     channels: tuple[ChannelName, ...] | None = None
     sms_gateway_url: str | None = None
     sms_gateway_token: SecretStr = SecretStr(DEVELOPMENT_SECRET)

@@ -305,7 +305,9 @@ async def test_the_same_offer_delivered_twice_sends_one_sms(
     offer_sms, stand_down_sms = gateway.requests_to(offer.contact_phone)
     assert "медик" in offer_sms.text and "медик" not in stand_down_sms.text
     assert len([r for r in tail.records if reports_of(offer)(r)]) == 2
-    assert len(await inbox(redis, inbox_prefix, offer.volunteer_id)) == 2  # the offer once, and its stand-down
+    assert (
+        len(await inbox(redis, inbox_prefix, offer.volunteer_id)) == 2
+    )  # the offer once, and its stand-down
 
 
 async def test_a_gateway_error_is_retried_and_the_sms_goes_out_once(
@@ -545,6 +547,27 @@ async def test_a_wave_s_offers_wait_for_a_slow_gateway_together_not_one_after_an
     # volunteers called in about a second, not in eight.
     first_answer = min(request.answered_at or float("inf") for request in requests)
     assert max(request.received_at for request in requests) < first_answer
+
+
+async def test_the_in_app_inbox_does_not_wait_for_a_slow_gateway(
+    notifier: NotifierService,
+    tail: Tail,
+    publish: Publisher,
+    gateway: FakeSmsGateway,
+    redis: Redis,
+    inbox_prefix: str,
+) -> None:
+    offer = an_offer()
+    gateway.slow(offer.contact_phone, 1.5)  # under the notifier's 2 s timeout
+    await publish.event(offer, key=offer.incident_id)
+
+    assert (await report(tail, offer, "in_app"))["status"] == "delivered"
+    [entry] = await inbox(redis, inbox_prefix, offer.volunteer_id)
+    assert entry["kind"] == "offer"
+    # The app had the offer while the gateway still held the SMS.
+    [sms_request] = gateway.requests_to(offer.contact_phone)
+    assert sms_request.answered_at is None
+    assert (await report(tail, offer, "sms"))["status"] == "sent"
 
 
 async def test_a_stand_down_waits_for_its_offer_however_slow_the_gateway(
