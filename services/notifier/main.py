@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
 from faststream import FastStream
 
 from services.notifier.channels import Channel, InAppChannel, SmsGatewayChannel
@@ -34,7 +33,6 @@ class NotifierService(BrokerService):
         self.clock = clock
         options = settings.notifier
         self.redis = connect_redis(settings.redis)
-        self.http = httpx.AsyncClient(timeout=options.sms_timeout_s)
         self.channels = self._build_channels()
         consumer = Consumer(
             DeadLetters(self.broker, clock=clock, topic=topics.EVENTS_DEAD_LETTER),
@@ -75,12 +73,13 @@ class NotifierService(BrokerService):
                     options.sms_gateway_url,
                     options.sms_gateway_token.get_secret_value(),
                     timeout_s=options.sms_timeout_s,
-                    client=self.http,
                 )
         return channels
 
     async def close(self) -> None:
-        await self.http.aclose()
+        for channel in self.channels.values():
+            if isinstance(channel, SmsGatewayChannel):
+                await channel.close()
         await self.redis.aclose()
         await super().close()
 
