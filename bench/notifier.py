@@ -4,11 +4,12 @@ Runs the real notifier (`jedel run notifier`) on a broker of its own and the ben
 stand-in SMS gateway in this process that answers each request after `--gateway-ms` (300 ms: an
 SMS provider's HTTP API on a busy day). Measured per offer: published on `mobilization.v1` → its
 SMS request at the gateway (when the volunteer's phone can start ringing).
-  alone     — offers one at a time, the next once the last was answered: the baseline;
+  alone     — offers one at a time, the next once the last was answered: the floor;
   waves     — waves of `--wave` offers of one incident (25: a first wave's size in
               `bench.matching`) published together, as the mobilizer's relay does;
   one lane  — the same waves through a notifier sending one offer at a time
-              (`JEDEL_NOTIFIER__CONCURRENCY=1`, as it did until 2026-12): context.
+              (`JEDEL_NOTIFIER__CONCURRENCY=1`; until 2026-12-07 it always did, and an
+              offer's in-app entry waited for its SMS too): the baseline of the aim.
 Aim (ours: no issue states one): p99 under waves ≤ a quarter of one lane's — a wave's volunteers
 texted side by side, not one gateway round trip after another. Also reported: the p99 under waves
 against one offer alone, and the notifier's CPU per offer (what still stands between the two).
