@@ -161,7 +161,9 @@ class Delivery:
             )
             return None
         try:
-            async with self.sessionmaker() as session, session.begin():
+            async with self.sessionmaker() as session:
+                # The claim is one statement, atomic by itself: no BEGIN and COMMIT round trips.
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
                 attempt = await AttemptRepository(session).claim(notification)
         except BaseException:
             breaker.release(permit)

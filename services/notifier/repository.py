@@ -47,8 +47,12 @@ _CLAIM = (
     )
     .returning(_ATTEMPTS.c.attempt)
 )
+# The outcome recorded and any retry waiting for it forgotten, in one statement (one round trip).
 _SETTLE = (
     update(_ATTEMPTS)
+    .add_cte(
+        delete(_RETRIES).where(_RETRIES.c.notification_id == bindparam("p_id")).cte("forgotten")
+    )
     .where(_ATTEMPTS.c.id == bindparam("p_id"), _ATTEMPTS.c.status == PENDING)
     .values(
         status=bindparam("p_status"),
@@ -58,7 +62,6 @@ _SETTLE = (
     )
     .returning(_ATTEMPTS.c.attempt)
 )
-_FORGET_RETRY = delete(_RETRIES).where(_RETRIES.c.notification_id == bindparam("p_id"))
 
 
 def dump_notification(notification: OutgoingNotification) -> dict[str, Any]:
@@ -215,7 +218,6 @@ class AttemptRepository:
             },
         )
         attempt: int | None = settled.scalar_one_or_none()
-        await self.session.execute(_FORGET_RETRY, {"p_id": notification_id})
         return attempt
 
     async def _close(
