@@ -30,7 +30,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from redis.asyncio import Redis
@@ -41,13 +40,11 @@ from bench.support.services import DATABASE_URL, percentile, start_service, wait
 from shared.broker_access import ADMIN
 from shared.db import build_engine
 from shared.events import topics
-from shared.events.incidents import IncidentType, Priority
-from shared.events.mobilization import VolunteerOffered
-from shared.events.volunteers import Role
 from shared.kafka import build_broker, ensure_topics, raw_publisher
 from shared.outbox import Publish
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.broker import LocalBroker, free_port
+from tests.factories import an_offer
 from tests.sms_gateway import FakeSmsGateway
 
 REDIS_URL = os.environ.get("JEDEL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -63,23 +60,6 @@ def ms(seconds: float) -> str:
 
 def summary(values: Sequence[float]) -> str:
     return f"p50 {ms(percentile(values, 0.5))}, p99 {ms(percentile(values, 0.99))}"
-
-
-def an_offer(incident_id: uuid.UUID) -> VolunteerOffered:
-    return VolunteerOffered(
-        incident_id=incident_id,
-        offer_id=uuid.uuid4(),
-        volunteer_id=uuid.uuid4(),
-        role=Role.SEARCHER,
-        wave=1,
-        eta_s=900,
-        distance_m=6_000,
-        expires_at=datetime.now(UTC) + timedelta(minutes=10),
-        language="kk",
-        contact_phone=f"+7701{uuid.uuid4().int % 10**7:07d}",
-        incident_type=IncidentType.FLOOD,
-        priority=Priority.HIGH,
-    )
 
 
 @dataclass
@@ -104,7 +84,7 @@ class Waves:
     async def send(self, size: int, *, timeout_s: float = 120) -> list[float]:
         """One wave of `size` offers of one incident, published together; each one's latency."""
         incident_id = uuid.uuid4()
-        offers = [an_offer(incident_id) for _ in range(size)]
+        offers = [an_offer(incident_id=incident_id) for _ in range(size)]
         for offer in offers:
             self.gateway.slow(offer.contact_phone, self.gateway_s)
         published = time.monotonic()

@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.intake.tables import IncidentRow
-from shared.events.incidents import IncidentFacts
+from shared.events.incidents import IncidentFacts, IncidentType, Priority
+from shared.events.mobilization import OfferStoodDown, StandDownReason, VolunteerOffered
+from shared.events.volunteers import Role
 from shared.reference import KAZAKHSTAN_TZ
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -193,3 +195,40 @@ async def insert_mobilization(
             },
         )
     return incident
+
+
+def a_phone() -> str:
+    return f"+7701{uuid.uuid4().int % 10**7:07d}"
+
+
+def an_offer(**overrides: Any) -> VolunteerOffered:
+    """A medic's offer for a flood, open for half an hour, to a phone of its own."""
+    values: dict[str, Any] = {
+        "incident_id": uuid.uuid4(),
+        "offer_id": uuid.uuid4(),
+        "volunteer_id": uuid.uuid4(),
+        "role": Role.MEDIC,
+        "wave": 1,
+        "eta_s": 700,
+        "distance_m": 8_500,
+        "expires_at": datetime.now(UTC) + timedelta(minutes=30),
+        "language": "ru",
+        "contact_phone": a_phone(),
+        "incident_type": IncidentType.FLOOD,
+        "priority": Priority.HIGH,
+    }
+    values.update(overrides)
+    return VolunteerOffered.model_validate(values)
+
+
+def stand_down_of(offer: VolunteerOffered) -> OfferStoodDown:
+    """The offer's stand-down, the group being complete, in the offer's language."""
+    return OfferStoodDown(
+        incident_id=offer.incident_id,
+        offer_id=offer.offer_id,
+        volunteer_id=offer.volunteer_id,
+        role=offer.role,
+        reason=StandDownReason.GROUP_COMPLETE,
+        language=offer.language,
+        contact_phone=offer.contact_phone,
+    )

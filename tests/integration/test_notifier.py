@@ -29,18 +29,16 @@ from shared.broker_access import ADMIN
 from shared.events import topics
 from shared.events.alerts import DeadLetter
 from shared.events.base import Event, utc_now
-from shared.events.incidents import IncidentType, Priority
 from shared.events.mobilization import (
     OfferAccepted,
     OfferStoodDown,
     StandDownReason,
-    VolunteerOffered,
 )
 from shared.events.sign_in import SignInCodeRequested
 from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
-from tests.factories import new_run
+from tests.factories import a_phone, an_offer, new_run, stand_down_of
 from tests.kafka_tail import Record, Tail, eventually
 from tests.running import api_client
 from tests.sms_gateway import FakeSmsGateway, GatewayRequest
@@ -155,29 +153,6 @@ async def publish(kafka_settings: KafkaSettings) -> AsyncIterator[Publisher]:
     await publisher.broker.stop()
 
 
-def a_phone() -> str:
-    return f"+7701{uuid4().int % 10**7:07d}"
-
-
-def an_offer(**overrides: Any) -> VolunteerOffered:
-    values: dict[str, Any] = {
-        "incident_id": uuid4(),
-        "offer_id": uuid4(),
-        "volunteer_id": uuid4(),
-        "role": Role.MEDIC,
-        "wave": 1,
-        "eta_s": 700,
-        "distance_m": 8_500,
-        "expires_at": datetime.now(UTC) + timedelta(minutes=30),
-        "language": "ru",
-        "contact_phone": a_phone(),
-        "incident_type": IncidentType.FLOOD,
-        "priority": Priority.HIGH,
-    }
-    values.update(overrides)
-    return VolunteerOffered.model_validate(values)
-
-
 def reports_of(event: Event, channel: str | None = None) -> Any:
     def matches(record: Record) -> bool:
         if record.topic != topics.NOTIFICATIONS:
@@ -289,15 +264,7 @@ async def test_the_same_offer_delivered_twice_sends_one_sms(
     await publish.event(offer, key=offer.incident_id)
     # The offer's own lane keeps its events in order: once its stand-down is reported, both
     # copies of the offer have been handled.
-    stand_down = OfferStoodDown(
-        incident_id=offer.incident_id,
-        offer_id=offer.offer_id,
-        volunteer_id=offer.volunteer_id,
-        role=offer.role,
-        reason=StandDownReason.GROUP_COMPLETE,
-        language="ru",
-        contact_phone=offer.contact_phone,
-    )
+    stand_down = stand_down_of(offer)
     await publish.event(stand_down, key=offer.incident_id)
     await report(tail, stand_down, "sms")
     await report(tail, stand_down, "in_app")
@@ -506,15 +473,7 @@ async def test_a_stand_down_reaches_the_volunteer_in_their_language(
 ) -> None:
     phone = a_phone()
     offer = an_offer(language="kk", contact_phone=phone)
-    stand_down = OfferStoodDown(
-        incident_id=offer.incident_id,
-        offer_id=offer.offer_id,
-        volunteer_id=offer.volunteer_id,
-        role=offer.role,
-        reason=StandDownReason.GROUP_COMPLETE,
-        language="kk",
-        contact_phone=phone,
-    )
+    stand_down = stand_down_of(offer)
     await publish.event(offer, key=offer.incident_id)
     await publish.event(stand_down, key=offer.incident_id)
 
@@ -575,15 +534,7 @@ async def test_a_stand_down_waits_for_its_offer_however_slow_the_gateway(
 ) -> None:
     phone = a_phone()
     offer = an_offer(contact_phone=phone)
-    stand_down = OfferStoodDown(
-        incident_id=offer.incident_id,
-        offer_id=offer.offer_id,
-        volunteer_id=offer.volunteer_id,
-        role=offer.role,
-        reason=StandDownReason.GROUP_COMPLETE,
-        language="ru",
-        contact_phone=phone,
-    )
+    stand_down = stand_down_of(offer)
     other = an_offer(incident_id=offer.incident_id)  # the same wave, behind the stand-down
     gateway.slow(phone, 1.0)
     for event in (offer, stand_down, other):
@@ -694,15 +645,7 @@ async def test_an_offer_stood_down_while_its_sms_waits_is_not_sent(
     engine: AsyncEngine,
 ) -> None:
     offer = an_offer(language="en")
-    stand_down = OfferStoodDown(
-        incident_id=offer.incident_id,
-        offer_id=offer.offer_id,
-        volunteer_id=offer.volunteer_id,
-        role=offer.role,
-        reason=StandDownReason.GROUP_COMPLETE,
-        language="en",
-        contact_phone=offer.contact_phone,
-    )
+    stand_down = stand_down_of(offer)
     gateway.down = True
     try:
         await publish.event(offer, key=offer.incident_id)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 from services.notifier.subscribers import offer_lane
 from shared.events.base import Event
-from shared.events.incidents import IncidentType, Priority
-from shared.events.mobilization import OfferStoodDown, StandDownReason, VolunteerOffered
-from shared.events.volunteers import Role
+from tests.factories import an_offer, stand_down_of
 
 
 @dataclass(frozen=True)
@@ -23,35 +19,6 @@ class Record:
 def record(event: Event, *, key: bytes = b"incident") -> Record:
     return Record(
         event.model_dump_json().encode(), key, (("event_type", type(event).__name__.encode()),)
-    )
-
-
-def an_offer() -> VolunteerOffered:
-    return VolunteerOffered(
-        incident_id=uuid4(),
-        offer_id=uuid4(),
-        volunteer_id=uuid4(),
-        role=Role.MEDIC,
-        wave=1,
-        eta_s=600,
-        distance_m=5_000,
-        expires_at=datetime.now(UTC) + timedelta(minutes=10),
-        language="kk",
-        contact_phone="+77010000000",
-        incident_type=IncidentType.FLOOD,
-        priority=Priority.HIGH,
-    )
-
-
-def stand_down_of(offer: VolunteerOffered) -> OfferStoodDown:
-    return OfferStoodDown(
-        incident_id=offer.incident_id,
-        offer_id=offer.offer_id,
-        volunteer_id=offer.volunteer_id,
-        role=offer.role,
-        reason=StandDownReason.GROUP_COMPLETE,
-        language="kk",
-        contact_phone=offer.contact_phone,
     )
 
 
