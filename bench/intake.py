@@ -162,15 +162,25 @@ async def run_phase(
         for stamp, metadata in ((stamp, sent.result()) for stamp, sent in hostile)
     }
 
+    # Done when every alert's incident is announced and every hostile one dead-lettered. The
+    # broker says when as many incidents as alerts were announced; only then does the database say
+    # which alert became which (asking it for all of them every half second cost PostgreSQL
+    # ~170 ms of CPU per ask at 10,000 alerts: a third of a core taken from the intake it measures).
     incident_of: dict[str, str] = {}
+    cpu: dict[str, float] = {}
     deadline = time.perf_counter() + 600
     while time.perf_counter() < deadline:
-        incident_of = await incidents_of(engine, list(published))
-        seen = sum(1 for incident in incident_of.values() if incident.encode() in watcher.announced)
-        if seen == len(published) and hostile_at.keys() <= watcher.dead.keys():
-            break
-        await asyncio.sleep(0.5)
-    cpu = CpuMeter.spent(cpu_before, meter.read()) if meter else {}
+        if len(watcher.announced) >= len(published) and hostile_at.keys() <= watcher.dead.keys():
+            if not cpu and meter:
+                cpu = CpuMeter.spent(cpu_before, meter.read())
+            missing = [identifier for identifier in published if identifier not in incident_of]
+            incident_of.update(await incidents_of(engine, missing))
+            seen = sum(1 for i in incident_of.values() if i.encode() in watcher.announced)
+            if seen == len(published):
+                break
+        await asyncio.sleep(0.1)
+    if not cpu and meter:
+        cpu = CpuMeter.spent(cpu_before, meter.read())
     watching.cancel()
     await tail.stop()
     announced = watcher.announced

@@ -29,6 +29,12 @@ from typing import Any, Generic, TypeVar
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
+from asyncpg.exceptions import (
+    AdminShutdownError,
+    CannotConnectNowError,
+    CrashShutdownError,
+    PostgresConnectionError,
+)
 from faststream.kafka import KafkaMessage
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -45,6 +51,11 @@ log = logging.getLogger(__name__)
 TRANSIENT: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
+    # The same, from statements sent on the driver itself (`shared.db.insert_rows`).
+    PostgresConnectionError,
+    AdminShutdownError,
+    CannotConnectNowError,
+    CrashShutdownError,
     ConnectionError,
     OSError,
     TimeoutError,

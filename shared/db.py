@@ -6,9 +6,12 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import shapely
+from geoalchemy2.types import Geography, Geometry
 from pydantic_core import to_json
-from sqlalchemy import JSON, FromClause, MetaData
+from sqlalchemy import ARRAY, JSON, FromClause, MetaData, String
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeEngine
 
 from shared.settings import DatabaseSettings
 
@@ -86,45 +90,89 @@ async def insert_rows(
     rows: Sequence[Mapping[str, Any]],
     *,
     on_conflict: str = "",
-) -> None:
+    computed: tuple[tuple[str, str], ...] = (),
+    returning: str = "",
+) -> list[Any]:
     """INSERT `rows` (dicts with the same keys) in one statement and one round trip.
 
     The values travel as one array per column and come back as rows through `unnest`, so the
     statement is the same whatever the number of rows: prepared once, no per-row messages (an
     executemany sends one per row, a multi-row VALUES is prepared afresh for every size; both are
     several times slower for the hundreds of rows a wave writes). JSON columns take any
-    JSON-serialisable value. `on_conflict` is appended verbatim (e.g. "ON CONFLICT … DO UPDATE …").
+    JSON-serialisable value, geography and geometry columns shapely geometries (sent as EWKB in
+    the column's SRID: GEOS writes hex ten times slower), array columns sequences of strings.
+    `on_conflict` is appended verbatim (e.g. "ON CONFLICT … DO UPDATE …"); `computed` sets
+    columns by an SQL expression evaluated row by row (e.g. `("received_at",
+    "clock_timestamp()")`); `returning` is a RETURNING list, whose rows are returned (in the
+    order inserted; none without one).
     """
     if not rows:
-        return
+        return []
     columns = tuple(rows[0])
-    statement = _unnest_insert(table, columns, on_conflict)
+    statement = _unnest_insert(table, columns, on_conflict, computed, returning)
     arrays: list[list[Any]] = []
     for name in columns:
         values = [row[name] for row in rows]
-        if isinstance(table.c[name].type, JSON):
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
             # pydantic-core's encoder: the same JSON as json.dumps(ensure_ascii=False), faster.
             values = [None if v is None else to_json(v).decode() for v in values]
+        elif isinstance(column_type, Geography | Geometry):
+            located = shapely.set_srid(values, column_type.srid)  # None stays None
+            values = list(shapely.to_wkb(located, include_srid=True))
+        elif isinstance(column_type, ARRAY):
+            values = [None if v is None else _array_literal(v) for v in values]
         arrays.append(values)
     driver = await driver_connection(session)
+    if returning:
+        return list(await driver.fetch(statement, *arrays))
     await driver.execute(statement, *arrays)
+    return []
+
+
+def _unbounded(column_type: TypeEngine[Any], dialect: Dialect) -> str:
+    """The column's type in SQL, strings without their length: a cast to VARCHAR(n) cuts a
+    longer value short without a word, while the INSERT itself refuses it, as it should."""
+    if isinstance(column_type, String):
+        return "TEXT"
+    if isinstance(column_type, ARRAY) and isinstance(column_type.item_type, String):
+        return "TEXT[]"
+    return str(column_type.compile(dialect=dialect))
+
+
+def _array_literal(values: Sequence[str]) -> str:
+    """A PostgreSQL array literal of these strings, each quoted."""
+    quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
+    return "{" + ",".join(quoted) + "}"
 
 
 @functools.lru_cache(maxsize=64)
-def _unnest_insert(table: FromClause, columns: tuple[str, ...], on_conflict: str) -> str:
+def _unnest_insert(
+    table: FromClause,
+    columns: tuple[str, ...],
+    on_conflict: str,
+    computed: tuple[tuple[str, str], ...],
+    returning: str,
+) -> str:
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     arrays, selected = [], []
     for index, name in enumerate(columns, start=1):
         column_type = table.c[name].type
-        if isinstance(column_type, JSON):
-            arrays.append(f"${index}::text[]")
-            selected.append(f"CAST(r.c{index} AS {column_type.compile(dialect=dialect)})")
+        # Sent as text or bytes and cast row by row: unnest would flatten an array of arrays,
+        # and the driver has no codec for PostGIS's types.
+        if isinstance(column_type, JSON | Geography | Geometry | ARRAY):
+            sent_as = "bytea" if isinstance(column_type, Geography | Geometry) else "text"
+            arrays.append(f"${index}::{sent_as}[]")
+            selected.append(f"CAST(r.c{index} AS {_unbounded(column_type, dialect)})")
         else:
-            arrays.append(f"${index}::{column_type.compile(dialect=dialect)}[]")
+            arrays.append(f"${index}::{_unbounded(column_type, dialect)}[]")
             selected.append(f"r.c{index}")
     aliases = ", ".join(f"c{index}" for index in range(1, len(columns) + 1))
+    quote = dialect.identifier_preparer.quote  # "offset", "references"
+    names = [quote(name) for name in (*columns, *(name for name, _ in computed))]
+    selected.extend(expression for _, expression in computed)
     return (
-        f"INSERT INTO {table.description} ({', '.join(columns)}) "  # noqa: S608 - names from the schema
+        f"INSERT INTO {table.description} ({', '.join(names)}) "  # noqa: S608 - names from the schema
         f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS r({aliases}) "
-        f"{on_conflict}"
+        f"{on_conflict}" + (f" RETURNING {returning}" if returning else "")
     )

@@ -1,8 +1,17 @@
+import json
 import math
 
 import pytest
 from pyproj import Geod
-from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import (
+    GeometryCollection,
+    LineString,
+    MultiPolygon,
+    Point,
+    Polygon,
+    box,
+    mapping,
+)
 
 from shared.geo import (
     MAX_CIRCLE_RADIUS_KM,
@@ -274,3 +283,16 @@ def test_geodesic_area_leaves_out_holes_and_adds_up_parts_however_they_turn() ->
     both = MultiPolygon([donut, far.reverse()])
     assert geodesic_area_km2(both) == pytest.approx(ring_km2 + math.pi * 3**2, rel=0.01)
     assert geodesic_area_km2(LineString([(63.0, 53.0), (64.0, 53.0)])) == 0
+
+
+def test_geojson_of_a_multipolygon_with_a_hole_is_shapely_s_own() -> None:
+    outer = Polygon([(63.0, 53.0), (64.0, 53.0), (64.0, 54.0), (63.0, 54.0)])
+    holed = Polygon(outer.exterior.coords, [[(63.2, 53.2), (63.4, 53.2), (63.4, 53.4)]])
+    area = MultiPolygon([holed, Polygon([(65.0, 53.0), (65.5, 53.0), (65.5, 53.5)])])
+
+    wire = to_geojson(area)
+
+    # The same JSON as shapely's own mapping (lists where it has tuples), and the same shape back.
+    assert json.dumps(wire) == json.dumps(mapping(area))
+    assert len(wire["coordinates"][0]) == 2  # the exterior and its hole
+    assert from_geojson(wire).equals(area)
