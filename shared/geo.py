@@ -205,26 +205,32 @@ def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     raise GeometryError(f"expected a polygon or multipolygon, got a {geom.geom_type}")
 
 
-def to_geojson(geom: BaseGeometry) -> dict[str, Any]:
-    """The GeoJSON geometry object (lon/lat). A polygon's or multipolygon's coordinates are lists
-    taken from each ring's array at once (a third of the time shapely's `mapping` takes, tuple by
-    tuple: an alert storm announces thousands a second); other geometries as `mapping` has them."""
+# Decimal places of the degrees in the GeoJSON Jedel sends and serves: ~0.1 m, which RFC 7946
+# (section 11.2) deems enough; more only makes every message larger.
+GEOJSON_DECIMALS = 6
+
+
+def to_geojson(geom: BaseGeometry, *, decimals: int | None = None) -> dict[str, Any]:
+    """The GeoJSON geometry object (lon/lat), with coordinates rounded to `decimals` places if
+    given. A polygon's or multipolygon's coordinates are lists taken from each ring's array at
+    once (a third of the time shapely's `mapping` takes, tuple by tuple: an alert storm announces
+    thousands a second); other geometries as `mapping` has them (never rounded)."""
     if isinstance(geom, Polygon) and not geom.is_empty:
-        return {"type": "Polygon", "coordinates": _rings(geom)}
+        return {"type": "Polygon", "coordinates": _rings(geom, decimals)}
     if isinstance(geom, MultiPolygon) and not geom.is_empty:
         return {
             "type": "MultiPolygon",
-            "coordinates": [_rings(part) for part in shapely.get_parts(geom)],
+            "coordinates": [_rings(part, decimals) for part in shapely.get_parts(geom)],
         }
     return dict(mapping(geom))
 
 
-def _rings(polygon: Polygon) -> list[list[list[float]]]:
+def _rings(polygon: Polygon, decimals: int | None) -> list[list[list[float]]]:
     interiors = shapely.get_interior_ring(polygon, range(shapely.get_num_interior_rings(polygon)))
-    return [
-        shapely.get_coordinates(ring).tolist()
-        for ring in (shapely.get_exterior_ring(polygon), *interiors)
-    ]
+    rings = (shapely.get_exterior_ring(polygon), *interiors)
+    if decimals is None:
+        return [shapely.get_coordinates(ring).tolist() for ring in rings]
+    return [np.round(shapely.get_coordinates(ring), decimals).tolist() for ring in rings]
 
 
 def from_geojson(obj: Mapping[str, Any]) -> BaseGeometry:

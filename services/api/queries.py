@@ -20,8 +20,8 @@ from services.api.errors import IncidentNotFound
 from services.api.geojson import BBox
 from services.api.tables import RegionRow, SettlementRow
 from services.intake.tables import AlertRow, IncidentAreaRow, IncidentRow
+from shared.geo import GEOJSON_DECIMALS
 
-GEOJSON_DECIMALS = 6
 REGION_SIMPLIFY_DEG = 0.01
 # Envelope edges are densified before they become geography, so they follow the parallels a map
 # shows instead of great circles, which bow up to degrees away over a country-wide box.

@@ -19,7 +19,7 @@ from shared.events.incidents import (
     SenderTrust,
     SubjectSummary,
 )
-from shared.geo import to_geojson
+from shared.geo import GEOJSON_DECIMALS, to_geojson
 from shared.outbox import OutgoingEvent
 
 E = TypeVar("E", bound=IncidentFacts)
@@ -40,7 +40,7 @@ def announce(kind: type[E], row: IncidentRow, **extra: object) -> OutgoingEvent:
         urgency=row.urgency,
         certainty=row.certainty,
         texts=tuple(LocalizedText.model_validate(text) for text in row.texts),
-        area=to_geojson(to_shape(row.area)),
+        area=to_geojson(to_shape(row.area), decimals=GEOJSON_DECIMALS),
         area_km2=round(row.area_km2, 3),
         center_lon=center.x,
         center_lat=center.y,

@@ -14,6 +14,7 @@ from shapely.geometry import (
 )
 
 from shared.geo import (
+    GEOJSON_DECIMALS,
     MAX_CIRCLE_RADIUS_KM,
     MAX_POLYGON_POINTS,
     POINT_ALERT_RADIUS_M,
@@ -296,3 +297,15 @@ def test_geojson_of_a_multipolygon_with_a_hole_is_shapely_s_own() -> None:
     assert json.dumps(wire) == json.dumps(mapping(area))
     assert len(wire["coordinates"][0]) == 2  # the exterior and its hole
     assert from_geojson(wire).equals(area)
+
+
+def test_geojson_rounded_to_six_places_keeps_the_shape_within_a_tenth_of_a_metre() -> None:
+    circle = Point(63.623456789123, 53.187654321987).buffer(0.05, 32)
+
+    wire = to_geojson(MultiPolygon([circle]), decimals=GEOJSON_DECIMALS)
+
+    first = wire["coordinates"][0][0][0]
+    assert first == [round(value, 6) for value in circle.exterior.coords[0]]
+    back = from_geojson(wire)
+    assert back.is_valid
+    assert back.symmetric_difference(circle).area < 1e-6 * circle.length  # ≤ ~0.1 m a side
