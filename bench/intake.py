@@ -179,8 +179,11 @@ async def run_phase(
             if seen == len(published):
                 break
         await asyncio.sleep(0.1)
-    if not cpu and meter:
-        cpu = CpuMeter.spent(cpu_before, meter.read())
+    else:  # out of time: what did come out, to count the rest as lost
+        if not cpu and meter:
+            cpu = CpuMeter.spent(cpu_before, meter.read())
+        missing = [identifier for identifier in published if identifier not in incident_of]
+        incident_of.update(await incidents_of(engine, missing))
     watching.cancel()
     await tail.stop()
     announced = watcher.announced

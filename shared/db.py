@@ -9,7 +9,7 @@ from typing import Any
 import shapely
 from geoalchemy2.types import Geography, Geometry
 from pydantic_core import to_json
-from sqlalchemy import ARRAY, JSON, FromClause, MetaData, String
+from sqlalchemy import ARRAY, JSON, Enum, FromClause, MetaData, String
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -133,7 +133,7 @@ async def insert_rows(
 def _unbounded(column_type: TypeEngine[Any], dialect: Dialect) -> str:
     """The column's type in SQL, strings without their length: a cast to VARCHAR(n) cuts a
     longer value short without a word, while the INSERT itself refuses it, as it should."""
-    if isinstance(column_type, String):
+    if isinstance(column_type, String) and not isinstance(column_type, Enum):  # its own type
         return "TEXT"
     if isinstance(column_type, ARRAY) and isinstance(column_type.item_type, String):
         return "TEXT[]"

@@ -106,7 +106,7 @@ class IncidentRepository:
             self.session,
             IncidentAreaRow.__table__,
             [
-                {**_area_values(row.id, alert_id, part), "geometry": part.geometry}
+                {**_area_columns(row.id, alert_id, part), "geometry": part.geometry}
                 for row, alert_id, draft in opened
                 for part in draft.parts
             ],
@@ -252,11 +252,18 @@ def _alert_values(alert_id: UUID, record: AlertRecord) -> dict[str, Any]:
 
 def _area_values(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str, Any]:
     return {
+        **_area_columns(incident_id, alert_id, part),
+        "geometry": from_shape(part.geometry, srid=4326),
+    }
+
+
+def _area_columns(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str, Any]:
+    """An area's row but its geometry."""
+    return {
         "incident_id": incident_id,
         "alert_id": alert_id,
         "description": part.description,
         "geocodes": [list(pair) for pair in part.geocodes],
-        "geometry": from_shape(part.geometry, srid=4326),
     }
 
 
