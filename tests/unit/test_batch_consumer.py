@@ -7,6 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import pytest
+from asyncpg.exceptions import (
+    AdminShutdownError,
+    CannotConnectNowError,
+    ConnectionDoesNotExistError,
+)
 from faststream.kafka import KafkaMessage
 from sqlalchemy.exc import OperationalError
 
@@ -43,12 +49,15 @@ class FakeStore:
     saved: list[str] = field(default_factory=list)
     transactions: list[list[str]] = field(default_factory=list)
     away: bool = False  # the database is away
+    away_error: Exception = field(
+        default_factory=lambda: OperationalError("SELECT 1", {}, ConnectionRefusedError())
+    )
     flaky: set[str] = field(default_factory=set)  # fail for a bug, every time
 
     async def save(self, items: Sequence[str]) -> None:
         self.transactions.append(list(items))
         if self.away:
-            raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
+            raise self.away_error
         for item in items:
             if item.startswith("stranger"):
                 raise Rejected("not_original_sender", f"{item} may not cancel")
@@ -119,6 +128,31 @@ async def test_the_database_away_commits_nothing_and_the_batch_is_fetched_again(
     assert store.saved == ["a", "c"]
     assert [letter["offset"] for letter in letters.sent] == [1]
     assert again.acked == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        AdminShutdownError("terminating connection due to administrator command"),
+        CannotConnectNowError("the database system is starting up"),
+    ],
+    ids=type,
+)
+async def test_the_database_lost_under_a_statement_sent_on_the_driver_is_waited_out(
+    error: Exception,
+) -> None:
+    # Statements sent on asyncpg itself (`shared.db.insert_rows`) fail with its own errors, not
+    # SQLAlchemy's: still the database away, never the messages' fault.
+    store, letters = FakeStore(away=True, away_error=error), FakeDeadLetters()
+    batches = consumer(store, letters, attempts=1)
+    message = batch(b"a", b"b")
+    assert not await handle(batches, message)
+    assert (message.acked, message.nacked, letters.sent) == (0, 1, [])
+    store.away = False
+    again = batch(b"a", b"b")
+    assert await handle(batches, again)
+    assert (store.saved, letters.sent) == (["a", "b"], [])
 
 
 async def test_a_message_that_keeps_failing_holds_up_what_follows_then_is_dead_lettered() -> None:
