@@ -14,11 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.auth import limits
 from services.api.settings import ApiSettings
 from shared.broker_access import ADMIN
 from shared.db import build_engine
@@ -66,7 +68,16 @@ def kafka_settings(broker: LocalBroker) -> KafkaSettings:
 @pytest.fixture(scope="session")
 def redis_settings() -> RedisSettings:
     # Another checkout's tests on the same machine take another database number.
-    return RedisSettings(url=os.environ.get("JEDEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    settings = RedisSettings(
+        url=os.environ.get("JEDEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
+    # A run starts with no sign-in attempts counted: every test signs in from 127.0.0.1, and an
+    # earlier run's attempts (kept 15 minutes) locked a run started soon after out of the console.
+    with redis.Redis.from_url(settings.url) as client:
+        stale = list(client.scan_iter(match=f"{limits.PREFIX}*"))
+        if stale:
+            client.delete(*stale)
+    return settings
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ from shared.events.volunteers import Role
 from shared.kafka import build_broker
 from shared.outbox import OutgoingEvent
 from shared.reference import KAZAKHSTAN_TZ
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, RedisSettings
 from tests.accounts import headers_for
 from tests.browsers import chromium, console_page
 from tests.factories import new_run
@@ -555,12 +555,15 @@ async def test_an_analyst_reads_the_regions_report_through_the_api_as_json_and_c
     region: str,
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
 ) -> None:
     """One flood of the day with one accepted offer, in a region of its own: the analyst's report
     counts it (as the registry's own report does) and names nobody; a dispatcher may not ask."""
     volunteer = await _one_flood_recorded(send, engine, region)
     expected = await report(engine, region)
-    settings = ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
+    settings = ApiSettings(
+        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
+    )
     analyst = await headers_for(engine, AccountRole.ANALYST)
     dispatcher = await headers_for(engine, AccountRole.DISPATCHER, regions=[region])
     path = f"/api/v1/reports/regions?from={DAY}&to={DAY}&region={region}"
@@ -591,6 +594,7 @@ async def test_an_analyst_reads_the_report_in_the_console_in_russian(
     region: str,
     database_settings: DatabaseSettings,
     kafka_settings: KafkaSettings,
+    redis_settings: RedisSettings,
     screenshots: Path,
 ) -> None:
     """An analyst signs in to the console and lands on the report: the day of the flood, the
@@ -598,7 +602,9 @@ async def test_an_analyst_reads_the_report_in_the_console_in_russian(
     await _one_flood_recorded(send, engine, region)
     username = f"analyst-{new_run()}"
     await headers_for(engine, AccountRole.ANALYST, regions=["KZ-39"], username=username)
-    settings = ApiSettings(environment="test", database=database_settings, kafka=kafka_settings)
+    settings = ApiSettings(
+        environment="test", database=database_settings, kafka=kafka_settings, redis=redis_settings
+    )
     async with served_api(create_app(settings)) as url, async_playwright() as playwright:
         browser = await chromium(playwright)
         try:
