@@ -71,8 +71,9 @@ def redis_settings() -> RedisSettings:
     settings = RedisSettings(
         url=os.environ.get("JEDEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     )
-    # A run starts with no sign-in attempts counted: every test signs in from 127.0.0.1, and an
-    # earlier run's attempts (kept 15 minutes) locked a run started soon after out of the console.
+    # A run starts with no sign-in attempts counted: the tests that sign in all do so from
+    # 127.0.0.1, and an earlier run's attempts (kept 15 minutes) locked a run started soon after
+    # out of the console.
     with redis.Redis.from_url(settings.url) as client:
         stale = list(client.scan_iter(match=f"{limits.PREFIX}*"))
         if stale:
