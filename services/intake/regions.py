@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 
@@ -50,7 +51,7 @@ class RegionIndex:
             return area
         if not self._country.intersects(area):
             return None
-        inside = self._country.intersection(area)
+        inside = _overlap(self._country, area)
         polygons = [
             part
             for part in getattr(inside, "geoms", [inside])
@@ -87,14 +88,34 @@ class RegionIndex:
     def touched_by(self, area: BaseGeometry) -> tuple[str, ...]:
         """Codes of the regions the area overlaps, the largest share first."""
         shares: list[tuple[float, str]] = []
-        for index in self._tree.query(area, predicate="intersects"):
+        # The tree finds the regions whose boxes the area's box meets; each region's own
+        # prepared outline then says whether it holds or meets the area (half the time of the
+        # tree's `intersects` predicate, which prepares the area at every query instead).
+        for index in self._tree.query(area):
             region = self._regions[int(index)]
             if region.boundary.contains(area):  # the usual case, without drawing the overlap
                 overlap = area.area
-            else:  # only the boundary's stretch near the area takes part in the overlap
-                near = shapely.clip_by_rect(region.boundary, *area.bounds)
-                overlap = near.intersection(area).area
+            elif region.boundary.intersects(area):
+                overlap = _overlap(region.boundary, area).area
+            else:
+                continue
             if overlap > 0 or area.area == 0:
                 shares.append((overlap, region.code))
         shares.sort(key=lambda share: (-share[0], share[1]))
         return tuple(code for _, code in shares)
+
+
+def _overlap(outline: BaseGeometry, area: BaseGeometry) -> BaseGeometry:
+    """`outline ∩ area`, overlaying only the stretch of the outline near the area: the country's
+    is ~6,000 points (0.3 ms an alert on the border, a tenth of that clipped first). The clip is
+    a box a little larger than the area's, so its cut edges lie outside the area; GEOS does not
+    promise a valid clip, and an invalid one is overlaid whole instead."""
+    min_x, min_y, max_x, max_y = area.bounds
+    margin = 1e-6 + 1e-3 * max(max_x - min_x, max_y - min_y)
+    near = shapely.clip_by_rect(
+        outline, min_x - margin, min_y - margin, max_x + margin, max_y + margin
+    )
+    if near.is_valid:
+        with contextlib.suppress(shapely.errors.GEOSException):
+            return near.intersection(area)
+    return outline.intersection(area)
