@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from services.intake.tables import IncidentRow
 from shared.events import topics
@@ -25,9 +27,17 @@ from shared.outbox import OutgoingEvent
 E = TypeVar("E", bound=IncidentFacts)
 
 
-def announce(kind: type[E], row: IncidentRow, **extra: object) -> OutgoingEvent:
-    """The event of `kind` for the incident as it now stands, keyed by incident id."""
-    center = to_shape(row.center)
+def announce(
+    kind: type[E],
+    row: IncidentRow,
+    *,
+    shapes: tuple[BaseGeometry, Point] | None = None,
+    **extra: object,
+) -> OutgoingEvent:
+    """The event of `kind` for the incident as it now stands, keyed by incident id. `shapes`: its
+    area and centre when the caller holds them as shapes (a draft just saved), instead of the
+    row's WKB of them."""
+    area, center = shapes or (to_shape(row.area), to_shape(row.center))
     event = kind(
         incident_id=row.id,
         type=IncidentType(row.type),
@@ -40,7 +50,7 @@ def announce(kind: type[E], row: IncidentRow, **extra: object) -> OutgoingEvent:
         urgency=row.urgency,
         certainty=row.certainty,
         texts=tuple(LocalizedText.model_validate(text) for text in row.texts),
-        area=to_geojson(to_shape(row.area), decimals=GEOJSON_DECIMALS),
+        area=to_geojson(area, decimals=GEOJSON_DECIMALS),
         area_km2=round(row.area_km2, 3),
         center_lon=center.x,
         center_lat=center.y,

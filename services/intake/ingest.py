@@ -97,9 +97,10 @@ async def open_alerts(
             outcomes.append(Outcome(Action.DUPLICATE))
             continue
         status = _status_of(draft, now=now)
-        row = new_incident(draft, status=status, now=now)
+        # `add_incidents` sends the draft's shapes as they are: the row needs no WKB of them.
+        row = new_incident(draft, status=status, now=now, wkb=False)
         opened.append((row, alert_id, draft))
-        outcomes.append(Outcome(Action.OPENED, (row.id,), _opening_events(row, status)))
+        outcomes.append(Outcome(Action.OPENED, (row.id,), _opening_events(row, status, draft)))
     await repo.add_incidents(opened)
     return outcomes
 
@@ -161,14 +162,17 @@ async def _open(
     if resolved:
         status = IncidentStatus.RESOLVED
     row = await repo.open_incident(draft, alert_id=alert_id, status=status, now=now)
-    return Outcome(Action.OPENED, (row.id,), _opening_events(row, status))
+    return Outcome(Action.OPENED, (row.id,), _opening_events(row, status, draft))
 
 
-def _opening_events(row: IncidentRow, status: IncidentStatus) -> tuple[OutgoingEvent, ...]:
+def _opening_events(
+    row: IncidentRow, status: IncidentStatus, draft: IncidentDraft
+) -> tuple[OutgoingEvent, ...]:
     # An alert already past its `expires` is kept for the record but mobilises no one; one
     # outside Kazakhstan is announced as such (and the mobilizer mobilises only open ones).
     opened = _announces(row) and status in _ANNOUNCED_WHEN_OPENED
-    return (announce(IncidentOpened, row),) if opened else ()
+    shapes = (draft.area, draft.center)
+    return (announce(IncidentOpened, row, shapes=shapes),) if opened else ()
 
 
 async def _revise(

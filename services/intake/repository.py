@@ -226,10 +226,14 @@ class IncidentRepository:
         await self.session.flush()
 
 
-def new_incident(draft: IncidentDraft, *, status: IncidentStatus, now: datetime) -> IncidentRow:
-    """The row of an incident the draft opens (its id drawn here), not yet added anywhere."""
+def new_incident(
+    draft: IncidentDraft, *, status: IncidentStatus, now: datetime, wkb: bool = True
+) -> IncidentRow:
+    """The row of an incident the draft opens (its id drawn here), not yet added anywhere.
+    `wkb=False` leaves out its area and centre (None), for `add_incidents`, which sends the
+    draft's shapes themselves."""
     row = IncidentRow(id=uuid4(), opened_at=now, version=1, status=status.value)
-    _apply(row, draft, now=now)
+    _apply(row, draft, now=now, wkb=wkb)
     return row
 
 
@@ -267,7 +271,7 @@ def _area_columns(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str
     }
 
 
-def _apply(row: IncidentRow, draft: IncidentDraft, *, now: datetime) -> None:
+def _apply(row: IncidentRow, draft: IncidentDraft, *, now: datetime, wkb: bool = True) -> None:
     row.type = draft.type.value
     row.priority = draft.priority.value
     row.alert_status = draft.alert_status.value
@@ -277,9 +281,10 @@ def _apply(row: IncidentRow, draft: IncidentDraft, *, now: datetime) -> None:
     row.urgency = draft.urgency
     row.certainty = draft.certainty
     row.texts = [text.model_dump(mode="json") for text in draft.texts]
-    row.area = from_shape(draft.area, srid=4326)
+    if wkb:
+        row.area = from_shape(draft.area, srid=4326)
+        row.center = from_shape(draft.center, srid=4326)
     row.area_km2 = draft.area_km2
-    row.center = from_shape(draft.center, srid=4326)
     row.region_codes = list(draft.region_codes)
     row.subject = draft.subject.model_dump(mode="json") if draft.subject else None
     row.expires_at = draft.expires_at
