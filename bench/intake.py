@@ -1,7 +1,7 @@
 """How fast does the intake turn CAP alerts into announced incidents, even under hostile input?
 
 Runs through the real intake (broker → parse → PostGIS → outbox → `incidents.v1`), in its own
-process as in production:
+process as in production (`--replicas` for more in one consumer group):
   clean   — a burst of valid alerts: throughput;
   hostile — the same burst size with every tenth message hostile (XML bombs, bad polygons, …):
             throughput must stay steady (aim: ≥ 0.8× the clean rate);
@@ -307,7 +307,7 @@ async def main(count: int, rates: list[float], replicas: int) -> int:
         else f"{SUSTAINED_RATE:,.0f}/s not offered"
     )
     print(
-        f"intake: {at_rate}; bursts {clean_result['rate']:,.0f} clean, {hostile_result['rate']:,.0f} with 10% hostile "
+        f"intake ({replicas} process{'es' if replicas > 1 else ''}): {at_rate}; bursts {clean_result['rate']:,.0f} clean, {hostile_result['rate']:,.0f} with 10% hostile "
         f"= {steady:.2f}× (aim ≥ {STEADY_AIM}); lost {lost:.0f}; {'OK' if ok else 'MISSED AIM'}"
     )
     return 0 if ok else 1
@@ -328,7 +328,8 @@ if __name__ == "__main__":
         "--replicas",
         type=int,
         default=1,
-        help="intake processes in one consumer group (at most one per partition: 3)",
+        help="intake processes in one consumer group (at most one per partition: 3; on 2 cores "
+        "one is faster: two cost 1.8 ms of the machine's CPU an alert at 1,000/s, one 1.2 ms)",
     )
     arguments = parser.parse_args()
     sys.exit(asyncio.run(main(arguments.count, arguments.rates, arguments.replicas)))
