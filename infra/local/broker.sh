@@ -33,8 +33,8 @@ dir="${JEDEL_BROKER_DIR:-$root/.run/kafka/$port}"
 heap="${JEDEL_BROKER_HEAP:-512m}"
 # This broker serves development, tests and benches on small machines, where it starts fresh and
 # shares a few cores with everything it serves. There, the JVM's optimising compiler (C2) was half
-# the broker's CPU for its first minute (bench.intake at 1,000 alerts/s on 2 cores: 0.55 ms of
-# broker CPU an alert, 0.29 ms with C1 alone). C1's code is good enough for this traffic;
+# the broker's CPU for its first minute (bench.intake at 1,000 alerts/s on 2 cores: 0.41–0.72 ms of
+# broker CPU an alert, 0.16–0.29 ms with C1 alone). C1's code is good enough for this traffic;
 # a production broker (docker-compose.yml) keeps the JVM's defaults. Empty keeps them here too.
 jit="${JEDEL_BROKER_JVM_FLAGS--XX:TieredStopAtLevel=1}"
 credentials="${JEDEL_BROKER_CREDENTIALS:-$root/.run/kafka/credentials.json}"
