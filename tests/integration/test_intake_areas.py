@@ -378,6 +378,13 @@ async def test_a_dispatcher_places_the_area_on_the_consoles_map(
                 "Область отправлена (2.0 км)", timeout=10_000
             )
             await page.screenshot(path=str(screenshots / "console-area-placed-ru.png"))
+            # A live change redraws the panel meanwhile: what the send said is still shown (the
+            # tool itself is gone once the console has heard that the area is placed).
+            said = await page.evaluate(
+                "() => { render(); const note = document.querySelector('.place .note');"
+                " return note ? note.textContent : null; }"
+            )
+            assert said is None or "Область отправлена (2.0 км)" in said, said
         finally:
             await browser.close()
 

@@ -449,7 +449,8 @@ function placeTool(feature) {
   const mine = state.placing && state.placing.id === feature.id;
   // The radius typed is kept whatever redraws the tool (live changes redraw the panel).
   const km = el("input", { id: "place-km", type: "number", min: "0.1", max: "100", step: "0.1", value: String(state.placeKm || 3) });
-  const note = el("p", { class: "note", role: "status" }, mine && !state.placing.at ? say("console.place_click") : "");
+  // What the last send said stays shown when a live change redraws the tool meanwhile.
+  const note = el("p", { class: "note", role: "status" }, mine && !state.placing.at ? say("console.place_click") : notice());
   const send = el("button", { type: "button", class: "primary", id: "place-send" }, say("console.place_send"));
   send.disabled = !(mine && state.placing.at);
   km.oninput = () => { state.placeKm = parseFloat(km.value) || 3; drawPlaced(); };
