@@ -91,7 +91,11 @@ KNN_LIMIT = 50
 ROUND_TRIP_TOPIC = "bench.round_trip.v1"
 FLOOR_IN_TOPIC, FLOOR_OUT_TOPIC = "bench.floor_in.v1", "bench.floor_out.v1"
 WAVE_IN_TOPIC, WAVE_OUT_TOPIC = "bench.wave_in.v1", "bench.wave_out.v1"
-WARMUP_INCIDENTS = 5
+# A burst as large as the measured ones, so that each lane's database connection has prepared and
+# planned the waves' statements (as in a service that has run a while) for the mobilizer and the bare
+# wave alike: with five, the bursts met connections planning a wave's statement afresh (2–18 ms each
+# in PostgreSQL's log).
+WARMUP_INCIDENTS = 20
 WARMUP_TIMEOUT_S = 120.0
 MOBILIZER_TABLES = (
     "commitments, offers, mobilizations, explanations, mobilizer_outbox, mobilizer_inbox"
