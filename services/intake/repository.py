@@ -106,7 +106,7 @@ class IncidentRepository:
             self.session,
             IncidentAreaRow.__table__,
             [
-                {**_area_columns(row.id, alert_id, part), "geometry": part.geometry}
+                _area_row(row.id, alert_id, part)
                 for row, alert_id, draft in opened
                 for part in draft.parts
             ],
@@ -220,10 +220,11 @@ class IncidentRepository:
         return rows.all()
 
     async def _add_parts(self, incident_id: UUID, alert_id: UUID, draft: IncidentDraft) -> None:
-        self.session.add_all(
-            IncidentAreaRow(**_area_values(incident_id, alert_id, part)) for part in draft.parts
+        await insert_rows(
+            self.session,
+            IncidentAreaRow.__table__,
+            [_area_row(incident_id, alert_id, part) for part in draft.parts],
         )
-        await self.session.flush()
 
 
 def new_incident(
@@ -254,20 +255,14 @@ def _alert_values(alert_id: UUID, record: AlertRecord) -> dict[str, Any]:
     }
 
 
-def _area_values(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str, Any]:
-    return {
-        **_area_columns(incident_id, alert_id, part),
-        "geometry": from_shape(part.geometry, srid=4326),
-    }
-
-
-def _area_columns(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str, Any]:
-    """An area's row but its geometry."""
+def _area_row(incident_id: UUID, alert_id: UUID, part: AreaPart) -> dict[str, Any]:
+    """An area's row for `insert_rows` (which sends the shape itself)."""
     return {
         "incident_id": incident_id,
         "alert_id": alert_id,
         "description": part.description,
         "geocodes": [list(pair) for pair in part.geocodes],
+        "geometry": part.geometry,
     }
 
 
